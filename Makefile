@@ -1,0 +1,89 @@
+# Makefile - builds libtta (static and shared), the `tta` command and the tests.
+#
+#   make          build/tta, build/libtta.a, build/libtta.so
+#   make demo     the main job on the shipped model and data
+#   make test     every test (unit, conformance, whole models, CLI); ends "N passed, N failed"
+#   make asan     the same build with AddressSanitizer and UBSan, in build-asan/
+#   make bench    benchmarks (ours beside the anchor)
+#
+# Generated code (protobuf-c from Debian's onnx.proto) goes to $(BUILD)/gen and is never
+# committed.
+
+BUILD ?= build
+CC ?= cc
+OPT ?= -O2
+SAN ?=
+CFLAGS ?= $(OPT) -g
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+
+WARN := -Wall -Wextra -Wno-missing-field-initializers
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp $(WARN) $(CFLAGS) $(SAN) \
+	-Iinclude -Isrc -I$(BUILD)/gen -MMD -MP
+LDLIBS := -lprotobuf-c -ldnnl -lpng -ljpeg -lz -lm
+ALL_LDFLAGS := -fopenmp $(SAN) $(LDFLAGS)
+
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+GEN_SRC := $(BUILD)/gen/onnx.pb-c.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/onnx.pb-c.o
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter-out tests/unit/test_main.c,$(TEST_SRC)))
+
+.PHONY: all setup demo test asan bench clean format
+all: $(BUILD)/tta $(BUILD)/libtta.a $(BUILD)/libtta.so
+
+setup:
+	@sh scripts/setup.sh
+
+$(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/onnx.pb-c.h: $(ONNX_PROTO)
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+$(BUILD)/obj/gen/onnx.pb-c.o: $(BUILD)/gen/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -fPIC $(CFLAGS) $(SAN) -I$(BUILD)/gen -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/onnx.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libtta.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libtta.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tta: $(CLI_OBJ) $(BUILD)/libtta.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libtta.a $(ALL_LDFLAGS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/test_main.o $(BUILD)/libtta.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/obj/tests/unit/test_main.o $(BUILD)/libtta.a $(ALL_LDFLAGS) $(LDLIBS)
+
+tests: $(TEST_BIN)
+
+demo: setup
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
+
+test: setup
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta
+	@sh tests/run_all.sh
+
+asan: setup
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta
+
+bench: setup
+	@$(MAKE) --no-print-directory all
+	@sh scripts/bench.sh
+
+format:
+	clang-format -i $$(find src include tests -name '*.[ch]')
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

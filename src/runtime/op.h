@@ -1,0 +1,99 @@
+/* op.h - the kernel interface: every operator implementation has the same four-phase shape.
+ *
+ *   prepare(ctx)  once per plan: read and validate attributes, allocate ctx->state.
+ *   infer(ctx)    set dtype and shape of each output from the inputs. Called at plan time with
+ *                 the inputs' shapes (data only for constants: an input whose data is needed
+ *                 but is NULL -> return TTA_DEFER) and again at run time, when all data is there.
+ *   compute(ctx)  fill the outputs; the executor has already sized their buffers from infer.
+ *   release(ctx)  free ctx->state.
+ *
+ * Kernels are registered in one table (registry.c) by (domain, op, first opset, last opset)
+ * in priority order: oneDNN kernels before the plain C ones; a kernel's `accepts` may decline
+ * a node (e.g. an unsupported mode) so that the next one is tried. The plain C kernels are the
+ * fallback and the test oracle.
+ */
+#ifndef TTA_RUNTIME_OP_H
+#define TTA_RUNTIME_OP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "runtime/graph.h"
+#include "tta/tensor.h"
+
+/* Returned by infer when it needs the data of an input that is not known at plan time. Not an
+ * error: the shape is then inferred at run time. Never escapes the runtime. */
+#define TTA_DEFER ((tta_status)100)
+
+typedef struct tta_op_ctx {
+    const tta_node *node;
+    int n_in, n_out;
+    tta_tensor **in;   /* n_in entries; NULL for an omitted optional input */
+    tta_tensor **out;  /* n_out entries; NULL for an omitted optional output */
+    void *state;       /* kernel-private, set by prepare */
+    int n_threads;     /* threads the kernel may use */
+} tta_op_ctx;
+
+typedef struct tta_kernel {
+    const char *domain;  /* "" for ai.onnx */
+    const char *op_type;
+    int since, until;    /* opset range, inclusive; until == 0 means open-ended */
+    const char *backend; /* "c" or "dnnl" */
+    bool (*accepts)(const tta_node *node); /* optional */
+    tta_status (*prepare)(tta_op_ctx *ctx); /* optional */
+    tta_status (*infer)(tta_op_ctx *ctx);
+    tta_status (*compute)(tta_op_ctx *ctx);
+    void (*release)(tta_op_ctx *ctx); /* optional */
+} tta_kernel;
+
+/* Kernel lookup: first registered kernel matching domain, op and opset that accepts the node. */
+const tta_kernel *tta_kernel_find(const tta_node *node);
+/* Whether any kernel exists for (domain, op) at any opset, for error messages. */
+bool tta_kernel_known_op(const char *domain, const char *op_type);
+
+/* ---- Attribute helpers (defaults when absent; type mismatches are reported as TTA_ERR_ATTR) */
+int64_t tta_attr_int(const tta_node *node, const char *name, int64_t def);
+float tta_attr_float(const tta_node *node, const char *name, float def);
+const char *tta_attr_string(const tta_node *node, const char *name, const char *def);
+/* Returns the count (0 when absent) and sets *vals (borrowed). */
+int tta_attr_ints(const tta_node *node, const char *name, const int64_t **vals);
+int tta_attr_floats(const tta_node *node, const char *name, const float **vals);
+const tta_tensor *tta_attr_tensor(const tta_node *node, const char *name);
+
+/* ---- Tensor helpers for kernels */
+/* Element i of an integer or float tensor, converted. */
+int64_t tta_get_i64(const tta_tensor *t, int64_t i);
+double tta_get_f64(const tta_tensor *t, int64_t i);
+void tta_set_f64(tta_tensor *t, int64_t i, double v);
+void tta_set_i64(tta_tensor *t, int64_t i, int64_t v);
+bool tta_dtype_is_float(tta_dtype d);
+bool tta_dtype_is_int(tta_dtype d); /* signed or unsigned integers, not bool */
+
+/* Numpy-style broadcast of a and b shapes into out (ndim/dims only). */
+tta_status tta_broadcast_shape(const tta_tensor *a, const tta_tensor *b, tta_tensor *out);
+/* Sets the shape (and dtype) of an output tensor without allocating (infer uses this). */
+tta_status tta_set_shape(tta_tensor *t, tta_dtype dtype, int ndim, const int64_t *dims);
+/* Normalises a possibly negative axis for a rank; error if out of range. */
+tta_status tta_norm_axis(const tta_op_ctx *ctx, int64_t axis, int rank, int *out);
+/* Convenience error with node context: "node 'name' (Op): message". */
+tta_status tta_op_error(const tta_op_ctx *ctx, tta_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Requires input i to be present. */
+#define TTA_NEED_INPUT(ctx, i)                                                                 \
+    do {                                                                                       \
+        if ((ctx)->n_in <= (i) || !(ctx)->in[(i)])                                             \
+            return tta_op_error((ctx), TTA_ERR_SHAPE, "missing required input %d", (int)(i));  \
+    } while (0)
+
+/* Infer needs input i's data: defers at plan time when it is not known yet. */
+#define TTA_NEED_DATA(ctx, i)                                                                  \
+    do {                                                                                       \
+        TTA_NEED_INPUT(ctx, i);                                                                \
+        if (!(ctx)->in[(i)]->data) return TTA_DEFER;                                           \
+    } while (0)
+
+/* Each ops file exposes its kernels as an array and count, collected in registry.c. */
+#define TTA_KERNEL_LIST(name) extern const tta_kernel name[]; extern const int name##_count;
+
+#endif
