@@ -1,0 +1,81 @@
+/* runtime.h - loading ONNX models and running them on the CPU.
+ *
+ *   tta_model *m;                       load once: parse, check every op is supported
+ *   tta_model_load("net.onnx", &m);
+ *   tta_tensor in = {...};              a [N,C,H,W] input the caller owns
+ *   tta_plan *p;                        a plan binds the model to concrete input shapes:
+ *   tta_plan_new(m, &in, 1, &p);        shapes inferred, constants folded, kernels prepared
+ *   tta_plan_run(p, &in, 1);            run as often as needed (no allocation in steady state)
+ *   const tta_tensor *out = tta_plan_output(p, 0);   owned by the plan, valid until next run
+ *   tta_plan_free(p); tta_model_free(m);
+ *
+ * A plan's inputs must have the dtypes and shapes it was made for; a model's symbolic dims
+ * (batch, height, width) are bound by the shapes passed to tta_plan_new. Every unsupported node
+ * of a model is reported by tta_model_load in one message.
+ */
+#ifndef TTA_RUNTIME_H
+#define TTA_RUNTIME_H
+
+#include "tta/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tta_model tta_model;
+typedef struct tta_plan tta_plan;
+
+/* Description of a graph input or output. dims[i] is -1 for a symbolic or unknown dim, whose
+ * name (if any) is dim_names[i]; ndim is -1 when the rank is not declared. */
+typedef struct tta_io_info {
+    const char *name;
+    tta_dtype dtype;
+    int ndim;
+    int64_t dims[TTA_MAX_DIMS];
+    const char *dim_names[TTA_MAX_DIMS];
+} tta_io_info;
+
+tta_status tta_model_load(const char *path, tta_model **out);
+/* Same from memory; `name` is used in messages. The buffer is not kept. */
+tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, tta_model **out);
+void tta_model_free(tta_model *model);
+
+int tta_model_n_inputs(const tta_model *model);
+int tta_model_n_outputs(const tta_model *model);
+tta_status tta_model_input(const tta_model *model, int i, tta_io_info *info);
+tta_status tta_model_output(const tta_model *model, int i, tta_io_info *info);
+/* metadata_props value for key, or NULL. */
+const char *tta_model_metadata(const tta_model *model, const char *key);
+/* Summary figures for `tta info`. */
+typedef struct tta_model_stats {
+    int n_nodes;
+    int64_t n_parameters;   /* elements in initializers */
+    int n_opsets;
+    const char *opset_domains[16];
+    int64_t opset_versions[16];
+    int64_t ir_version;
+    const char *producer;
+} tta_model_stats;
+void tta_model_stats_get(const tta_model *model, tta_model_stats *stats);
+/* Op counts: distinct op types in first-seen order; returns the count and fills up to max. */
+int tta_model_op_counts(const tta_model *model, const char **ops, int *counts, int max);
+
+typedef struct tta_plan_options {
+    int n_threads; /* 0: TTA_THREADS, else OMP_NUM_THREADS, else all cores */
+} tta_plan_options;
+
+/* inputs: one per graph input, in graph-input order; only dtype and dims are read. */
+tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs, tta_plan **out);
+tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, int n_inputs,
+                             const tta_plan_options *opts, tta_plan **out);
+/* Runs the plan. Inputs must match the plan's dtypes and shapes. */
+tta_status tta_plan_run(tta_plan *plan, const tta_tensor *inputs, int n_inputs);
+int tta_plan_n_outputs(const tta_plan *plan);
+/* Output i after a run; owned by the plan, valid until the next run or tta_plan_free. */
+const tta_tensor *tta_plan_output(const tta_plan *plan, int i);
+void tta_plan_free(tta_plan *plan);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

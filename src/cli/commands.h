@@ -1,0 +1,13 @@
+/* commands.h - one function per `tta` subcommand; main.c dispatches on argv[1].
+ * Each takes the subcommand's own argc/argv (argv[0] is the subcommand name), prints its
+ * results on stdout, one line per error on stderr ("tta: FILE: problem"), and returns the
+ * process exit code (0 ok, 1 failure, 2 usage error). */
+#ifndef TTA_CLI_COMMANDS_H
+#define TTA_CLI_COMMANDS_H
+
+int tta_cmd_info(int argc, char **argv);
+int tta_cmd_run(int argc, char **argv);
+int tta_cmd_conformance(int argc, char **argv);
+int tta_cmd_augment(int argc, char **argv);
+
+#endif

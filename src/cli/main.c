@@ -1,0 +1,47 @@
+/* main.c - the `tta` command: dispatches to one function per subcommand (commands.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+/* Placeholder until the augment command is linked in; the real one overrides it. */
+__attribute__((weak)) int tta_cmd_augment(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "tta: augment: not available in this build\n");
+    return 1;
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    {"info", tta_cmd_info, "describe an ONNX model: inputs, outputs, opsets, operators, parameters"},
+    {"run", tta_cmd_run, "run an ONNX model on tensors (.pb or .npy) and write its outputs"},
+    {"conformance", tta_cmd_conformance, "run the ONNX backend test suite (or other case folders)"},
+    {"augment", tta_cmd_augment, "show the views of an augmentation policy on an image, as a grid"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: tta COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n`tta COMMAND --help` describes a command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "tta: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,276 @@
+/* plan.c - binding a model to concrete input shapes, and running it.
+ *
+ * tta_plan_new walks the nodes once in topological order: symbolic input dims are bound, every
+ * kernel is prepared, shapes are inferred, and nodes whose inputs are all known (initializers,
+ * Constant outputs, and Shape/Size of tensors whose shape is known) are computed right away and
+ * become constants of the plan: shape-only subgraphs are folded. What is left is the run list.
+ * tta_plan_run re-infers each step's shapes (cheap; exact for data-dependent ops such as
+ * NonMaxSuppression), grows output buffers only when needed, and computes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/error.h"
+#include "runtime/model.h"
+#include "runtime/op.h"
+
+typedef struct plan_step {
+    const tta_node *node;
+    const tta_kernel *kernel;
+    tta_op_ctx ctx;
+    bool prepared;
+} plan_step;
+
+struct tta_plan {
+    const tta_model *model;
+    int n_values;
+    tta_tensor *values;  /* one per graph value; constants borrow the model's data */
+    bool *known;         /* data known at plan time (constant or folded) */
+    bool *shaped;        /* shape known at plan time */
+    int n_steps;         /* steps[0..n_steps) run each time; folded nodes are not in the list */
+    plan_step **steps;
+    int n_all;           /* every prepared step, including folded ones (released on free) */
+    plan_step *all;
+    int n_threads;
+};
+
+static int default_threads(void) {
+    const char *e = getenv("TTA_THREADS");
+    if (!e || !*e) e = getenv("OMP_NUM_THREADS");
+    if (e && atoi(e) > 0) return atoi(e);
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+static tta_status node_context(const tta_plan *p, const tta_node *n, tta_status st) {
+    /* kernels usually name the node already; add the model file */
+    return tta_error_context(st, "%s", p->model->name);
+    (void)n;
+}
+
+static tta_status bind_inputs(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
+    const tta_graph *g = &p->model->graph;
+    if (n_inputs != g->n_inputs)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "%s: the model has %d input%s, %d given", p->model->name, g->n_inputs,
+                          g->n_inputs == 1 ? "" : "s", n_inputs);
+    /* symbolic dims: the same name must get the same value everywhere */
+    const char *sym_names[64];
+    int64_t sym_values[64];
+    int n_sym = 0;
+    for (int i = 0; i < n_inputs; i++) {
+        const tta_value *v = &g->values[g->inputs[i]];
+        const tta_tensor *t = &inputs[i];
+        char got[128];
+        if (v->dtype != TTA_DTYPE_UNDEFINED && t->dtype != v->dtype)
+            return tta_errorf(TTA_ERR_SHAPE, "%s: input '%s' must be %s, got %s", p->model->name, v->name,
+                              tta_dtype_name(v->dtype), tta_dtype_name(t->dtype));
+        if (tta_dtype_size(t->dtype) == 0)
+            return tta_errorf(TTA_ERR_UNSUPPORTED, "%s: input '%s' has unsupported dtype %s", p->model->name, v->name,
+                              tta_dtype_name(t->dtype));
+        if (v->ndim >= 0 && t->ndim != v->ndim)
+            return tta_errorf(TTA_ERR_SHAPE, "%s: input '%s' must have rank %d, got shape %s", p->model->name, v->name,
+                              v->ndim, tta_shape_str(t, got, sizeof got));
+        for (int d = 0; v->ndim >= 0 && d < v->ndim; d++) {
+            if (v->dims[d].value >= 0 && t->dims[d] != v->dims[d].value)
+                return tta_errorf(TTA_ERR_SHAPE, "%s: input '%s' dim %d must be %lld, got shape %s", p->model->name,
+                                  v->name, d, (long long)v->dims[d].value, tta_shape_str(t, got, sizeof got));
+            if (v->dims[d].param) {
+                int k = 0;
+                while (k < n_sym && strcmp(sym_names[k], v->dims[d].param)) k++;
+                if (k < n_sym && sym_values[k] != t->dims[d])
+                    return tta_errorf(TTA_ERR_SHAPE, "%s: input '%s' dim %d ('%s') is %lld but another input binds it to %lld",
+                                      p->model->name, v->name, d, v->dims[d].param, (long long)t->dims[d],
+                                      (long long)sym_values[k]);
+                if (k == n_sym && n_sym < 64) {
+                    sym_names[n_sym] = v->dims[d].param;
+                    sym_values[n_sym++] = t->dims[d];
+                }
+            }
+        }
+        tta_tensor *pv = &p->values[g->inputs[i]];
+        TTA_TRY(tta_set_shape(pv, t->dtype, t->ndim, t->dims));
+        pv->data = NULL;
+        pv->capacity = 0;
+        p->shaped[g->inputs[i]] = true;
+    }
+    return TTA_OK;
+}
+
+static bool is_shape_only_op(const tta_node *n) {
+    return !n->domain[0] && (!strcmp(n->op_type, "Shape") || !strcmp(n->op_type, "Size"));
+}
+
+static tta_status size_outputs(tta_op_ctx *ctx) {
+    for (int o = 0; o < ctx->n_out; o++) {
+        tta_tensor *t = ctx->out[o];
+        if (!t) continue;
+        if (t->dtype == TTA_DTYPE_UNDEFINED)
+            return tta_op_error(ctx, TTA_ERR_INTERNAL, "kernel did not set the dtype of output %d", o);
+        TTA_TRY(tta_tensor_resize(t, t->dtype, t->ndim, t->dims));
+    }
+    return TTA_OK;
+}
+
+static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
+    const tta_graph *g = &p->model->graph;
+    s->node = n;
+    s->kernel = tta_kernel_find(n);
+    if (!s->kernel)
+        return tta_errorf(TTA_ERR_UNSUPPORTED, "%s: node '%s' (%s v%d) is not supported", p->model->name, n->name,
+                          n->op_type, n->opset);
+    tta_op_ctx *c = &s->ctx;
+    c->node = n;
+    c->n_in = n->n_inputs;
+    c->n_out = n->n_outputs;
+    c->in = tta_calloc((size_t)n->n_inputs + 1, sizeof(tta_tensor *));
+    c->out = tta_calloc((size_t)n->n_outputs + 1, sizeof(tta_tensor *));
+    if (!c->in || !c->out) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n->n_inputs; i++) c->in[i] = n->inputs[i] >= 0 ? &p->values[n->inputs[i]] : NULL;
+    for (int i = 0; i < n->n_outputs; i++) c->out[i] = n->outputs[i] >= 0 ? &p->values[n->outputs[i]] : NULL;
+    c->n_threads = p->n_threads;
+    if (s->kernel->prepare) {
+        tta_status st = s->kernel->prepare(c);
+        if (st) return node_context(p, n, st);
+    }
+    s->prepared = true;
+
+    bool all_known = true, all_shaped = true;
+    for (int i = 0; i < n->n_inputs; i++) {
+        if (n->inputs[i] < 0) continue;
+        all_known &= p->known[n->inputs[i]];
+        all_shaped &= p->shaped[n->inputs[i]];
+    }
+    (void)g;
+    if (!all_shaped) return TTA_OK; /* inferred at run time */
+    tta_status st = s->kernel->infer(c);
+    if (st == TTA_DEFER) return TTA_OK;
+    if (st) return node_context(p, n, st);
+    for (int o = 0; o < n->n_outputs; o++)
+        if (n->outputs[o] >= 0) p->shaped[n->outputs[o]] = true;
+    if (all_known || is_shape_only_op(n)) {
+        st = size_outputs(c);
+        if (!st) st = s->kernel->compute(c);
+        if (st) return node_context(p, n, st);
+        for (int o = 0; o < n->n_outputs; o++)
+            if (n->outputs[o] >= 0) p->known[n->outputs[o]] = true;
+        return TTA_OK;
+    }
+    return TTA_OK;
+}
+
+tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, int n_inputs,
+                             const tta_plan_options *opts, tta_plan **out) {
+    if (!model || !out || (n_inputs && !inputs))
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_plan_new: NULL argument");
+    *out = NULL;
+    const tta_graph *g = &model->graph;
+    tta_plan *p = tta_calloc(1, sizeof *p);
+    if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    p->model = model;
+    p->n_values = g->n_values;
+    p->n_threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
+    p->values = tta_calloc((size_t)g->n_values + 1, sizeof *p->values);
+    p->known = tta_calloc((size_t)g->n_values + 1, sizeof *p->known);
+    p->shaped = tta_calloc((size_t)g->n_values + 1, sizeof *p->shaped);
+    p->all = tta_calloc((size_t)g->n_nodes + 1, sizeof *p->all);
+    p->steps = tta_calloc((size_t)g->n_nodes + 1, sizeof *p->steps);
+    if (!p->values || !p->known || !p->shaped || !p->all || !p->steps) {
+        tta_plan_free(p);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n_values; i++) {
+        const tta_tensor *c = g->values[i].constant;
+        if (!c) continue;
+        p->values[i] = *c;
+        p->values[i].capacity = 0; /* borrowed from the model */
+        p->known[i] = p->shaped[i] = true;
+    }
+    tta_status st = bind_inputs(p, inputs, n_inputs);
+    for (int i = 0; st == TTA_OK && i < g->n_nodes; i++) {
+        plan_step *s = &p->all[p->n_all++];
+        st = plan_node(p, &g->nodes[i], s);
+        if (st == TTA_OK) {
+            bool folded = true;
+            for (int o = 0; o < g->nodes[i].n_outputs; o++)
+                if (g->nodes[i].outputs[o] >= 0 && !p->known[g->nodes[i].outputs[o]]) folded = false;
+            if (!folded || g->nodes[i].n_outputs == 0) p->steps[p->n_steps++] = s;
+        }
+    }
+    if (st) {
+        tta_plan_free(p);
+        return st;
+    }
+    *out = p;
+    return TTA_OK;
+}
+
+tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs, tta_plan **out) {
+    return tta_plan_new_opts(model, inputs, n_inputs, NULL, out);
+}
+
+tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
+    if (!p || (n_inputs && !inputs)) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_plan_run: NULL argument");
+    const tta_graph *g = &p->model->graph;
+    if (n_inputs != g->n_inputs)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "%s: the model has %d inputs, %d given", p->model->name, g->n_inputs,
+                          n_inputs);
+    for (int i = 0; i < n_inputs; i++) {
+        tta_tensor *pv = &p->values[g->inputs[i]];
+        const tta_tensor *t = &inputs[i];
+        bool same = t->dtype == pv->dtype && t->ndim == pv->ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = t->dims[d] == pv->dims[d];
+        if (!same) {
+            char want[128], got[128];
+            return tta_errorf(TTA_ERR_SHAPE, "%s: input '%s' is %s %s but the plan was made for %s %s", p->model->name,
+                              g->values[g->inputs[i]].name, tta_dtype_name(t->dtype), tta_shape_str(t, got, sizeof got),
+                              tta_dtype_name(pv->dtype), tta_shape_str(pv, want, sizeof want));
+        }
+        if (!t->data && tta_tensor_numel(t) > 0)
+            return tta_errorf(TTA_ERR_INVALID_ARG, "%s: input '%s' has no data", p->model->name, g->values[g->inputs[i]].name);
+        pv->data = t->data; /* borrowed for the duration of the run */
+        pv->capacity = 0;
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(p->n_threads);
+#endif
+    for (int i = 0; i < p->n_steps; i++) {
+        plan_step *s = p->steps[i];
+        tta_status st = s->kernel->infer(&s->ctx);
+        if (st == TTA_DEFER) st = tta_op_error(&s->ctx, TTA_ERR_INTERNAL, "shape still unknown at run time");
+        if (!st) st = size_outputs(&s->ctx);
+        if (!st) st = s->kernel->compute(&s->ctx);
+        if (st) return node_context(p, s->node, st);
+    }
+    return TTA_OK;
+}
+
+int tta_plan_n_outputs(const tta_plan *p) { return p ? p->model->graph.n_outputs : 0; }
+
+const tta_tensor *tta_plan_output(const tta_plan *p, int i) {
+    if (!p || i < 0 || i >= p->model->graph.n_outputs) return NULL;
+    return &p->values[p->model->graph.outputs[i]];
+}
+
+void tta_plan_free(tta_plan *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n_all; i++) {
+        plan_step *s = &p->all[i];
+        if (s->prepared && s->kernel->release) s->kernel->release(&s->ctx);
+        tta_free(s->ctx.in);
+        tta_free(s->ctx.out);
+    }
+    for (int i = 0; p->values && i < p->n_values; i++)
+        if (p->values[i].capacity) tta_tensor_destroy(&p->values[i]);
+    tta_free(p->values);
+    tta_free(p->known);
+    tta_free(p->shaped);
+    tta_free(p->all);
+    tta_free(p->steps);
+    tta_free(p);
+}
