@@ -17,197 +17,279 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_whole_models import iter_fields, _read_varint, decode_tensor  # noqa: E402
+from export_whole_models import _read_varint, decode_tensor, iter_fields  # noqa: E402
 
-def s64(v): return v - (1 << 64) if v >= 1 << 63 else v
+NP_DTYPE = {1: "<f4", 6: "<i4", 7: "<i8", 9: "bool"}  # TensorProto data types used here
 
-def tensor(buf):
-    dims, dt, name, raw, f32, i64 = [], 1, '', None, [], []
-    for f, w, v in iter_fields(buf):
-        if f == 1:
-            if w == 0: dims.append(s64(v))
-            else:
-                p = 0
-                while p < len(v):
-                    x, p = _read_varint(v, p); dims.append(s64(x))
-        elif f == 2: dt = v
-        elif f == 8: name = bytes(v).decode()
-        elif f == 9: raw = bytes(v)
-        elif f == 4: f32 += list(struct.unpack('<%df' % (len(v)//4), bytes(v))) if w == 2 else [struct.unpack('<f', bytes(v))[0]]
-        elif f == 7:
-            if w == 0: i64.append(s64(v))
-            else:
-                p = 0
-                while p < len(v):
-                    x, p = _read_varint(v, p); i64.append(s64(x))
-    npdt = {1: '<f4', 7: '<i8', 6: '<i4', 9: 'bool'}[dt]
-    a = np.frombuffer(raw, dtype=npdt) if raw is not None else np.array(f32 if dt == 1 else i64, dtype=npdt)
-    a = a.reshape(dims)
-    return name, (a.astype(np.float64) if dt == 1 else a.astype(np.int64))
 
-def attr(buf):
-    name, val, ints, floats = None, None, [], []
-    for f, w, v in iter_fields(buf):
-        if f == 1: name = bytes(v).decode()
-        elif f == 2: val = struct.unpack('<f', bytes(v))[0]
-        elif f == 3: val = s64(v)
-        elif f == 4: val = bytes(v).decode()
-        elif f == 5: val = tensor(v)[1]
-        elif f == 7:
-            floats += list(struct.unpack('<%df' % (len(v)//4), bytes(v))) if w == 2 else [struct.unpack('<f', bytes(v))[0]]
-        elif f == 8:
-            if w == 0: ints.append(s64(v))
-            else:
-                p = 0
-                while p < len(v):
-                    x, p = _read_varint(v, p); ints.append(s64(x))
-    if val is None: val = ints if ints else floats
-    return name, val
+def _s64(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
 
-def load(path):
-    b = open(path, 'rb').read()
-    g = [v for f, _, v in iter_fields(b) if f == 7][0]
-    nodes, inits, ins, outs = [], {}, [], []
-    for f, _, v in iter_fields(g):
-        if f == 1:
-            n = {'in': [], 'out': [], 'attr': {}}
-            for ff, _, vv in iter_fields(v):
-                if ff == 1: n['in'].append(bytes(vv).decode())
-                elif ff == 2: n['out'].append(bytes(vv).decode())
-                elif ff == 4: n['op'] = bytes(vv).decode()
-                elif ff == 5:
-                    k, a = attr(vv); n['attr'][k] = a
-            nodes.append(n)
-        elif f == 5:
-            k, a = tensor(v); inits[k] = a
-        elif f in (11, 12):
-            nm = [bytes(vv).decode() for ff, _, vv in iter_fields(v) if ff == 1][0]
-            (ins if f == 11 else outs).append(nm)
-    return nodes, inits, [i for i in ins if i not in inits], outs
 
-def conv(x, w, b, a, transpose=False):
-    N, C, H, W = x.shape
-    st = a.get('strides', [1, 1]); pd = a.get('pads', [0, 0, 0, 0]); dl = a.get('dilations', [1, 1]); g = a.get('group', 1)
-    assert dl == [1, 1]
-    if transpose:
-        Ci, Co_g, kh, kw = w.shape
-        assert g == 1 and pd == [0, 0, 0, 0]
-        Ho, Wo = (H - 1) * st[0] + kh, (W - 1) * st[1] + kw
-        y = np.zeros((N, Co_g, Ho, Wo))
-        for i in range(kh):
-            for j in range(kw):
-                y[:, :, i:i + (H - 1) * st[0] + 1:st[0], j:j + (W - 1) * st[1] + 1:st[1]] += np.einsum('nchw,cd->ndhw', x, w[:, :, i, j])
-        return y + (b.reshape(1, -1, 1, 1) if b is not None else 0)
-    Co, Cg, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pd[0], pd[2]), (pd[1], pd[3])))
-    Ho = (H + pd[0] + pd[2] - kh) // st[0] + 1; Wo = (W + pd[1] + pd[3] - kw) // st[1] + 1
-    y = np.zeros((N, Co, Ho, Wo))
-    cog = Co // g
-    for gi in range(g):
-        xs = xp[:, gi * Cg:(gi + 1) * Cg]
-        ws = w[gi * cog:(gi + 1) * cog]
-        for i in range(kh):
-            for j in range(kw):
-                patch = xs[:, :, i:i + (Ho - 1) * st[0] + 1:st[0], j:j + (Wo - 1) * st[1] + 1:st[1]]
-                y[:, gi * cog:(gi + 1) * cog] += np.einsum('nchw,dc->ndhw', patch, ws[:, :, i, j])
-    return y + (b.reshape(1, -1, 1, 1) if b is not None else 0)
-
-def maxpool(x, a):
-    k = a['kernel_shape']; st = a.get('strides', [1, 1]); pd = a.get('pads', [0, 0, 0, 0])
-    assert a.get('ceil_mode', 0) == 0
-    xp = np.pad(x, ((0, 0), (0, 0), (pd[0], pd[2]), (pd[1], pd[3])), constant_values=-np.inf)
-    H, W = xp.shape[2:]
-    Ho = (H - k[0]) // st[0] + 1; Wo = (W - k[1]) // st[1] + 1
-    y = np.full(x.shape[:2] + (Ho, Wo), -np.inf)
-    for i in range(k[0]):
-        for j in range(k[1]):
-            y = np.maximum(y, xp[:, :, i:i + (Ho - 1) * st[0] + 1:st[0], j:j + (Wo - 1) * st[1] + 1:st[1]])
-    return y
-
-def resize_linear_half_pixel(x, scales):
-    out = x
-    for ax in (2, 3):
-        n = out.shape[ax]; s = scales[ax]; no = int(np.floor(n * s))
-        c = (np.arange(no) + 0.5) / s - 0.5
-        c = np.clip(c, 0, n - 1)
-        lo = np.floor(c).astype(int); hi = np.minimum(lo + 1, n - 1); f = c - lo
-        sh = [1] * 4; sh[ax] = no; f = f.reshape(sh)
-        out = np.take(out, lo, axis=ax) * (1 - f) + np.take(out, hi, axis=ax) * f
-    assert scales[0] == 1 and scales[1] == 1
+def _ints(wire, value):
+    """A repeated int64 field occurrence, packed (wire 2) or not."""
+    if wire == 0:
+        return [_s64(value)]
+    out, p = [], 0
+    while p < len(value):
+        v, p = _read_varint(value, p)
+        out.append(_s64(v))
     return out
 
+
+def _floats(wire, value):
+    b = bytes(value)
+    return list(struct.unpack("<%df" % (len(b) // 4), b))
+
+
+def read_tensor(buf):
+    """TensorProto -> (name, array); floats as float64, integers as int64."""
+    dims, dtype, name, raw, f32, i64 = [], 1, "", None, [], []
+    for f, w, v in iter_fields(buf):
+        if f == 1:
+            dims += _ints(w, v)
+        elif f == 2:
+            dtype = v
+        elif f == 4:
+            f32 += _floats(w, v)
+        elif f == 7:
+            i64 += _ints(w, v)
+        elif f == 8:
+            name = bytes(v).decode()
+        elif f == 9:
+            raw = bytes(v)
+    if raw is not None:
+        a = np.frombuffer(raw, dtype=NP_DTYPE[dtype])
+    else:
+        a = np.array(f32 if dtype == 1 else i64, dtype=NP_DTYPE[dtype])
+    a = a.reshape(dims)
+    return name, a.astype(np.float64 if dtype == 1 else np.int64)
+
+
+def read_attribute(buf):
+    name, val, ints, floats = None, None, [], []
+    for f, w, v in iter_fields(buf):
+        if f == 1:
+            name = bytes(v).decode()
+        elif f == 2:
+            val = struct.unpack("<f", bytes(v))[0]
+        elif f == 3:
+            val = _s64(v)
+        elif f == 4:
+            val = bytes(v).decode()
+        elif f == 5:
+            val = read_tensor(v)[1]
+        elif f == 7:
+            floats += _floats(w, v)
+        elif f == 8:
+            ints += _ints(w, v)
+    if val is None:
+        val = ints if ints else floats
+    return name, val
+
+
+def load_model(path):
+    """ModelProto -> (nodes, initializers, graph input names, graph output names)."""
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    graph = [v for f, _, v in iter_fields(blob) if f == 7][0]
+    nodes, inits, ins, outs = [], {}, [], []
+    for f, _, v in iter_fields(graph):
+        if f == 1:
+            node = {"in": [], "out": [], "attr": {}}
+            for ff, _, vv in iter_fields(v):
+                if ff == 1:
+                    node["in"].append(bytes(vv).decode())
+                elif ff == 2:
+                    node["out"].append(bytes(vv).decode())
+                elif ff == 4:
+                    node["op"] = bytes(vv).decode()
+                elif ff == 5:
+                    k, a = read_attribute(vv)
+                    node["attr"][k] = a
+            nodes.append(node)
+        elif f == 5:
+            k, a = read_tensor(v)
+            inits[k] = a
+        elif f in (11, 12):
+            name = [bytes(vv).decode() for ff, _, vv in iter_fields(v) if ff == 1][0]
+            (ins if f == 11 else outs).append(name)
+    return nodes, inits, [i for i in ins if i not in inits], outs
+
+
+def _window(a, i, j, n_h, n_w, stride):
+    """a[:, :, i + stride*y, j + stride*x] for y < n_h, x < n_w."""
+    return a[:, :, i:i + (n_h - 1) * stride[0] + 1:stride[0], j:j + (n_w - 1) * stride[1] + 1:stride[1]]
+
+
+def conv(x, w, b, a):
+    st, pd = a.get("strides", [1, 1]), a.get("pads", [0, 0, 0, 0])
+    g = a.get("group", 1)
+    assert a.get("dilations", [1, 1]) == [1, 1] and a.get("auto_pad", "NOTSET") == "NOTSET"
+    n, _, h, wd = x.shape
+    co, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pd[0], pd[2]), (pd[1], pd[3])))
+    ho, wo = (h + pd[0] + pd[2] - kh) // st[0] + 1, (wd + pd[1] + pd[3] - kw) // st[1] + 1
+    y = np.zeros((n, co, ho, wo))
+    cog = co // g
+    for gi in range(g):
+        xs, ws = xp[:, gi * cg:(gi + 1) * cg], w[gi * cog:(gi + 1) * cog]
+        for i in range(kh):
+            for j in range(kw):
+                y[:, gi * cog:(gi + 1) * cog] += np.einsum(
+                    "nchw,dc->ndhw", _window(xs, i, j, ho, wo, st), ws[:, :, i, j])
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
+
+
+def conv_transpose(x, w, b, a):
+    st = a.get("strides", [1, 1])
+    assert a.get("group", 1) == 1 and a.get("pads", [0, 0, 0, 0]) == [0, 0, 0, 0]
+    assert a.get("output_padding", [0, 0]) == [0, 0] and a.get("dilations", [1, 1]) == [1, 1]
+    n, _, h, wd = x.shape
+    _, co, kh, kw = w.shape
+    y = np.zeros((n, co, (h - 1) * st[0] + kh, (wd - 1) * st[1] + kw))
+    for i in range(kh):
+        for j in range(kw):
+            _window(y, i, j, h, wd, st)[...] += np.einsum("nchw,cd->ndhw", x, w[:, :, i, j])
+    return y if b is None else y + b.reshape(1, -1, 1, 1)
+
+
+def maxpool(x, a):
+    k, st, pd = a["kernel_shape"], a.get("strides", [1, 1]), a.get("pads", [0, 0, 0, 0])
+    assert a.get("ceil_mode", 0) == 0 and a.get("dilations", [1, 1]) == [1, 1]
+    xp = np.pad(x, ((0, 0), (0, 0), (pd[0], pd[2]), (pd[1], pd[3])), constant_values=-np.inf)
+    ho, wo = (xp.shape[2] - k[0]) // st[0] + 1, (xp.shape[3] - k[1]) // st[1] + 1
+    y = np.full(x.shape[:2] + (ho, wo), -np.inf)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            y = np.maximum(y, _window(xp, i, j, ho, wo, st))
+    return y
+
+
+def resize(x, roi, scales, a):
+    """Resize mode=linear, coordinate_transformation_mode=half_pixel, by scales, on H and W."""
+    assert a.get("mode") == "linear" and a.get("coordinate_transformation_mode") == "half_pixel"
+    assert scales[0] == 1 and scales[1] == 1
+    out = x
+    for ax in (2, 3):
+        n, s = out.shape[ax], scales[ax]
+        n_out = int(np.floor(n * s))
+        c = np.clip((np.arange(n_out) + 0.5) / s - 0.5, 0, n - 1)
+        lo = np.floor(c).astype(int)
+        hi = np.minimum(lo + 1, n - 1)
+        shape = [1] * out.ndim
+        shape[ax] = n_out
+        f = (c - lo).reshape(shape)
+        out = np.take(out, lo, axis=ax) * (1 - f) + np.take(out, hi, axis=ax) * f
+    return out
+
+
+def slice_(x, starts, ends, axes=None, steps=None):
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    sl = [slice(None)] * x.ndim
+    for s, e, ax, sp in zip(starts, ends, axes, steps):
+        sl[int(ax)] = slice(int(s), int(min(e, 1 << 62)), int(sp))
+    return x[tuple(sl)]
+
+
+def softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def reshape(x, shape):
+    shape = [x.shape[i] if d == 0 else int(d) for i, d in enumerate(shape)]
+    return x.reshape(shape)
+
+
+def unsqueeze(x, axes):
+    for ax in sorted(int(a) for a in axes):
+        x = np.expand_dims(x, ax)
+    return x
+
+
+def gemm(x, w, c, a):
+    x = x.T if a.get("transA", 0) else x
+    w = w.T if a.get("transB", 0) else w
+    y = a.get("alpha", 1.0) * (x @ w)
+    return y if c is None else y + a.get("beta", 1.0) * c
+
+
+OPS = {
+    "Conv": lambda i, a: conv(i[0], i[1], i[2] if len(i) > 2 else None, a),
+    "ConvTranspose": lambda i, a: conv_transpose(i[0], i[1], i[2] if len(i) > 2 else None, a),
+    "BatchNormalization": lambda i, a: (i[0] - i[3].reshape(1, -1, 1, 1)) / np.sqrt(
+        i[4].reshape(1, -1, 1, 1) + a.get("epsilon", 1e-5)) * i[1].reshape(1, -1, 1, 1)
+    + i[2].reshape(1, -1, 1, 1),
+    "Relu": lambda i, a: np.maximum(i[0], 0),
+    "LeakyRelu": lambda i, a: np.where(i[0] >= 0, i[0], i[0] * a.get("alpha", 0.01)),
+    "Sigmoid": lambda i, a: 1 / (1 + np.exp(-i[0])),
+    "Clip": lambda i, a: np.clip(i[0], i[1], i[2]),
+    "MaxPool": lambda i, a: maxpool(i[0], a),
+    "GlobalAveragePool": lambda i, a: i[0].mean(axis=(2, 3), keepdims=True),
+    "Flatten": lambda i, a: i[0].reshape(int(np.prod(i[0].shape[:a.get("axis", 1)])), -1),
+    "Gemm": lambda i, a: gemm(i[0], i[1], i[2] if len(i) > 2 else None, a),
+    "Add": lambda i, a: i[0] + i[1],
+    "Sub": lambda i, a: i[0] - i[1],
+    "Mul": lambda i, a: i[0] * i[1],
+    "Pow": lambda i, a: np.power(i[0], i[1]),
+    "Constant": lambda i, a: a["value"],
+    "Concat": lambda i, a: np.concatenate(i, axis=a["axis"]),
+    "Softmax": lambda i, a: softmax(i[0], a.get("axis", -1)),
+    "Resize": lambda i, a: resize(i[0], i[1], i[2], a),
+    "Shape": lambda i, a: np.array(i[0].shape, dtype=np.int64),
+    "Gather": lambda i, a: np.take(i[0], i[1], axis=a.get("axis", 0)),
+    "Unsqueeze": lambda i, a: unsqueeze(i[0], i[1] if len(i) > 1 else a["axes"]),
+    "Reshape": lambda i, a: reshape(i[0], i[1]),
+    "Transpose": lambda i, a: np.transpose(i[0], a["perm"]),
+    "Slice": lambda i, a: slice_(*i),
+}
+
+
 def run(nodes, inits, feeds):
-    env = dict(inits); env.update(feeds); env[''] = None
-    for n in nodes:
-        I = [env[i] if i else None for i in n['in']]; a = n['attr']; op = n['op']
-        if op == 'Conv': y = conv(I[0], I[1], I[2] if len(I) > 2 else None, a)
-        elif op == 'ConvTranspose': y = conv(I[0], I[1], I[2] if len(I) > 2 else None, a, True)
-        elif op == 'BatchNormalization':
-            sc, bi, mu, var = [t.reshape(1, -1, 1, 1) for t in I[1:5]]
-            y = (I[0] - mu) / np.sqrt(var + a.get('epsilon', 1e-5)) * sc + bi
-        elif op == 'Relu': y = np.maximum(I[0], 0)
-        elif op == 'LeakyRelu': y = np.where(I[0] >= 0, I[0], I[0] * a.get('alpha', 0.01))
-        elif op == 'Sigmoid': y = 1 / (1 + np.exp(-I[0]))
-        elif op == 'Clip': y = np.clip(I[0], I[1], I[2])
-        elif op == 'MaxPool': y = maxpool(I[0], a)
-        elif op == 'GlobalAveragePool': y = I[0].mean(axis=(2, 3), keepdims=True)
-        elif op == 'Flatten':
-            ax = a.get('axis', 1); y = I[0].reshape(int(np.prod(I[0].shape[:ax])), -1)
-        elif op == 'Gemm':
-            A = I[0].T if a.get('transA', 0) else I[0]; B = I[1].T if a.get('transB', 0) else I[1]
-            y = a.get('alpha', 1.0) * A @ B + (a.get('beta', 1.0) * I[2] if len(I) > 2 else 0)
-        elif op == 'Add': y = I[0] + I[1]
-        elif op == 'Sub': y = I[0] - I[1]
-        elif op == 'Mul': y = I[0] * I[1]
-        elif op == 'Pow': y = np.power(I[0], I[1])
-        elif op == 'Constant': y = a['value']
-        elif op == 'Concat': y = np.concatenate(I, axis=a['axis'])
-        elif op == 'Softmax':
-            ax = a.get('axis', -1); e = np.exp(I[0] - I[0].max(axis=ax, keepdims=True)); y = e / e.sum(axis=ax, keepdims=True)
-        elif op == 'Resize':
-            assert a['mode'] == 'linear' and a['coordinate_transformation_mode'] == 'half_pixel'
-            y = resize_linear_half_pixel(I[0], I[2])
-        elif op == 'Shape': y = np.array(I[0].shape, dtype=np.int64)
-        elif op == 'Gather': y = np.take(I[0], I[1], axis=a.get('axis', 0))
-        elif op == 'Unsqueeze':
-            axes = list(I[1]) if len(I) > 1 else a['axes']; y = I[0]
-            for ax in sorted(axes): y = np.expand_dims(y, ax)
-        elif op == 'Reshape':
-            sh = [int(d) for d in I[1]]
-            sh = [I[0].shape[i] if d == 0 else d for i, d in enumerate(sh)]
-            y = I[0].reshape(sh)
-        elif op == 'Transpose': y = np.transpose(I[0], a['perm'])
-        elif op == 'Slice':
-            st, en = I[1], I[2]; axes = I[3] if len(I) > 3 and I[3] is not None else range(len(st))
-            steps = I[4] if len(I) > 4 and I[4] is not None else [1] * len(st)
-            sl = [slice(None)] * I[0].ndim
-            for s, e, ax, sp in zip(st, en, axes, steps): sl[int(ax)] = slice(int(s), int(min(e, 1 << 62)), int(sp))
-            y = I[0][tuple(sl)]
-        else: raise NotImplementedError(op)
-        env[n['out'][0]] = y
+    env = dict(inits)
+    env.update(feeds)
+    for node in nodes:
+        ins = [env[n] if n else None for n in node["in"]]
+        env[node["out"][0]] = OPS[node["op"]](ins, node["attr"])
     return env
 
-root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-    os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'models')
-root = os.path.normpath(root)
-total_fail = 0
-for case in sorted(glob.glob(os.path.join(root, '*', ''))):
-    nodes, inits, ins, outs = load(case + 'model.onnx')
-    for ds in sorted(glob.glob(case + 'test_data_set_*')):
-        feeds = {}
-        for i, nm in enumerate(ins):
-            tn, arr = decode_tensor(open('%s/input_%d.pb' % (ds, i), 'rb').read()); assert tn == nm
-            feeds[nm] = arr.astype(np.float64)
-        env = run(nodes, inits, feeds)
-        worst = 0
-        for i, nm in enumerate(outs):
-            tn, ref = decode_tensor(open('%s/output_%d.pb' % (ds, i), 'rb').read()); assert tn == nm
-            got = env[nm].astype(np.float32)
-            assert got.shape == ref.shape, (got.shape, ref.shape)
-            r = np.max(np.abs(got.astype(np.float64) - ref) / (1e-7 + 1e-3 * np.abs(ref)))
-            worst = max(worst, r)
-        ok = worst <= 1
-        total_fail += not ok
-        print('%-45s %s worst ratio %.4f' % (os.path.relpath(ds, root), 'PASS' if ok else 'FAIL', worst))
-print('%d failed' % total_fail)
-sys.exit(1 if total_fail else 0)
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "tests", "models")
+    root = os.path.normpath(root)
+    failed = passed = 0
+    for case in sorted(glob.glob(os.path.join(root, "*", "model.onnx"))):
+        case = os.path.dirname(case)
+        nodes, inits, ins, outs = load_model(os.path.join(case, "model.onnx"))
+        for ds in sorted(glob.glob(os.path.join(case, "test_data_set_*"))):
+            feeds = {}
+            for k, name in enumerate(ins):
+                with open(os.path.join(ds, "input_%d.pb" % k), "rb") as fh:
+                    tname, arr = decode_tensor(fh.read())
+                assert tname == name, (tname, name)
+                feeds[name] = arr.astype(np.float64)
+            env = run(nodes, inits, feeds)
+            worst, ok = 0.0, True
+            for k, name in enumerate(outs):
+                with open(os.path.join(ds, "output_%d.pb" % k), "rb") as fh:
+                    tname, ref = decode_tensor(fh.read())
+                got = env[name].astype(np.float32)
+                if tname != name or got.shape != ref.shape:
+                    ok = False
+                    continue
+                ratio = np.abs(got.astype(np.float64) - ref) / (1e-7 + 1e-3 * np.abs(ref))
+                worst = max(worst, float(ratio.max()))
+            ok = ok and worst <= 1
+            passed += ok
+            failed += not ok
+            print("%-40s %s  worst |got-ref|/tol %.4f" % (
+                os.path.relpath(ds, root), "PASS" if ok else "FAIL", worst))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,7 +11,8 @@ batch 3) in the layout of the ONNX backend test suite:
 
 Inputs are seeded random tensors; outputs are PyTorch's, in eval mode, float32. The .pb files are
 ONNX TensorProto messages, written by the small protobuf encoder below (the `onnx` Python package is
-not needed) and checked by decoding them back. `tta conformance tests/models` runs the cases.
+not needed) and checked by decoding them back. `tta conformance tests/models` runs the cases;
+scripts/check_whole_models.py checks them against an independent NumPy reading of the graphs.
 
 Run:  /usr/bin/python3 scripts/export_whole_models.py [OUT_DIR]   (default: tests/models)
 """

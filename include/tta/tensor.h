@@ -68,6 +68,12 @@ tta_status tta_tensor_copy(tta_tensor *dst, const tta_tensor *src);
 /* Writes "[1,3,224,224]" into buf. Returns buf. */
 char *tta_shape_str(const tta_tensor *t, char *buf, size_t size);
 
+/* 1 when got matches ref: same dtype and shape; integers equal; floats within
+ * atol + rtol * |ref| (NaN matches NaN). Otherwise 0, with the first mismatch described in why
+ * (may be NULL). The ONNX backend tests use rtol 1e-3, atol 1e-7. */
+int tta_tensor_allclose(const tta_tensor *got, const tta_tensor *ref, double rtol, double atol, char *why,
+                        size_t size);
+
 /* Allocation hook. The default uses malloc/realloc/free. Passing NULLs restores the default. */
 typedef struct tta_allocator {
     void *(*realloc_fn)(void *user, void *ptr, size_t size); /* size 0 is never passed */

@@ -70,60 +70,6 @@ static void free_list(char **names, int n) {
     free(names);
 }
 
-/* Compares got with ref; writes the reason of a mismatch into why. */
-static int compare(const tta_tensor *got, const tta_tensor *ref, int index, char *why, size_t size) {
-    char a[128], b[128];
-    if (got->dtype != ref->dtype) {
-        snprintf(why, size, "output %d: dtype %s, expected %s", index, tta_dtype_name(got->dtype),
-                 tta_dtype_name(ref->dtype));
-        return 0;
-    }
-    int same = got->ndim == ref->ndim;
-    for (int d = 0; same && d < got->ndim; d++) same = got->dims[d] == ref->dims[d];
-    if (!same) {
-        snprintf(why, size, "output %d: shape %s, expected %s", index, tta_shape_str(got, a, sizeof a),
-                 tta_shape_str(ref, b, sizeof b));
-        return 0;
-    }
-    int64_t n = tta_tensor_numel(ref);
-    int is_float = ref->dtype == TTA_DTYPE_FLOAT32 || ref->dtype == TTA_DTYPE_FLOAT64 || ref->dtype == TTA_DTYPE_FLOAT16;
-    if (!is_float) {
-        if (n && memcmp(got->data, ref->data, tta_tensor_nbytes(ref))) {
-            size_t es = tta_dtype_size(ref->dtype);
-            int64_t i = 0;
-            while (i < n && !memcmp((char *)got->data + i * es, (char *)ref->data + i * es, es)) i++;
-            snprintf(why, size, "output %d: element %lld differs", index, (long long)i);
-            return 0;
-        }
-        return 1;
-    }
-    for (int64_t i = 0; i < n; i++) {
-        double g, r;
-        if (ref->dtype == TTA_DTYPE_FLOAT32) {
-            g = ((float *)got->data)[i];
-            r = ((float *)ref->data)[i];
-        } else if (ref->dtype == TTA_DTYPE_FLOAT64) {
-            g = ((double *)got->data)[i];
-            r = ((double *)ref->data)[i];
-        } else { /* float16: compare the bits converted through a tiny decoder */
-            uint16_t hg = ((uint16_t *)got->data)[i], hr = ((uint16_t *)ref->data)[i];
-            g = ldexp((hg & 0x3ff) | ((hg >> 10 & 0x1f) ? 0x400 : 0), ((hg >> 10 & 0x1f) ? (hg >> 10 & 0x1f) : 1) - 25);
-            r = ldexp((hr & 0x3ff) | ((hr >> 10 & 0x1f) ? 0x400 : 0), ((hr >> 10 & 0x1f) ? (hr >> 10 & 0x1f) : 1) - 25);
-            if ((hg >> 10 & 0x1f) == 0x1f) g = (hg & 0x3ff) ? NAN : INFINITY;
-            if ((hr >> 10 & 0x1f) == 0x1f) r = (hr & 0x3ff) ? NAN : INFINITY;
-            if (hg & 0x8000) g = -g;
-            if (hr & 0x8000) r = -r;
-        }
-        if (isnan(r) && isnan(g)) continue;
-        if (isinf(r) && g == r) continue;
-        if (!(fabs(g - r) <= 1e-7 + 1e-3 * fabs(r))) {
-            snprintf(why, size, "output %d: element %lld is %.9g, expected %.9g", index, (long long)i, g, r);
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* Runs one case in this process. Returns 0 pass, 1 fail, 2 skip; why gets the reason. */
 static int run_case(const char *dir, char *why, size_t size) {
     char path[4096];
@@ -177,7 +123,11 @@ static int run_case(const char *dir, char *why, size_t size) {
             goto next;
         }
         for (int o = 0; o < n_ref && result == 0; o++) {
-            if (!compare(tta_plan_output(p, o), &ref[o], o, why, size)) result = 1;
+            if (!tta_tensor_allclose(tta_plan_output(p, o), &ref[o], 1e-3, 1e-7, why, size)) {
+                size_t l = strlen(why);
+                snprintf(why + l, size - l, " (output %d)", o);
+                result = 1;
+            }
         }
         if (result && n_sets > 1) {
             size_t l = strlen(why);

@@ -20,6 +20,7 @@ static const struct {
     {"info", tta_cmd_info, "describe an ONNX model: inputs, outputs, opsets, operators, parameters"},
     {"run", tta_cmd_run, "run an ONNX model on tensors (.pb or .npy) and write its outputs"},
     {"conformance", tta_cmd_conformance, "run the ONNX backend test suite (or other case folders)"},
+    {"compare", tta_cmd_compare, "compare two tensor files with the ONNX test tolerance"},
     {"augment", tta_cmd_augment, "show the views of an augmentation policy on an image, as a grid"},
 };
 

@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "io/onnx_tensor.h"
 #include "tta/tensor_io.h"
 
 tta_status tta_read_file(const char *path, void **data, size_t *size) {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return tta_errorf(TTA_ERR_IO, "%s: cannot read: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f) return tta_errorf(TTA_ERR_IO, "%s: cannot open file", path);
     if (fseek(f, 0, SEEK_END) != 0) {
@@ -52,6 +56,7 @@ tta_status tta_tensor_from_proto(const Onnx__TensorProto *p, tta_tensor *out, co
                           "%s: stored as external data, which tta does not load (save the model with "
                           "all tensors inside the .onnx file)",
                           what);
+    if (!p->has_data_type) return tta_errorf(TTA_ERR_PARSE, "%s: tensor has no data type (truncated?)", what);
     tta_dtype dt = (tta_dtype)p->data_type;
     if (dt == TTA_DTYPE_STRING)
         return tta_errorf(TTA_ERR_UNSUPPORTED, "%s: string tensors are not supported", what);

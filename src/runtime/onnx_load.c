@@ -170,20 +170,20 @@ static tta_status load_graph(loader *L, const Onnx__ModelProto *mp) {
     g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
     g->producer = tta_strdup(mp->producer_name ? mp->producer_name : "");
     g->name = tta_strdup(gp->name ? gp->name : "");
-    g->n_opsets = (int)mp->n_opset_import;
     g->opsets = tta_calloc(mp->n_opset_import + 1, sizeof *g->opsets);
     if (!g->producer || !g->name || !g->opsets) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < mp->n_opset_import; i++) {
+        g->n_opsets++;
         g->opsets[i].domain = tta_strdup(mp->opset_import[i]->domain ? mp->opset_import[i]->domain : "");
         if (!g->opsets[i].domain) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
         g->opsets[i].version = mp->opset_import[i]->has_version ? mp->opset_import[i]->version : 1;
     }
-    g->n_metadata = (int)mp->n_metadata_props;
     g->metadata_keys = tta_calloc(mp->n_metadata_props + 1, sizeof(char *));
     g->metadata_values = tta_calloc(mp->n_metadata_props + 1, sizeof(char *));
     if (!g->metadata_keys || !g->metadata_values) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < mp->n_metadata_props; i++) {
         const Onnx__StringStringEntryProto *e = mp->metadata_props[i];
+        g->n_metadata++;
         g->metadata_keys[i] = tta_strdup(e->key ? e->key : "");
         g->metadata_values[i] = tta_strdup(e->value ? e->value : "");
         if (!g->metadata_keys[i] || !g->metadata_values[i]) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
@@ -251,8 +251,8 @@ static tta_status load_graph(loader *L, const Onnx__ModelProto *mp) {
         }
         n->opset = (int)ver;
         for (size_t a = 0; a < np->n_attribute; a++) {
-            TTA_TRY(convert_attr(L, np, np->attribute[a], &n->attrs[n->n_attrs]));
-            n->n_attrs++;
+            n->n_attrs++; /* counted first so that a partly converted attribute is freed too */
+            TTA_TRY(convert_attr(L, np, np->attribute[a], &n->attrs[n->n_attrs - 1]));
         }
         n->n_inputs = (int)np->n_input;
         for (size_t k = 0; k < np->n_input; k++) {

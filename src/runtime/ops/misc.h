@@ -40,6 +40,7 @@ tta_status tta_misc_topk_compute(tta_op_ctx *ctx);
 tta_status tta_misc_nms_prepare(tta_op_ctx *ctx);
 tta_status tta_misc_nms_infer(tta_op_ctx *ctx);
 tta_status tta_misc_nms_compute(tta_op_ctx *ctx);
+void tta_misc_nms_release(tta_op_ctx *ctx);
 
 tta_status tta_misc_loss_prepare(tta_op_ctx *ctx);
 tta_status tta_misc_loss_infer(tta_op_ctx *ctx);

@@ -33,18 +33,51 @@ typedef struct tta_nn_scratch {
 void *tta_nn_scratch_get(tta_nn_scratch *s, size_t bytes);
 void tta_nn_scratch_free(tta_nn_scratch *s);
 
-/* ---- Kernel entry points. Each op's prepare parses attributes into ctx->state; release
- * frees it. */
-/* nn_gemm.c */
+/* ---- Sliding-window geometry shared by Conv and the pools (nn_conv.c) */
+#define TTA_NN_MAX_SPATIAL (TTA_MAX_DIMS - 2)
+
+typedef enum tta_nn_autopad {
+    TTA_NN_PAD_NOTSET,
+    TTA_NN_PAD_SAME_UPPER,
+    TTA_NN_PAD_SAME_LOWER,
+    TTA_NN_PAD_VALID
+} tta_nn_autopad;
+
+/* The window attributes as given (counts are 0 when an attribute is absent). */
+typedef struct tta_nn_window {
+    tta_nn_autopad auto_pad;
+    int n_kernel, n_strides, n_dilations, n_pads;
+    int64_t kernel[TTA_NN_MAX_SPATIAL], strides[TTA_NN_MAX_SPATIAL], dilations[TTA_NN_MAX_SPATIAL];
+    int64_t pads[2 * TTA_NN_MAX_SPATIAL];
+} tta_nn_window;
+
+/* The window resolved for one input: per spatial axis the input size, kernel, stride, dilation,
+ * begin/end pads and output size. */
+typedef struct tta_nn_geom {
+    int ns;
+    int64_t in[TTA_NN_MAX_SPATIAL], k[TTA_NN_MAX_SPATIAL], s[TTA_NN_MAX_SPATIAL], d[TTA_NN_MAX_SPATIAL];
+    int64_t pb[TTA_NN_MAX_SPATIAL], pe[TTA_NN_MAX_SPATIAL], out[TTA_NN_MAX_SPATIAL];
+} tta_nn_geom;
+
+/* Reads auto_pad, kernel_shape, strides, dilations and pads (TTA_ERR_ATTR on bad values). */
+tta_status tta_nn_window_parse(tta_op_ctx *ctx, tta_nn_window *w);
+/* Output size and pads for `ns` spatial axes of sizes in[] and kernel k[]. ceil_mode (pools)
+ * rounds the window count up but never starts a window in the end padding. */
+tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns, const int64_t *in, const int64_t *k,
+                                 bool ceil_mode, tta_nn_geom *g);
+
+/* ---- Kernel entry points (registered in table_nn.c). prepare parses attributes into
+ * ctx->state; the matching release frees it. */
+/* nn_gemm.c: Gemm, MatMul */
 tta_status tta_nn_gemm_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_gemm_infer(tta_op_ctx *ctx);
 tta_status tta_nn_gemm_compute(tta_op_ctx *ctx);
 tta_status tta_nn_matmul_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_matmul_infer(tta_op_ctx *ctx);
 tta_status tta_nn_matmul_compute(tta_op_ctx *ctx);
-void tta_nn_scratch_release(tta_op_ctx *ctx); /* state is a bare tta_nn_scratch-led struct */
+void tta_nn_gemm_release(tta_op_ctx *ctx);
 
-/* nn_conv.c */
+/* nn_conv.c: Conv, ConvTranspose */
 tta_status tta_nn_conv_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_conv_infer(tta_op_ctx *ctx);
 tta_status tta_nn_conv_compute(tta_op_ctx *ctx);
@@ -53,21 +86,22 @@ tta_status tta_nn_convtranspose_infer(tta_op_ctx *ctx);
 tta_status tta_nn_convtranspose_compute(tta_op_ctx *ctx);
 void tta_nn_conv_release(tta_op_ctx *ctx);
 
-/* nn_pool.c */
-tta_status tta_nn_pool_prepare(tta_op_ctx *ctx); /* MaxPool, AveragePool, LpPool */
+/* nn_pool.c: MaxPool, AveragePool, LpPool (one kernel), Global*Pool, MaxUnpool */
+tta_status tta_nn_pool_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_pool_infer(tta_op_ctx *ctx);
 tta_status tta_nn_pool_compute(tta_op_ctx *ctx);
-tta_status tta_nn_global_pool_infer(tta_op_ctx *ctx); /* GlobalAveragePool, GlobalMaxPool, GlobalLpPool */
+tta_status tta_nn_global_pool_infer(tta_op_ctx *ctx);
 tta_status tta_nn_global_pool_compute(tta_op_ctx *ctx);
 tta_status tta_nn_maxunpool_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_maxunpool_infer(tta_op_ctx *ctx);
 tta_status tta_nn_maxunpool_compute(tta_op_ctx *ctx);
-void tta_nn_free_state(tta_op_ctx *ctx); /* tta_free(ctx->state) */
+void tta_nn_pool_release(tta_op_ctx *ctx);
 
-/* nn_norm.c */
+/* nn_norm.c: BatchNormalization, InstanceNormalization, LayerNormalization, LRN, MVN */
 tta_status tta_nn_batchnorm_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_batchnorm_infer(tta_op_ctx *ctx);
 tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx);
+tta_status tta_nn_instancenorm_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_instancenorm_infer(tta_op_ctx *ctx);
 tta_status tta_nn_instancenorm_compute(tta_op_ctx *ctx);
 tta_status tta_nn_layernorm_prepare(tta_op_ctx *ctx);
@@ -79,5 +113,6 @@ tta_status tta_nn_lrn_compute(tta_op_ctx *ctx);
 tta_status tta_nn_mvn_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_mvn_infer(tta_op_ctx *ctx);
 tta_status tta_nn_mvn_compute(tta_op_ctx *ctx);
+void tta_nn_norm_release(tta_op_ctx *ctx);
 
 #endif

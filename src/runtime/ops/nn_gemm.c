@@ -27,12 +27,6 @@ typedef float v8f __attribute__((vector_size(32)));
 #define TTA_MULTIVERSION
 #endif
 
-static inline v8f load8(const float *p) {
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* c[0..mr, 0..nr] = alpha * (a_strip x b_strip) + beta * c  (beta == 0: c not read). */
 TTA_MULTIVERSION
 static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
@@ -40,7 +34,9 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
     v8f acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = (v8f){0};
     for (int64_t p = 0; p < kc; p++) {
-        v8f b0 = load8(b), b1 = load8(b + 8);
+        v8f b0, b1;
+        memcpy(&b0, b, sizeof b0);
+        memcpy(&b1, b + 8, sizeof b1);
         for (int r = 0; r < MR; r++) {
             v8f av = (v8f){0} + a[r];
             acc[r][0] += av * b0;
@@ -199,7 +195,7 @@ static float *gemm_work(gemm_state *st, int64_t M, int64_t N, int64_t K) {
 }
 
 tta_status tta_nn_gemm_prepare(tta_op_ctx *ctx) {
-    gemm_state *st;
+    gemm_state *st = NULL;
     TTA_TRY(new_gemm_state(ctx, &st));
     st->trans_a = tta_attr_int(ctx->node, "transA", 0) != 0;
     st->trans_b = tta_attr_int(ctx->node, "transB", 0) != 0;
@@ -291,7 +287,7 @@ tta_status tta_nn_gemm_compute(tta_op_ctx *ctx) {
 }
 
 tta_status tta_nn_matmul_prepare(tta_op_ctx *ctx) {
-    gemm_state *st;
+    gemm_state *st = NULL;
     return new_gemm_state(ctx, &st);
 }
 

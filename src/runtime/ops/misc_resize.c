@@ -1,0 +1,503 @@
+/* misc_resize.c - Resize (opsets 10, 11, 13, 18, 19) and Upsample (opsets 7, 9), plain C.
+ *
+ * Follows the ONNX reference implementation: every output coordinate along a resized axis is
+ * mapped to a (fractional) input coordinate by the coordinate transformation mode, then turned
+ * into a short list of (input index, weight) taps by the mode: nearest (1 tap), linear (2) or
+ * cubic (4), more with opset-18 antialias when downscaling. Out-of-range taps are clamped to the
+ * edge (or dropped with exclude_outside); tf_crop_and_resize gives extrapolation_value outside
+ * the input. The n-D result is the tensor product of the per-axis taps, so n-linear and n-cubic
+ * work over any set of axes. Axes whose mapping is the identity (scale 1, no crop) cost nothing.
+ *
+ * Opset 10 Resize and Upsample use the asymmetric transform and, for nearest, ONNX Runtime's
+ * rule (floor when upscaling, ceil when downscaling). Computation is in double; float32 and
+ * float64 are handled directly, other numeric types through a double copy (cast back by
+ * truncation, like the reference's astype).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "runtime/ops/misc.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+static int misc_thread_id(void) { return omp_get_thread_num(); }
+#else
+static int misc_thread_id(void) { return 0; }
+#endif
+
+enum { RS_NEAREST, RS_LINEAR, RS_CUBIC };
+enum { CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC,
+       CT_TF_HALF_PIXEL_FOR_NN, CT_TF_CROP_AND_RESIZE };
+enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE };
+enum { KA_STRETCH, KA_NOT_LARGER, KA_NOT_SMALLER };
+
+typedef struct resize_state {
+    misc_scratch scratch; /* first member: see tta_misc_release. Tap tables, combos, copies */
+    int mode, coord, nearest, keep_aspect;
+    double cubic_a, extrapolation;
+    bool exclude_outside, antialias;
+    int roi_in, scales_in, sizes_in; /* input indices, -1 when the version has no such input */
+    int n_scales_attr;               /* Upsample-7 */
+    double scales_attr[TTA_MAX_DIMS];
+    int n_axes; /* opset 18 `axes`; 0 = all */
+    int64_t axes[TTA_MAX_DIMS];
+} resize_state;
+
+static int lookup(const char *s, const char *const *names, int n) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(s, names[i])) return i;
+    return -1;
+}
+
+tta_status tta_misc_resize_prepare(tta_op_ctx *ctx) {
+    const tta_node *n = ctx->node;
+    bool upsample = !strcmp(n->op_type, "Upsample");
+    resize_state *st = tta_calloc(1, sizeof *st);
+    if (!st) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+    ctx->state = st;
+    bool legacy = upsample || n->opset < 11; /* Upsample 7/9 and Resize 10 */
+    st->roi_in = legacy ? -1 : 1;
+    st->scales_in = upsample && n->opset < 9 ? -1 : legacy ? 1 : 2;
+    st->sizes_in = legacy ? -1 : 3;
+
+    const char *mode = tta_attr_string(n, "mode", "nearest");
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
+    st->mode = lookup(mode, modes, legacy ? 2 : 3);
+    if (st->mode < 0 && upsample && !strcmp(mode, "bilinear")) st->mode = RS_LINEAR;
+    if (st->mode < 0) return tta_op_error(ctx, TTA_ERR_ATTR, "unsupported mode '%s'", mode);
+
+    if (legacy) {
+        st->coord = CT_ASYMMETRIC;
+        st->nearest = NM_SIMPLE;
+        st->cubic_a = -0.75;
+    } else {
+        static const char *const coords[] = {"half_pixel",   "half_pixel_symmetric", "pytorch_half_pixel",
+                                             "align_corners", "asymmetric",           "tf_half_pixel_for_nn",
+                                             "tf_crop_and_resize"};
+        const char *c = tta_attr_string(n, "coordinate_transformation_mode", "half_pixel");
+        st->coord = lookup(c, coords, 7);
+        if (st->coord < 0 || (st->coord == CT_HALF_PIXEL_SYMMETRIC && n->opset < 19) ||
+            (st->coord == CT_TF_HALF_PIXEL_FOR_NN && n->opset >= 18))
+            return tta_op_error(ctx, TTA_ERR_ATTR, "unsupported coordinate_transformation_mode '%s' at opset %d", c,
+                                n->opset);
+        static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+        const char *nm = tta_attr_string(n, "nearest_mode", "round_prefer_floor");
+        st->nearest = lookup(nm, nms, 4);
+        if (st->nearest < 0) return tta_op_error(ctx, TTA_ERR_ATTR, "unsupported nearest_mode '%s'", nm);
+        st->cubic_a = tta_attr_float(n, "cubic_coeff_a", -0.75f);
+        st->exclude_outside = tta_attr_int(n, "exclude_outside", 0) != 0;
+        st->extrapolation = tta_attr_float(n, "extrapolation_value", 0.0f);
+        if (n->opset >= 18) {
+            st->antialias = tta_attr_int(n, "antialias", 0) != 0;
+            static const char *const kas[] = {"stretch", "not_larger", "not_smaller"};
+            const char *ka = tta_attr_string(n, "keep_aspect_ratio_policy", "stretch");
+            st->keep_aspect = lookup(ka, kas, 3);
+            if (st->keep_aspect < 0)
+                return tta_op_error(ctx, TTA_ERR_ATTR, "unsupported keep_aspect_ratio_policy '%s'", ka);
+            const int64_t *axes;
+            int na = tta_attr_ints(n, "axes", &axes);
+            if (na > TTA_MAX_DIMS) return tta_op_error(ctx, TTA_ERR_ATTR, "too many axes (%d)", na);
+            st->n_axes = na;
+            for (int i = 0; i < na; i++) st->axes[i] = axes[i];
+        }
+    }
+    if (upsample && n->opset < 9) {
+        const float *sc;
+        int ns = tta_attr_floats(n, "scales", &sc);
+        if (ns <= 0) return tta_op_error(ctx, TTA_ERR_ATTR, "missing attribute 'scales'");
+        if (ns > TTA_MAX_DIMS) return tta_op_error(ctx, TTA_ERR_ATTR, "too many scales (%d)", ns);
+        st->n_scales_attr = ns;
+        for (int i = 0; i < ns; i++) st->scales_attr[i] = sc[i];
+    }
+    return TTA_OK;
+}
+
+/* Shapes and scales of one call. */
+typedef struct rs_geo {
+    int r;
+    int64_t in[TTA_MAX_DIMS], out[TTA_MAX_DIMS];
+    double scale[TTA_MAX_DIMS];
+    double out_f[TTA_MAX_DIMS]; /* scale * in: the reference's fractional output length */
+    double roi_lo[TTA_MAX_DIMS], roi_hi[TTA_MAX_DIMS];
+} rs_geo;
+
+static const tta_tensor *opt_input(const tta_op_ctx *ctx, int i) {
+    if (i < 0 || i >= ctx->n_in || !ctx->in[i]) return NULL;
+    if (tta_tensor_numel(ctx->in[i]) == 0) return NULL; /* an empty tensor stands for "absent" */
+    return ctx->in[i];
+}
+
+/* Fills g; with_roi reads the roi input (compute only). */
+static tta_status rs_geometry(tta_op_ctx *ctx, const resize_state *st, rs_geo *g, bool with_roi) {
+    const tta_tensor *x = ctx->in[0];
+    int r = x->ndim;
+    g->r = r;
+    int axes[TTA_MAX_DIMS], na = r;
+    for (int i = 0; i < r; i++) axes[i] = i;
+    if (st->n_axes > 0) {
+        na = st->n_axes;
+        bool seen[TTA_MAX_DIMS] = {false};
+        for (int i = 0; i < na; i++) {
+            int a;
+            TTA_TRY(tta_norm_axis(ctx, st->axes[i], r, &a));
+            if (seen[a]) return tta_op_error(ctx, TTA_ERR_ATTR, "axis %d repeated in axes", a);
+            seen[a] = true;
+            axes[i] = a;
+        }
+    }
+    for (int i = 0; i < r; i++) {
+        g->in[i] = g->out[i] = x->dims[i];
+        g->scale[i] = 1.0;
+        g->out_f[i] = (double)x->dims[i];
+        g->roi_lo[i] = 0.0;
+        g->roi_hi[i] = 1.0;
+    }
+    const tta_tensor *scales = opt_input(ctx, st->scales_in), *sizes = opt_input(ctx, st->sizes_in);
+    if ((scales && !scales->data) || (sizes && !sizes->data)) return TTA_DEFER;
+    if (scales && sizes) return tta_op_error(ctx, TTA_ERR_SHAPE, "only one of 'scales' and 'sizes' may be given");
+    if (st->n_scales_attr > 0) {
+        if (st->n_scales_attr != r)
+            return tta_op_error(ctx, TTA_ERR_ATTR, "%d scales for an input of rank %d", st->n_scales_attr, r);
+        for (int i = 0; i < r; i++) {
+            if (!(st->scales_attr[i] > 0)) return tta_op_error(ctx, TTA_ERR_ATTR, "scales must be positive");
+            g->scale[i] = st->scales_attr[i];
+            g->out_f[i] = g->scale[i] * (double)g->in[i];
+            g->out[i] = (int64_t)floor(g->out_f[i]);
+        }
+    } else if (scales) {
+        if (!tta_dtype_is_float(scales->dtype))
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "scales must be float, not %s", tta_dtype_name(scales->dtype));
+        if (tta_tensor_numel(scales) != na)
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "%lld scales for %d axes", (long long)tta_tensor_numel(scales), na);
+        for (int i = 0; i < na; i++) {
+            int a = axes[i];
+            double s = tta_get_f64(scales, i);
+            if (!(s > 0)) return tta_op_error(ctx, TTA_ERR_SHAPE, "scales must be positive (got %g)", s);
+            g->scale[a] = s;
+            g->out_f[a] = s * (double)g->in[a];
+            g->out[a] = (int64_t)floor(g->out_f[a]);
+        }
+    } else if (sizes) {
+        if (!tta_dtype_is_int(sizes->dtype))
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "sizes must be int64, not %s", tta_dtype_name(sizes->dtype));
+        if (tta_tensor_numel(sizes) != na)
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "%lld sizes for %d axes", (long long)tta_tensor_numel(sizes), na);
+        for (int i = 0; i < na; i++) {
+            int a = axes[i];
+            int64_t sz = tta_get_i64(sizes, i);
+            if (sz < 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "negative size %lld", (long long)sz);
+            g->out[a] = sz;
+            g->out_f[a] = (double)sz;
+            g->scale[a] = g->in[a] > 0 ? (double)sz / (double)g->in[a] : 1.0;
+        }
+        if (st->keep_aspect != KA_STRETCH && na > 0) {
+            double s = g->scale[axes[0]];
+            for (int i = 1; i < na; i++) {
+                double si = g->scale[axes[i]];
+                if (st->keep_aspect == KA_NOT_LARGER ? si < s : si > s) s = si;
+            }
+            for (int i = 0; i < na; i++) {
+                int a = axes[i];
+                g->scale[a] = s;
+                g->out_f[a] = s * (double)g->in[a];
+                g->out[a] = (int64_t)(g->out_f[a] + 0.5); /* round half up, as the reference */
+            }
+        }
+    } else {
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "one of 'scales' and 'sizes' must be given");
+    }
+    if (with_roi && st->coord == CT_TF_CROP_AND_RESIZE) {
+        const tta_tensor *roi = opt_input(ctx, st->roi_in);
+        if (!roi) return tta_op_error(ctx, TTA_ERR_SHAPE, "tf_crop_and_resize needs the 'roi' input");
+        if (!tta_dtype_is_float(roi->dtype) || tta_tensor_numel(roi) != 2 * na)
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "roi must hold %d floats", 2 * na);
+        for (int i = 0; i < na; i++) {
+            g->roi_lo[axes[i]] = tta_get_f64(roi, i);
+            g->roi_hi[axes[i]] = tta_get_f64(roi, na + i);
+        }
+    }
+    return TTA_OK;
+}
+
+tta_status tta_misc_resize_infer(tta_op_ctx *ctx) {
+    resize_state *st = ctx->state;
+    TTA_NEED_INPUT(ctx, 0);
+    const tta_tensor *x = ctx->in[0];
+    if (!misc_numeric(x->dtype))
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "unsupported input type %s", tta_dtype_name(x->dtype));
+    rs_geo g;
+    tta_status s = rs_geometry(ctx, st, &g, false);
+    if (s != TTA_OK) return s;
+    return tta_set_shape(ctx->out[0], x->dtype, g.r, g.out);
+}
+
+/* ---- per-axis tap tables */
+
+/* Input coordinate of output coordinate o along one axis. */
+static double rs_coord(const resize_state *st, const rs_geo *g, int a, int64_t o) {
+    double s = g->scale[a], in = (double)g->in[a], of = g->out_f[a], x = (double)o;
+    switch (st->coord) {
+    case CT_HALF_PIXEL: return (x + 0.5) / s - 0.5;
+    case CT_HALF_PIXEL_SYMMETRIC: {
+        double adj = (double)g->out[a] / of, center = in / 2;
+        return center * (1 - adj) + (x + 0.5) / s - 0.5;
+    }
+    case CT_PYTORCH_HALF_PIXEL: return g->out[a] > 1 ? (x + 0.5) / s - 0.5 : 0.0;
+    case CT_ALIGN_CORNERS: return of == 1 ? 0.0 : x * (in - 1) / (of - 1);
+    case CT_ASYMMETRIC: return x / s;
+    case CT_TF_HALF_PIXEL_FOR_NN: return (x + 0.5) / s;
+    case CT_TF_CROP_AND_RESIZE: {
+        double lo = g->roi_lo[a], hi = g->roi_hi[a];
+        if (of == 1) return (hi - lo) * (in - 1) / 2 + lo * (in - 1);
+        return x * (hi - lo) * (in - 1) / (of - 1) + lo * (in - 1);
+    }
+    }
+    return 0;
+}
+
+static double cubic_kernel(double d, double A) {
+    d = fabs(d);
+    if (d <= 1) return ((A + 2) * d - (A + 3)) * d * d + 1;
+    if (d < 2) return ((A * d - 5 * A) * d + 8 * A) * d - 4 * A;
+    return 0;
+}
+
+/* Taps per output coordinate along axis a, and the first tap's offset from floor(x). */
+static int rs_ntaps(const resize_state *st, const rs_geo *g, int a, int *start) {
+    if (st->mode == RS_NEAREST) {
+        *start = 0;
+        return 1;
+    }
+    double support = st->mode == RS_LINEAR ? 1.0 : 2.0;
+    double s = st->antialias && g->scale[a] < 1 ? g->scale[a] : 1.0;
+    *start = (int)floor(-support / s) + 1;
+    return 2 - 2 * *start;
+}
+
+/* Fills idx/w (n_out x T) and outside (n_out) for axis a. idx is in input elements along the
+ * axis (not yet multiplied by the stride). */
+static void rs_table(const resize_state *st, const rs_geo *g, int a, int T, int start, int64_t *idx, double *w,
+                     unsigned char *outside) {
+    int64_t in = g->in[a];
+    double s = st->antialias && g->scale[a] < 1 ? g->scale[a] : 1.0;
+    for (int64_t o = 0; o < g->out[a]; o++) {
+        double x = rs_coord(st, g, a, o);
+        int64_t *ix = idx + o * T;
+        double *wx = w + o * T;
+        outside[o] = st->coord == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(in - 1));
+        double f = floor(x);
+        if (st->mode == RS_NEAREST) {
+            double d = x - f, v;
+            switch (st->nearest) {
+            case NM_ROUND_PREFER_FLOOR: v = d <= 0.5 ? f : f + 1; break;
+            case NM_ROUND_PREFER_CEIL: v = d < 0.5 ? f : f + 1; break;
+            case NM_FLOOR: v = f; break;
+            case NM_CEIL: v = ceil(x); break;
+            default: v = g->scale[a] < 1 ? ceil(x) : f; break; /* NM_SIMPLE */
+            }
+            int64_t i = (int64_t)v;
+            ix[0] = i < 0 ? 0 : i >= in ? in - 1 : i;
+            wx[0] = 1.0;
+            continue;
+        }
+        double sum = 0;
+        for (int t = 0; t < T; t++) {
+            int64_t j = (int64_t)f + start + t;
+            double d = ((double)j - x) * s;
+            double k = st->mode == RS_LINEAR ? (fabs(d) < 1 ? 1 - fabs(d) : 0) : cubic_kernel(d, st->cubic_a);
+            if (st->exclude_outside && (j < 0 || j >= in)) k = 0;
+            ix[t] = j < 0 ? 0 : j >= in ? in - 1 : j;
+            wx[t] = k;
+            sum += k;
+        }
+        /* antialias and exclude_outside renormalise; plain linear/cubic weights already sum to 1 */
+        if ((st->antialias || st->exclude_outside) && sum != 0)
+            for (int t = 0; t < T; t++) wx[t] /= sum;
+    }
+}
+
+/* ---- the n-D interpolation over a double or float tensor */
+
+typedef struct rs_axis {
+    int T;                  /* taps per output coordinate; 0 marks an identity axis */
+    int64_t *idx;           /* n_out x T, already multiplied by the input stride */
+    double *w;              /* n_out x T */
+    unsigned char *outside; /* n_out */
+} rs_axis;
+
+#define RS_KERNEL(T_)                                                                              \
+    static void rs_run_##T_(const T_ *x, T_ *y, int r, const int64_t *in_str, const int64_t *out_dims, \
+                            const rs_axis *ax, double extrap, int64_t max_combo, int64_t *coff_all,     \
+                            double *cw_all, int nt) {                                                  \
+        int64_t wlast = out_dims[r - 1];                                                           \
+        int64_t rows = 1;                                                                          \
+        for (int i = 0; i < r - 1; i++) rows *= out_dims[i];                                       \
+        const rs_axis *L = &ax[r - 1];                                                             \
+        _Pragma("omp parallel for num_threads(nt) if (nt > 1 && rows * wlast > 16384) schedule(static)") \
+        for (int64_t row = 0; row < rows; row++) {                                                 \
+            int tid = 0;                                                                           \
+            if (nt > 1) tid = misc_thread_id();                                                    \
+            int64_t *coff = coff_all + (int64_t)tid * max_combo;                                   \
+            double *cw = cw_all + (int64_t)tid * max_combo;                                        \
+            T_ *yr = y + row * wlast;                                                              \
+            /* combos of taps over the leading axes */                                             \
+            int64_t nc = 1;                                                                        \
+            coff[0] = 0;                                                                           \
+            cw[0] = 1.0;                                                                           \
+            bool out_of_range = false;                                                             \
+            int64_t rem = row;                                                                     \
+            for (int d = r - 2; d >= 0; d--) {                                                     \
+                int64_t o = rem % out_dims[d];                                                     \
+                rem /= out_dims[d];                                                                \
+                const rs_axis *A = &ax[d];                                                         \
+                if (A->T == 0) {                                                                   \
+                    for (int64_t c = 0; c < nc; c++) coff[c] += o * in_str[d];                     \
+                    continue;                                                                      \
+                }                                                                                  \
+                if (A->outside[o]) out_of_range = true;                                            \
+                int64_t n2 = 0;                                                                    \
+                const int64_t *ti = A->idx + o * A->T;                                             \
+                const double *tw = A->w + o * A->T;                                                \
+                /* expand in place from the back so that entries are not overwritten */           \
+                int nz = 0;                                                                        \
+                for (int t = 0; t < A->T; t++) nz += tw[t] != 0;                                   \
+                if (nz == 0) nz = 1;                                                               \
+                n2 = nc * nz;                                                                      \
+                for (int64_t c = nc - 1; c >= 0; c--) {                                            \
+                    int64_t base = coff[c];                                                        \
+                    double bw = cw[c];                                                             \
+                    int k = nz;                                                                    \
+                    for (int t = A->T - 1; t >= 0 && k > 0; t--) {                                 \
+                        if (tw[t] == 0 && !(t == 0 && k == 1)) continue;                           \
+                        k--;                                                                       \
+                        coff[c * nz + k] = base + ti[t];                                           \
+                        cw[c * nz + k] = bw * tw[t];                                               \
+                    }                                                                              \
+                }                                                                                  \
+                nc = n2;                                                                           \
+            }                                                                                      \
+            if (out_of_range) {                                                                    \
+                for (int64_t j = 0; j < wlast; j++) yr[j] = (T_)extrap;                            \
+                continue;                                                                          \
+            }                                                                                      \
+            if (L->T == 0) {                                                                       \
+                for (int64_t j = 0; j < wlast; j++) {                                              \
+                    double acc = 0;                                                                \
+                    for (int64_t c = 0; c < nc; c++) acc += cw[c] * (double)x[coff[c] + j];        \
+                    yr[j] = (T_)acc;                                                               \
+                }                                                                                  \
+            } else if (nc == 1 && L->T == 1) {                                                     \
+                const T_ *xb = x + coff[0];                                                        \
+                double bw = cw[0];                                                                 \
+                for (int64_t j = 0; j < wlast; j++)                                                \
+                    yr[j] = L->outside[j] ? (T_)extrap : (T_)(bw * (double)xb[L->idx[j]]);         \
+            } else {                                                                               \
+                for (int64_t j = 0; j < wlast; j++) {                                              \
+                    if (L->outside[j]) {                                                           \
+                        yr[j] = (T_)extrap;                                                        \
+                        continue;                                                                  \
+                    }                                                                              \
+                    const int64_t *ti = L->idx + j * L->T;                                         \
+                    const double *tw = L->w + j * L->T;                                            \
+                    double acc = 0;                                                                \
+                    for (int64_t c = 0; c < nc; c++) {                                             \
+                        const T_ *xb = x + coff[c];                                                \
+                        double part = 0;                                                           \
+                        for (int t = 0; t < L->T; t++) part += tw[t] * (double)xb[ti[t]];          \
+                        acc += cw[c] * part;                                                       \
+                    }                                                                              \
+                    yr[j] = (T_)acc;                                                               \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+
+RS_KERNEL(float)
+RS_KERNEL(double)
+
+tta_status tta_misc_resize_compute(tta_op_ctx *ctx) {
+    resize_state *st = ctx->state;
+    const tta_tensor *x = ctx->in[0];
+    tta_tensor *y = ctx->out[0];
+    rs_geo g;
+    tta_status s = rs_geometry(ctx, st, &g, true);
+    if (s == TTA_DEFER) return tta_op_error(ctx, TTA_ERR_INTERNAL, "scales/sizes have no data at run time");
+    if (s != TTA_OK) return s;
+    int64_t out_n = tta_tensor_numel(y);
+    if (out_n == 0) return TTA_OK;
+    if (g.r == 0) { /* a scalar: nothing to resize */
+        memcpy(y->data, x->data, tta_dtype_size(x->dtype));
+        return TTA_OK;
+    }
+    for (int a = 0; a < g.r; a++)
+        if (g.in[a] == 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "cannot resize an empty axis to %lld", (long long)g.out[a]);
+
+    /* tap tables: sizes first, then one allocation */
+    int T[TTA_MAX_DIMS], start[TTA_MAX_DIMS];
+    size_t ntab = 0, nout = 0;
+    int64_t in_str[TTA_MAX_DIMS];
+    int64_t stride = 1;
+    for (int a = g.r - 1; a >= 0; a--) {
+        in_str[a] = stride;
+        stride *= g.in[a];
+    }
+    for (int a = 0; a < g.r; a++) {
+        T[a] = rs_ntaps(st, &g, a, &start[a]);
+        ntab += (size_t)g.out[a] * (size_t)T[a];
+        nout += (size_t)g.out[a];
+    }
+    int nt = misc_threads(ctx);
+    /* an upper bound on the tap combinations of the leading axes */
+    int64_t max_combo = 1;
+    for (int a = 0; a < g.r - 1; a++) {
+        max_combo *= T[a];
+        if (max_combo > ((int64_t)1 << 22)) return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "resize filter too large");
+    }
+    bool generic = x->dtype != TTA_DTYPE_FLOAT32 && x->dtype != TTA_DTYPE_FLOAT64;
+    int64_t in_n = tta_tensor_numel(x);
+    size_t bytes = ntab * (sizeof(int64_t) + sizeof(double)) + nout + 64 +
+                   (size_t)nt * (size_t)max_combo * (sizeof(int64_t) + sizeof(double)) +
+                   (generic ? (size_t)(in_n + out_n) * sizeof(double) : 0);
+    unsigned char *mem = misc_scratch_get(&st->scratch, bytes);
+    if (!mem) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+    double *wmem = (double *)mem;
+    int64_t *imem = (int64_t *)(wmem + ntab);
+    int64_t *coff = imem + ntab;
+    double *cw = (double *)(coff + (size_t)nt * max_combo);
+    double *gx = cw + (size_t)nt * max_combo, *gy = generic ? gx + in_n : NULL;
+    unsigned char *omem = (unsigned char *)(generic ? gy + out_n : gx);
+
+    rs_axis ax[TTA_MAX_DIMS];
+    for (int a = 0; a < g.r; a++) {
+        ax[a].T = T[a];
+        ax[a].idx = imem;
+        ax[a].w = wmem;
+        ax[a].outside = omem;
+        rs_table(st, &g, a, T[a], start[a], imem, wmem, omem);
+        /* identity axis: every output takes the same input index with weight 1 */
+        bool ident = g.out[a] == g.in[a];
+        for (int64_t o = 0; ident && o < g.out[a]; o++) {
+            if (omem[o]) ident = false;
+            for (int t = 0; ident && t < T[a]; t++) {
+                double w = wmem[o * T[a] + t];
+                if (w != 0 && (w != 1 || imem[o * T[a] + t] != o)) ident = false;
+            }
+        }
+        if (ident) ax[a].T = 0;
+        for (size_t k = 0; k < (size_t)g.out[a] * (size_t)T[a]; k++) imem[k] *= in_str[a];
+        imem += (size_t)g.out[a] * T[a];
+        wmem += (size_t)g.out[a] * T[a];
+        omem += g.out[a];
+    }
+    if (x->dtype == TTA_DTYPE_FLOAT32) {
+        rs_run_float(x->data, y->data, g.r, in_str, g.out, ax, st->extrapolation, max_combo, coff, cw, nt);
+    } else if (x->dtype == TTA_DTYPE_FLOAT64) {
+        rs_run_double(x->data, y->data, g.r, in_str, g.out, ax, st->extrapolation, max_combo, coff, cw, nt);
+    } else {
+        for (int64_t i = 0; i < in_n; i++) gx[i] = tta_get_f64(x, i);
+        rs_run_double(gx, gy, g.r, in_str, g.out, ax, st->extrapolation, max_combo, coff, cw, nt);
+        for (int64_t i = 0; i < out_n; i++) tta_set_f64(y, i, gy[i]);
+    }
+    return TTA_OK;
+}

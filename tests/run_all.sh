@@ -1,0 +1,97 @@
+#!/bin/sh
+# run_all.sh - every test of `make test`, in order: unit tests, the ONNX backend suite (against
+# tests/conformance/expected_failures.txt), the whole-model and shipped-model reference cases,
+# the CLI tests, and the backend suite again under AddressSanitizer + UBSan.
+# Ends with one line "N passed, N failed, N skipped" summing them all (expected failures of the
+# backend suite are counted as skipped). Exits non-zero if anything failed.
+
+cd "$(dirname "$0")/.." || exit 1
+TTA=build/tta
+TTA_ASAN=build-asan/tta
+EXPECTED=tests/conformance/expected_failures.txt
+LOG=build/test-logs
+mkdir -p "$LOG"
+P=0; F=0; S=0
+
+# add_counts LOGFILE: reads "N passed, N failed[, N skipped]" from its last such line
+add_counts() {
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "  no summary line in $1: counted as 1 failure"
+        F=$((F + 1)); return
+    fi
+    p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+    s=0
+    echo "$line" | grep -q skipped && s=$(echo "$line" | sed -E 's/.* ([0-9]+) skipped.*/\1/')
+    P=$((P + p)); F=$((F + f)); S=$((S + s))
+}
+
+# conformance NAME BINARY DIRS...: the suite against the expected-failures list
+conformance() {
+    name=$1; bin=$2; shift 2
+    start=$(date +%s)
+    "$bin" conformance --expected-failures "$EXPECTED" "$@" > "$LOG/$name.log" 2>&1
+    rc=$?
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG/$name.log" | tail -n 1)
+    exp=$(grep -E '^expected failures:' "$LOG/$name.log" | tail -n 1)
+    echo "$name: $line; $exp ($(( $(date +%s) - start ))s)"
+    grep -E '^(FAIL|UNEXPECTED)' "$LOG/$name.log" | head -n 20
+    if [ -z "$line" ]; then F=$((F + 1)); return; fi
+    p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+    f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+    uf=$(echo "$exp" | sed -E 's/.* ([0-9]+) unexpected failures.*/\1/')
+    up=$(echo "$exp" | sed -E 's/.* ([0-9]+) unexpected passes.*/\1/')
+    P=$((P + p - up)); F=$((F + uf + up)); S=$((S + f - uf))
+    [ $rc -eq 0 ] || [ $((uf + up)) -gt 0 ] || F=$((F + 1))
+}
+
+echo "== unit tests"
+for t in build/tests/test_*; do
+    [ -x "$t" ] || continue
+    n=$(basename "$t")
+    "$t" > "$LOG/$n.log" 2>&1
+    echo "$n: $(grep -E '^[0-9]+ passed' "$LOG/$n.log" | tail -n 1)"
+    grep -E '^FAIL|failed$' "$LOG/$n.log" | grep -v '^[0-9]' | head -n 10
+    add_counts "$LOG/$n.log"
+done
+
+echo "== ONNX backend suite"
+conformance suite "$TTA"
+
+echo "== whole models and shipped models (PyTorch references)"
+dirs=""
+for d in tests/models models/refs; do [ -d "$d" ] && dirs="$dirs $d"; done
+if [ -n "$dirs" ]; then
+    # shellcheck disable=SC2086
+    $TTA conformance $dirs > "$LOG/models.log" 2>&1
+    echo "models: $(tail -n 1 "$LOG/models.log")"
+    grep -E '^FAIL' "$LOG/models.log" | head -n 20
+    add_counts "$LOG/models.log"
+fi
+
+echo "== command-line tests"
+sh tests/cli/test_cli.sh "$TTA" > "$LOG/cli.log" 2>&1
+echo "cli: $(tail -n 1 "$LOG/cli.log")"
+grep -E '^FAIL' "$LOG/cli.log" | head -n 20
+add_counts "$LOG/cli.log"
+
+if [ -x "$TTA_ASAN" ]; then
+    echo "== ONNX backend suite under AddressSanitizer + UBSan"
+    export ASAN_OPTIONS=exitcode=86:detect_leaks=1
+    export UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1
+    conformance suite-asan "$TTA_ASAN"
+    if [ -d tests/models ]; then
+        $TTA_ASAN conformance tests/models > "$LOG/models-asan.log" 2>&1
+        echo "models-asan: $(tail -n 1 "$LOG/models-asan.log")"
+        add_counts "$LOG/models-asan.log"
+    fi
+    sh tests/cli/test_cli.sh "$TTA_ASAN" > "$LOG/cli-asan.log" 2>&1
+    echo "cli-asan: $(tail -n 1 "$LOG/cli-asan.log")"
+    grep -E '^FAIL' "$LOG/cli-asan.log" | head -n 20
+    add_counts "$LOG/cli-asan.log"
+fi
+
+echo "logs in $LOG/"
+echo "$P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ]
