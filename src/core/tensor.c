@@ -40,7 +40,12 @@ const char *tta_dtype_name(tta_dtype dtype) {
     case TTA_DTYPE_UINT32: return "uint32";
     case TTA_DTYPE_UINT64: return "uint64";
     }
-    return "unknown-dtype";
+    switch ((int)dtype) { /* ONNX types tta does not support, named for messages */
+    case 14: return "complex64";
+    case 15: return "complex128";
+    case 16: return "bfloat16";
+    default: return "unknown-dtype";
+    }
 }
 
 int64_t tta_tensor_numel(const tta_tensor *t) {

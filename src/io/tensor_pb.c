@@ -70,10 +70,25 @@ tta_status tta_tensor_from_proto(const Onnx__TensorProto *p, tta_tensor *out, co
         if (p->dims[i] < 0) return tta_errorf(TTA_ERR_PARSE, "%s: negative dimension", what);
         dims[i] = p->dims[i];
     }
+    /* Check the data against the shape before allocating: a garbage shape must not allocate. */
+    size_t esize = tta_dtype_size(dt);
+    int64_t n = 1;
+    for (size_t i = 0; i < p->n_dims; i++) {
+        if (dims[i] && n > (INT64_MAX / 16) / dims[i]) return tta_errorf(TTA_ERR_PARSE, "%s: shape too large", what);
+        n *= dims[i];
+    }
+    size_t bytes = (size_t)n * esize;
+    size_t have = p->has_raw_data ? p->raw_data.len / esize
+                                  : p->n_float_data + p->n_double_data + p->n_int64_data + p->n_uint64_data +
+                                        p->n_int32_data;
+    if (have != (size_t)n || (p->has_raw_data && p->raw_data.len != bytes)) {
+        if (p->has_raw_data)
+            return tta_errorf(TTA_ERR_PARSE, "%s: raw_data has %zu bytes but shape and dtype need %zu", what,
+                              p->raw_data.len, bytes);
+        return typed_count_error(what, have, n);
+    }
     tta_status st = tta_tensor_resize(out, dt, (int)p->n_dims, dims);
     if (st) return tta_error_context(st, "%s", what);
-    int64_t n = tta_tensor_numel(out);
-    size_t esize = tta_dtype_size(dt), bytes = (size_t)n * esize;
 
     if (p->has_raw_data) {
         if (p->raw_data.len != bytes) {

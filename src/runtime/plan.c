@@ -67,6 +67,9 @@ static tta_status bind_inputs(tta_plan *p, const tta_tensor *inputs, int n_input
         const tta_value *v = &g->values[g->inputs[i]];
         const tta_tensor *t = &inputs[i];
         char got[128];
+        if (v->dtype != TTA_DTYPE_UNDEFINED && tta_dtype_size(v->dtype) == 0)
+            return tta_errorf(TTA_ERR_UNSUPPORTED, "%s: input '%s' has dtype %s, which tta does not support",
+                              p->model->name, v->name, tta_dtype_name(v->dtype));
         if (v->dtype != TTA_DTYPE_UNDEFINED && t->dtype != v->dtype)
             return tta_errorf(TTA_ERR_SHAPE, "%s: input '%s' must be %s, got %s", p->model->name, v->name,
                               tta_dtype_name(v->dtype), tta_dtype_name(t->dtype));

@@ -8,7 +8,7 @@
 
 #include "runtime/op.h"
 
-TTA_KERNEL_LIST(tta_kernels_core)   /* ops/core.c: Constant, Identity, Dropout, Shape, Size */
+TTA_KERNEL_LIST(tta_kernels_dnnl)   /* ops/dnnl_*.c: oneDNN primitives, chosen first */
 TTA_KERNEL_LIST(tta_kernels_math)   /* ops/math_*.c: element-wise, binary, Cast, variadic */
 TTA_KERNEL_LIST(tta_kernels_nn)     /* ops/nn_*.c: Conv, pooling, normalisation, Gemm, MatMul */
 TTA_KERNEL_LIST(tta_kernels_tensor) /* ops/tensor_*.c: reshaping, indexing, data movement */
@@ -20,7 +20,7 @@ typedef struct kernel_family {
 } kernel_family;
 
 static const kernel_family families[] = {
-    {tta_kernels_core, &tta_kernels_core_count},
+    {tta_kernels_dnnl, &tta_kernels_dnnl_count},
     {tta_kernels_math, &tta_kernels_math_count},
     {tta_kernels_nn, &tta_kernels_nn_count},
     {tta_kernels_tensor, &tta_kernels_tensor_count},

@@ -30,8 +30,10 @@ static void fx_init(fixture *f, const char *op, int opset, int n_in, int n_out) 
     f->node.inputs = f->value_ids;
     f->node.outputs = f->value_ids + MAX_IO;
     f->node.attrs = f->attrs;
-    for (int i = 0; i < 2 * MAX_IO; i++) f->value_ids[i] = i;
-    for (int i = 0; i < MAX_IO; i++) f->outp[i] = &f->out[i];
+    for (int i = 0; i < 2 * MAX_IO; i++)
+        f->value_ids[i] = i;
+    for (int i = 0; i < MAX_IO; i++)
+        f->outp[i] = &f->out[i];
     f->n_in = n_in;
     f->n_out = n_out;
 }
@@ -55,7 +57,8 @@ static void fx_attr_str(fixture *f, const char *name, const char *s) {
 static tta_status fx_run(fixture *f) {
     const tta_kernel *k = tta_kernel_find(&f->node);
     if (!k) return tta_errorf(TTA_ERR_UNSUPPORTED, "no kernel for %s", f->node.op_type);
-    tta_op_ctx ctx = {.node = &f->node, .n_in = f->n_in, .n_out = f->n_out, .in = f->in, .out = f->outp, .n_threads = 2};
+    tta_op_ctx ctx = {
+        .node = &f->node, .n_in = f->n_in, .n_out = f->n_out, .in = f->in, .out = f->outp, .n_threads = 2};
     tta_status st = k->prepare ? k->prepare(&ctx) : TTA_OK;
     if (st == TTA_OK) st = k->infer(&ctx);
     for (int i = 0; st == TTA_OK && i < f->n_out; i++)
@@ -66,26 +69,57 @@ static tta_status fx_run(fixture *f) {
 }
 
 static void fx_free(fixture *f) {
-    for (int i = 0; i < MAX_IO; i++) tta_tensor_destroy(&f->out[i]);
+    for (int i = 0; i < MAX_IO; i++)
+        tta_tensor_destroy(&f->out[i]);
 }
 
 static tta_tensor tensor(tta_dtype dt, void *data, int ndim, const int64_t *dims) {
     tta_tensor t = {.dtype = dt, .ndim = ndim, .data = data};
-    for (int i = 0; i < ndim; i++) t.dims[i] = dims[i];
+    for (int i = 0; i < ndim; i++)
+        t.dims[i] = dims[i];
     return t;
 }
 
 static void check_dims(const tta_tensor *t, int ndim, const int64_t *dims) {
     CHECK_EQ_INT(t->ndim, ndim);
-    for (int i = 0; i < ndim && i < t->ndim; i++) CHECK_EQ_INT(t->dims[i], dims[i]);
+    for (int i = 0; i < ndim && i < t->ndim; i++)
+        CHECK_EQ_INT(t->dims[i], dims[i]);
 }
 
 TEST(kernels_registered) {
-    const char *ops[] = {"Constant", "Identity", "Dropout", "Shape", "Size", "Reshape", "Flatten", "Squeeze",
-                         "Unsqueeze", "Expand", "ConstantOfShape", "Range", "EyeLike", "Transpose", "Concat",
-                         "Split", "Slice", "Tile", "Pad", "DepthToSpace", "SpaceToDepth", "Trilu", "CumSum",
-                         "ReverseSequence", "Gather", "GatherElements", "GatherND", "ScatterElements",
-                         "Scatter", "ScatterND", "OneHot", "Compress", "NonZero"};
+    const char *ops[] = {"Constant",
+                         "Identity",
+                         "Dropout",
+                         "Shape",
+                         "Size",
+                         "Reshape",
+                         "Flatten",
+                         "Squeeze",
+                         "Unsqueeze",
+                         "Expand",
+                         "ConstantOfShape",
+                         "Range",
+                         "EyeLike",
+                         "Transpose",
+                         "Concat",
+                         "Split",
+                         "Slice",
+                         "Tile",
+                         "Pad",
+                         "DepthToSpace",
+                         "SpaceToDepth",
+                         "Trilu",
+                         "CumSum",
+                         "ReverseSequence",
+                         "Gather",
+                         "GatherElements",
+                         "GatherND",
+                         "ScatterElements",
+                         "Scatter",
+                         "ScatterND",
+                         "OneHot",
+                         "Compress",
+                         "NonZero"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         fixture f;
         fx_init(&f, ops[i], 17, 1, 1);
@@ -98,7 +132,8 @@ TEST(kernels_registered) {
 
 TEST(reshape_zero_and_minus_one) {
     float x[24];
-    for (int i = 0; i < 24; i++) x[i] = (float)i;
+    for (int i = 0; i < 24; i++)
+        x[i] = (float)i;
     int64_t xd[] = {2, 3, 4}, shape[] = {0, -1}, sd[] = {2};
     tta_tensor tx = tensor(TTA_DTYPE_FLOAT32, x, 3, xd), ts = tensor(TTA_DTYPE_INT64, shape, 1, sd);
     fixture f;
@@ -109,7 +144,8 @@ TEST(reshape_zero_and_minus_one) {
     int64_t want[] = {2, 12};
     check_dims(&f.out[0], 2, want);
     CHECK_EQ_INT(f.out[0].dtype, TTA_DTYPE_FLOAT32);
-    for (int i = 0; i < 24; i++) CHECK_NEAR(((float *)f.out[0].data)[i], i, 0);
+    for (int i = 0; i < 24; i++)
+        CHECK_NEAR(((float *)f.out[0].data)[i], i, 0);
     fx_free(&f);
 }
 
@@ -145,7 +181,8 @@ TEST(reshape_defers_without_shape_data) {
 
 TEST(transpose_0231) {
     float x[12];
-    for (int i = 0; i < 12; i++) x[i] = (float)i;
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)i;
     int64_t xd[] = {1, 2, 2, 3}, perm[] = {0, 2, 3, 1};
     tta_tensor tx = tensor(TTA_DTYPE_FLOAT32, x, 4, xd);
     fixture f;
@@ -157,12 +194,13 @@ TEST(transpose_0231) {
     check_dims(&f.out[0], 4, wd);
     /* out[0,h,w,c] = in[0,c,h,w] = 6c + 3h + w */
     float want[] = {0, 6, 1, 7, 2, 8, 3, 9, 4, 10, 5, 11};
-    for (int i = 0; i < 12; i++) CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
+    for (int i = 0; i < 12; i++)
+        CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
     fx_free(&f);
 }
 
-static void slice_1d(const int64_t *x, int64_t n, int64_t start, int64_t end, int64_t step, const int64_t *want,
-                     int64_t wn) {
+static void slice_1d(const int64_t *x, int64_t n, int64_t start, int64_t end, int64_t step,
+                     const int64_t *want, int64_t wn) {
     int64_t xd[] = {n}, one[] = {1}, axis = 0;
     tta_tensor tx = tensor(TTA_DTYPE_INT64, (void *)x, 1, xd), ts = tensor(TTA_DTYPE_INT64, &start, 1, one),
                te = tensor(TTA_DTYPE_INT64, &end, 1, one), ta = tensor(TTA_DTYPE_INT64, &axis, 1, one),
@@ -176,13 +214,15 @@ static void slice_1d(const int64_t *x, int64_t n, int64_t start, int64_t end, in
     f.in[4] = &tp;
     CHECK_EQ_INT(fx_run(&f), TTA_OK);
     check_dims(&f.out[0], 1, &wn);
-    for (int64_t i = 0; i < wn && i < f.out[0].dims[0]; i++) CHECK_EQ_INT(((int64_t *)f.out[0].data)[i], want[i]);
+    for (int64_t i = 0; i < wn && i < f.out[0].dims[0]; i++)
+        CHECK_EQ_INT(((int64_t *)f.out[0].data)[i], want[i]);
     fx_free(&f);
 }
 
 TEST(slice_negative_step) {
     int64_t x[10];
-    for (int i = 0; i < 10; i++) x[i] = i;
+    for (int i = 0; i < 10; i++)
+        x[i] = i;
     int64_t w1[] = {8, 5, 2};
     slice_1d(x, 10, 8, 1, -3, w1, 3);
     int64_t w2[] = {9, 5, 1}; /* start clamped to 9, end to -1 */
@@ -194,7 +234,8 @@ TEST(slice_negative_step) {
 
 TEST(slice_2d_attrs_opset1) {
     float x[12];
-    for (int i = 0; i < 12; i++) x[i] = (float)i;
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)i;
     int64_t xd[] = {3, 4}, starts[] = {1, 1}, ends[] = {1000, 3}, axes[] = {0, 1};
     tta_tensor tx = tensor(TTA_DTYPE_FLOAT32, x, 2, xd);
     fixture f;
@@ -207,7 +248,8 @@ TEST(slice_2d_attrs_opset1) {
     int64_t wd[] = {2, 2};
     check_dims(&f.out[0], 2, wd);
     float want[] = {5, 6, 9, 10};
-    for (int i = 0; i < 4; i++) CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
     fx_free(&f);
 }
 
@@ -224,7 +266,8 @@ TEST(pad_reflect_1d) {
     int64_t wd[] = {9};
     check_dims(&f.out[0], 1, wd);
     float want[] = {3, 2, 1, 2, 3, 4, 3, 2, 1};
-    for (int i = 0; i < 9; i++) CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
+    for (int i = 0; i < 9; i++)
+        CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
     fx_free(&f);
 }
 
@@ -241,7 +284,8 @@ TEST(pad_constant_and_edge_2d) {
     f.in[2] = &tc;
     CHECK_EQ_INT(fx_run(&f), TTA_OK);
     int32_t want[] = {9, 9, 9, 1, 2, 9, 3, 4, 9};
-    for (int i = 0; i < 9; i++) CHECK_EQ_INT(((int32_t *)f.out[0].data)[i], want[i]);
+    for (int i = 0; i < 9; i++)
+        CHECK_EQ_INT(((int32_t *)f.out[0].data)[i], want[i]);
     fx_free(&f);
 
     fx_init(&f, "Pad", 13, 2, 1);
@@ -250,7 +294,8 @@ TEST(pad_constant_and_edge_2d) {
     f.in[1] = &tp;
     CHECK_EQ_INT(fx_run(&f), TTA_OK);
     int32_t want_edge[] = {1, 2, 2, 1, 2, 2, 3, 4, 4};
-    for (int i = 0; i < 9; i++) CHECK_EQ_INT(((int32_t *)f.out[0].data)[i], want_edge[i]);
+    for (int i = 0; i < 9; i++)
+        CHECK_EQ_INT(((int32_t *)f.out[0].data)[i], want_edge[i]);
     fx_free(&f);
 }
 
@@ -266,7 +311,8 @@ TEST(gather_negative_index) {
     int64_t wd[] = {2, 2};
     check_dims(&f.out[0], 2, wd);
     float want[] = {5, 6, 1, 2};
-    for (int i = 0; i < 4; i++) CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
     fx_free(&f);
 }
 
@@ -317,7 +363,8 @@ TEST(gathernd_batch_dims) {
     int64_t wd[] = {2, 2};
     check_dims(&f.out[0], 2, wd);
     int32_t want[] = {2, 3, 4, 5};
-    for (int i = 0; i < 4; i++) CHECK_EQ_INT(((int32_t *)f.out[0].data)[i], want[i]);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(((int32_t *)f.out[0].data)[i], want[i]);
     fx_free(&f);
 }
 
@@ -333,7 +380,8 @@ TEST(expand_and_tile) {
     int64_t wd[] = {2, 3, 2};
     check_dims(&f.out[0], 3, wd);
     uint8_t want[] = {1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3};
-    for (int i = 0; i < 12; i++) CHECK_EQ_INT(((uint8_t *)f.out[0].data)[i], want[i]);
+    for (int i = 0; i < 12; i++)
+        CHECK_EQ_INT(((uint8_t *)f.out[0].data)[i], want[i]);
     fx_free(&f);
 
     int64_t reps[] = {2, 3}, rd[] = {2};
@@ -344,7 +392,8 @@ TEST(expand_and_tile) {
     CHECK_EQ_INT(fx_run(&f), TTA_OK);
     int64_t td[] = {6, 3};
     check_dims(&f.out[0], 2, td);
-    for (int i = 0; i < 18; i++) CHECK_EQ_INT(((uint8_t *)f.out[0].data)[i], x[(i / 3) % 3]);
+    for (int i = 0; i < 18; i++)
+        CHECK_EQ_INT(((uint8_t *)f.out[0].data)[i], x[(i / 3) % 3]);
     fx_free(&f);
 }
 
@@ -374,7 +423,8 @@ TEST(split_and_concat_roundtrip) {
     g.in[1] = &f.out[1];
     CHECK_EQ_INT(fx_run(&g), TTA_OK);
     check_dims(&g.out[0], 2, xd);
-    for (int i = 0; i < 10; i++) CHECK_NEAR(((float *)g.out[0].data)[i], x[i], 0);
+    for (int i = 0; i < 10; i++)
+        CHECK_NEAR(((float *)g.out[0].data)[i], x[i], 0);
     fx_free(&g);
     fx_free(&f);
 }
@@ -400,7 +450,8 @@ TEST(scatternd_out_of_range) {
 
 TEST(depthtospace_spacetodepth_roundtrip) {
     float x[32];
-    for (int i = 0; i < 32; i++) x[i] = (float)i;
+    for (int i = 0; i < 32; i++)
+        x[i] = (float)i;
     int64_t xd[] = {1, 8, 2, 2};
     const char *modes[] = {"DCR", "CRD"};
     for (int m = 0; m < 2; m++) {
@@ -429,9 +480,46 @@ TEST(depthtospace_spacetodepth_roundtrip) {
             g.in[0] = &f.out[0];
             CHECK_EQ_INT(fx_run(&g), TTA_OK);
             check_dims(&g.out[0], 4, xd);
-            for (int i = 0; i < 32; i++) CHECK_NEAR(((float *)g.out[0].data)[i], x[i], 0);
+            for (int i = 0; i < 32; i++)
+                CHECK_NEAR(((float *)g.out[0].data)[i], x[i], 0);
             fx_free(&g);
         }
         fx_free(&f);
     }
+}
+
+TEST(split_num_outputs_opset18) {
+    int64_t x[7] = {0, 1, 2, 3, 4, 5, 6}, xd[] = {7};
+    tta_tensor tx = tensor(TTA_DTYPE_INT64, x, 1, xd);
+    fixture f;
+    fx_init(&f, "Split", 18, 1, 3);
+    f.attrs[f.node.n_attrs++] = (tta_attr){.name = "num_outputs", .type = TTA_ATTR_INT, .i = 3};
+    f.in[0] = &tx;
+    CHECK_EQ_INT(fx_run(&f), TTA_OK);
+    CHECK_EQ_INT(f.out[0].dims[0], 3);
+    CHECK_EQ_INT(f.out[1].dims[0], 3);
+    CHECK_EQ_INT(f.out[2].dims[0], 1);
+    CHECK_EQ_INT(((int64_t *)f.out[2].data)[0], 6);
+    CHECK_EQ_INT(((int64_t *)f.out[1].data)[0], 3);
+    fx_free(&f);
+}
+
+TEST(pad_axes_opset18) {
+    float x[] = {1, 2, 3, 4};
+    int64_t xd[] = {2, 2}, pads[] = {1, 2}, pd[] = {2}, axes[] = {-1}, ad[] = {1};
+    tta_tensor tx = tensor(TTA_DTYPE_FLOAT32, x, 2, xd), tp = tensor(TTA_DTYPE_INT64, pads, 1, pd),
+               ta = tensor(TTA_DTYPE_INT64, axes, 1, ad);
+    fixture f;
+    fx_init(&f, "Pad", 18, 4, 1);
+    fx_attr_str(&f, "mode", "wrap");
+    f.in[0] = &tx;
+    f.in[1] = &tp;
+    f.in[3] = &ta; /* constant_value omitted */
+    CHECK_EQ_INT(fx_run(&f), TTA_OK);
+    int64_t wd[] = {2, 5};
+    check_dims(&f.out[0], 2, wd);
+    float want[] = {2, 1, 2, 1, 2, 4, 3, 4, 3, 4};
+    for (int i = 0; i < 10; i++)
+        CHECK_NEAR(((float *)f.out[0].data)[i], want[i], 0);
+    fx_free(&f);
 }

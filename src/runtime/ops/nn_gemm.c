@@ -27,32 +27,43 @@ typedef float v8f __attribute__((vector_size(32)));
 #define TTA_MULTIVERSION
 #endif
 
-/* c[0..mr, 0..nr] = alpha * (a_strip x b_strip) + beta * c  (beta == 0: c not read). */
-TTA_MULTIVERSION
+/* c[0..mr, 0..nr] = alpha * (a_strip x b_strip) + beta * c  (beta == 0: c not read).
+ * Twelve named 8-wide accumulators so they stay in registers (6 rows x 16 columns). */
+#define MK_ROW(r)                                                                              \
+    do {                                                                                       \
+        float s_ = a[r];                                                                       \
+        v8f av_ = {s_, s_, s_, s_, s_, s_, s_, s_};                                            \
+        c##r##0 += av_ * b0;                                                                   \
+        c##r##1 += av_ * b1;                                                                   \
+    } while (0)
+
+TTA_MULTIVERSION __attribute__((optimize("fp-contract=fast")))
 static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
                          int mr, int nr, float alpha, float beta) {
-    v8f acc[MR][2];
-    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = (v8f){0};
+    v8f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
+    v8f c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     for (int64_t p = 0; p < kc; p++) {
         v8f b0, b1;
         memcpy(&b0, b, sizeof b0);
         memcpy(&b1, b + 8, sizeof b1);
-        for (int r = 0; r < MR; r++) {
-            v8f av = (v8f){0} + a[r];
-            acc[r][0] += av * b0;
-            acc[r][1] += av * b1;
-        }
+        MK_ROW(0);
+        MK_ROW(1);
+        MK_ROW(2);
+        MK_ROW(3);
+        MK_ROW(4);
+        MK_ROW(5);
         a += MR;
         b += NR;
     }
-    float tile[MR][NR];
-    memcpy(tile, acc, sizeof tile);
+    v8f tile[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    const float *t = (const float *)tile;
     for (int r = 0; r < mr; r++) {
         float *cr = c + r * ldc;
+        const float *tr = t + r * NR;
         if (beta == 0.0f)
-            for (int j = 0; j < nr; j++) cr[j] = alpha * tile[r][j];
+            for (int j = 0; j < nr; j++) cr[j] = alpha * tr[j];
         else
-            for (int j = 0; j < nr; j++) cr[j] = alpha * tile[r][j] + beta * cr[j];
+            for (int j = 0; j < nr; j++) cr[j] = alpha * tr[j] + beta * cr[j];
     }
 }
 

@@ -5,9 +5,11 @@
  * op changed (attributes that became inputs, new attributes, new modes). */
 #include "runtime/ops/tensor.h"
 
-#define C_KERNEL(op, since_, prepare_, infer_, compute_)                                       \
-    {.domain = "", .op_type = op, .since = since_, .until = 0, .backend = "c",                 \
-     .prepare = prepare_, .infer = infer_, .compute = compute_}
+#define C_KERNEL(op, since_, prepare_, infer_, compute_)                                                     \
+    {                                                                                                        \
+        .domain = "", .op_type = op, .since = since_, .until = 0, .backend = "c", .prepare = prepare_,       \
+        .infer = infer_, .compute = compute_                                                                 \
+    }
 
 const tta_kernel tta_kernels_tensor[] = {
     /* tensor_shape.c */
@@ -41,7 +43,8 @@ const tta_kernel tta_kernels_tensor[] = {
     C_KERNEL("Gather", 1, NULL, tta_tt_gather_infer, tta_tt_gather_compute),
     C_KERNEL("GatherElements", 11, NULL, tta_tt_gatherelements_infer, tta_tt_gatherelements_compute),
     C_KERNEL("GatherND", 11, NULL, tta_tt_gathernd_infer, tta_tt_gathernd_compute),
-    C_KERNEL("ScatterElements", 11, tta_tt_scatter_prepare, tta_tt_scatter_infer, tta_tt_scatterelements_compute),
+    C_KERNEL("ScatterElements", 11, tta_tt_scatter_prepare, tta_tt_scatter_infer,
+             tta_tt_scatterelements_compute),
     C_KERNEL("Scatter", 9, tta_tt_scatter_prepare, tta_tt_scatter_infer, tta_tt_scatterelements_compute),
     C_KERNEL("ScatterND", 11, tta_tt_scatter_prepare, tta_tt_scatter_infer, tta_tt_scatternd_compute),
     C_KERNEL("OneHot", 9, NULL, tta_tt_onehot_infer, tta_tt_onehot_compute),

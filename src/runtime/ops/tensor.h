@@ -18,10 +18,10 @@
 #include "runtime/op.h"
 
 /* Requires output i to be present (the executor gives NULL only for omitted optional outputs). */
-#define TTA_TT_NEED_OUTPUT(ctx, i)                                                             \
-    do {                                                                                       \
-        if ((ctx)->n_out <= (i) || !(ctx)->out[(i)])                                           \
-            return tta_op_error((ctx), TTA_ERR_SHAPE, "missing required output %d", (int)(i)); \
+#define TTA_TT_NEED_OUTPUT(ctx, i)                                                                           \
+    do {                                                                                                     \
+        if ((ctx)->n_out <= (i) || !(ctx)->out[(i)])                                                         \
+            return tta_op_error((ctx), TTA_ERR_SHAPE, "missing required output %d", (int)(i));               \
     } while (0)
 
 /* Loop rank of the strided copy: Tile interleaves a repeat dim with each data dim. */

@@ -12,13 +12,15 @@
 #include "runtime/ops/tensor.h"
 
 static tta_status bad_index(const tta_op_ctx *ctx, const tta_tensor *idx, int64_t at, int axis, int64_t dim) {
-    return tta_op_error(ctx, TTA_ERR_SHAPE, "index %lld (element %lld of the indices) is out of range for axis %d of size %lld",
+    return tta_op_error(ctx, TTA_ERR_SHAPE,
+                        "index %lld (element %lld of the indices) is out of range for axis %d of size %lld",
                         (long long)tta_get_i64(idx, at), (long long)at, axis, (long long)dim);
 }
 
 static tta_status need_dtype(const tta_op_ctx *ctx, const tta_tensor *t, const char *what) {
     if (tta_dtype_size(t->dtype) == 0)
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "%s has unsupported dtype %s", what, tta_dtype_name(t->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "%s has unsupported dtype %s", what,
+                            tta_dtype_name(t->dtype));
     return TTA_OK;
 }
 
@@ -36,12 +38,16 @@ tta_status tta_tt_gather_infer(tta_op_ctx *ctx) {
     TTA_TRY(tta_norm_axis(ctx, tta_attr_int(ctx->node, "axis", 0), x->ndim, &axis));
     int rank = x->ndim - 1 + idx->ndim;
     if (rank > TTA_MAX_DIMS)
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank %d exceeds the maximum of %d", rank, TTA_MAX_DIMS);
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank %d exceeds the maximum of %d", rank,
+                            TTA_MAX_DIMS);
     int64_t dims[TTA_MAX_DIMS];
     int k = 0;
-    for (int i = 0; i < axis; i++) dims[k++] = x->dims[i];
-    for (int i = 0; i < idx->ndim; i++) dims[k++] = idx->dims[i];
-    for (int i = axis + 1; i < x->ndim; i++) dims[k++] = x->dims[i];
+    for (int i = 0; i < axis; i++)
+        dims[k++] = x->dims[i];
+    for (int i = 0; i < idx->ndim; i++)
+        dims[k++] = idx->dims[i];
+    for (int i = axis + 1; i < x->ndim; i++)
+        dims[k++] = x->dims[i];
     return tta_set_shape(ctx->out[0], x->dtype, rank, dims);
 }
 
@@ -50,7 +56,8 @@ tta_status tta_tt_gather_compute(tta_op_ctx *ctx) {
     tta_tensor *y = ctx->out[0];
     int axis;
     TTA_TRY(tta_norm_axis(ctx, tta_attr_int(ctx->node, "axis", 0), x->ndim, &axis));
-    int64_t outer = tta_tt_prod(x->dims, 0, axis), D = x->dims[axis], inner = tta_tt_prod(x->dims, axis + 1, x->ndim);
+    int64_t outer = tta_tt_prod(x->dims, 0, axis), D = x->dims[axis],
+            inner = tta_tt_prod(x->dims, axis + 1, x->ndim);
     int64_t n = tta_tensor_numel(idx), v;
     for (int64_t i = 0; i < n; i++)
         if (!tta_tt_index(idx, i, D, &v)) return bad_index(ctx, idx, i, axis, D);
@@ -154,7 +161,8 @@ tta_status tta_tt_gathernd_infer(tta_op_ctx *ctx) {
     int r = x->ndim, q = idx->ndim;
     if (r < 1 || q < 1) return tta_op_error(ctx, TTA_ERR_SHAPE, "data and indices must have rank >= 1");
     if (b < 0 || b >= (q < r ? q : r))
-        return tta_op_error(ctx, TTA_ERR_ATTR, "batch_dims %lld must be less than both ranks (%d, %d)", (long long)b, r, q);
+        return tta_op_error(ctx, TTA_ERR_ATTR, "batch_dims %lld must be less than both ranks (%d, %d)",
+                            (long long)b, r, q);
     int64_t k = idx->dims[q - 1];
     if (k < 1 || k > r - b)
         return tta_op_error(ctx, TTA_ERR_SHAPE, "indices' last dim %lld must be in [1, %lld]", (long long)k,
@@ -165,16 +173,20 @@ tta_status tta_tt_gathernd_infer(tta_op_ctx *ctx) {
                                 (long long)x->dims[d], (long long)idx->dims[d]);
     int64_t dims[TTA_MAX_DIMS];
     int n = 0;
-    if (q - 1 + r - b - k > TTA_MAX_DIMS) return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank too large");
-    for (int d = 0; d < q - 1; d++) dims[n++] = idx->dims[d];
-    for (int d = (int)(b + k); d < r; d++) dims[n++] = x->dims[d];
+    if (q - 1 + r - b - k > TTA_MAX_DIMS)
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank too large");
+    for (int d = 0; d < q - 1; d++)
+        dims[n++] = idx->dims[d];
+    for (int d = (int)(b + k); d < r; d++)
+        dims[n++] = x->dims[d];
     return tta_set_shape(ctx->out[0], x->dtype, n, dims);
 }
 
 tta_status tta_tt_gathernd_compute(tta_op_ctx *ctx) {
     const tta_tensor *x = ctx->in[0], *idx = ctx->in[1];
     tta_tensor *y = ctx->out[0];
-    int b = ctx->node->opset >= 12 ? (int)tta_attr_int(ctx->node, "batch_dims", 0) : 0, r = x->ndim, q = idx->ndim;
+    int b = ctx->node->opset >= 12 ? (int)tta_attr_int(ctx->node, "batch_dims", 0) : 0, r = x->ndim,
+        q = idx->ndim;
     int k = (int)idx->dims[q - 1];
     int64_t xs[TTA_MAX_DIMS];
     tta_tt_strides(r, x->dims, xs);
@@ -186,12 +198,13 @@ tta_status tta_tt_gathernd_compute(tta_op_ctx *ctx) {
             int64_t at = (bb * tuples + t) * k, off = bb * per_batch;
             for (int j = 0; j < k; j++) {
                 int64_t v;
-                if (!tta_tt_index(idx, at + j, x->dims[b + j], &v)) return bad_index(ctx, idx, at + j, b + j, x->dims[b + j]);
+                if (!tta_tt_index(idx, at + j, x->dims[b + j], &v))
+                    return bad_index(ctx, idx, at + j, b + j, x->dims[b + j]);
                 off += v * xs[b + j];
             }
             if (part)
-                memcpy((char *)y->data + (size_t)(bb * tuples + t) * part, (const char *)x->data + (size_t)off * es,
-                       part);
+                memcpy((char *)y->data + (size_t)(bb * tuples + t) * part,
+                       (const char *)x->data + (size_t)off * es, part);
         }
     return TTA_OK;
 }
@@ -204,12 +217,18 @@ static tta_status scatter_reduction(const tta_op_ctx *ctx, int *red) {
     *red = RED_NONE;
     if (!strcmp(ctx->node->op_type, "Scatter") || ctx->node->opset < 16) return TTA_OK;
     const char *s = tta_attr_string(ctx->node, "reduction", "none");
-    if (!strcmp(s, "none")) *red = RED_NONE;
-    else if (!strcmp(s, "add")) *red = RED_ADD;
-    else if (!strcmp(s, "mul")) *red = RED_MUL;
-    else if (!strcmp(s, "max") && ctx->node->opset >= 18) *red = RED_MAX;
-    else if (!strcmp(s, "min") && ctx->node->opset >= 18) *red = RED_MIN;
-    else return tta_op_error(ctx, TTA_ERR_ATTR, "unknown reduction '%s'", s);
+    if (!strcmp(s, "none"))
+        *red = RED_NONE;
+    else if (!strcmp(s, "add"))
+        *red = RED_ADD;
+    else if (!strcmp(s, "mul"))
+        *red = RED_MUL;
+    else if (!strcmp(s, "max") && ctx->node->opset >= 18)
+        *red = RED_MAX;
+    else if (!strcmp(s, "min") && ctx->node->opset >= 18)
+        *red = RED_MIN;
+    else
+        return tta_op_error(ctx, TTA_ERR_ATTR, "unknown reduction '%s'", s);
     return TTA_OK;
 }
 
@@ -218,7 +237,9 @@ tta_status tta_tt_scatter_prepare(tta_op_ctx *ctx) {
     return scatter_reduction(ctx, &red);
 }
 
-static bool reduce_dtype_ok(tta_dtype d) { return tta_dtype_is_float(d) || tta_dtype_is_int(d) || d == TTA_DTYPE_BOOL; }
+static bool reduce_dtype_ok(tta_dtype d) {
+    return tta_dtype_is_float(d) || tta_dtype_is_int(d) || d == TTA_DTYPE_BOOL;
+}
 
 /* Checks shared by both scatters: data, indices, updates; the output is shaped like data. */
 tta_status tta_tt_scatter_infer(tta_op_ctx *ctx) {
@@ -232,10 +253,11 @@ tta_status tta_tt_scatter_infer(tta_op_ctx *ctx) {
     TTA_TRY(need_dtype(ctx, x, "data"));
     TTA_TRY(tta_tt_check_index_dtype(ctx, idx, "indices"));
     if (u->dtype != x->dtype)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "updates have dtype %s, data has %s", tta_dtype_name(u->dtype),
-                            tta_dtype_name(x->dtype));
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "updates have dtype %s, data has %s",
+                            tta_dtype_name(u->dtype), tta_dtype_name(x->dtype));
     if (red != RED_NONE && !reduce_dtype_ok(x->dtype))
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "reduction on dtype %s is not supported", tta_dtype_name(x->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "reduction on dtype %s is not supported",
+                            tta_dtype_name(x->dtype));
     char si[160], su[160];
     if (!strcmp(ctx->node->op_type, "ScatterND")) {
         int q = idx->ndim, r = x->ndim;
@@ -244,8 +266,10 @@ tta_status tta_tt_scatter_infer(tta_op_ctx *ctx) {
             return tta_op_error(ctx, TTA_ERR_SHAPE, "indices of shape %s do not index data of rank %d",
                                 tta_shape_str(idx, si, sizeof si), r);
         bool ok = u->ndim == q - 1 + r - k;
-        for (int d = 0; ok && d < q - 1; d++) ok = u->dims[d] == idx->dims[d];
-        for (int d = (int)k; ok && d < r; d++) ok = u->dims[q - 1 + d - k] == x->dims[d];
+        for (int d = 0; ok && d < q - 1; d++)
+            ok = u->dims[d] == idx->dims[d];
+        for (int d = (int)k; ok && d < r; d++)
+            ok = u->dims[q - 1 + d - k] == x->dims[d];
         if (!ok)
             return tta_op_error(ctx, TTA_ERR_SHAPE, "updates of shape %s do not fit indices %s",
                                 tta_shape_str(u, su, sizeof su), tta_shape_str(idx, si, sizeof si));
@@ -257,7 +281,8 @@ tta_status tta_tt_scatter_infer(tta_op_ctx *ctx) {
         for (int d = 0; ok && d < idx->ndim; d++)
             ok = u->dims[d] == idx->dims[d] && (d == axis || idx->dims[d] <= x->dims[d]);
         if (!ok)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "indices %s and updates %s must have the same shape, within the data's",
+            return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                "indices %s and updates %s must have the same shape, within the data's",
                                 tta_shape_str(idx, si, sizeof si), tta_shape_str(u, su, sizeof su));
     }
     return tta_set_shape(ctx->out[0], x->dtype, x->ndim, x->dims);
@@ -298,7 +323,10 @@ static void reduce_one(tta_dtype dt, int red, void *dst, const void *src, size_t
     case TTA_DTYPE_FLOAT16: {
         tta_tensor td = {.dtype = dt, .data = dst}, ts = {.dtype = dt, .data = (void *)src};
         double a = tta_get_f64(&td, 0), b = tta_get_f64(&ts, 0);
-        a = red == RED_ADD ? a + b : red == RED_MUL ? a * b : red == RED_MAX ? (b > a ? b : a) : (b < a ? b : a);
+        a = red == RED_ADD   ? a + b
+            : red == RED_MUL ? a * b
+            : red == RED_MAX ? (b > a ? b : a)
+                             : (b < a ? b : a);
         tta_set_f64(&td, 0, a);
         break;
     }
@@ -318,8 +346,10 @@ static void scatter_el_visit(void *user, int64_t i, int64_t off) {
     scatter_el *s = user;
     char *dst = s->o + (size_t)off * s->es;
     const char *src = s->u + (size_t)i * s->es;
-    if (s->red == RED_NONE) memcpy(dst, src, s->es);
-    else reduce_one(s->dt, s->red, dst, src, s->es);
+    if (s->red == RED_NONE)
+        memcpy(dst, src, s->es);
+    else
+        reduce_one(s->dt, s->red, dst, src, s->es);
 }
 
 tta_status tta_tt_scatterelements_compute(tta_op_ctx *ctx) {
@@ -351,7 +381,8 @@ tta_status tta_tt_scatternd_compute(tta_op_ctx *ctx) {
         int64_t off = 0;
         for (int j = 0; j < k; j++) {
             int64_t v;
-            if (!tta_tt_index(idx, t * k + j, x->dims[j], &v)) return bad_index(ctx, idx, t * k + j, j, x->dims[j]);
+            if (!tta_tt_index(idx, t * k + j, x->dims[j], &v))
+                return bad_index(ctx, idx, t * k + j, j, x->dims[j]);
             off += v * xs[j];
         }
         char *dst = (char *)y->data + (size_t)off * es;
@@ -359,7 +390,8 @@ tta_status tta_tt_scatternd_compute(tta_op_ctx *ctx) {
         if (red == RED_NONE) {
             if (slice) memcpy(dst, src, (size_t)slice * es);
         } else {
-            for (int64_t e = 0; e < slice; e++) reduce_one(x->dtype, red, dst + (size_t)e * es, src + (size_t)e * es, es);
+            for (int64_t e = 0; e < slice; e++)
+                reduce_one(x->dtype, red, dst + (size_t)e * es, src + (size_t)e * es, es);
         }
     }
     return TTA_OK;
@@ -374,9 +406,11 @@ tta_status tta_tt_onehot_infer(tta_op_ctx *ctx) {
     TTA_NEED_DATA(ctx, 1);
     const tta_tensor *idx = ctx->in[0], *depth = ctx->in[1], *vals = ctx->in[2];
     if (!tta_dtype_is_int(idx->dtype) && !tta_dtype_is_float(idx->dtype))
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "indices of dtype %s are not supported", tta_dtype_name(idx->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "indices of dtype %s are not supported",
+                            tta_dtype_name(idx->dtype));
     if (!tta_dtype_is_int(depth->dtype) && !tta_dtype_is_float(depth->dtype))
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "depth of dtype %s is not supported", tta_dtype_name(depth->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "depth of dtype %s is not supported",
+                            tta_dtype_name(depth->dtype));
     TTA_TRY(need_dtype(ctx, vals, "values"));
     if (tta_tensor_numel(depth) != 1) return tta_op_error(ctx, TTA_ERR_SHAPE, "depth must hold one value");
     if (tta_tensor_numel(vals) != 2) return tta_op_error(ctx, TTA_ERR_SHAPE, "values must hold [off, on]");
@@ -384,10 +418,12 @@ tta_status tta_tt_onehot_infer(tta_op_ctx *ctx) {
     if (d < 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "depth %lld is negative", (long long)d);
     int rank = idx->ndim + 1, axis;
     if (rank > TTA_MAX_DIMS)
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank %d exceeds the maximum of %d", rank, TTA_MAX_DIMS);
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank %d exceeds the maximum of %d", rank,
+                            TTA_MAX_DIMS);
     TTA_TRY(tta_norm_axis(ctx, tta_attr_int(ctx->node, "axis", -1), rank, &axis));
     int64_t dims[TTA_MAX_DIMS];
-    for (int i = 0, j = 0; i < rank; i++) dims[i] = i == axis ? d : idx->dims[j++];
+    for (int i = 0, j = 0; i < rank; i++)
+        dims[i] = i == axis ? d : idx->dims[j++];
     return tta_set_shape(ctx->out[0], vals->dtype, rank, dims);
 }
 
@@ -396,17 +432,20 @@ tta_status tta_tt_onehot_compute(tta_op_ctx *ctx) {
     tta_tensor *y = ctx->out[0];
     int axis;
     TTA_TRY(tta_norm_axis(ctx, tta_attr_int(ctx->node, "axis", -1), y->ndim, &axis));
-    int64_t depth = y->dims[axis], outer = tta_tt_prod(idx->dims, 0, axis), inner = tta_tt_prod(idx->dims, axis, idx->ndim);
+    int64_t depth = y->dims[axis], outer = tta_tt_prod(idx->dims, 0, axis),
+            inner = tta_tt_prod(idx->dims, axis, idx->ndim);
     size_t es = tta_dtype_size(y->dtype);
     const char *off = vals->data, *on = off + es;
     int64_t n = tta_tensor_numel(y);
     char *o = y->data;
-    for (int64_t i = 0; i < n; i++) memcpy(o + (size_t)i * es, off, es);
+    for (int64_t i = 0; i < n; i++)
+        memcpy(o + (size_t)i * es, off, es);
     for (int64_t oi = 0; oi < outer; oi++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t v = tta_get_i64(idx, oi * inner + i);
             if (v < 0) v += depth;
-            if (v >= 0 && v < depth) memcpy(o + (size_t)((oi * depth + v) * inner + i) * es, on, es); /* else all off */
+            if (v >= 0 && v < depth)
+                memcpy(o + (size_t)((oi * depth + v) * inner + i) * es, on, es); /* else all off */
         }
     return TTA_OK;
 }
@@ -420,8 +459,9 @@ static tta_status compress_count(tta_op_ctx *ctx, int64_t dim, int64_t *count) {
     for (int64_t i = 0; i < n; i++)
         if (tta_get_i64(c, i)) {
             if (i >= dim)
-                return tta_op_error(ctx, TTA_ERR_SHAPE, "condition selects index %lld of an axis of size %lld",
-                                    (long long)i, (long long)dim);
+                return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                    "condition selects index %lld of an axis of size %lld", (long long)i,
+                                    (long long)dim);
             k++;
         }
     *count = k;
@@ -436,7 +476,8 @@ tta_status tta_tt_compress_infer(tta_op_ctx *ctx) {
     TTA_TRY(need_dtype(ctx, x, "input"));
     if (c->ndim != 1) return tta_op_error(ctx, TTA_ERR_SHAPE, "condition must be 1-D, got rank %d", c->ndim);
     if (c->dtype != TTA_DTYPE_BOOL && !tta_dtype_is_int(c->dtype))
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "condition of dtype %s is not supported", tta_dtype_name(c->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "condition of dtype %s is not supported",
+                            tta_dtype_name(c->dtype));
     int64_t dims[TTA_MAX_DIMS], count;
     if (!tta_node_attr(ctx->node, "axis")) {
         TTA_TRY(compress_count(ctx, tta_tensor_numel(x), &count));
@@ -469,7 +510,8 @@ tta_status tta_tt_compress_compute(tta_op_ctx *ctx) {
     if (!part) return TTA_OK;
     for (int64_t oi = 0; oi < outer; oi++)
         for (int64_t d = 0; d < lim; d++)
-            if (tta_get_i64(c, d)) memcpy(o + (size_t)(k++) * part, (const char *)x->data + (size_t)(oi * D + d) * part, part);
+            if (tta_get_i64(c, d))
+                memcpy(o + (size_t)(k++) * part, (const char *)x->data + (size_t)(oi * D + d) * part, part);
     return TTA_OK;
 }
 
@@ -490,7 +532,8 @@ tta_status tta_tt_nonzero_infer(tta_op_ctx *ctx) {
     TTA_TRY(need_dtype(ctx, x, "input"));
     size_t es = tta_dtype_size(x->dtype);
     int64_t n = tta_tensor_numel(x), nnz = 0;
-    for (int64_t i = 0; i < n; i++) nnz += is_nonzero(x, i, es);
+    for (int64_t i = 0; i < n; i++)
+        nnz += is_nonzero(x, i, es);
     int64_t dims[2] = {x->ndim > 0 ? x->ndim : 1, nnz}; /* a scalar counts as 1-D, like numpy */
     return tta_set_shape(ctx->out[0], TTA_DTYPE_INT64, 2, dims);
 }
@@ -505,7 +548,8 @@ tta_status tta_tt_nonzero_compute(tta_op_ctx *ctx) {
     for (int64_t i = 0; i < n; i++) {
         if (is_nonzero(x, i, es) && j < nnz) {
             if (r == 0) o[j] = 0;
-            for (int d = 0; d < r; d++) o[d * nnz + j] = c[d];
+            for (int d = 0; d < r; d++)
+                o[d * nnz + j] = c[d];
             j++;
         }
         for (int d = r - 1; d >= 0; d--) {

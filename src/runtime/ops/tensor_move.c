@@ -22,19 +22,24 @@ static void copy_run(char *o, const char *s, size_t es, int64_t n, int64_t st) {
     ptrdiff_t step = (ptrdiff_t)(st * (int64_t)es);
     switch (es) {
     case 1:
-        for (int64_t i = 0; i < n; i++) o[i] = s[i * step];
+        for (int64_t i = 0; i < n; i++)
+            o[i] = s[i * step];
         break;
     case 2:
-        for (int64_t i = 0; i < n; i++) memcpy(o + 2 * i, s + i * step, 2);
+        for (int64_t i = 0; i < n; i++)
+            memcpy(o + 2 * i, s + i * step, 2);
         break;
     case 4:
-        for (int64_t i = 0; i < n; i++) memcpy(o + 4 * i, s + i * step, 4);
+        for (int64_t i = 0; i < n; i++)
+            memcpy(o + 4 * i, s + i * step, 4);
         break;
     case 8:
-        for (int64_t i = 0; i < n; i++) memcpy(o + 8 * i, s + i * step, 8);
+        for (int64_t i = 0; i < n; i++)
+            memcpy(o + 8 * i, s + i * step, 8);
         break;
     default:
-        for (int64_t i = 0; i < n; i++) memcpy(o + (size_t)i * es, s + i * step, es);
+        for (int64_t i = 0; i < n; i++)
+            memcpy(o + (size_t)i * es, s + i * step, es);
         break;
     }
 }
@@ -43,7 +48,8 @@ void tta_tt_strided_copy(void *dst, const void *src, size_t es, int nd, const in
                          const int64_t *st_in, int n_threads) {
     int64_t dims[TTA_TT_MAX_LOOP], st[TTA_TT_MAX_LOOP], total = 1;
     int n = 0;
-    for (int i = 0; i < nd; i++) total *= dims_in[i];
+    for (int i = 0; i < nd; i++)
+        total *= dims_in[i];
     if (total == 0) return;
     /* Drop unit dims and merge a dim into its outer neighbour when they walk memory as one. */
     for (int i = 0; i < nd; i++) {
@@ -74,8 +80,8 @@ void tta_tt_strided_copy(void *dst, const void *src, size_t es, int nd, const in
             off += idx[d] * st[d];
         }
         for (int64_t r = r0; r < r1; r++) {
-            copy_run((char *)dst + (size_t)(r * inner) * es, (const char *)src + (ptrdiff_t)off * (ptrdiff_t)es, es,
-                     inner, ist);
+            copy_run((char *)dst + (size_t)(r * inner) * es,
+                     (const char *)src + (ptrdiff_t)off * (ptrdiff_t)es, es, inner, ist);
             /* Advance the outer index like an odometer. */
             for (int d = n - 2; d >= 0; d--) {
                 off += st[d];
@@ -93,10 +99,12 @@ static tta_status transpose_perm(tta_op_ctx *ctx, int rank, int *perm) {
     const int64_t *p;
     int n = tta_attr_ints(ctx->node, "perm", &p);
     if (!tta_node_attr(ctx->node, "perm")) {
-        for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
+        for (int i = 0; i < rank; i++)
+            perm[i] = rank - 1 - i;
         return TTA_OK;
     }
-    if (n != rank) return tta_op_error(ctx, TTA_ERR_ATTR, "perm has %d entries for an input of rank %d", n, rank);
+    if (n != rank)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "perm has %d entries for an input of rank %d", n, rank);
     bool seen[TTA_MAX_DIMS] = {false};
     for (int i = 0; i < n; i++) {
         int64_t a = p[i] < 0 ? p[i] + rank : p[i];
@@ -117,7 +125,8 @@ tta_status tta_tt_transpose_infer(tta_op_ctx *ctx) {
     if (tta_dtype_size(x->dtype) == 0)
         return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "dtype %s is not supported", tta_dtype_name(x->dtype));
     TTA_TRY(transpose_perm(ctx, x->ndim, perm));
-    for (int i = 0; i < x->ndim; i++) dims[i] = x->dims[perm[i]];
+    for (int i = 0; i < x->ndim; i++)
+        dims[i] = x->dims[perm[i]];
     return tta_set_shape(ctx->out[0], x->dtype, x->ndim, dims);
 }
 
@@ -128,7 +137,8 @@ tta_status tta_tt_transpose_compute(tta_op_ctx *ctx) {
     int64_t xs[TTA_MAX_DIMS], st[TTA_MAX_DIMS];
     TTA_TRY(transpose_perm(ctx, x->ndim, perm));
     tta_tt_strides(x->ndim, x->dims, xs);
-    for (int i = 0; i < x->ndim; i++) st[i] = xs[perm[i]];
+    for (int i = 0; i < x->ndim; i++)
+        st[i] = xs[perm[i]];
     tta_tt_strided_copy(y->data, x->data, tta_dtype_size(x->dtype), y->ndim, y->dims, st,
                         tta_tt_threads(ctx, (int64_t)tta_tensor_nbytes(y)));
     return TTA_OK;
@@ -145,7 +155,8 @@ static tta_status concat_axis(tta_op_ctx *ctx, int rank, int *axis) {
 tta_status tta_tt_concat_infer(tta_op_ctx *ctx) {
     TTA_TT_NEED_OUTPUT(ctx, 0);
     if (ctx->n_in < 1) return tta_op_error(ctx, TTA_ERR_SHAPE, "needs at least one input");
-    for (int i = 0; i < ctx->n_in; i++) TTA_NEED_INPUT(ctx, i);
+    for (int i = 0; i < ctx->n_in; i++)
+        TTA_NEED_INPUT(ctx, i);
     const tta_tensor *x0 = ctx->in[0];
     if (x0->ndim == 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "cannot concatenate scalars");
     int axis;
@@ -156,13 +167,15 @@ tta_status tta_tt_concat_infer(tta_op_ctx *ctx) {
     for (int i = 0; i < ctx->n_in; i++) {
         const tta_tensor *x = ctx->in[i];
         if (x->dtype != x0->dtype)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "input %d has dtype %s, input 0 has %s", i, tta_dtype_name(x->dtype),
-                                tta_dtype_name(x0->dtype));
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "input %d has dtype %s, input 0 has %s", i,
+                                tta_dtype_name(x->dtype), tta_dtype_name(x0->dtype));
         bool ok = x->ndim == x0->ndim;
-        for (int d = 0; ok && d < x->ndim; d++) ok = d == axis || x->dims[d] == x0->dims[d];
+        for (int d = 0; ok && d < x->ndim; d++)
+            ok = d == axis || x->dims[d] == x0->dims[d];
         if (!ok) {
             char s0[160], si[160];
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "input %d of shape %s does not fit input 0 of shape %s on axis %d", i,
+            return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                "input %d of shape %s does not fit input 0 of shape %s on axis %d", i,
                                 tta_shape_str(x, si, sizeof si), tta_shape_str(x0, s0, sizeof s0), axis);
         }
         dims[axis] += x->dims[axis];
@@ -186,7 +199,8 @@ tta_status tta_tt_concat_compute(tta_op_ctx *ctx) {
         char *o = (char *)y->data + off;
         int nt = tta_tt_threads(ctx, (int64_t)(part * (size_t)outer));
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-        for (int64_t k = 0; k < outer; k++) memcpy(o + (size_t)k * row, s + (size_t)k * part, part);
+        for (int64_t k = 0; k < outer; k++)
+            memcpy(o + (size_t)k * row, s + (size_t)k * part, part);
         off += part;
     }
     return TTA_OK;
@@ -210,10 +224,13 @@ static tta_status split_sizes(tta_op_ctx *ctx, int axis, int64_t *sizes) {
         if (sp->ndim > 1 || tta_tensor_numel(sp) != n)
             return tta_op_error(ctx, TTA_ERR_SHAPE, "split has %lld values for %d outputs",
                                 (long long)tta_tensor_numel(sp), n);
-        for (int i = 0; i < n; i++) sizes[i] = tta_get_i64(sp, i);
+        for (int i = 0; i < n; i++)
+            sizes[i] = tta_get_i64(sp, i);
     } else if (attr && n_attr > 0) {
-        if (n_attr != n) return tta_op_error(ctx, TTA_ERR_ATTR, "split has %d values for %d outputs", n_attr, n);
-        for (int i = 0; i < n; i++) sizes[i] = attr[i];
+        if (n_attr != n)
+            return tta_op_error(ctx, TTA_ERR_ATTR, "split has %d values for %d outputs", n_attr, n);
+        for (int i = 0; i < n; i++)
+            sizes[i] = attr[i];
     } else {
         int64_t parts = n;
         if (opset >= 18 && tta_node_attr(ctx->node, "num_outputs")) {
@@ -223,22 +240,26 @@ static tta_status split_sizes(tta_op_ctx *ctx, int axis, int64_t *sizes) {
                                     (long long)parts, n);
         }
         if (dim % n == 0) {
-            for (int i = 0; i < n; i++) sizes[i] = dim / n;
+            for (int i = 0; i < n; i++)
+                sizes[i] = dim / n;
         } else if (opset >= 18) {
             int64_t chunk = (dim + n - 1) / n;
-            for (int i = 0; i < n; i++) sizes[i] = i < n - 1 ? chunk : dim - chunk * (n - 1);
+            for (int i = 0; i < n; i++)
+                sizes[i] = i < n - 1 ? chunk : dim - chunk * (n - 1);
         } else {
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "axis %d of size %lld cannot be split into %d equal parts", axis,
+            return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                "axis %d of size %lld cannot be split into %d equal parts", axis,
                                 (long long)dim, n);
         }
     }
     for (int i = 0; i < n; i++) {
-        if (sizes[i] < 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "split size %lld is negative", (long long)sizes[i]);
+        if (sizes[i] < 0)
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "split size %lld is negative", (long long)sizes[i]);
         sum += sizes[i];
     }
     if (sum != dim)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "split sizes add up to %lld, but axis %d has size %lld", (long long)sum,
-                            axis, (long long)dim);
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "split sizes add up to %lld, but axis %d has size %lld",
+                            (long long)sum, axis, (long long)dim);
     return TTA_OK;
 }
 
@@ -285,7 +306,8 @@ tta_status tta_tt_split_compute(tta_op_ctx *ctx) {
             char *o = y->data;
             int nt = tta_tt_threads(ctx, (int64_t)(part * (size_t)outer));
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
-            for (int64_t k = 0; k < outer; k++) memcpy(o + (size_t)k * part, s + (size_t)k * row, part);
+            for (int64_t k = 0; k < outer; k++)
+                memcpy(o + (size_t)k * part, s + (size_t)k * row, part);
         }
         off += part;
     }
@@ -313,7 +335,8 @@ static tta_status slice_params(tta_op_ctx *ctx, int64_t *start, int64_t *step, i
         ns = tta_attr_ints(ctx->node, "starts", &vs);
         ne = tta_attr_ints(ctx->node, "ends", &ve);
         if (!vs || !ve) return tta_op_error(ctx, TTA_ERR_ATTR, "missing attribute 'starts' or 'ends'");
-        if (ns > TTA_MAX_DIMS || ne > TTA_MAX_DIMS) return tta_op_error(ctx, TTA_ERR_ATTR, "too many starts/ends");
+        if (ns > TTA_MAX_DIMS || ne > TTA_MAX_DIMS)
+            return tta_op_error(ctx, TTA_ERR_ATTR, "too many starts/ends");
         memcpy(starts, vs, (size_t)ns * sizeof *vs);
         memcpy(ends, ve, (size_t)ne * sizeof *ve);
         if (tta_node_attr(ctx->node, "axes")) {
@@ -411,7 +434,8 @@ tta_status tta_tt_tile_infer(tta_op_ctx *ctx) {
         TTA_NEED_DATA(ctx, 2);
         int axis;
         TTA_TRY(tta_norm_axis(ctx, tta_get_i64(ctx->in[2], 0), x->ndim, &axis));
-        for (int i = 0; i < x->ndim; i++) reps[i] = 1;
+        for (int i = 0; i < x->ndim; i++)
+            reps[i] = 1;
         reps[axis] = tta_get_i64(ctx->in[1], 0);
         n = x->ndim;
     } else {
@@ -421,7 +445,8 @@ tta_status tta_tt_tile_infer(tta_op_ctx *ctx) {
     if (n != x->ndim)
         return tta_op_error(ctx, TTA_ERR_SHAPE, "repeats has %d values for an input of rank %d", n, x->ndim);
     for (int i = 0; i < n; i++) {
-        if (reps[i] < 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "repeats[%d] = %lld is negative", i, (long long)reps[i]);
+        if (reps[i] < 0)
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "repeats[%d] = %lld is negative", i, (long long)reps[i]);
         dims[i] = x->dims[i] * reps[i];
     }
     return tta_set_shape(ctx->out[0], x->dtype, x->ndim, dims);
@@ -450,11 +475,16 @@ enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP };
 
 static tta_status pad_mode(tta_op_ctx *ctx, int *mode) {
     const char *m = tta_attr_string(ctx->node, "mode", "constant");
-    if (!strcmp(m, "constant")) *mode = PAD_CONSTANT;
-    else if (!strcmp(m, "reflect")) *mode = PAD_REFLECT;
-    else if (!strcmp(m, "edge")) *mode = PAD_EDGE;
-    else if (!strcmp(m, "wrap")) *mode = PAD_WRAP;
-    else return tta_op_error(ctx, TTA_ERR_ATTR, "unknown mode '%s'", m);
+    if (!strcmp(m, "constant"))
+        *mode = PAD_CONSTANT;
+    else if (!strcmp(m, "reflect"))
+        *mode = PAD_REFLECT;
+    else if (!strcmp(m, "edge"))
+        *mode = PAD_EDGE;
+    else if (!strcmp(m, "wrap"))
+        *mode = PAD_WRAP;
+    else
+        return tta_op_error(ctx, TTA_ERR_ATTR, "unknown mode '%s'", m);
     return TTA_OK;
 }
 
@@ -469,7 +499,8 @@ static tta_status pad_amounts(tta_op_ctx *ctx, int64_t *begin, int64_t *end) {
     const tta_tensor *x = ctx->in[0];
     int r = x->ndim, np, na = r;
     int64_t pads[2 * TTA_MAX_DIMS], axes[TTA_MAX_DIMS];
-    for (int i = 0; i < r; i++) axes[i] = i;
+    for (int i = 0; i < r; i++)
+        axes[i] = i;
     if (ctx->node->opset < 11) {
         const char *name = ctx->node->opset < 2 ? "paddings" : "pads";
         const int64_t *v;
@@ -486,9 +517,11 @@ static tta_status pad_amounts(tta_op_ctx *ctx, int64_t *begin, int64_t *end) {
         }
     }
     if (np != 2 * na)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "pads has %d values, expected %d for %d axes", np, 2 * na, na);
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "pads has %d values, expected %d for %d axes", np, 2 * na,
+                            na);
     bool seen[TTA_MAX_DIMS] = {false};
-    for (int i = 0; i < r; i++) begin[i] = end[i] = 0;
+    for (int i = 0; i < r; i++)
+        begin[i] = end[i] = 0;
     for (int i = 0; i < na; i++) {
         int a;
         TTA_TRY(tta_norm_axis(ctx, axes[i], r, &a));
@@ -514,7 +547,8 @@ tta_status tta_tt_pad_infer(tta_op_ctx *ctx) {
     for (int i = 0; i < x->ndim; i++) {
         dims[i] = x->dims[i] + b[i] + e[i];
         if (dims[i] < 0)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "pads %lld,%lld on axis %d of size %lld give a negative size",
+            return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                "pads %lld,%lld on axis %d of size %lld give a negative size",
                                 (long long)b[i], (long long)e[i], i, (long long)x->dims[i]);
         if (mode != PAD_CONSTANT && x->dims[i] == 0 && dims[i] > 0)
             return tta_op_error(ctx, TTA_ERR_SHAPE, "cannot pad the empty axis %d in '%s' mode", i,
@@ -560,9 +594,12 @@ tta_status tta_tt_pad_compute(tta_op_ctx *ctx) {
         const tta_tensor *cv = ctx->node->opset >= 11 && ctx->n_in > 2 ? ctx->in[2] : NULL;
         tta_tensor tmp = {.dtype = x->dtype, .ndim = 0, .data = value};
         if (cv && tta_tensor_numel(cv) >= 1 && cv->data) {
-            if (cv->dtype == x->dtype) memcpy(value, cv->data, es);
-            else if (tta_dtype_is_float(cv->dtype)) tta_set_f64(&tmp, 0, tta_get_f64(cv, 0));
-            else tta_set_i64(&tmp, 0, tta_get_i64(cv, 0));
+            if (cv->dtype == x->dtype)
+                memcpy(value, cv->data, es);
+            else if (tta_dtype_is_float(cv->dtype))
+                tta_set_f64(&tmp, 0, tta_get_f64(cv, 0));
+            else
+                tta_set_i64(&tmp, 0, tta_get_i64(cv, 0));
         } else if (ctx->node->opset < 11) {
             tta_set_f64(&tmp, 0, tta_attr_float(ctx->node, "value", 0.0f));
         }
@@ -570,14 +607,16 @@ tta_status tta_tt_pad_compute(tta_op_ctx *ctx) {
 
     /* Per axis, the input index each output index reads (-1: the pad value). */
     int64_t total = 0, *map[TTA_MAX_DIMS];
-    for (int a = 0; a < r; a++) total += y->dims[a];
+    for (int a = 0; a < r; a++)
+        total += y->dims[a];
     int64_t *maps = tta_malloc((size_t)total * sizeof *maps);
     if (!maps) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
     int64_t at = 0;
     for (int a = 0; a < r; a++) {
         map[a] = maps + at;
         at += y->dims[a];
-        for (int64_t j = 0; j < y->dims[a]; j++) map[a][j] = pad_source(mode, j - b[a], x->dims[a]);
+        for (int64_t j = 0; j < y->dims[a]; j++)
+            map[a][j] = pad_source(mode, j - b[a], x->dims[a]);
     }
     tta_tt_strides(r, x->dims, xs);
 
@@ -599,7 +638,8 @@ tta_status tta_tt_pad_compute(tta_op_ctx *ctx) {
             off += m * xs[a];
         }
         if (blank) {
-            for (int64_t j = 0; j < inner; j++) memcpy(o + (size_t)j * es, value, es);
+            for (int64_t j = 0; j < inner; j++)
+                memcpy(o + (size_t)j * es, value, es);
             continue;
         }
         const char *s = (const char *)x->data + (size_t)off * es;
@@ -669,7 +709,8 @@ tta_status tta_tt_spacetodepth_infer(tta_op_ctx *ctx) {
     TTA_TRY(space_check(ctx, &b));
     const tta_tensor *x = ctx->in[0];
     if (x->dims[2] % b || x->dims[3] % b)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "height %lld and width %lld must be multiples of blocksize %lld",
+        return tta_op_error(ctx, TTA_ERR_SHAPE,
+                            "height %lld and width %lld must be multiples of blocksize %lld",
                             (long long)x->dims[2], (long long)x->dims[3], (long long)b);
     int64_t dims[4] = {x->dims[0], x->dims[1] * b * b, x->dims[2] / b, x->dims[3] / b};
     return tta_set_shape(ctx->out[0], x->dtype, 4, dims);
@@ -731,8 +772,8 @@ tta_status tta_tt_trilu_compute(tta_op_ctx *ctx) {
 /* ---------------------------------------------------------------- CumSum */
 
 static bool cumsum_dtype_ok(tta_dtype d) {
-    return d == TTA_DTYPE_FLOAT32 || d == TTA_DTYPE_FLOAT64 || d == TTA_DTYPE_FLOAT16 || d == TTA_DTYPE_INT32 ||
-           d == TTA_DTYPE_INT64 || d == TTA_DTYPE_UINT32 || d == TTA_DTYPE_UINT64;
+    return d == TTA_DTYPE_FLOAT32 || d == TTA_DTYPE_FLOAT64 || d == TTA_DTYPE_FLOAT16 ||
+           d == TTA_DTYPE_INT32 || d == TTA_DTYPE_INT64 || d == TTA_DTYPE_UINT32 || d == TTA_DTYPE_UINT64;
 }
 
 tta_status tta_tt_cumsum_infer(tta_op_ctx *ctx) {
@@ -749,22 +790,26 @@ tta_status tta_tt_cumsum_infer(tta_op_ctx *ctx) {
 
 /* Along the axis, each output slice is the previous output slice plus an input slice (the same
  * one, or the previous one when exclusive); the first is the input (or zero). */
-#define CUMSUM_LOOP(T)                                                                                   \
-    do {                                                                                                 \
-        const T *xp = x->data;                                                                           \
-        T *yp = y->data;                                                                                 \
-        for (int64_t o = 0; o < outer; o++)                                                              \
-            for (int64_t kk = 0; kk < len; kk++) {                                                       \
-                int64_t k = rev ? len - 1 - kk : kk, kp = rev ? k + 1 : k - 1;                           \
-                T *row = yp + (o * len + k) * inner;                                                     \
-                if (kk == 0) {                                                                           \
-                    if (excl) memset(row, 0, (size_t)inner * sizeof(T));                                 \
-                    else memcpy(row, xp + (o * len + k) * inner, (size_t)inner * sizeof(T));            \
-                    continue;                                                                            \
-                }                                                                                        \
-                const T *prev = yp + (o * len + kp) * inner, *add = xp + (o * len + (excl ? kp : k)) * inner; \
-                for (int64_t i = 0; i < inner; i++) row[i] = (T)(prev[i] + add[i]);                      \
-            }                                                                                            \
+#define CUMSUM_LOOP(T)                                                                                       \
+    do {                                                                                                     \
+        const T *xp = x->data;                                                                               \
+        T *yp = y->data;                                                                                     \
+        for (int64_t o = 0; o < outer; o++)                                                                  \
+            for (int64_t kk = 0; kk < len; kk++) {                                                           \
+                int64_t k = rev ? len - 1 - kk : kk, kp = rev ? k + 1 : k - 1;                               \
+                T *row = yp + (o * len + k) * inner;                                                         \
+                if (kk == 0) {                                                                               \
+                    if (excl)                                                                                \
+                        memset(row, 0, (size_t)inner * sizeof(T));                                           \
+                    else                                                                                     \
+                        memcpy(row, xp + (o * len + k) * inner, (size_t)inner * sizeof(T));                  \
+                    continue;                                                                                \
+                }                                                                                            \
+                const T *prev = yp + (o * len + kp) * inner,                                                 \
+                        *add = xp + (o * len + (excl ? kp : k)) * inner;                                     \
+                for (int64_t i = 0; i < inner; i++)                                                          \
+                    row[i] = (T)(prev[i] + add[i]);                                                          \
+            }                                                                                                \
     } while (0)
 
 tta_status tta_tt_cumsum_compute(tta_op_ctx *ctx) {
@@ -772,7 +817,8 @@ tta_status tta_tt_cumsum_compute(tta_op_ctx *ctx) {
     tta_tensor *y = ctx->out[0];
     int axis;
     TTA_TRY(tta_norm_axis(ctx, tta_get_i64(ctx->in[1], 0), x->ndim, &axis));
-    bool excl = tta_attr_int(ctx->node, "exclusive", 0) != 0, rev = tta_attr_int(ctx->node, "reverse", 0) != 0;
+    bool excl = tta_attr_int(ctx->node, "exclusive", 0) != 0,
+         rev = tta_attr_int(ctx->node, "reverse", 0) != 0;
     int64_t outer = tta_tt_prod(x->dims, 0, axis), inner = tta_tt_prod(x->dims, axis + 1, x->ndim);
     int64_t len = x->ndim ? x->dims[axis] : 1;
     if (tta_tensor_numel(x) == 0) return TTA_OK;
@@ -806,7 +852,8 @@ tta_status tta_tt_cumsum_compute(tta_op_ctx *ctx) {
 static tta_status revseq_axes(tta_op_ctx *ctx, int *time_axis, int *batch_axis) {
     int64_t t = tta_attr_int(ctx->node, "time_axis", 0), b = tta_attr_int(ctx->node, "batch_axis", 1);
     if (!((t == 0 && b == 1) || (t == 1 && b == 0)))
-        return tta_op_error(ctx, TTA_ERR_ATTR, "time_axis and batch_axis must be 0 and 1 in some order (got %lld, %lld)",
+        return tta_op_error(ctx, TTA_ERR_ATTR,
+                            "time_axis and batch_axis must be 0 and 1 in some order (got %lld, %lld)",
                             (long long)t, (long long)b);
     *time_axis = (int)t;
     *batch_axis = (int)b;
@@ -838,14 +885,15 @@ tta_status tta_tt_reversesequence_compute(tta_op_ctx *ctx) {
     for (int64_t b = 0; b < B; b++) {
         int64_t L = tta_get_i64(lens, b);
         if (L < 0 || L > T)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "sequence_lens[%lld] = %lld is outside [0, %lld]", (long long)b,
-                                (long long)L, (long long)T);
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "sequence_lens[%lld] = %lld is outside [0, %lld]",
+                                (long long)b, (long long)L, (long long)T);
     }
     for (int64_t b = 0; b < B; b++) {
         int64_t L = tta_get_i64(lens, b);
         for (int64_t t = 0; t < T; t++) {
             int64_t src = t < L ? L - 1 - t : t;
-            size_t so = (size_t)(ta == 0 ? src * B + b : b * T + src), oo = (size_t)(ta == 0 ? t * B + b : b * T + t);
+            size_t so = (size_t)(ta == 0 ? src * B + b : b * T + src),
+                   oo = (size_t)(ta == 0 ? t * B + b : b * T + t);
             if (slice) memcpy((char *)y->data + oo * slice, (const char *)x->data + so * slice, slice);
         }
     }

@@ -25,7 +25,8 @@ void tta_tt_strides(int ndim, const int64_t *dims, int64_t *strides) {
 
 int64_t tta_tt_prod(const int64_t *dims, int from, int to) {
     int64_t p = 1;
-    for (int i = from; i < to; i++) p *= dims[i];
+    for (int i = from; i < to; i++)
+        p *= dims[i];
     return p;
 }
 
@@ -47,15 +48,16 @@ tta_status tta_tt_check_index_dtype(const tta_op_ctx *ctx, const tta_tensor *t, 
     return TTA_OK;
 }
 
-tta_status tta_tt_read_ints(const tta_op_ctx *ctx, const tta_tensor *t, const char *what, int64_t *vals, int max,
-                            int *n) {
+tta_status tta_tt_read_ints(const tta_op_ctx *ctx, const tta_tensor *t, const char *what, int64_t *vals,
+                            int max, int *n) {
     TTA_TRY(tta_tt_check_index_dtype(ctx, t, what));
     if (t->ndim > 1) return tta_op_error(ctx, TTA_ERR_SHAPE, "%s must be 1-D, got rank %d", what, t->ndim);
     int64_t count = tta_tensor_numel(t);
     if (count > max)
         return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "%s has %lld values, more than the supported %d", what,
                             (long long)count, max);
-    for (int64_t i = 0; i < count; i++) vals[i] = tta_get_i64(t, i);
+    for (int64_t i = 0; i < count; i++)
+        vals[i] = tta_get_i64(t, i);
     *n = (int)count;
     return TTA_OK;
 }
@@ -101,7 +103,8 @@ static tta_status constant_source(const tta_op_ctx *ctx, const_src *src) {
     }
     if (found != 1)
         return tta_op_error(ctx, TTA_ERR_ATTR,
-                            "needs exactly one of the attributes value, value_float(s), value_int(s); got %d", found);
+                            "needs exactly one of the attributes value, value_float(s), value_int(s); got %d",
+                            found);
     memset(src, 0, sizeof *src);
     if (!strcmp(a->name, "value")) {
         if (a->type != TTA_ATTR_TENSOR || !a->t)
@@ -117,7 +120,8 @@ static tta_status constant_source(const tta_op_ctx *ctx, const_src *src) {
         memcpy(src->dims, t->dims, sizeof src->dims);
         src->data = t->data;
     } else if (!strcmp(a->name, "value_float")) {
-        if (a->type != TTA_ATTR_FLOAT) return tta_op_error(ctx, TTA_ERR_ATTR, "attribute 'value_float' must be a float");
+        if (a->type != TTA_ATTR_FLOAT)
+            return tta_op_error(ctx, TTA_ERR_ATTR, "attribute 'value_float' must be a float");
         src->dtype = TTA_DTYPE_FLOAT32;
         src->data = &a->f;
     } else if (!strcmp(a->name, "value_floats")) {
@@ -128,7 +132,8 @@ static tta_status constant_source(const tta_op_ctx *ctx, const_src *src) {
         src->dims[0] = a->n;
         src->data = a->floats;
     } else if (!strcmp(a->name, "value_int")) {
-        if (a->type != TTA_ATTR_INT) return tta_op_error(ctx, TTA_ERR_ATTR, "attribute 'value_int' must be an int");
+        if (a->type != TTA_ATTR_INT)
+            return tta_op_error(ctx, TTA_ERR_ATTR, "attribute 'value_int' must be an int");
         src->dtype = TTA_DTYPE_INT64;
         src->data = &a->i;
     } else {
@@ -172,7 +177,8 @@ tta_status tta_tt_identity_infer(tta_op_ctx *ctx) {
     TTA_NEED_INPUT(ctx, 0);
     TTA_TT_NEED_OUTPUT(ctx, 0);
     if (tta_dtype_size(ctx->in[0]->dtype) == 0)
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "dtype %s is not supported", tta_dtype_name(ctx->in[0]->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "dtype %s is not supported",
+                            tta_dtype_name(ctx->in[0]->dtype));
     return same_shape(ctx, 0, ctx->in[0]);
 }
 
@@ -209,7 +215,8 @@ tta_status tta_tt_dropout_compute(tta_op_ctx *ctx) {
                 ratio = tta_get_f64(ctx->in[1], 0);
             if (ratio != 0)
                 return tta_op_error(ctx, TTA_ERR_UNSUPPORTED,
-                                    "training_mode=true with ratio %g is not supported (inference only)", ratio);
+                                    "training_mode=true with ratio %g is not supported (inference only)",
+                                    ratio);
         }
     }
     tta_tt_copy_bytes(ctx->out[0], ctx->in[0]);
@@ -219,7 +226,8 @@ tta_status tta_tt_dropout_compute(tta_op_ctx *ctx) {
         if (m->dtype == TTA_DTYPE_BOOL) {
             if (n) memset(m->data, 1, (size_t)n);
         } else {
-            for (int64_t i = 0; i < n; i++) tta_set_f64(m, i, 1.0);
+            for (int64_t i = 0; i < n; i++)
+                tta_set_f64(m, i, 1.0);
         }
     }
     return TTA_OK;
@@ -257,7 +265,8 @@ tta_status tta_tt_shape_compute(tta_op_ctx *ctx) {
     int64_t s, e;
     shape_range(ctx, x->ndim, &s, &e);
     int64_t *o = ctx->out[0]->data;
-    for (int64_t i = s; i < e; i++) o[i - s] = x->dims[i];
+    for (int64_t i = s; i < e; i++)
+        o[i - s] = x->dims[i];
     return TTA_OK;
 }
 
@@ -286,7 +295,8 @@ tta_status tta_tt_reshape_infer(tta_op_ctx *ctx) {
         if (!tta_node_attr(ctx->node, "shape"))
             return tta_op_error(ctx, TTA_ERR_ATTR, "missing attribute 'shape'");
         if (n > TTA_MAX_DIMS)
-            return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "target rank %d exceeds the maximum of %d", n, TTA_MAX_DIMS);
+            return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "target rank %d exceeds the maximum of %d", n,
+                                TTA_MAX_DIMS);
         memcpy(shape, v, (size_t)n * sizeof *v);
     } else {
         TTA_NEED_DATA(ctx, 1);
@@ -310,24 +320,27 @@ tta_status tta_tt_reshape_infer(tta_op_ctx *ctx) {
                                 ints_str(shape, n, ss, sizeof ss));
         if (v == 0 && !allowzero) {
             if (i >= x->ndim)
-                return tta_op_error(ctx, TTA_ERR_SHAPE, "target shape %s copies dimension %d (0) of an input of rank %d",
+                return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                    "target shape %s copies dimension %d (0) of an input of rank %d",
                                     ints_str(shape, n, ss, sizeof ss), i, x->ndim);
             v = x->dims[i];
         }
         if (v > 0 && known > INT64_MAX / v)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "target shape %s is too large", ints_str(shape, n, ss, sizeof ss));
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "target shape %s is too large",
+                                ints_str(shape, n, ss, sizeof ss));
         dims[i] = v;
         known *= v;
     }
     if (infer_at >= 0) {
         if (known == 0 || total % known != 0)
             return tta_op_error(ctx, TTA_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s",
-                                tta_shape_str(x, sx, sizeof sx), (long long)total, ints_str(shape, n, ss, sizeof ss));
+                                tta_shape_str(x, sx, sizeof sx), (long long)total,
+                                ints_str(shape, n, ss, sizeof ss));
         dims[infer_at] = total / known;
     } else if (known != total) {
         return tta_op_error(ctx, TTA_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s (%lld elements)",
-                            tta_shape_str(x, sx, sizeof sx), (long long)total, ints_str(shape, n, ss, sizeof ss),
-                            (long long)known);
+                            tta_shape_str(x, sx, sizeof sx), (long long)total,
+                            ints_str(shape, n, ss, sizeof ss), (long long)known);
     }
     return tta_set_shape(ctx->out[0], x->dtype, n, dims);
 }
@@ -339,7 +352,8 @@ tta_status tta_tt_flatten_infer(tta_op_ctx *ctx) {
     int64_t axis = tta_attr_int(ctx->node, "axis", 1);
     int64_t a = axis < 0 ? axis + x->ndim : axis;
     if (a < 0 || a > x->ndim)
-        return tta_op_error(ctx, TTA_ERR_ATTR, "axis %lld out of range for rank %d", (long long)axis, x->ndim);
+        return tta_op_error(ctx, TTA_ERR_ATTR, "axis %lld out of range for rank %d", (long long)axis,
+                            x->ndim);
     int64_t dims[2] = {tta_tt_prod(x->dims, 0, (int)a), tta_tt_prod(x->dims, (int)a, x->ndim)};
     return tta_set_shape(ctx->out[0], x->dtype, 2, dims);
 }
@@ -376,7 +390,8 @@ tta_status tta_tt_squeeze_infer(tta_op_ctx *ctx) {
     if (st != TTA_OK) return st;
     bool drop[TTA_MAX_DIMS] = {false};
     if (!given || n == 0) {
-        for (int i = 0; i < x->ndim; i++) drop[i] = x->dims[i] == 1;
+        for (int i = 0; i < x->ndim; i++)
+            drop[i] = x->dims[i] == 1;
     } else {
         for (int i = 0; i < n; i++) {
             int a;
@@ -405,7 +420,8 @@ tta_status tta_tt_unsqueeze_infer(tta_op_ctx *ctx) {
     if (!given) return tta_op_error(ctx, TTA_ERR_ATTR, "missing axes");
     int rank = x->ndim + n;
     if (rank > TTA_MAX_DIMS)
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank %d exceeds the maximum of %d", rank, TTA_MAX_DIMS);
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "output rank %d exceeds the maximum of %d", rank,
+                            TTA_MAX_DIMS);
     bool ins[TTA_MAX_DIMS] = {false};
     for (int i = 0; i < n; i++) {
         int a;
@@ -413,7 +429,8 @@ tta_status tta_tt_unsqueeze_infer(tta_op_ctx *ctx) {
         if (ins[a]) return tta_op_error(ctx, TTA_ERR_ATTR, "axis %lld repeated", (long long)axes[i]);
         ins[a] = true;
     }
-    for (int i = 0, j = 0; i < rank; i++) dims[i] = ins[i] ? 1 : x->dims[j++];
+    for (int i = 0, j = 0; i < rank; i++)
+        dims[i] = ins[i] ? 1 : x->dims[j++];
     return tta_set_shape(ctx->out[0], x->dtype, rank, dims);
 }
 
@@ -438,10 +455,13 @@ tta_status tta_tt_expand_infer(tta_op_ctx *ctx) {
         int64_t dx = ix >= 0 ? x->dims[ix] : 1, ds = is >= 0 ? shape[is] : 1;
         if (ds < 0) {
             char ss[160];
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "shape %s has a negative dimension", ints_str(shape, n, ss, sizeof ss));
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "shape %s has a negative dimension",
+                                ints_str(shape, n, ss, sizeof ss));
         }
-        if (dx == ds || ds == 1) dims[i] = dx;
-        else if (dx == 1) dims[i] = ds;
+        if (dx == ds || ds == 1)
+            dims[i] = dx;
+        else if (dx == 1)
+            dims[i] = ds;
         else {
             char sx[160], ss[160];
             return tta_op_error(ctx, TTA_ERR_SHAPE, "cannot expand %s to %s", tta_shape_str(x, sx, sizeof sx),
@@ -475,11 +495,13 @@ static tta_status cos_value(const tta_op_ctx *ctx, tta_dtype *dtype, const void 
     *dtype = TTA_DTYPE_FLOAT32;
     *bytes = &zero;
     if (!a) return TTA_OK;
-    if (a->type != TTA_ATTR_TENSOR || !a->t) return tta_op_error(ctx, TTA_ERR_ATTR, "attribute 'value' must be a tensor");
+    if (a->type != TTA_ATTR_TENSOR || !a->t)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "attribute 'value' must be a tensor");
     if (tta_tensor_numel(a->t) != 1 || !a->t->data)
         return tta_op_error(ctx, TTA_ERR_ATTR, "attribute 'value' must hold exactly one element");
     if (tta_dtype_size(a->t->dtype) == 0)
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "value of dtype %s is not supported", tta_dtype_name(a->t->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "value of dtype %s is not supported",
+                            tta_dtype_name(a->t->dtype));
     *dtype = a->t->dtype;
     *bytes = a->t->data;
     return TTA_OK;
@@ -503,7 +525,8 @@ tta_status tta_tt_constantofshape_infer(tta_op_ctx *ctx) {
     for (int i = 0; i < n; i++)
         if (dims[i] < 0) {
             char ss[160];
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "shape %s has a negative dimension", ints_str(dims, n, ss, sizeof ss));
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "shape %s has a negative dimension",
+                                ints_str(dims, n, ss, sizeof ss));
         }
     return tta_set_shape(ctx->out[0], dt, n, dims);
 }
@@ -517,11 +540,13 @@ tta_status tta_tt_constantofshape_compute(tta_op_ctx *ctx) {
     int64_t n = tta_tensor_numel(y);
     char *o = y->data;
     bool zero = true;
-    for (size_t i = 0; i < es; i++) zero &= ((const unsigned char *)b)[i] == 0;
+    for (size_t i = 0; i < es; i++)
+        zero &= ((const unsigned char *)b)[i] == 0;
     if (zero) {
         if (n) memset(o, 0, (size_t)n * es);
     } else {
-        for (int64_t i = 0; i < n; i++) memcpy(o + (size_t)i * es, b, es);
+        for (int64_t i = 0; i < n; i++)
+            memcpy(o + (size_t)i * es, b, es);
     }
     return TTA_OK;
 }
@@ -557,8 +582,10 @@ tta_status tta_tt_range_infer(tta_op_ctx *ctx) {
     } else {
         int64_t a = tta_get_i64(s, 0), b = tta_get_i64(l, 0), c = tta_get_i64(d, 0);
         if (c == 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "delta must not be 0");
-        if (c > 0) n = b > a ? (b - a + c - 1) / c : 0;
-        else n = a > b ? (a - b - c - 1) / -c : 0;
+        if (c > 0)
+            n = b > a ? (b - a + c - 1) / c : 0;
+        else
+            n = a > b ? (a - b - c - 1) / -c : 0;
     }
     return tta_set_shape(ctx->out[0], s->dtype, 1, &n);
 }
@@ -570,17 +597,20 @@ tta_status tta_tt_range_compute(tta_op_ctx *ctx) {
     switch (y->dtype) {
     case TTA_DTYPE_FLOAT32: {
         float a = *(const float *)s->data, c = *(const float *)d->data, *o = y->data;
-        for (int64_t i = 0; i < n; i++) o[i] = a + (float)i * c;
+        for (int64_t i = 0; i < n; i++)
+            o[i] = a + (float)i * c;
         break;
     }
     case TTA_DTYPE_FLOAT64: {
         double a = *(const double *)s->data, c = *(const double *)d->data, *o = y->data;
-        for (int64_t i = 0; i < n; i++) o[i] = a + (double)i * c;
+        for (int64_t i = 0; i < n; i++)
+            o[i] = a + (double)i * c;
         break;
     }
     default: {
         int64_t a = tta_get_i64(s, 0), c = tta_get_i64(d, 0);
-        for (int64_t i = 0; i < n; i++) tta_set_i64(y, i, a + i * c);
+        for (int64_t i = 0; i < n; i++)
+            tta_set_i64(y, i, a + i * c);
         break;
     }
     }
