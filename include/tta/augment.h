@@ -45,13 +45,13 @@
  * Worked example (classification):
  *     tta_policy pol;
  *     tta_policy_parse(&pol, "seed", NULL);                     // 8 views
- *     tta_plan *plan;
- *     tta_plan_new(&plan, &pol, img.height, img.width, 0, 0);   // views keep the input size
+ *     tta_aug_plan *plan;
+ *     tta_aug_plan_new(&plan, &pol, img.height, img.width, 0, 0);   // views keep the input size
  *     tta_batch_format fmt = {TTA_LAYOUT_NCHW, TTA_DTYPE_FLOAT32};  // floats in [0, 1]
  *     float *batch = malloc(tta_batch_bytes(plan, 1, 0, 8, &fmt, img.channels));
  *     tta_augment_batch(plan, &img, 1, 0, 8, &fmt, batch, bytes);
  *     ... run the model on the 8 x C x H x W batch; class vectors need no inverse ...
- *     tta_plan_free(plan); tta_policy_destroy(&pol);
+ *     tta_aug_plan_free(plan); tta_policy_destroy(&pol);
  * For dense outputs, boxes and keypoints, map each view's output back with tta_invert_*.
  *
  * Errors: every call returns a tta_status and sets tta_last_error().
@@ -161,7 +161,7 @@ const char *tta_policy_preset_name(int i);
 
 /* ---- plans: a policy fixed to an input size -------------------------------------------- */
 
-typedef struct tta_plan tta_plan;
+typedef struct tta_aug_plan tta_aug_plan;
 
 /* Precomputes every view of `pol` for in_h x in_w inputs. If out_h and out_w are > 0, every
  * view whose natural output size differs is followed by resize(out_h, out_w) (bilinear,
@@ -169,23 +169,23 @@ typedef struct tta_plan tta_plan;
  * size. The plan copies what it needs from `pol`. A plan holds scratch memory: use one plan
  * from one thread at a time. Errors: INVALID_ARG, SHAPE (e.g. a crop larger than the image,
  * naming the view), NOMEM. */
-tta_status tta_plan_new(tta_plan **plan, const tta_policy *pol, int in_h, int in_w, int out_h, int out_w);
-void tta_plan_free(tta_plan *plan);
+tta_status tta_aug_plan_new(tta_aug_plan **plan, const tta_policy *pol, int in_h, int in_w, int out_h, int out_w);
+void tta_aug_plan_free(tta_aug_plan *plan);
 
-int tta_plan_n_views(const tta_plan *plan);
+int tta_aug_plan_n_views(const tta_aug_plan *plan);
 /* The output size of view v. */
-void tta_plan_view_size(const tta_plan *plan, int v, int *height, int *width);
+void tta_aug_plan_view_size(const tta_aug_plan *plan, int v, int *height, int *width);
 /* The view as the policy gave it (without the implicit final resize). */
-const tta_view *tta_plan_view(const tta_plan *plan, int v);
+const tta_view *tta_aug_plan_view(const tta_aug_plan *plan, int v);
 /* 1 if view v mirrors the image (an odd number of flips/transposes): keypoints then swap
  * left and right (see tta_invert_keypoints). */
-int tta_plan_view_mirrored(const tta_plan *plan, int v);
+int tta_aug_plan_view_mirrored(const tta_aug_plan *plan, int v);
 
 /* Applies view v to `src` (in_h x in_w, any channel count, uint8 or float32) into `dst`, an
  * owned image of dtype `dtype` (resized here). Values follow the range convention of image.h;
  * uint8 results are rounded and clamped. Errors: SHAPE (wrong input size, saturation on fewer
  * than 3 channels), INVALID_ARG, NOMEM. */
-tta_status tta_augment_view(tta_plan *plan, int v, const tta_image *src, tta_dtype dtype, tta_image *dst);
+tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta_dtype dtype, tta_image *dst);
 
 typedef enum tta_layout { TTA_LAYOUT_NCHW = 0, TTA_LAYOUT_NHWC } tta_layout;
 
@@ -205,22 +205,22 @@ typedef struct tta_batch_format {
 } tta_batch_format;
 
 /* Bytes needed by tta_augment_batch for n_images x n_views items of `channels` input channels. */
-size_t tta_batch_bytes(const tta_plan *plan, int n_images, int first_view, int n_views,
+size_t tta_batch_bytes(const tta_aug_plan *plan, int n_images, int first_view, int n_views,
                        const tta_batch_format *fmt, int channels);
 
 /* Writes views first_view .. first_view+n_views-1 of each image into `out`, item
  * (image i, view v) at batch index i * n_views + (v - first_view), each item C x H x W (NCHW)
  * or H x W x C (NHWC). All images must be in_h x in_w with the same channel count, and all the
- * views the same size (see out_h, out_w of tta_plan_new). No allocation after the first call.
+ * views the same size (see out_h, out_w of tta_aug_plan_new). No allocation after the first call.
  * Errors: SHAPE (sizes differ, out_bytes too small), INVALID_ARG, NOMEM. */
-tta_status tta_augment_batch(tta_plan *plan, const tta_image *images, int n_images, int first_view,
+tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_images, int first_view,
                              int n_views, const tta_batch_format *fmt, void *out, size_t out_bytes);
 
 /* ---- inverses: from a view's output back to the original frame ------------------------ */
 
 /* Class vectors are the same in every view: this copies n scores (in == out is fine). It
  * exists so that callers can treat every output kind alike. */
-tta_status tta_invert_classes(const tta_plan *plan, int v, const float *in, float *out, int n);
+tta_status tta_invert_classes(const tta_aug_plan *plan, int v, const float *in, float *out, int n);
 
 /* A dense map (C x h x w floats, channels-first) that a model produced for view v at output
  * stride `stride` (map pixel (i, j) centred on view point (stride*(j+0.5), stride*(i+0.5))),
@@ -232,7 +232,7 @@ tta_status tta_invert_classes(const tta_plan *plan, int v, const float *in, floa
  * valid (dst_h x dst_w bytes, may be NULL) is 1 where the point stayed inside the image through
  * every step of the view (0 where it was shifted, rotated or cropped out; such dst pixels are
  * set to 0). Wrap shifts keep every point valid. */
-tta_status tta_invert_dense(const tta_plan *plan, int v, int stride, tta_interp interp,
+tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp,
                             const float *src, int channels, int src_h, int src_w, float *dst,
                             int dst_h, int dst_w, uint8_t *valid);
 
@@ -242,14 +242,14 @@ tta_status tta_invert_dense(const tta_plan *plan, int v, int stride, tta_interp 
  * scales and letterbox; rotations give the enclosing box), is re-ordered so x1 <= x2 and
  * y1 <= y2, and clipped to [0, W] x [0, H]. A box moved by a wrap shift is moved back whole
  * (by its centre), not split. */
-tta_status tta_invert_boxes(const tta_plan *plan, int v, float *boxes, int n, int stride);
+tta_status tta_invert_boxes(const tta_aug_plan *plan, int v, float *boxes, int n, int stride);
 
 /* Keypoints in place: n_instances x n_points points of `stride` floats (x, y, then the rest,
  * e.g. a score). Positions are mapped back to the original frame; if the view is mirrored and
  * flip_perm is given, point k of the view becomes point flip_perm[k] (e.g. left eye <-> right
  * eye; flip_perm must be a permutation of 0..n_points-1). valid (n_instances * n_points bytes,
  * may be NULL) is 1 for points that land inside the original image. */
-tta_status tta_invert_keypoints(const tta_plan *plan, int v, float *points, int n_instances,
+tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, int n_instances,
                                 int n_points, int stride, const int *flip_perm, uint8_t *valid);
 
 #ifdef __cplusplus

@@ -89,7 +89,7 @@ typedef struct aug_view {
     int needs_colour; /* a transform needs >= 3 channels */
 } aug_view;
 
-struct tta_plan {
+struct tta_aug_plan {
     int in_h, in_w, out_h, out_w;
     int n_views;
     aug_view *views;

@@ -10,5 +10,6 @@ int tta_cmd_run(int argc, char **argv);
 int tta_cmd_conformance(int argc, char **argv);
 int tta_cmd_augment(int argc, char **argv);
 int tta_cmd_compare(int argc, char **argv);
+int tta_cmd_bench(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"run", tta_cmd_run, "run an ONNX model on tensors (.pb or .npy) and write its outputs"},
     {"conformance", tta_cmd_conformance, "run the ONNX backend test suite (or other case folders)"},
     {"compare", tta_cmd_compare, "compare two tensor files with the ONNX test tolerance"},
+    {"bench", tta_cmd_bench, "time a model at a batch size: images/s, latency, peak memory"},
     {"augment", tta_cmd_augment, "show the views of an augmentation policy on an image, as a grid"},
 };
 

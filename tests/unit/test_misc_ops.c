@@ -195,6 +195,30 @@ TEST(reduce_max_and_logsumexp) {
     tta_tensor_destroy(&y);
 }
 
+TEST(reduce_integer_opset18) {
+    /* from opset 18 every Reduce* takes axes as an input; integer data stays integer */
+    int32_t x[6] = {1, 2, 3, 4, 5, -6};
+    int64_t d[2] = {2, 3}, ax[1] = {0}, d1[1] = {1};
+    tta_tensor a = tensor(TTA_DTYPE_INT32, 2, d, x), axes = tensor(TTA_DTYPE_INT64, 1, d1, ax), y = {0};
+    tta_tensor *in[2] = {&a, &axes}, *out[1] = {&y};
+    tta_attr at[1] = {attr_i("keepdims", 0)};
+    tta_node prod = make_node("ReduceProd", 18, 1, at), mn = make_node("ReduceMin", 18, 1, at);
+    CHECK_EQ_INT(run(&prod, 2, in, 1, out), TTA_OK);
+    CHECK_EQ_INT(y.dtype, TTA_DTYPE_INT32);
+    CHECK_EQ_INT(y.ndim, 1);
+    CHECK_EQ_INT(((int32_t *)y.data)[0], 4);
+    CHECK_EQ_INT(((int32_t *)y.data)[2], -18);
+    CHECK_EQ_INT(run(&mn, 2, in, 1, out), TTA_OK);
+    CHECK_EQ_INT(((int32_t *)y.data)[1], 2);
+    CHECK_EQ_INT(((int32_t *)y.data)[2], -6);
+    /* the axes attribute is an error where axes are an input */
+    int64_t one[1] = {1};
+    tta_attr bad[1] = {attr_ints("axes", 1, one)};
+    tta_node badn = make_node("ReduceMean", 18, 1, bad);
+    CHECK_EQ_INT(run(&badn, 1, in, 1, out), TTA_ERR_ATTR);
+    tta_tensor_destroy(&y);
+}
+
 TEST(argmax_ties) {
     float x[8] = {2, 5, 5, 1, 7, 7, 0, 7};
     int64_t d[2] = {2, 4};
@@ -245,6 +269,32 @@ TEST(resize_nearest_x2_asymmetric) {
     for (int i = 0; i < 16; i++) CHECK_NEAR(outf(&y, i), want[i], 0);
     CHECK_EQ_INT(run(&up7, 1, in9, 1, out), TTA_OK);
     for (int i = 0; i < 16; i++) CHECK_NEAR(outf(&y, i), want[i], 0);
+    tta_tensor_destroy(&y);
+}
+
+TEST(upsample_linear_and_resize10_nearest) {
+    /* Upsample-9 linear is asymmetric with clamping: x_in = x_out / 2 = 0, 0.5, 1, 1.5 */
+    float x[2] = {1, 3}, sc[4] = {1, 1, 1, 2};
+    int64_t d[4] = {1, 1, 1, 2}, d4[1] = {4};
+    tta_tensor a = tensor(TTA_DTYPE_FLOAT32, 4, d, x), s = tensor(TTA_DTYPE_FLOAT32, 1, d4, sc), y = {0};
+    tta_tensor *in[2] = {&a, &s}, *out[1] = {&y};
+    tta_attr at[1] = {attr_s("mode", "linear")};
+    tta_node up = make_node("Upsample", 9, 1, at);
+    CHECK_EQ_INT(run(&up, 2, in, 1, out), TTA_OK);
+    static const float want[4] = {1, 2, 3, 3};
+    for (int i = 0; i < 4; i++) CHECK_NEAR(outf(&y, i), want[i], 1e-6);
+    /* Resize-10 nearest downscaling takes ceil(x_out / scale), as ONNX Runtime does:
+     * 5 -> 3 columns at scale 0.6: x_in = 0, 1.67, 3.33 -> 0, 2, 4 (floor would give 0, 1, 3) */
+    float x5[5] = {10, 11, 12, 13, 14}, sc2[4] = {1, 1, 1, 0.6f};
+    int64_t d5[4] = {1, 1, 1, 5};
+    tta_tensor a5 = tensor(TTA_DTYPE_FLOAT32, 4, d5, x5), s2 = tensor(TTA_DTYPE_FLOAT32, 1, d4, sc2);
+    tta_tensor *in10[2] = {&a5, &s2};
+    tta_node r10 = make_node("Resize", 10, 0, NULL);
+    CHECK_EQ_INT(run(&r10, 2, in10, 1, out), TTA_OK);
+    CHECK_EQ_INT(y.dims[3], 3);
+    CHECK_NEAR(outf(&y, 0), 10, 0);
+    CHECK_NEAR(outf(&y, 1), 12, 0);
+    CHECK_NEAR(outf(&y, 2), 14, 0);
     tta_tensor_destroy(&y);
 }
 

@@ -530,3 +530,32 @@ TEST(layernorm_with_mean_and_invstddev) {
     tta_tensor_destroy(&Mo);
     tta_tensor_destroy(&Io);
 }
+
+/* float32 2-D pooling (dedicated loop) against float64 (the generic N-D walker). */
+TEST(pool_2d_path_matches_generic) {
+    const char *ops[] = {"MaxPool", "AveragePool", "AveragePool", "LpPool"};
+    float x[2 * 3 * 9 * 10];
+    double xx[2 * 3 * 9 * 10];
+    for (int i = 0; i < 540; i++) xx[i] = x[i] = frand();
+    tta_tensor X = F32(x, 2, 3, 9, 10), XX = view(TTA_DTYPE_FLOAT64, xx, 4, X.dims);
+    for (int o = 0; o < 4; o++)
+        for (int ceil = 0; ceil < 2; ceil++) {
+            node_builder nb;
+            nb_init(&nb, ops[o], 19, 1, 1);
+            nb_ints(&nb, "kernel_shape", INTS(3, 2));
+            nb_ints(&nb, "strides", INTS(2, 3));
+            nb_ints(&nb, "pads", INTS(1, 0, 2, 1));
+            if (o != 3) nb_ints(&nb, "dilations", INTS(1, 2));
+            nb_int(&nb, "ceil_mode", ceil);
+            nb_int(&nb, "count_include_pad", o == 2);
+            tta_tensor Y = {0}, YY = {0};
+            tta_tensor *in[] = {&X}, *in2[] = {&XX}, *out[] = {&Y}, *out2[] = {&YY};
+            CHECK(run_node(&nb.node, in, 1, out, 1) == TTA_OK);
+            CHECK(run_node(&nb.node, in2, 1, out2, 1) == TTA_OK);
+            CHECK_EQ_INT(tta_tensor_numel(&Y), tta_tensor_numel(&YY));
+            for (int64_t i = 0; i < tta_tensor_numel(&Y) && i < tta_tensor_numel(&YY); i++)
+                CHECK_NEAR(((float *)Y.data)[i], ((double *)YY.data)[i], 1e-5);
+            tta_tensor_destroy(&Y);
+            tta_tensor_destroy(&YY);
+        }
+}

@@ -352,6 +352,7 @@ static void conv_depthwise_2d(const float *x, const float *w, const float *b, fl
                     if (hi > g->ow) hi = g->ow;
                     if (g->sw == 1) {
                         const float *xs = xr + off;
+#pragma omp simd
                         for (int64_t ow = lo; ow < hi; ow++) yr[ow] += wv * xs[ow];
                     } else {
                         for (int64_t ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * g->sw + off];
@@ -374,6 +375,7 @@ static void add_bias_f32(float *y, const float *b, int64_t n, int64_t m, int64_t
 #pragma omp parallel for num_threads(nt) if (n * m * sp > 65536) schedule(static)
     for (int64_t plane = 0; plane < n * m; plane++) {
         float bv = b[plane % m], *yp = y + plane * sp;
+#pragma omp simd
         for (int64_t i = 0; i < sp; i++) yp[i] += bv;
     }
 }

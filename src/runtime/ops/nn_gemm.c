@@ -21,11 +21,17 @@
 
 typedef float v8f __attribute__((vector_size(32)));
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define TTA_MULTIVERSION __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define TTA_MULTIVERSION
+#if defined(__GNUC__) && defined(__x86_64__)
+#define TTA_HAVE_AVX2_KERNEL 1
 #endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define TTA_FP_CONTRACT __attribute__((optimize("fp-contract=fast")))
+#else
+#define TTA_FP_CONTRACT
+#endif
+
+typedef void (*micro_fn)(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
+                         int mr, int nr, float alpha, float beta);
 
 /* c[0..mr, 0..nr] = alpha * (a_strip x b_strip) + beta * c  (beta == 0: c not read).
  * Twelve named 8-wide accumulators so they stay in registers (6 rows x 16 columns). */
@@ -37,8 +43,7 @@ typedef float v8f __attribute__((vector_size(32)));
         c##r##1 += av_ * b1;                                                                   \
     } while (0)
 
-TTA_MULTIVERSION __attribute__((optimize("fp-contract=fast")))
-static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
+static inline __attribute__((always_inline)) TTA_FP_CONTRACT void micro_body(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
                          int mr, int nr, float alpha, float beta) {
     v8f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     v8f c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
@@ -65,6 +70,27 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
         else
             for (int j = 0; j < nr; j++) cr[j] = alpha * tr[j] + beta * cr[j];
     }
+}
+
+/* The same body compiled for AVX2+FMA and for the baseline ISA, picked at run time. */
+#ifdef TTA_HAVE_AVX2_KERNEL
+__attribute__((target("avx2,fma"))) TTA_FP_CONTRACT static void micro_avx2(int64_t kc, const float *restrict a,
+                                                                           const float *restrict b, float *restrict c,
+                                                                           int64_t ldc, int mr, int nr, float alpha,
+                                                                           float beta) {
+    micro_body(kc, a, b, c, ldc, mr, nr, alpha, beta);
+}
+#endif
+TTA_FP_CONTRACT static void micro_generic(int64_t kc, const float *restrict a, const float *restrict b,
+                                          float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta) {
+    micro_body(kc, a, b, c, ldc, mr, nr, alpha, beta);
+}
+
+static micro_fn pick_micro(void) {
+#ifdef TTA_HAVE_AVX2_KERNEL
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return micro_avx2;
+#endif
+    return micro_generic;
 }
 
 /* Packs rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-tall strips, zero-padded. */
@@ -118,6 +144,7 @@ tta_status tta_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
     float *pa = work, *pb = work + round_up(M, MR) * kc_max;
     int64_t m_strips = (M + MR - 1) / MR;
     /* Threads only pay off on sizeable products. */
+    micro_fn micro_kernel = pick_micro();
     int par = (double)M * (double)N * (double)K > 65536.0 && n_threads > 1;
 
     for (int64_t jc = 0; jc < N; jc += NC) {

@@ -190,6 +190,84 @@ typedef struct pool_args {
     }
 
 POOL_PLANE(float, pool_plane_f32)
+
+/* Kernel taps [lo, hi) of a window starting at s that land in [0, n); division only when dilated. */
+static inline void tap_range(int64_t s, int64_t n, int64_t k, int64_t d, int64_t *lo, int64_t *hi) {
+    if (d == 1) {
+        *lo = s < 0 ? -s : 0;
+        *hi = n - s < k ? n - s : k;
+    } else {
+        *lo = s < 0 ? ceil_div(-s, d) : 0;
+        *hi = floor_div(n - 1 - s, d) + 1;
+        if (*hi > k) *hi = k;
+    }
+    if (*hi < *lo) *hi = *lo;
+}
+
+/* The common case, float32 with one or two spatial axes (1-D as H = 1). */
+static void pool_plane_2d_f32(const pool_args *a, const float *x, float *y, int64_t *ind, int64_t base) {
+    const tta_nn_geom *g = a->g;
+    bool one = g->ns == 1;
+    int64_t H = one ? 1 : g->in[0], W = g->in[one ? 0 : 1], kh = one ? 1 : g->k[0], kw = g->k[one ? 0 : 1];
+    int64_t sh = one ? 1 : g->s[0], sw = g->s[one ? 0 : 1], dh = one ? 1 : g->d[0], dw = g->d[one ? 0 : 1];
+    int64_t ph = one ? 0 : g->pb[0], pw = g->pb[one ? 0 : 1], peh = one ? 0 : g->pe[0], pew = g->pe[one ? 0 : 1];
+    int64_t OH = one ? 1 : g->out[0], OW = g->out[one ? 0 : 1];
+    for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t hs = oh * sh - ph, k0, k1, pk0, pk1;
+        tap_range(hs, H, kh, dh, &k0, &k1);
+        tap_range(hs + ph, H + ph + peh, kh, dh, &pk0, &pk1);
+        for (int64_t ow = 0; ow < OW; ow++) {
+            int64_t ws = ow * sw - pw, j0, j1;
+            tap_range(ws, W, kw, dw, &j0, &j1);
+            float *yo = y + oh * OW + ow;
+            if (a->kind == POOL_MAX) {
+                float m = -INFINITY;
+                int64_t best = -1;
+                for (int64_t ki = k0; ki < k1; ki++) {
+                    const float *row = x + (hs + ki * dh) * W + ws;
+                    for (int64_t kj = j0; kj < j1; kj++) {
+                        float v = row[kj * dw];
+                        if (v > m || best < 0) {
+                            m = v;
+                            best = (hs + ki * dh) * W + ws + kj * dw;
+                        }
+                    }
+                }
+                *yo = m;
+                if (ind) {
+                    int64_t idx = best < 0 ? 0 : best;
+                    if (a->col_major && best >= 0) idx = (best % W) * H + best / W;
+                    ind[oh * OW + ow] = base + idx;
+                }
+            } else {
+                double acc = 0;
+                for (int64_t ki = k0; ki < k1; ki++) {
+                    const float *row = x + (hs + ki * dh) * W + ws;
+                    if (a->kind == POOL_AVG)
+                        for (int64_t kj = j0; kj < j1; kj++) acc += row[kj * dw];
+                    else if (a->p == 2.0)
+                        for (int64_t kj = j0; kj < j1; kj++) acc += (double)row[kj * dw] * row[kj * dw];
+                    else
+                        for (int64_t kj = j0; kj < j1; kj++) acc += pow(fabs(row[kj * dw]), a->p);
+                }
+                if (a->kind == POOL_AVG) {
+                    int64_t div;
+                    if (a->include_pad) {
+                        int64_t pj0, pj1;
+                        tap_range(ws + pw, W + pw + pew, kw, dw, &pj0, &pj1);
+                        div = (pk1 - pk0) * (pj1 - pj0);
+                    } else {
+                        div = (k1 - k0) * (j1 - j0);
+                    }
+                    *yo = div > 0 ? (float)(acc / (double)div) : NAN;
+                } else {
+                    *yo = (float)(a->p == 2.0 ? sqrt(acc) : pow(acc, 1.0 / a->p));
+                }
+            }
+        }
+    }
+}
+
 POOL_PLANE(double, pool_plane_f64)
 
 tta_status tta_nn_pool_compute(tta_op_ctx *ctx) {
@@ -224,7 +302,8 @@ tta_status tta_nn_pool_compute(tta_op_ctx *ctx) {
     }
 #pragma omp parallel for num_threads(nt) if (par) schedule(static)
     for (int64_t pl = 0; pl < planes; pl++)
-        pool_plane_f32(&a, x + pl * in_sp, y + pl * out_sp, ind ? ind + pl * out_sp : NULL, pl * in_sp);
+        (g.ns <= 2 ? pool_plane_2d_f32 : pool_plane_f32)(&a, x + pl * in_sp, y + pl * out_sp,
+                                                       ind ? ind + pl * out_sp : NULL, pl * in_sp);
     if (xt->dtype != TTA_DTYPE_FLOAT32)
         for (int64_t i = 0; i < planes * out_sp; i++) tta_set_i64(yt, i, (int64_t)y[i]);
     return TTA_OK;

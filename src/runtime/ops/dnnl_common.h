@@ -1,0 +1,62 @@
+/* dnnl_common.h - shared plumbing of the oneDNN-backed kernels (family "dnnl"): the process-wide
+ * CPU engine, streams, error translation, plain (row-major) memory descriptors, and the fallback
+ * to the plain C kernel of the same op when oneDNN cannot do a node exactly as ONNX does (other
+ * dtypes, ranks or modes).
+ */
+#ifndef TTA_RUNTIME_OPS_DNNL_COMMON_H
+#define TTA_RUNTIME_OPS_DNNL_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "runtime/op.h"
+
+/* The CPU engine, created once per process (thread-safe). */
+tta_status tta_dnnl_engine(const tta_op_ctx *ctx, dnnl_engine_t *out);
+/* A new in-order stream on the engine; the caller destroys it with dnnl_stream_destroy. */
+tta_status tta_dnnl_stream_new(const tta_op_ctx *ctx, dnnl_stream_t *out);
+
+/* Translates a oneDNN status into a tta_status with a message naming the node and `what`
+ * (TTA_OK for dnnl_success). */
+tta_status tta_dnnl_error(const tta_op_ctx *ctx, dnnl_status_t s, const char *what);
+#define TTA_DNNL_TRY(ctx, call, what)                                                          \
+    do {                                                                                       \
+        dnnl_status_t tta_dnnl_s_ = (call);                                                    \
+        if (tta_dnnl_s_ != dnnl_success) return tta_dnnl_error((ctx), tta_dnnl_s_, (what));    \
+    } while (0)
+
+/* A float32 memory descriptor with row-major strides for dims[0..ndim). */
+dnnl_status_t tta_dnnl_plain_md(dnnl_memory_desc_t *md, int ndim, const int64_t *dims);
+
+/* Memory object for `md` with no buffer yet (set per run with dnnl_memory_set_data_handle). */
+tta_status tta_dnnl_memory(const tta_op_ctx *ctx, const dnnl_memory_desc_t *md, dnnl_memory_t *out);
+
+/* Copies `src` (with descriptor src_md) into `dst` (dst_md), converting the layout. */
+tta_status tta_dnnl_reorder(const tta_op_ctx *ctx, const dnnl_memory_desc_t *src_md, void *src,
+                            const dnnl_memory_desc_t *dst_md, void *dst);
+
+/* Creates a primitive for `op_desc` with `attr` (may be NULL); returns dnnl's status so callers
+ * can fall back to the C kernel on dnnl_unimplemented. */
+dnnl_status_t tta_dnnl_primitive(const void *op_desc, const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd,
+                                 dnnl_primitive_t *prim);
+
+/* ---- Fallback to the plain C kernel of the same op (found in the given C family tables).
+ * A dnnl kernel keeps one of these at the start of its state; prepare/infer/compute/release
+ * of the C kernel then run with the C kernel's own state. */
+typedef struct tta_dnnl_fallback {
+    const tta_kernel *ck; /* the C kernel for this node */
+    void *cstate;         /* its state */
+} tta_dnnl_fallback;
+
+/* Finds the C kernel for ctx->node's op and opset and runs its prepare. */
+tta_status tta_dnnl_fallback_prepare(tta_op_ctx *ctx, tta_dnnl_fallback *fb, const char *op_type);
+tta_status tta_dnnl_fallback_infer(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
+tta_status tta_dnnl_fallback_compute(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
+void tta_dnnl_fallback_release(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
+
+/* Whether the input tensor is present, float32 and of rank `ndim` (any rank when ndim < 0). */
+bool tta_dnnl_is_f32(const tta_tensor *t, int ndim);
+
+#endif
