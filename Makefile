@@ -30,7 +30,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter-out tests/unit/test_main.c,$(TEST_SRC)))
 
-.PHONY: all setup demo test asan bench clean format
+.PHONY: all setup demo test asan bench clean format tests
 all: $(BUILD)/tta $(BUILD)/libtta.a $(BUILD)/libtta.so
 
 setup:
@@ -70,11 +70,11 @@ demo: setup
 
 test: setup
 	@$(MAKE) --no-print-directory all tests
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
 	@sh tests/run_all.sh
 
 asan: setup
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
 
 bench: setup
 	@$(MAKE) --no-print-directory all

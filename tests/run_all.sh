@@ -80,6 +80,14 @@ if [ -x "$TTA_ASAN" ]; then
     echo "== ONNX backend suite under AddressSanitizer + UBSan"
     export ASAN_OPTIONS=exitcode=86:detect_leaks=1
     export UBSAN_OPTIONS=halt_on_error=1:exitcode=86:print_stacktrace=1
+    for t in build-asan/tests/test_*; do
+        [ -x "$t" ] || continue
+        n=$(basename "$t")-asan
+        "$t" > "$LOG/$n.log" 2>&1
+        echo "$n: $(grep -E '^[0-9]+ passed' "$LOG/$n.log" | tail -n 1)"
+        grep -E '^FAIL|ERROR|runtime error' "$LOG/$n.log" | head -n 10
+        add_counts "$LOG/$n.log"
+    done
     conformance suite-asan "$TTA_ASAN"
     if [ -d tests/models ]; then
         $TTA_ASAN conformance tests/models > "$LOG/models-asan.log" 2>&1

@@ -123,6 +123,7 @@ static const char *normalise_view(tta_view *view) {
         if (view->t[i].op != TTA_OP_IDENTITY) view->t[n++] = view->t[i];
     }
     view->n = n;
+    memset(view->t + n, 0, sizeof view->t[0] * (size_t)(TTA_MAX_CHAIN - n));
     return NULL;
 }
 

@@ -116,7 +116,9 @@ const char *aug_transform_check(const tta_transform *t) {
 
 void aug_format_number(double v, char *buf, size_t size) {
     if (v == 0) v = 0; /* no "-0" */
-    for (int prec = 1; prec <= 17; prec++) {
+    /* enough digits for the integer part, so that 10 prints as "10" and not "1e+01" */
+    int min_prec = fabs(v) >= 1 && fabs(v) < 1e15 ? (int)floor(log10(fabs(v))) + 1 : 1;
+    for (int prec = min_prec; prec <= 17; prec++) {
         snprintf(buf, size, "%.*g", prec, v);
         if (strtod(buf, NULL) == v) return;
     }

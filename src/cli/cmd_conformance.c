@@ -256,7 +256,12 @@ int tta_cmd_conformance(int argc, char **argv) {
         else if (argv[i][0] == '-') {
             fprintf(stderr, "tta: conformance: unknown option '%s'\n", argv[i]);
             return usage(stderr, 2);
-        } else if (n_dirs < 256) dirs[n_dirs++] = argv[i];
+        } else if (n_dirs < 256) {
+            dirs[n_dirs++] = argv[i];
+        } else {
+            fprintf(stderr, "tta: conformance: too many folders (max 256); pass their parent instead\n");
+            return 2;
+        }
     }
     if (n_dirs == 0)
         for (size_t i = 0; i < sizeof default_suites / sizeof default_suites[0]; i++) dirs[n_dirs++] = default_suites[i];

@@ -23,7 +23,8 @@ static tta_tensor borrow(tta_dtype dt, int ndim, const int64_t *dims, const void
     tta_tensor t = {0};
     t.dtype = dt;
     t.ndim = ndim;
-    for (int i = 0; i < ndim; i++) t.dims[i] = dims[i];
+    for (int i = 0; i < ndim; i++)
+        t.dims[i] = dims[i];
     t.data = (void *)data;
     return t;
 }
@@ -44,7 +45,8 @@ static tta_status run_node(const tta_node *node, tta_tensor **in, int n_in, tta_
 }
 
 TEST(kernels_registered) {
-    const char *ops[] = {"Relu", "Clip", "Round", "Add", "Div", "Mod", "Where", "Mean", "Cast", "CastLike", "BitShift"};
+    const char *ops[] = {"Relu",  "Clip", "Round", "Add",      "Div",     "Mod",
+                         "Where", "Mean", "Cast",  "CastLike", "BitShift"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         tta_node n = make_node(ops[i], 17, NULL, 0);
         CHECK(tta_kernel_find(&n) != NULL);
@@ -65,7 +67,8 @@ TEST(add_broadcast_2x3_plus_3) {
     CHECK_EQ_INT(out.dims[0], 2);
     CHECK_EQ_INT(out.dims[1], 3);
     const float want[] = {11, 22, 33, 14, 25, 36};
-    for (int i = 0; i < 6; i++) CHECK_NEAR(((float *)out.data)[i], want[i], 0);
+    for (int i = 0; i < 6; i++)
+        CHECK_NEAR(((float *)out.data)[i], want[i], 0);
     tta_tensor_destroy(&out);
 }
 
@@ -77,14 +80,16 @@ TEST(sub_outer_broadcast_2x1_minus_1x3) {
     tta_node n = make_node("Sub", 14, NULL, 0);
     CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
     const float want[] = {99, 98, 97, 199, 198, 197};
-    for (int i = 0; i < 6; i++) CHECK_NEAR(((float *)out.data)[i], want[i], 0);
+    for (int i = 0; i < 6; i++)
+        CHECK_NEAR(((float *)out.data)[i], want[i], 0);
     tta_tensor_destroy(&out);
 }
 
 TEST(mul_channel_broadcast_nchw) {
     /* [1,2,2,2] * [2,1,1]: the per-channel scale of a normalisation. */
     float x[8];
-    for (int i = 0; i < 8; i++) x[i] = (float)(i + 1);
+    for (int i = 0; i < 8; i++)
+        x[i] = (float)(i + 1);
     const float s[] = {2, -1};
     const int64_t dx[] = {1, 2, 2, 2}, ds[] = {2, 1, 1};
     tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 4, dx, x), ts = borrow(TTA_DTYPE_FLOAT32, 3, ds, s), out = {0};
@@ -92,7 +97,8 @@ TEST(mul_channel_broadcast_nchw) {
     tta_node n = make_node("Mul", 14, NULL, 0);
     CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
     const float want[] = {2, 4, 6, 8, -5, -6, -7, -8};
-    for (int i = 0; i < 8; i++) CHECK_NEAR(((float *)out.data)[i], want[i], 0);
+    for (int i = 0; i < 8; i++)
+        CHECK_NEAR(((float *)out.data)[i], want[i], 0);
     tta_tensor_destroy(&out);
 }
 
@@ -102,11 +108,13 @@ TEST(add_legacy_broadcast_axis) {
     const int64_t da[] = {2, 3}, db[] = {2};
     tta_tensor ta = borrow(TTA_DTYPE_FLOAT64, 2, da, a), tb = borrow(TTA_DTYPE_FLOAT64, 1, db, b), out = {0};
     tta_tensor *in[] = {&ta, &tb};
-    tta_attr attrs[] = {{.name = "broadcast", .type = TTA_ATTR_INT, .i = 1}, {.name = "axis", .type = TTA_ATTR_INT, .i = 0}};
+    tta_attr attrs[] = {{.name = "broadcast", .type = TTA_ATTR_INT, .i = 1},
+                        {.name = "axis", .type = TTA_ATTR_INT, .i = 0}};
     tta_node n = make_node("Add", 6, attrs, 2);
     CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
     const double want[] = {11, 12, 13, 24, 25, 26};
-    for (int i = 0; i < 6; i++) CHECK_NEAR(((double *)out.data)[i], want[i], 0);
+    for (int i = 0; i < 6; i++)
+        CHECK_NEAR(((double *)out.data)[i], want[i], 0);
     tta_tensor_destroy(&out);
 }
 
@@ -120,7 +128,8 @@ TEST(div_int32_truncates) {
     CHECK_EQ_INT(out.dtype, TTA_DTYPE_INT32);
     /* C truncation; division by zero gives 0 and INT32_MIN / -1 wraps, neither traps. */
     const int32_t want[] = {3, -3, -3, 3, 0, INT32_MIN};
-    for (int i = 0; i < 6; i++) CHECK_EQ_INT(((int32_t *)out.data)[i], want[i]);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(((int32_t *)out.data)[i], want[i]);
     tta_tensor_destroy(&out);
 }
 
@@ -132,13 +141,15 @@ TEST(mod_int_sign_follows_divisor) {
     tta_node n = make_node("Mod", 13, NULL, 0);
     CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
     const int64_t want[] = {2, 1, -1, -2};
-    for (int i = 0; i < 4; i++) CHECK_EQ_INT(((int64_t *)out.data)[i], want[i]);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(((int64_t *)out.data)[i], want[i]);
     tta_tensor_destroy(&out);
     tta_attr fm = {.name = "fmod", .type = TTA_ATTR_INT, .i = 1};
     n = make_node("Mod", 13, &fm, 1);
     CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
     const int64_t want_f[] = {2, -2, 2, -2};
-    for (int i = 0; i < 4; i++) CHECK_EQ_INT(((int64_t *)out.data)[i], want_f[i]);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(((int64_t *)out.data)[i], want_f[i]);
     tta_tensor_destroy(&out);
 }
 
@@ -150,7 +161,8 @@ TEST(round_half_to_even) {
     tta_tensor *in[] = {&tx};
     tta_node n = make_node("Round", 11, NULL, 0);
     CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
-    for (int i = 0; i < 9; i++) CHECK_NEAR(((float *)out.data)[i], want[i], 0);
+    for (int i = 0; i < 9; i++)
+        CHECK_NEAR(((float *)out.data)[i], want[i], 0);
     tta_tensor_destroy(&out);
 }
 
@@ -162,15 +174,18 @@ TEST(relu_sigmoid_leakyrelu) {
     tta_node n = make_node("Relu", 14, NULL, 0);
     CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
     const float relu[] = {0, 0, 0, 3};
-    for (int i = 0; i < 4; i++) CHECK_NEAR(((float *)out.data)[i], relu[i], 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_NEAR(((float *)out.data)[i], relu[i], 0);
     n = make_node("Sigmoid", 13, NULL, 0);
     CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
-    for (int i = 0; i < 4; i++) CHECK_NEAR(((float *)out.data)[i], 1.0 / (1.0 + exp(-(double)x[i])), 1e-6);
+    for (int i = 0; i < 4; i++)
+        CHECK_NEAR(((float *)out.data)[i], 1.0 / (1.0 + exp(-(double)x[i])), 1e-6);
     tta_attr alpha = {.name = "alpha", .type = TTA_ATTR_FLOAT, .f = 0.1f};
     n = make_node("LeakyRelu", 16, &alpha, 1);
     CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
     const float leaky[] = {-0.2f, -0.05f, 0, 3};
-    for (int i = 0; i < 4; i++) CHECK_NEAR(((float *)out.data)[i], leaky[i], 1e-7);
+    for (int i = 0; i < 4; i++)
+        CHECK_NEAR(((float *)out.data)[i], leaky[i], 1e-7);
     tta_tensor_destroy(&out);
 }
 
@@ -179,11 +194,13 @@ TEST(clip_attrs_and_int_inputs) {
     const int64_t d[] = {3};
     tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x), out = {0};
     tta_tensor *in1[] = {&tx};
-    tta_attr attrs[] = {{.name = "min", .type = TTA_ATTR_FLOAT, .f = -1}, {.name = "max", .type = TTA_ATTR_FLOAT, .f = 1}};
+    tta_attr attrs[] = {{.name = "min", .type = TTA_ATTR_FLOAT, .f = -1},
+                        {.name = "max", .type = TTA_ATTR_FLOAT, .f = 1}};
     tta_node n = make_node("Clip", 6, attrs, 2);
     CHECK_EQ_INT(run_node(&n, in1, 1, &out), TTA_OK);
     const float want[] = {-1, 0.5f, 1};
-    for (int i = 0; i < 3; i++) CHECK_NEAR(((float *)out.data)[i], want[i], 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(((float *)out.data)[i], want[i], 0);
     tta_tensor_destroy(&out);
 
     /* opset >= 11: bounds are inputs; int8 data; min omitted (NULL). */
@@ -193,7 +210,8 @@ TEST(clip_attrs_and_int_inputs) {
     n = make_node("Clip", 13, NULL, 0);
     CHECK_EQ_INT(run_node(&n, in3, 3, &out), TTA_OK);
     const int8_t wanti[] = {-128, 5, 50};
-    for (int i = 0; i < 3; i++) CHECK_EQ_INT(((int8_t *)out.data)[i], wanti[i]);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(((int8_t *)out.data)[i], wanti[i]);
     tta_tensor_destroy(&out);
 }
 
@@ -210,14 +228,16 @@ TEST(cast_float_to_uint8_and_to_bool) {
     CHECK_EQ_INT(run_node(&n, in5, 1, &out), TTA_OK);
     CHECK_EQ_INT(out.dtype, TTA_DTYPE_UINT8);
     const uint8_t want8[] = {0, 1, 255, 3, 0};
-    for (int i = 0; i < 5; i++) CHECK_EQ_INT(((uint8_t *)out.data)[i], want8[i]);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(((uint8_t *)out.data)[i], want8[i]);
     tta_tensor_destroy(&out);
 
     to.i = TTA_DTYPE_BOOL;
     CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
     CHECK_EQ_INT(out.dtype, TTA_DTYPE_BOOL);
     const uint8_t wantb[] = {0, 1, 1, 1, 0, 1}; /* NaN is true, -0 is false */
-    for (int i = 0; i < 6; i++) CHECK_EQ_INT(((uint8_t *)out.data)[i], wantb[i]);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(((uint8_t *)out.data)[i], wantb[i]);
     tta_tensor_destroy(&out);
 
     const int32_t xi[] = {0, 5, -1, 0};
@@ -226,7 +246,8 @@ TEST(cast_float_to_uint8_and_to_bool) {
     tta_tensor *ini[] = {&ti};
     CHECK_EQ_INT(run_node(&n, ini, 1, &out), TTA_OK);
     const uint8_t wantib[] = {0, 1, 1, 0};
-    for (int i = 0; i < 4; i++) CHECK_EQ_INT(((uint8_t *)out.data)[i], wantib[i]);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_INT(((uint8_t *)out.data)[i], wantib[i]);
     tta_tensor_destroy(&out);
 }
 
@@ -239,7 +260,8 @@ TEST(cast_float16_roundtrip_and_castlike) {
     tta_node n = make_node("Cast", 13, &to, 1);
     CHECK_EQ_INT(run_node(&n, in, 1, &half), TTA_OK);
     const uint16_t want[] = {0x3c00, 0x3555, 0x7bff, 0x7c00, 0xc100};
-    for (int i = 0; i < 5; i++) CHECK_EQ_INT(((uint16_t *)half.data)[i], want[i]);
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ_INT(((uint16_t *)half.data)[i], want[i]);
     /* CastLike takes the target type from its second input. */
     const float like = 0;
     tta_tensor tl = borrow(TTA_DTYPE_FLOAT32, 0, NULL, &like);
@@ -310,7 +332,8 @@ TEST(where_three_way_broadcast) {
     CHECK_EQ_INT(out.dims[0], 2);
     CHECK_EQ_INT(out.dims[1], 3);
     const int64_t want[] = {1, -1, 1, 2, -1, 2};
-    for (int i = 0; i < 6; i++) CHECK_EQ_INT(((int64_t *)out.data)[i], want[i]);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(((int64_t *)out.data)[i], want[i]);
     tta_tensor_destroy(&out);
 }
 
@@ -347,7 +370,8 @@ TEST(pow_mixed_types_and_bitshift) {
     CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
     CHECK_EQ_INT(out.dtype, TTA_DTYPE_INT32);
     const int32_t want[] = {8, 9, -8};
-    for (int i = 0; i < 3; i++) CHECK_EQ_INT(((int32_t *)out.data)[i], want[i]);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(((int32_t *)out.data)[i], want[i]);
     tta_tensor_destroy(&out);
 
     const uint8_t x[] = {1, 0x81, 16}, s[] = {3, 1, 9};
@@ -357,7 +381,8 @@ TEST(pow_mixed_types_and_bitshift) {
     n = make_node("BitShift", 11, &dir, 1);
     CHECK_EQ_INT(run_node(&n, in2, 2, &out), TTA_OK);
     const uint8_t wl[] = {8, 2, 0};
-    for (int i = 0; i < 3; i++) CHECK_EQ_INT(((uint8_t *)out.data)[i], wl[i]);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(((uint8_t *)out.data)[i], wl[i]);
     tta_tensor_destroy(&out);
 }
 
@@ -372,7 +397,8 @@ TEST(comparisons_give_bool) {
         tta_node n = make_node(ops[k], 16, NULL, 0);
         CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
         CHECK_EQ_INT(out.dtype, TTA_DTYPE_BOOL);
-        for (int i = 0; i < 3; i++) CHECK_EQ_INT(((uint8_t *)out.data)[i], want[k][i]);
+        for (int i = 0; i < 3; i++)
+            CHECK_EQ_INT(((uint8_t *)out.data)[i], want[k][i]);
     }
     tta_tensor_destroy(&out);
 }
@@ -381,8 +407,10 @@ TEST(large_broadcast_matches_scalar_loop) {
     /* Big enough to take the parallel, chunked path: [64,3,33,35] + [3,1,35]. */
     enum { N = 64, C = 3, H = 33, W = 35 };
     static float x[N * C * H * W], s[C * W];
-    for (int i = 0; i < N * C * H * W; i++) x[i] = (float)(i % 1013) * 0.5f;
-    for (int i = 0; i < C * W; i++) s[i] = (float)i;
+    for (int i = 0; i < N * C * H * W; i++)
+        x[i] = (float)(i % 1013) * 0.5f;
+    for (int i = 0; i < C * W; i++)
+        s[i] = (float)i;
     const int64_t dx[] = {N, C, H, W}, ds[] = {C, 1, W};
     tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 4, dx, x), ts = borrow(TTA_DTYPE_FLOAT32, 3, ds, s), out = {0};
     tta_tensor *in[] = {&tx, &ts};

@@ -269,6 +269,13 @@ TEST(resize_nearest_x2_asymmetric) {
     for (int i = 0; i < 16; i++) CHECK_NEAR(outf(&y, i), want[i], 0);
     CHECK_EQ_INT(run(&up7, 1, in9, 1, out), TTA_OK);
     for (int i = 0; i < 16; i++) CHECK_NEAR(outf(&y, i), want[i], 0);
+    /* uint8 images resize through the generic path and stay uint8 */
+    uint8_t xb[4] = {1, 2, 3, 4};
+    tta_tensor b = tensor(TTA_DTYPE_UINT8, 4, d, xb);
+    in[0] = &b;
+    CHECK_EQ_INT(run(&n, 3, in, 1, out), TTA_OK);
+    CHECK_EQ_INT(y.dtype, TTA_DTYPE_UINT8);
+    for (int i = 0; i < 16; i++) CHECK_EQ_INT(((uint8_t *)y.data)[i], (int)want[i]);
     tta_tensor_destroy(&y);
 }
 

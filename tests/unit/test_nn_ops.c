@@ -26,8 +26,10 @@ static void nb_init(node_builder *b, const char *op, int opset, int n_in, int n_
     b->node.opset = opset;
     b->node.n_inputs = n_in;
     b->node.n_outputs = n_out;
-    for (int i = 0; i < 8; i++) b->inputs[i] = i;
-    for (int i = 0; i < 4; i++) b->outputs[i] = 10 + i;
+    for (int i = 0; i < 8; i++)
+        b->inputs[i] = i;
+    for (int i = 0; i < 4; i++)
+        b->outputs[i] = 10 + i;
     b->node.inputs = b->inputs;
     b->node.outputs = b->outputs;
     b->node.attrs = b->attrs;
@@ -41,7 +43,9 @@ static tta_attr *nb_attr(node_builder *b, const char *name, tta_attr_type type) 
 }
 static void nb_int(node_builder *b, const char *name, int64_t v) { nb_attr(b, name, TTA_ATTR_INT)->i = v; }
 static void nb_float(node_builder *b, const char *name, float v) { nb_attr(b, name, TTA_ATTR_FLOAT)->f = v; }
-static void nb_str(node_builder *b, const char *name, const char *v) { nb_attr(b, name, TTA_ATTR_STRING)->s = (char *)v; }
+static void nb_str(node_builder *b, const char *name, const char *v) {
+    nb_attr(b, name, TTA_ATTR_STRING)->s = (char *)v;
+}
 static void nb_ints(node_builder *b, const char *name, int n, const int64_t *v) {
     int slot = b->node.n_attrs;
     tta_attr *a = nb_attr(b, name, TTA_ATTR_INTS);
@@ -49,18 +53,22 @@ static void nb_ints(node_builder *b, const char *name, int n, const int64_t *v) 
     a->ints = b->ints[slot];
     a->n = n;
 }
-#define INTS(...) (sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
+#define INTS(...)                                                                                            \
+    (sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]) { __VA_ARGS__ }
 
 /* A tensor borrowing `data`. */
 static tta_tensor view(tta_dtype dt, void *data, int ndim, const int64_t *dims) {
     tta_tensor t = {0};
     t.dtype = dt;
     t.ndim = ndim;
-    for (int i = 0; i < ndim; i++) t.dims[i] = dims[i];
+    for (int i = 0; i < ndim; i++)
+        t.dims[i] = dims[i];
     t.data = data;
     return t;
 }
-#define F32(data, ...) view(TTA_DTYPE_FLOAT32, data, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), (int64_t[]){__VA_ARGS__})
+#define F32(data, ...)                                                                                       \
+    view(TTA_DTYPE_FLOAT32, data, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t),                        \
+         (int64_t[]){__VA_ARGS__})
 
 /* prepare -> infer -> allocate outputs -> compute -> release. Outputs must be zeroed tensors
  * (or NULL for omitted ones); the caller destroys them. */
@@ -84,14 +92,17 @@ static tta_status run_node(const tta_node *node, tta_tensor **in, int n_in, tta_
 static void check_f32(const tta_tensor *t, const float *want, int64_t n, double tol) {
     CHECK_EQ_INT(tta_tensor_numel(t), n);
     if (tta_tensor_numel(t) != n) return;
-    for (int64_t i = 0; i < n; i++) CHECK_NEAR(((const float *)t->data)[i], want[i], tol);
+    for (int64_t i = 0; i < n; i++)
+        CHECK_NEAR(((const float *)t->data)[i], want[i], tol);
 }
 
 static void check_shape(const tta_tensor *t, int ndim, const int64_t *dims) {
     CHECK_EQ_INT(t->ndim, ndim);
-    for (int i = 0; i < ndim && i < t->ndim; i++) CHECK_EQ_INT(t->dims[i], dims[i]);
+    for (int i = 0; i < ndim && i < t->ndim; i++)
+        CHECK_EQ_INT(t->dims[i], dims[i]);
 }
-#define CHECK_SHAPE(t, ...) check_shape(t, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), (int64_t[]){__VA_ARGS__})
+#define CHECK_SHAPE(t, ...)                                                                                  \
+    check_shape(t, sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t), (int64_t[]){__VA_ARGS__})
 
 static uint32_t rng_state = 12345;
 static float frand(void) {
@@ -145,7 +156,8 @@ TEST(conv_grouped) {
 TEST(conv_pad_and_stride) {
     /* 3x3 ones kernel, pads 1, stride 2 on 1..9: window sums at the four corners. */
     float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9];
-    for (int i = 0; i < 9; i++) w[i] = 1;
+    for (int i = 0; i < 9; i++)
+        w[i] = 1;
     tta_tensor X = F32(x, 1, 1, 3, 3), W = F32(w, 1, 1, 3, 3), Y = {0};
     node_builder nb;
     nb_init(&nb, "Conv", 11, 2, 1);
@@ -159,7 +171,8 @@ TEST(conv_pad_and_stride) {
 
     /* The same through the im2col path: a second input channel of zeros. */
     float x2[18] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w2[18];
-    for (int i = 0; i < 18; i++) w2[i] = i < 9 ? 1 : 5;
+    for (int i = 0; i < 18; i++)
+        w2[i] = i < 9 ? 1 : 5;
     tta_tensor X2 = F32(x2, 1, 2, 3, 3), W2 = F32(w2, 1, 2, 3, 3);
     tta_tensor *in2[] = {&X2, &W2};
     CHECK(run_node(&nb.node, in2, 2, out, 1) == TTA_OK);
@@ -210,9 +223,12 @@ static void conv_oracle(const char *op, int ns, const int64_t *xd, const int64_t
     }
     float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(m * 4);
     double *xx = malloc(nx * 8), *ww = malloc(nw * 8), *bb = malloc(m * 8);
-    for (int64_t i = 0; i < nx; i++) xx[i] = x[i] = frand();
-    for (int64_t i = 0; i < nw; i++) ww[i] = w[i] = frand();
-    for (int64_t i = 0; i < m; i++) bb[i] = b[i] = frand();
+    for (int64_t i = 0; i < nx; i++)
+        xx[i] = x[i] = frand();
+    for (int64_t i = 0; i < nw; i++)
+        ww[i] = w[i] = frand();
+    for (int64_t i = 0; i < m; i++)
+        bb[i] = b[i] = frand();
     tta_tensor X = view(TTA_DTYPE_FLOAT32, x, ns + 2, xd), W = view(TTA_DTYPE_FLOAT32, w, ns + 2, wd);
     tta_tensor B = view(TTA_DTYPE_FLOAT32, b, 1, &m);
     tta_tensor XX = view(TTA_DTYPE_FLOAT64, xx, ns + 2, xd), WW = view(TTA_DTYPE_FLOAT64, ww, ns + 2, wd);
@@ -262,8 +278,8 @@ TEST(conv_fast_paths_match_direct_loops) {
     /* ConvTranspose: groups, strides, dilations, pads, 1-D to 3-D */
     conv_oracle("ConvTranspose", 2, (int64_t[]){2, 4, 7, 6}, (int64_t[]){4, 3, 3, 4}, 2, (int64_t[]){2, 3},
                 (int64_t[]){1, 2}, (int64_t[]){1, 0, 2, 1}, true);
-    conv_oracle("ConvTranspose", 1, (int64_t[]){1, 3, 9}, (int64_t[]){3, 2, 4}, 1, (int64_t[]){2}, (int64_t[]){1},
-                (int64_t[]){0, 1}, false);
+    conv_oracle("ConvTranspose", 1, (int64_t[]){1, 3, 9}, (int64_t[]){3, 2, 4}, 1, (int64_t[]){2},
+                (int64_t[]){1}, (int64_t[]){0, 1}, false);
     conv_oracle("ConvTranspose", 3, (int64_t[]){1, 2, 3, 4, 3}, (int64_t[]){2, 2, 2, 3, 2}, 1,
                 (int64_t[]){2, 1, 2}, (int64_t[]){1, 1, 1}, (int64_t[]){0, 1, 0, 0, 0, 1}, true);
 }
@@ -306,7 +322,8 @@ TEST(convtranspose_output_shape_and_padding) {
 
 TEST(maxpool_ceil_mode_and_indices) {
     float x[16];
-    for (int i = 0; i < 16; i++) x[i] = (float)(i + 1);
+    for (int i = 0; i < 16; i++)
+        x[i] = (float)(i + 1);
     tta_tensor X = F32(x, 1, 1, 4, 4), Y = {0}, I = {0};
     node_builder nb;
     nb_init(&nb, "MaxPool", 12, 1, 2);
@@ -431,12 +448,16 @@ TEST(sgemm_matches_naive) {
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             float *a = malloc(M * K * 4), *b = malloc(K * N * 4), *c = malloc(M * N * 4);
-            for (int64_t i = 0; i < M * K; i++) a[i] = frand();
-            for (int64_t i = 0; i < K * N; i++) b[i] = frand();
-            for (int64_t i = 0; i < M * N; i++) c[i] = frand();
+            for (int64_t i = 0; i < M * K; i++)
+                a[i] = frand();
+            for (int64_t i = 0; i < K * N; i++)
+                b[i] = frand();
+            for (int64_t i = 0; i < M * N; i++)
+                c[i] = frand();
             float *c0 = malloc(M * N * 4);
             memcpy(c0, c, M * N * 4);
-            CHECK(tta_sgemm(ta, tb, M, N, K, 0.5f, a, ta ? M : K, b, tb ? K : N, 2.0f, c, N, NULL, 2) == TTA_OK);
+            CHECK(tta_sgemm(ta, tb, M, N, K, 0.5f, a, ta ? M : K, b, tb ? K : N, 2.0f, c, N, NULL, 2) ==
+                  TTA_OK);
             double worst = 0;
             for (int64_t i = 0; i < M; i += 3)
                 for (int64_t j = 0; j < N; j += 7) {
@@ -455,8 +476,10 @@ TEST(matmul_broadcast_and_1d) {
     /* [2,1,3,4] x [5,4,2] -> [2,5,3,2] */
     int64_t ad[] = {2, 1, 3, 4}, bd[] = {5, 4, 2};
     float a[24], b[40];
-    for (int i = 0; i < 24; i++) a[i] = frand();
-    for (int i = 0; i < 40; i++) b[i] = frand();
+    for (int i = 0; i < 24; i++)
+        a[i] = frand();
+    for (int i = 0; i < 40; i++)
+        b[i] = frand();
     tta_tensor A = view(TTA_DTYPE_FLOAT32, a, 4, ad), B = view(TTA_DTYPE_FLOAT32, b, 3, bd), Y = {0};
     node_builder nb;
     nb_init(&nb, "MatMul", 13, 2, 1);
@@ -469,7 +492,8 @@ TEST(matmul_broadcast_and_1d) {
             for (int r = 0; r < 3; r++)
                 for (int c = 0; c < 2; c++) {
                     double s = 0;
-                    for (int k = 0; k < 4; k++) s += a[i0 * 12 + r * 4 + k] * b[i1 * 8 + k * 2 + c];
+                    for (int k = 0; k < 4; k++)
+                        s += a[i0 * 12 + r * 4 + k] * b[i1 * 8 + k * 2 + c];
                     CHECK_NEAR(y[((i0 * 5 + i1) * 3 + r) * 2 + c], s, 1e-5);
                 }
     tta_tensor_destroy(&Y);
@@ -536,7 +560,8 @@ TEST(pool_2d_path_matches_generic) {
     const char *ops[] = {"MaxPool", "AveragePool", "AveragePool", "LpPool"};
     float x[2 * 3 * 9 * 10];
     double xx[2 * 3 * 9 * 10];
-    for (int i = 0; i < 540; i++) xx[i] = x[i] = frand();
+    for (int i = 0; i < 540; i++)
+        xx[i] = x[i] = frand();
     tta_tensor X = F32(x, 2, 3, 9, 10), XX = view(TTA_DTYPE_FLOAT64, xx, 4, X.dims);
     for (int o = 0; o < 4; o++)
         for (int ceil = 0; ceil < 2; ceil++) {
@@ -558,4 +583,59 @@ TEST(pool_2d_path_matches_generic) {
             tta_tensor_destroy(&Y);
             tta_tensor_destroy(&YY);
         }
+}
+
+TEST(gemm_and_matmul_float64) {
+    double a[6] = {1, 2, 3, 4, 5, 6}, b[6] = {1, 0, 1, 0, 1, 0}, c[1] = {10};
+    int64_t d23[] = {2, 3}, d1[] = {1}, d32[] = {3, 2};
+    tta_tensor A = view(TTA_DTYPE_FLOAT64, a, 2, d23), B = view(TTA_DTYPE_FLOAT64, b, 2, d23);
+    tta_tensor C = view(TTA_DTYPE_FLOAT64, c, 1, d1), Y = {0};
+    node_builder nb;
+    nb_init(&nb, "Gemm", 13, 3, 1);
+    nb_int(&nb, "transA", 1);
+    /* A^T [3,2] x B [2,3] + 10 */
+    tta_tensor *in[] = {&A, &B, &C}, *out[] = {&Y};
+    CHECK(run_node(&nb.node, in, 3, out, 1) == TTA_OK);
+    CHECK_SHAPE(&Y, 3, 3);
+    double *y = Y.data;
+    /* row i of A^T = (a[i], a[3+i]); column j of B = (b[j], b[3+j]) */
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            CHECK_NEAR(y[i * 3 + j], a[i] * b[j] + a[3 + i] * b[3 + j] + 10, 1e-12);
+    tta_tensor_destroy(&Y);
+    tta_tensor M = view(TTA_DTYPE_FLOAT64, b, 2, d32);
+    nb_init(&nb, "MatMul", 13, 2, 1);
+    tta_tensor *in2[] = {&A, &M};
+    CHECK(run_node(&nb.node, in2, 2, out, 1) == TTA_OK);
+    CHECK_SHAPE(&Y, 2, 2);
+    y = Y.data;
+    CHECK_NEAR(y[0], 1 * 1 + 2 * 1 + 3 * 1, 1e-12); /* b as [3,2] = [[1,0],[1,0],[1,0]] */
+    CHECK_NEAR(y[1], 0, 1e-12);
+    CHECK_NEAR(y[2], 15, 1e-12);
+    tta_tensor_destroy(&Y);
+    /* unsupported dtype: a clear error */
+    int32_t ia[6] = {0};
+    tta_tensor IA = view(TTA_DTYPE_INT32, ia, 2, d23);
+    tta_tensor *in3[] = {&IA, &B};
+    nb_init(&nb, "Gemm", 13, 2, 1);
+    nb_int(&nb, "transB", 1);
+    CHECK(run_node(&nb.node, in3, 2, out, 1) == TTA_ERR_UNSUPPORTED);
+    tta_tensor_destroy(&Y);
+}
+
+TEST(sgemm_same_bits_for_any_thread_count) {
+    int64_t M = 50, N = 300, K = 270;
+    float *a = malloc(M * K * 4), *b = malloc(K * N * 4), *c1 = malloc(M * N * 4), *c2 = malloc(M * N * 4);
+    for (int64_t i = 0; i < M * K; i++)
+        a[i] = frand();
+    for (int64_t i = 0; i < K * N; i++)
+        b[i] = frand();
+    CHECK(tta_sgemm(false, false, M, N, K, 1.0f, a, K, b, N, 0.0f, c1, N, NULL, 1) == TTA_OK);
+    CHECK(tta_sgemm(false, false, M, N, K, 1.0f, a, K, b, N, 0.0f, c2, N, NULL, 2) == TTA_OK);
+    CHECK(memcmp(c1, c2, M * N * 4) == 0);
+    /* narrow C: split by rows */
+    CHECK(tta_sgemm(false, true, M, 5, K, 1.0f, a, K, b, K, 0.0f, c1, 5, NULL, 1) == TTA_OK);
+    CHECK(tta_sgemm(false, true, M, 5, K, 1.0f, a, K, b, K, 0.0f, c2, 5, NULL, 2) == TTA_OK);
+    CHECK(memcmp(c1, c2, M * 5 * 4) == 0);
+    free(a), free(b), free(c1), free(c2);
 }

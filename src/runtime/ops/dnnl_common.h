@@ -37,6 +37,17 @@ tta_status tta_dnnl_memory(const tta_op_ctx *ctx, const dnnl_memory_desc_t *md, 
 tta_status tta_dnnl_reorder(const tta_op_ctx *ctx, const dnnl_memory_desc_t *src_md, void *src,
                             const dnnl_memory_desc_t *dst_md, void *dst);
 
+/* A cached reorder between two layouts of the same tensor: memories without buffers, set per run
+ * by tta_dnnl_reorder_run. */
+typedef struct tta_dnnl_reo {
+    dnnl_primitive_t prim;
+    dnnl_memory_t from, to;
+} tta_dnnl_reo;
+tta_status tta_dnnl_reo_init(const tta_op_ctx *ctx, tta_dnnl_reo *r, const dnnl_memory_desc_t *from,
+                             const dnnl_memory_desc_t *to);
+tta_status tta_dnnl_reo_run(const tta_op_ctx *ctx, tta_dnnl_reo *r, dnnl_stream_t stream, void *from, void *to);
+void tta_dnnl_reo_free(tta_dnnl_reo *r);
+
 /* Creates a primitive for `op_desc` with `attr` (may be NULL); returns dnnl's status so callers
  * can fall back to the C kernel on dnnl_unimplemented. */
 dnnl_status_t tta_dnnl_primitive(const void *op_desc, const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd,
@@ -58,5 +69,26 @@ void tta_dnnl_fallback_release(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
 
 /* Whether the input tensor is present, float32 and of rank `ndim` (any rank when ndim < 0). */
 bool tta_dnnl_is_f32(const tta_tensor *t, int ndim);
+
+/* ---- Kernel entry points (registered in table_dnnl.c) */
+/* dnnl_conv.c: Conv and com.microsoft FusedConv */
+bool tta_dnnl_fusedconv_accepts(const tta_node *node);
+tta_status tta_dnnl_conv_prepare(tta_op_ctx *ctx);
+tta_status tta_dnnl_conv_infer(tta_op_ctx *ctx);
+tta_status tta_dnnl_conv_compute(tta_op_ctx *ctx);
+void tta_dnnl_conv_release(tta_op_ctx *ctx);
+
+/* dnnl_pool.c: MaxPool (without Indices), AveragePool */
+bool tta_dnnl_pool_accepts(const tta_node *node);
+tta_status tta_dnnl_pool_prepare(tta_op_ctx *ctx);
+tta_status tta_dnnl_pool_infer(tta_op_ctx *ctx);
+tta_status tta_dnnl_pool_compute(tta_op_ctx *ctx);
+void tta_dnnl_pool_release(tta_op_ctx *ctx);
+
+/* dnnl_matmul.c: Gemm, MatMul (2-D) */
+tta_status tta_dnnl_matmul_prepare(tta_op_ctx *ctx);
+tta_status tta_dnnl_matmul_infer(tta_op_ctx *ctx);
+tta_status tta_dnnl_matmul_compute(tta_op_ctx *ctx);
+void tta_dnnl_matmul_release(tta_op_ctx *ctx);
 
 #endif

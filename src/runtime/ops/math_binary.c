@@ -193,7 +193,15 @@ static void plan_run(const bcast_plan *p, char *out, size_t oes, const char *con
     }
 }
 
-/* ---- row functions */
+/* ---- row functions
+ *
+ * FP exception flags are never read; without no-trapping-math GCC keeps float selects (Min,
+ * Max, PRelu, comparisons) as branches because a compare may raise "invalid", and those loops
+ * do not vectorise. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
 
 #define BIN_ROW(NAME, TI, TO, EXPR)                                                                          \
     static void NAME(char *po, const char *const *pi, const int64_t *st, int64_t n, const void *prm) {       \
@@ -229,19 +237,20 @@ static void plan_run(const bcast_plan *p, char *out, size_t oes, const char *con
 #define ROWS_F(OP, EXPR) BIN_ROW(OP##_f32, float, float, EXPR) BIN_ROW(OP##_f64, double, double, EXPR)
 #define ROWS_S(OP, EXPR)                                                                                     \
     BIN_ROW(OP##_i8, int8_t, int8_t, EXPR)                                                                   \
-    BIN_ROW(OP##_i16, int16_t, int16_t, EXPR) BIN_ROW(OP##_i32, int32_t, int32_t, EXPR)                      \
-        BIN_ROW(OP##_i64, int64_t, int64_t, EXPR)
+    BIN_ROW(OP##_i16, int16_t, int16_t, EXPR)                                                                \
+    BIN_ROW(OP##_i32, int32_t, int32_t, EXPR) BIN_ROW(OP##_i64, int64_t, int64_t, EXPR)
 #define ROWS_U(OP, EXPR)                                                                                     \
     BIN_ROW(OP##_u8, uint8_t, uint8_t, EXPR)                                                                 \
-    BIN_ROW(OP##_u16, uint16_t, uint16_t, EXPR) BIN_ROW(OP##_u32, uint32_t, uint32_t, EXPR)                  \
-        BIN_ROW(OP##_u64, uint64_t, uint64_t, EXPR)
+    BIN_ROW(OP##_u16, uint16_t, uint16_t, EXPR)                                                              \
+    BIN_ROW(OP##_u32, uint32_t, uint32_t, EXPR) BIN_ROW(OP##_u64, uint64_t, uint64_t, EXPR)
 #define CROWS(OP, EXPR)                                                                                      \
     BIN_ROW(OP##_f32, float, uint8_t, EXPR)                                                                  \
-    BIN_ROW(OP##_f64, double, uint8_t, EXPR) BIN_ROW(OP##_i8, int8_t, uint8_t, EXPR)                         \
-        BIN_ROW(OP##_i16, int16_t, uint8_t, EXPR) BIN_ROW(OP##_i32, int32_t, uint8_t, EXPR)                  \
-            BIN_ROW(OP##_i64, int64_t, uint8_t, EXPR) BIN_ROW(OP##_u8, uint8_t, uint8_t, EXPR)               \
-                BIN_ROW(OP##_u16, uint16_t, uint8_t, EXPR) BIN_ROW(OP##_u32, uint32_t, uint8_t, EXPR)        \
-                    BIN_ROW(OP##_u64, uint64_t, uint8_t, EXPR) BIN_ROW(OP##_b, uint8_t, uint8_t, EXPR)
+    BIN_ROW(OP##_f64, double, uint8_t, EXPR)                                                                 \
+    BIN_ROW(OP##_i8, int8_t, uint8_t, EXPR) BIN_ROW(OP##_i16, int16_t, uint8_t, EXPR)                        \
+        BIN_ROW(OP##_i32, int32_t, uint8_t, EXPR) BIN_ROW(OP##_i64, int64_t, uint8_t, EXPR)                  \
+            BIN_ROW(OP##_u8, uint8_t, uint8_t, EXPR) BIN_ROW(OP##_u16, uint16_t, uint8_t, EXPR)              \
+                BIN_ROW(OP##_u32, uint32_t, uint8_t, EXPR) BIN_ROW(OP##_u64, uint64_t, uint8_t, EXPR)        \
+                    BIN_ROW(OP##_b, uint8_t, uint8_t, EXPR)
 
 #define TAB_F(OP) [TTA_DTYPE_FLOAT32] = OP##_f32, [TTA_DTYPE_FLOAT64] = OP##_f64
 #define TAB_S(OP)                                                                                            \
@@ -361,6 +370,10 @@ static const row_fn add_tab[N_DT] = {TAB_NUM(add)}, sub_tab[N_DT] = {TAB_NUM(sub
                     le_tab[N_DT] = {TAB_NUM(le), [TTA_DTYPE_BOOL] = le_b},
                     and_tab[N_DT] = {[TTA_DTYPE_BOOL] = and_b}, or_tab[N_DT] = {[TTA_DTYPE_BOOL] = or_b},
                     xor_tab[N_DT] = {[TTA_DTYPE_BOOL] = xor_b};
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 /* Pow with mixed or integer dtypes: the result has the base's dtype. Integer ** integer is
  * exact (by squaring, wrapping); anything with a float is computed in double. */

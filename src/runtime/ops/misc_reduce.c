@@ -322,7 +322,7 @@ tta_status tta_misc_reduce_compute(tta_op_ctx *ctx) {
         float *o = y->data;
         for (int64_t i = 0; i < out_n; i++) o[i] = (float)acc[i];
     } else if (y->dtype == TTA_DTYPE_FLOAT64) {
-        if (y->data != (void *)acc) memcpy(y->data, acc, (size_t)out_n * sizeof(double));
+        memcpy(y->data, acc, (size_t)out_n * sizeof(double));
     } else if (tta_dtype_is_float(y->dtype)) {
         for (int64_t i = 0; i < out_n; i++) tta_set_f64(y, i, acc[i]);
     } else {

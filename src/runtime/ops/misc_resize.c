@@ -323,6 +323,7 @@ typedef struct rs_axis {
     int64_t *idx;           /* n_out x T, already multiplied by the input stride */
     double *w;              /* n_out x T */
     unsigned char *outside; /* n_out */
+    bool any_outside;
 } rs_axis;
 
 #define RS_KERNEL(T_)                                                                              \
@@ -358,7 +359,8 @@ typedef struct rs_axis {
                 int64_t n2 = 0;                                                                    \
                 const int64_t *ti = A->idx + o * A->T;                                             \
                 const double *tw = A->w + o * A->T;                                                \
-                /* expand in place from the back so that entries are not overwritten */           \
+                /* expand in place from the back so that no entry is overwritten before it is   \
+                 * read; zero-weight taps are skipped, but all-zero weights keep tap 0 */         \
                 int nz = 0;                                                                        \
                 for (int t = 0; t < A->T; t++) nz += tw[t] != 0;                                   \
                 if (nz == 0) nz = 1;                                                               \
@@ -380,17 +382,29 @@ typedef struct rs_axis {
                 for (int64_t j = 0; j < wlast; j++) yr[j] = (T_)extrap;                            \
                 continue;                                                                          \
             }                                                                                      \
-            if (L->T == 0) {                                                                       \
+            if (L->T == 0 && nc == 1 && cw[0] == 1.0) { /* a plain copy of the row */            \
+                const T_ *xb = x + coff[0];                                                        \
+                for (int64_t j = 0; j < wlast; j++) yr[j] = xb[j];                                 \
+            } else if (L->T == 0) {                                                                \
                 for (int64_t j = 0; j < wlast; j++) {                                              \
                     double acc = 0;                                                                \
                     for (int64_t c = 0; c < nc; c++) acc += cw[c] * (double)x[coff[c] + j];        \
                     yr[j] = (T_)acc;                                                               \
                 }                                                                                  \
-            } else if (nc == 1 && L->T == 1) {                                                     \
+            } else if (!L->any_outside && L->T == 1 && nc == 1 && cw[0] == 1.0) { /* nearest */   \
                 const T_ *xb = x + coff[0];                                                        \
-                double bw = cw[0];                                                                 \
-                for (int64_t j = 0; j < wlast; j++)                                                \
-                    yr[j] = L->outside[j] ? (T_)extrap : (T_)(bw * (double)xb[L->idx[j]]);         \
+                const int64_t *ti = L->idx;                                                        \
+                for (int64_t j = 0; j < wlast; j++) yr[j] = xb[ti[j]];                             \
+            } else if (!L->any_outside && L->T == 2 && nc <= 2) { /* (bi)linear */                \
+                const T_ *x0 = x + coff[0], *x1 = nc == 2 ? x + coff[1] : x0;                      \
+                double w0 = cw[0], w1 = nc == 2 ? cw[1] : 0.0;                                     \
+                const int64_t *ti = L->idx;                                                        \
+                const double *tw = L->w;                                                           \
+                for (int64_t j = 0; j < wlast; j++) {                                              \
+                    int64_t i0 = ti[2 * j], i1 = ti[2 * j + 1];                                    \
+                    double a = tw[2 * j], b = tw[2 * j + 1];                                       \
+                    yr[j] = (T_)(w0 * (a * x0[i0] + b * x0[i1]) + w1 * (a * x1[i0] + b * x1[i1])); \
+                }                                                                                  \
             } else {                                                                               \
                 for (int64_t j = 0; j < wlast; j++) {                                              \
                     if (L->outside[j]) {                                                           \
@@ -485,6 +499,8 @@ tta_status tta_misc_resize_compute(tta_op_ctx *ctx) {
             }
         }
         if (ident) ax[a].T = 0;
+        ax[a].any_outside = false;
+        for (int64_t o = 0; o < g.out[a]; o++) ax[a].any_outside |= omem[o] != 0;
         for (size_t k = 0; k < (size_t)g.out[a] * (size_t)T[a]; k++) imem[k] *= in_str[a];
         imem += (size_t)g.out[a] * T[a];
         wmem += (size_t)g.out[a] * T[a];

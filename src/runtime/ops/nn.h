@@ -15,11 +15,12 @@
  *
  * C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major with leading dimensions
  * lda/ldb/ldc (op(X) = X^T when trans). beta == 0 never reads C (so C may hold garbage).
- * Cache-blocked with packed panels; threads split the output tiles, so the result does not
- * depend on the thread count. `work` is scratch of tta_sgemm_work_floats(M, N, K) floats,
- * or NULL to have the call allocate (and free) its own. Returns TTA_ERR_NOMEM only when it
- * has to allocate and cannot. */
-size_t tta_sgemm_work_floats(int64_t M, int64_t N, int64_t K);
+ * Cache-blocked with packed panels; up to n_threads threads each compute a slice of C, and the
+ * result does not depend on the thread count. `work` is scratch of
+ * tta_sgemm_work_floats(M, N, K, n_threads) floats (about 1 MB per thread at most), or NULL to
+ * have the call allocate (and free) its own. Returns TTA_ERR_NOMEM only when it has to
+ * allocate and cannot. */
+size_t tta_sgemm_work_floats(int64_t M, int64_t N, int64_t K, int n_threads);
 tta_status tta_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                      int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, float *work,
                      int n_threads);
@@ -63,8 +64,8 @@ typedef struct tta_nn_geom {
 tta_status tta_nn_window_parse(tta_op_ctx *ctx, tta_nn_window *w);
 /* Output size and pads for `ns` spatial axes of sizes in[] and kernel k[]. ceil_mode (pools)
  * rounds the window count up but never starts a window in the end padding. */
-tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns, const int64_t *in, const int64_t *k,
-                                 bool ceil_mode, tta_nn_geom *g);
+tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns, const int64_t *in,
+                                 const int64_t *k, bool ceil_mode, tta_nn_geom *g);
 
 /* ---- Kernel entry points (registered in table_nn.c). prepare parses attributes into
  * ctx->state; the matching release frees it. */

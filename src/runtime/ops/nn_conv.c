@@ -20,11 +20,16 @@ tta_status tta_nn_window_parse(tta_op_ctx *ctx, tta_nn_window *w) {
     const tta_node *n = ctx->node;
     memset(w, 0, sizeof *w);
     const char *ap = tta_attr_string(n, "auto_pad", "NOTSET");
-    if (!strcmp(ap, "NOTSET") || !ap[0]) w->auto_pad = TTA_NN_PAD_NOTSET;
-    else if (!strcmp(ap, "SAME_UPPER")) w->auto_pad = TTA_NN_PAD_SAME_UPPER;
-    else if (!strcmp(ap, "SAME_LOWER")) w->auto_pad = TTA_NN_PAD_SAME_LOWER;
-    else if (!strcmp(ap, "VALID")) w->auto_pad = TTA_NN_PAD_VALID;
-    else return tta_op_error(ctx, TTA_ERR_ATTR, "unknown auto_pad '%s'", ap);
+    if (!strcmp(ap, "NOTSET") || !ap[0])
+        w->auto_pad = TTA_NN_PAD_NOTSET;
+    else if (!strcmp(ap, "SAME_UPPER"))
+        w->auto_pad = TTA_NN_PAD_SAME_UPPER;
+    else if (!strcmp(ap, "SAME_LOWER"))
+        w->auto_pad = TTA_NN_PAD_SAME_LOWER;
+    else if (!strcmp(ap, "VALID"))
+        w->auto_pad = TTA_NN_PAD_VALID;
+    else
+        return tta_op_error(ctx, TTA_ERR_ATTR, "unknown auto_pad '%s'", ap);
     const int64_t *v;
     int cnt;
     struct {
@@ -41,7 +46,8 @@ tta_status tta_nn_window_parse(tta_op_ctx *ctx, tta_nn_window *w) {
     };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         cnt = tta_attr_ints(n, lists[i].name, &v);
-        if (cnt > lists[i].max) return tta_op_error(ctx, TTA_ERR_ATTR, "too many values in '%s'", lists[i].name);
+        if (cnt > lists[i].max)
+            return tta_op_error(ctx, TTA_ERR_ATTR, "too many values in '%s'", lists[i].name);
         for (int j = 0; j < cnt; j++) {
             if (v[j] < lists[i].min)
                 return tta_op_error(ctx, TTA_ERR_ATTR, "'%s' value %lld must be >= %lld", lists[i].name,
@@ -54,17 +60,19 @@ tta_status tta_nn_window_parse(tta_op_ctx *ctx, tta_nn_window *w) {
     return TTA_OK;
 }
 
-tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns, const int64_t *in, const int64_t *k,
-                                 bool ceil_mode, tta_nn_geom *g) {
+tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns, const int64_t *in,
+                                 const int64_t *k, bool ceil_mode, tta_nn_geom *g) {
     if (ns < 1 || ns > TTA_NN_MAX_SPATIAL)
         return tta_op_error(ctx, TTA_ERR_SHAPE, "%d spatial dimensions are not supported", ns);
     if (w->n_strides && w->n_strides != ns)
-        return tta_op_error(ctx, TTA_ERR_ATTR, "'strides' has %d values for %d spatial dimensions", w->n_strides, ns);
+        return tta_op_error(ctx, TTA_ERR_ATTR, "'strides' has %d values for %d spatial dimensions",
+                            w->n_strides, ns);
     if (w->n_dilations && w->n_dilations != ns)
-        return tta_op_error(ctx, TTA_ERR_ATTR, "'dilations' has %d values for %d spatial dimensions", w->n_dilations,
-                            ns);
+        return tta_op_error(ctx, TTA_ERR_ATTR, "'dilations' has %d values for %d spatial dimensions",
+                            w->n_dilations, ns);
     if (w->auto_pad == TTA_NN_PAD_NOTSET && w->n_pads && w->n_pads != 2 * ns)
-        return tta_op_error(ctx, TTA_ERR_ATTR, "'pads' has %d values for %d spatial dimensions", w->n_pads, ns);
+        return tta_op_error(ctx, TTA_ERR_ATTR, "'pads' has %d values for %d spatial dimensions", w->n_pads,
+                            ns);
     g->ns = ns;
     for (int i = 0; i < ns; i++) {
         g->in[i] = in[i];
@@ -78,9 +86,10 @@ tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns
             g->pe[i] = w->n_pads ? w->pads[ns + i] : 0;
             int64_t span = in[i] + g->pb[i] + g->pe[i] - ek;
             if (span < 0)
-                return tta_op_error(ctx, TTA_ERR_SHAPE,
-                                    "kernel extent %lld exceeds the padded input size %lld along spatial axis %d",
-                                    (long long)ek, (long long)(in[i] + g->pb[i] + g->pe[i]), i);
+                return tta_op_error(
+                    ctx, TTA_ERR_SHAPE,
+                    "kernel extent %lld exceeds the padded input size %lld along spatial axis %d",
+                    (long long)ek, (long long)(in[i] + g->pb[i] + g->pe[i]), i);
             if (ceil_mode) {
                 g->out[i] = ceil_div(span, g->s[i]) + 1;
                 /* The last window must start inside the input or the left padding. */
@@ -93,8 +102,9 @@ tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns
         case TTA_NN_PAD_VALID:
             g->pb[i] = g->pe[i] = 0;
             if (in[i] < ek)
-                return tta_op_error(ctx, TTA_ERR_SHAPE, "kernel extent %lld exceeds the input size %lld (VALID)",
-                                    (long long)ek, (long long)in[i]);
+                return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                    "kernel extent %lld exceeds the input size %lld (VALID)", (long long)ek,
+                                    (long long)in[i]);
             g->out[i] = (in[i] - ek) / g->s[i] + 1;
             break;
         default: {
@@ -112,7 +122,8 @@ tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns
 
 static int64_t prod(const int64_t *v, int n) {
     int64_t p = 1;
-    for (int i = 0; i < n; i++) p *= v[i];
+    for (int i = 0; i < n; i++)
+        p *= v[i];
     return p;
 }
 
@@ -143,7 +154,8 @@ static tta_status conv_prepare_common(tta_op_ctx *ctx, conv_state **out) {
     *out = st;
     TTA_TRY(tta_nn_window_parse(ctx, &st->win));
     st->group = tta_attr_int(ctx->node, "group", 1);
-    if (st->group < 1) return tta_op_error(ctx, TTA_ERR_ATTR, "group %lld must be >= 1", (long long)st->group);
+    if (st->group < 1)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "group %lld must be >= 1", (long long)st->group);
     return TTA_OK;
 }
 
@@ -165,7 +177,8 @@ tta_status tta_nn_convtranspose_prepare(tta_op_ctx *ctx) {
     st->n_out_pad = n;
     n = tta_attr_ints(ctx->node, "output_shape", &v);
     if (n > TTA_MAX_DIMS) return tta_op_error(ctx, TTA_ERR_ATTR, "too many values in 'output_shape'");
-    for (int i = 0; i < n; i++) st->out_shape[i] = v[i];
+    for (int i = 0; i < n; i++)
+        st->out_shape[i] = v[i];
     st->n_out_shape = n;
     return TTA_OK;
 }
@@ -187,12 +200,15 @@ static tta_status check_inputs(tta_op_ctx *ctx, const conv_state *st, int *ns) {
         return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s and W %s must have the same rank >= 3",
                             tta_shape_str(x, sx, sizeof sx), tta_shape_str(w, sw, sizeof sw));
     *ns = x->ndim - 2;
-    if (*ns > TTA_NN_MAX_SPATIAL) return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "too many spatial dimensions");
+    if (*ns > TTA_NN_MAX_SPATIAL)
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "too many spatial dimensions");
     if (st->win.n_kernel) {
         bool ok = st->win.n_kernel == *ns;
-        for (int i = 0; ok && i < *ns; i++) ok = st->win.kernel[i] == w->dims[2 + i];
+        for (int i = 0; ok && i < *ns; i++)
+            ok = st->win.kernel[i] == w->dims[2 + i];
         if (!ok)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "kernel_shape does not match W %s", tta_shape_str(w, sw, sizeof sw));
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "kernel_shape does not match W %s",
+                                tta_shape_str(w, sw, sizeof sw));
     }
     if (x->dims[1] % st->group)
         return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s: %lld channels are not divisible by group %lld",
@@ -203,10 +219,12 @@ static tta_status check_inputs(tta_op_ctx *ctx, const conv_state *st, int *ns) {
 static tta_status check_bias(tta_op_ctx *ctx, int64_t m) {
     const tta_tensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
     if (!b) return TTA_OK;
-    if (b->dtype != ctx->in[0]->dtype) return tta_op_error(ctx, TTA_ERR_SHAPE, "B has a different dtype from X");
+    if (b->dtype != ctx->in[0]->dtype)
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "B has a different dtype from X");
     if (b->ndim != 1 || b->dims[0] != m) {
         char sb[64];
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "B %s must be [%lld]", tta_shape_str(b, sb, sizeof sb), (long long)m);
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "B %s must be [%lld]", tta_shape_str(b, sb, sizeof sb),
+                            (long long)m);
     }
     return TTA_OK;
 }
@@ -218,9 +236,10 @@ static tta_status conv_geometry(tta_op_ctx *ctx, tta_nn_geom *g) {
     const tta_tensor *x = ctx->in[0], *w = ctx->in[1];
     if (w->dims[1] * st->group != x->dims[1]) {
         char sx[128], sw[128];
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "W %s expects %lld input channels (group %lld) but X %s has %lld",
-                            tta_shape_str(w, sw, sizeof sw), (long long)(w->dims[1] * st->group), (long long)st->group,
-                            tta_shape_str(x, sx, sizeof sx), (long long)x->dims[1]);
+        return tta_op_error(ctx, TTA_ERR_SHAPE,
+                            "W %s expects %lld input channels (group %lld) but X %s has %lld",
+                            tta_shape_str(w, sw, sizeof sw), (long long)(w->dims[1] * st->group),
+                            (long long)st->group, tta_shape_str(x, sx, sizeof sx), (long long)x->dims[1]);
     }
     if (w->dims[0] % st->group)
         return tta_op_error(ctx, TTA_ERR_SHAPE, "%lld output channels are not divisible by group %lld",
@@ -235,7 +254,8 @@ tta_status tta_nn_conv_infer(tta_op_ctx *ctx) {
     int64_t dims[TTA_MAX_DIMS];
     dims[0] = ctx->in[0]->dims[0];
     dims[1] = ctx->in[1]->dims[0];
-    for (int i = 0; i < g.ns; i++) dims[2 + i] = g.out[i];
+    for (int i = 0; i < g.ns; i++)
+        dims[2 + i] = g.out[i];
     return tta_set_shape(ctx->out[0], ctx->in[0]->dtype, g.ns + 2, dims);
 }
 
@@ -249,13 +269,14 @@ static geom2 to_geom2(const tta_nn_geom *g) {
     if (g->ns == 1) {
         r = (geom2){1, g->in[0], 1, g->k[0], 1, g->s[0], 1, g->d[0], 0, g->pb[0], 1, g->out[0]};
     } else {
-        r = (geom2){g->in[0], g->in[1], g->k[0], g->k[1], g->s[0], g->s[1],
-                    g->d[0], g->d[1], g->pb[0], g->pb[1], g->out[0], g->out[1]};
+        r = (geom2){g->in[0], g->in[1], g->k[0],  g->k[1],  g->s[0],   g->s[1],
+                    g->d[0],  g->d[1],  g->pb[0], g->pb[1], g->out[0], g->out[1]};
     }
     return r;
 }
 
-static void im2col_2d(const float *x, int64_t cg, const geom2 *g, int64_t p0, int64_t p1, float *col, int nt) {
+static void im2col_2d(const float *x, int64_t cg, const geom2 *g, int64_t p0, int64_t p1, float *col,
+                      int nt) {
     int64_t ksz = g->kh * g->kw, rows = cg * ksz, ncol = p1 - p0;
 #pragma omp parallel for num_threads(nt) if (rows * ncol > 32768) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
@@ -271,8 +292,14 @@ static void im2col_2d(const float *x, int64_t cg, const geom2 *g, int64_t p0, in
             } else {
                 const float *src = xc + ih * g->w;
                 int64_t off = kj * g->dw - g->pw; /* iw = ow * sw + off */
-                if (g->sw == 1 && ow + off >= 0 && ow + run - 1 + off < g->w) {
-                    memcpy(dst, src + ow + off, (size_t)run * sizeof(float));
+                if (g->sw == 1) {
+                    /* zeros left of the input, a copied middle, zeros right of it */
+                    int64_t t0 = -off - ow, t1 = g->w - off - ow;
+                    t0 = t0 < 0 ? 0 : t0 > run ? run : t0;
+                    t1 = t1 < t0 ? t0 : t1 > run ? run : t1;
+                    if (t0 > 0) memset(dst, 0, (size_t)t0 * sizeof(float));
+                    if (t1 > t0) memcpy(dst + t0, src + ow + off + t0, (size_t)(t1 - t0) * sizeof(float));
+                    if (run > t1) memset(dst + t1, 0, (size_t)(run - t1) * sizeof(float));
                 } else {
                     for (int64_t t = 0; t < run; t++) {
                         int64_t iw = (ow + t) * g->sw + off;
@@ -289,7 +316,8 @@ static void im2col_2d(const float *x, int64_t cg, const geom2 *g, int64_t p0, in
 }
 
 /* N-D im2col, for 3 or more spatial dimensions. */
-static void im2col_nd(const float *x, int64_t cg, const tta_nn_geom *g, int64_t p0, int64_t p1, float *col, int nt) {
+static void im2col_nd(const float *x, int64_t cg, const tta_nn_geom *g, int64_t p0, int64_t p1, float *col,
+                      int nt) {
     int ns = g->ns;
     int64_t ksz = prod(g->k, ns), in_sp = prod(g->in, ns), rows = cg * ksz, ncol = p1 - p0;
 #pragma omp parallel for num_threads(nt) if (rows * ncol > 32768) schedule(static)
@@ -339,7 +367,8 @@ static void conv_depthwise_2d(const float *x, const float *w, const float *b, fl
         float bias = b ? b[mi] : 0.0f;
         for (int64_t oh = 0; oh < g->oh; oh++) {
             float *yr = yp + oh * g->ow;
-            for (int64_t ow = 0; ow < g->ow; ow++) yr[ow] = bias;
+            for (int64_t ow = 0; ow < g->ow; ow++)
+                yr[ow] = bias;
             for (int64_t ki = 0; ki < g->kh; ki++) {
                 int64_t ih = oh * g->sh - g->ph + ki * g->dh;
                 if (ih < 0 || ih >= g->h) continue;
@@ -353,9 +382,11 @@ static void conv_depthwise_2d(const float *x, const float *w, const float *b, fl
                     if (g->sw == 1) {
                         const float *xs = xr + off;
 #pragma omp simd
-                        for (int64_t ow = lo; ow < hi; ow++) yr[ow] += wv * xs[ow];
+                        for (int64_t ow = lo; ow < hi; ow++)
+                            yr[ow] += wv * xs[ow];
                     } else {
-                        for (int64_t ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow * g->sw + off];
+                        for (int64_t ow = lo; ow < hi; ow++)
+                            yr[ow] += wv * xr[ow * g->sw + off];
                     }
                 }
             }
@@ -363,9 +394,9 @@ static void conv_depthwise_2d(const float *x, const float *w, const float *b, fl
     }
 }
 
-/* Columns per im2col chunk: keep the column buffer around 4 MB. */
+/* Columns per im2col chunk: keep the column buffer (kept per node) around 1 MB. */
 static int64_t chunk_cols(int64_t rows, int64_t total) {
-    int64_t c = ((int64_t)1 << 20) / (rows > 0 ? rows : 1);
+    int64_t c = ((int64_t)1 << 18) / (rows > 0 ? rows : 1);
     if (c < 64) c = 64;
     c = (c + 15) / 16 * 16;
     return c < total ? c : total;
@@ -376,7 +407,8 @@ static void add_bias_f32(float *y, const float *b, int64_t n, int64_t m, int64_t
     for (int64_t plane = 0; plane < n * m; plane++) {
         float bv = b[plane % m], *yp = y + plane * sp;
 #pragma omp simd
-        for (int64_t i = 0; i < sp; i++) yp[i] += bv;
+        for (int64_t i = 0; i < sp; i++)
+            yp[i] += bv;
     }
 }
 
@@ -397,14 +429,15 @@ static tta_status conv_f32(tta_op_ctx *ctx, const tta_nn_geom *g) {
         return TTA_OK;
     }
     bool pointwise = true;
-    for (int i = 0; i < ns; i++) pointwise = pointwise && g->k[i] == 1 && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
+    for (int i = 0; i < ns; i++)
+        pointwise = pointwise && g->k[i] == 1 && g->s[i] == 1 && g->pb[i] == 0 && g->pe[i] == 0;
     int64_t chunk = pointwise ? out_sp : chunk_cols(rows, out_sp);
     float *col = NULL;
     if (!pointwise) {
         col = tta_nn_scratch_get(&st->col, (size_t)(rows * chunk) * sizeof(float));
         if (!col) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the im2col buffer");
     }
-    float *work = tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(mg, chunk, rows) * sizeof(float));
+    float *work = tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(mg, chunk, rows, nt) * sizeof(float));
     if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the sgemm buffer");
     geom2 g2 = to_geom2(g);
     for (int64_t bi = 0; bi < n; bi++) {
@@ -419,13 +452,15 @@ static tta_status conv_f32(tta_op_ctx *ctx, const tta_nn_geom *g) {
                     bm = xg + p0;
                     ldb = in_sp;
                 } else {
-                    if (ns <= 2) im2col_2d(xg, cg, &g2, p0, p1, col, nt);
-                    else im2col_nd(xg, cg, g, p0, p1, col, nt);
+                    if (ns <= 2)
+                        im2col_2d(xg, cg, &g2, p0, p1, col, nt);
+                    else
+                        im2col_nd(xg, cg, g, p0, p1, col, nt);
                     bm = col;
                     ldb = p1 - p0;
                 }
-                TTA_TRY(tta_sgemm(false, false, mg, p1 - p0, rows, 1.0f, wg, rows, bm, ldb, 0.0f, yg + p0, out_sp, work,
-                                  nt));
+                TTA_TRY(tta_sgemm(false, false, mg, p1 - p0, rows, 1.0f, wg, rows, bm, ldb, 0.0f, yg + p0,
+                                  out_sp, work, nt));
             }
         }
     }
@@ -441,7 +476,8 @@ static void conv_f64(tta_op_ctx *ctx, const tta_nn_geom *g) {
     double *y = ctx->out[0]->data;
     int nt = ctx->n_threads > 0 ? ctx->n_threads : 1, ns = g->ns;
     int64_t n = xt->dims[0], c = xt->dims[1], m = wt->dims[0], grp = st->group;
-    int64_t cg = c / grp, mg = m / grp, ksz = prod(g->k, ns), in_sp = prod(g->in, ns), out_sp = prod(g->out, ns);
+    int64_t cg = c / grp, mg = m / grp, ksz = prod(g->k, ns), in_sp = prod(g->in, ns),
+            out_sp = prod(g->out, ns);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t plane = 0; plane < n * m; plane++) {
         int64_t bi = plane / m, mi = plane % m, gi = mi / mg;
@@ -493,20 +529,25 @@ static tta_status convt_geometry(tta_op_ctx *ctx, tta_nn_geom *g) {
     char sx[128], sw[128];
     if (w->dims[0] != x->dims[1])
         return tta_op_error(ctx, TTA_ERR_SHAPE, "W %s expects %lld input channels but X %s has %lld",
-                            tta_shape_str(w, sw, sizeof sw), (long long)w->dims[0], tta_shape_str(x, sx, sizeof sx),
-                            (long long)x->dims[1]);
+                            tta_shape_str(w, sw, sizeof sw), (long long)w->dims[0],
+                            tta_shape_str(x, sx, sizeof sx), (long long)x->dims[1]);
     TTA_TRY(check_bias(ctx, w->dims[1] * st->group));
     const tta_nn_window *win = &st->win;
-    if (win->n_strides && win->n_strides != ns) return tta_op_error(ctx, TTA_ERR_ATTR, "'strides' has the wrong length");
+    if (win->n_strides && win->n_strides != ns)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "'strides' has the wrong length");
     if (win->n_dilations && win->n_dilations != ns)
         return tta_op_error(ctx, TTA_ERR_ATTR, "'dilations' has the wrong length");
-    if (win->n_pads && win->n_pads != 2 * ns) return tta_op_error(ctx, TTA_ERR_ATTR, "'pads' has the wrong length");
+    if (win->n_pads && win->n_pads != 2 * ns)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "'pads' has the wrong length");
     if (st->n_out_pad && st->n_out_pad != ns)
         return tta_op_error(ctx, TTA_ERR_ATTR, "'output_padding' has the wrong length");
     const int64_t *oshape = NULL;
-    if (st->n_out_shape == ns) oshape = st->out_shape;
-    else if (st->n_out_shape == ns + 2) oshape = st->out_shape + 2;
-    else if (st->n_out_shape) return tta_op_error(ctx, TTA_ERR_ATTR, "'output_shape' has the wrong length");
+    if (st->n_out_shape == ns)
+        oshape = st->out_shape;
+    else if (st->n_out_shape == ns + 2)
+        oshape = st->out_shape + 2;
+    else if (st->n_out_shape)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "'output_shape' has the wrong length");
     g->ns = ns;
     for (int i = 0; i < ns; i++) {
         int64_t in = x->dims[2 + i], k = w->dims[2 + i];
@@ -547,12 +588,14 @@ tta_status tta_nn_convtranspose_infer(tta_op_ctx *ctx) {
     int64_t dims[TTA_MAX_DIMS];
     dims[0] = ctx->in[0]->dims[0];
     dims[1] = ctx->in[1]->dims[1] * st->group;
-    for (int i = 0; i < g.ns; i++) dims[2 + i] = g.out[i];
+    for (int i = 0; i < g.ns; i++)
+        dims[2 + i] = g.out[i];
     return tta_set_shape(ctx->out[0], ctx->in[0]->dtype, g.ns + 2, dims);
 }
 
 /* Adds col [mg * ksz, p1 - p0] (input positions p0..p1) into the output planes y (mg planes). */
-static void col2im_nd(const float *col, int64_t mg, const tta_nn_geom *g, int64_t p0, int64_t p1, float *y, int nt) {
+static void col2im_nd(const float *col, int64_t mg, const tta_nn_geom *g, int64_t p0, int64_t p1, float *y,
+                      int nt) {
     int ns = g->ns;
     int64_t ksz = prod(g->k, ns), out_sp = prod(g->out, ns), ncol = p1 - p0;
 #pragma omp parallel for num_threads(nt) if (mg * ksz * ncol > 32768) schedule(static)
@@ -600,7 +643,8 @@ static tta_status convt_f32(tta_op_ctx *ctx, const tta_nn_geom *g) {
     if (in_sp > 0 && rows > 0) {
         int64_t chunk = chunk_cols(rows, in_sp);
         float *col = tta_nn_scratch_get(&st->col, (size_t)(rows * chunk) * sizeof(float));
-        float *work = tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(rows, chunk, cg) * sizeof(float));
+        float *work =
+            tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(rows, chunk, cg, nt) * sizeof(float));
         if (!col || !work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for scratch buffers");
         for (int64_t bi = 0; bi < n; bi++)
             for (int64_t gi = 0; gi < grp; gi++) {
@@ -608,8 +652,8 @@ static tta_status convt_f32(tta_op_ctx *ctx, const tta_nn_geom *g) {
                 float *yg = y + (bi * m + gi * mg) * out_sp;
                 for (int64_t p0 = 0; p0 < in_sp; p0 += chunk) {
                     int64_t p1 = p0 + chunk < in_sp ? p0 + chunk : in_sp;
-                    TTA_TRY(tta_sgemm(true, false, rows, p1 - p0, cg, 1.0f, wg, rows, xg + p0, in_sp, 0.0f, col,
-                                      p1 - p0, work, nt));
+                    TTA_TRY(tta_sgemm(true, false, rows, p1 - p0, cg, 1.0f, wg, rows, xg + p0, in_sp, 0.0f,
+                                      col, p1 - p0, work, nt));
                     col2im_nd(col, mg, g, p0, p1, yg, nt);
                 }
             }
@@ -630,9 +674,11 @@ static void convt_f64(tta_op_ctx *ctx, const tta_nn_geom *g) {
     for (int64_t plane = 0; plane < n * m; plane++) {
         int64_t bi = plane / m, mi = plane % m, gi = mi / mg, ml = mi % mg;
         double *yp = y + plane * out_sp;
-        for (int64_t p = 0; p < out_sp; p++) yp[p] = b ? b[mi] : 0.0;
+        for (int64_t p = 0; p < out_sp; p++)
+            yp[p] = b ? b[mi] : 0.0;
         for (int64_t ci = 0; ci < cg; ci++) {
-            const double *xp = x + (bi * c + gi * cg + ci) * in_sp, *wp = w + ((gi * cg + ci) * mg + ml) * ksz;
+            const double *xp = x + (bi * c + gi * cg + ci) * in_sp,
+                         *wp = w + ((gi * cg + ci) * mg + ml) * ksz;
             for (int64_t kr = 0; kr < ksz; kr++) {
                 int64_t kidx[TTA_NN_MAX_SPATIAL], ii[TTA_NN_MAX_SPATIAL] = {0}, t = kr;
                 for (int i = ns - 1; i >= 0; i--) {

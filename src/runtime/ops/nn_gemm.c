@@ -15,9 +15,8 @@
 #define MR 6
 #define NR 16
 #define KC 256
-#define NC 2048
-#define MC 96 /* rows per parallel tile (multiple of MR) */
-#define NT 128 /* columns per parallel tile (multiple of NR) */
+#define NC 1024
+#define MC 96 /* rows of A packed at a time (multiple of MR) */
 
 typedef float v8f __attribute__((vector_size(32)));
 
@@ -30,21 +29,22 @@ typedef float v8f __attribute__((vector_size(32)));
 #define TTA_FP_CONTRACT
 #endif
 
-typedef void (*micro_fn)(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
-                         int mr, int nr, float alpha, float beta);
+typedef void (*micro_fn)(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c,
+                         int64_t ldc, int mr, int nr, float alpha, float beta);
 
 /* c[0..mr, 0..nr] = alpha * (a_strip x b_strip) + beta * c  (beta == 0: c not read).
  * Twelve named 8-wide accumulators so they stay in registers (6 rows x 16 columns). */
-#define MK_ROW(r)                                                                              \
-    do {                                                                                       \
-        float s_ = a[r];                                                                       \
-        v8f av_ = {s_, s_, s_, s_, s_, s_, s_, s_};                                            \
-        c##r##0 += av_ * b0;                                                                   \
-        c##r##1 += av_ * b1;                                                                   \
+#define MK_ROW(r)                                                                                            \
+    do {                                                                                                     \
+        float s_ = a[r];                                                                                     \
+        v8f av_ = {s_, s_, s_, s_, s_, s_, s_, s_};                                                          \
+        c##r##0 += av_ * b0;                                                                                 \
+        c##r##1 += av_ * b1;                                                                                 \
     } while (0)
 
-static inline __attribute__((always_inline)) TTA_FP_CONTRACT void micro_body(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
-                         int mr, int nr, float alpha, float beta) {
+static inline __attribute__((always_inline)) TTA_FP_CONTRACT void
+micro_body(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
+           int mr, int nr, float alpha, float beta) {
     v8f c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     v8f c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     for (int64_t p = 0; p < kc; p++) {
@@ -66,23 +66,25 @@ static inline __attribute__((always_inline)) TTA_FP_CONTRACT void micro_body(int
         float *cr = c + r * ldc;
         const float *tr = t + r * NR;
         if (beta == 0.0f)
-            for (int j = 0; j < nr; j++) cr[j] = alpha * tr[j];
+            for (int j = 0; j < nr; j++)
+                cr[j] = alpha * tr[j];
         else
-            for (int j = 0; j < nr; j++) cr[j] = alpha * tr[j] + beta * cr[j];
+            for (int j = 0; j < nr; j++)
+                cr[j] = alpha * tr[j] + beta * cr[j];
     }
 }
 
 /* The same body compiled for AVX2+FMA and for the baseline ISA, picked at run time. */
 #ifdef TTA_HAVE_AVX2_KERNEL
-__attribute__((target("avx2,fma"))) TTA_FP_CONTRACT static void micro_avx2(int64_t kc, const float *restrict a,
-                                                                           const float *restrict b, float *restrict c,
-                                                                           int64_t ldc, int mr, int nr, float alpha,
-                                                                           float beta) {
+__attribute__((target("avx2,fma"))) TTA_FP_CONTRACT static void
+micro_avx2(int64_t kc, const float *restrict a, const float *restrict b, float *restrict c, int64_t ldc,
+           int mr, int nr, float alpha, float beta) {
     micro_body(kc, a, b, c, ldc, mr, nr, alpha, beta);
 }
 #endif
 TTA_FP_CONTRACT static void micro_generic(int64_t kc, const float *restrict a, const float *restrict b,
-                                          float *restrict c, int64_t ldc, int mr, int nr, float alpha, float beta) {
+                                          float *restrict c, int64_t ldc, int mr, int nr, float alpha,
+                                          float beta) {
     micro_body(kc, a, b, c, ldc, mr, nr, alpha, beta);
 }
 
@@ -94,33 +96,78 @@ static micro_fn pick_micro(void) {
 }
 
 /* Packs rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-tall strips, zero-padded. */
-static void pack_a_strip(bool trans, const float *A, int64_t lda, int64_t i0, int64_t mr, int64_t p0, int64_t kc,
-                         float *dst) {
+static void pack_a_strip(bool trans, const float *A, int64_t lda, int64_t i0, int64_t mr, int64_t p0,
+                         int64_t kc, float *dst) {
     for (int64_t p = 0; p < kc; p++) {
         for (int64_t r = 0; r < mr; r++)
             dst[p * MR + r] = trans ? A[(p0 + p) * lda + i0 + r] : A[(i0 + r) * lda + p0 + p];
-        for (int64_t r = mr; r < MR; r++) dst[p * MR + r] = 0.0f;
+        for (int64_t r = mr; r < MR; r++)
+            dst[p * MR + r] = 0.0f;
     }
 }
 
-static void pack_b_strip(bool trans, const float *B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nr,
-                         float *dst) {
+static void pack_b_strip(bool trans, const float *B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+                         int64_t nr, float *dst) {
     if (!trans && nr == NR) {
-        for (int64_t p = 0; p < kc; p++) memcpy(dst + p * NR, B + (p0 + p) * ldb + j0, NR * sizeof(float));
+        for (int64_t p = 0; p < kc; p++)
+            memcpy(dst + p * NR, B + (p0 + p) * ldb + j0, NR * sizeof(float));
         return;
     }
     for (int64_t p = 0; p < kc; p++) {
-        for (int64_t j = 0; j < nr; j++) dst[p * NR + j] = trans ? B[(j0 + j) * ldb + p0 + p] : B[(p0 + p) * ldb + j0 + j];
-        for (int64_t j = nr; j < NR; j++) dst[p * NR + j] = 0.0f;
+        for (int64_t j = 0; j < nr; j++)
+            dst[p * NR + j] = trans ? B[(j0 + j) * ldb + p0 + p] : B[(p0 + p) * ldb + j0 + j];
+        for (int64_t j = nr; j < NR; j++)
+            dst[p * NR + j] = 0.0f;
     }
 }
 
 static int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-size_t tta_sgemm_work_floats(int64_t M, int64_t N, int64_t K) {
+/* Scratch of one thread: an MC x KC panel of A and a KC x NC panel of B. */
+static size_t thread_work_floats(int64_t N, int64_t K) {
     int64_t kc = K < KC ? K : KC, nc = N < NC ? N : NC;
     if (kc < 1) kc = 1;
-    return (size_t)(round_up(M, MR) * kc + round_up(nc, NR) * kc) + 16;
+    return (size_t)((MC + round_up(nc, NR)) * kc) + 16;
+}
+
+size_t tta_sgemm_work_floats(int64_t M, int64_t N, int64_t K, int n_threads) {
+    (void)M;
+    return thread_work_floats(N, K) * (size_t)(n_threads > 1 ? n_threads : 1);
+}
+
+/* One thread's GEMM on its own slice of C, with its own packing buffers. */
+static void sgemm_serial(micro_fn micro, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                         float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                         float *C, int64_t ldc, float *work) {
+    int64_t kc_max = K < KC ? K : KC;
+    float *pa = work, *pb = work + MC * kc_max;
+    for (int64_t jc = 0; jc < N; jc += NC) {
+        int64_t nc = N - jc < NC ? N - jc : NC;
+        for (int64_t pc = 0; pc < K; pc += KC) {
+            int64_t kc = K - pc < KC ? K - pc : KC;
+            float beta_eff = pc == 0 ? beta : 1.0f;
+            for (int64_t j = 0; j < nc; j += NR) {
+                int64_t nr = nc - j < NR ? nc - j : NR;
+                pack_b_strip(trans_b, B, ldb, pc, kc, jc + j, nr, pb + (j / NR) * NR * kc);
+            }
+            for (int64_t ic = 0; ic < M; ic += MC) {
+                int64_t mc = M - ic < MC ? M - ic : MC;
+                for (int64_t i = 0; i < mc; i += MR) {
+                    int64_t mr = mc - i < MR ? mc - i : MR;
+                    pack_a_strip(trans_a, A, lda, ic + i, mr, pc, kc, pa + (i / MR) * MR * kc);
+                }
+                for (int64_t j = 0; j < nc; j += NR) {
+                    int nr = (int)(nc - j < NR ? nc - j : NR);
+                    const float *bs = pb + (j / NR) * NR * kc;
+                    for (int64_t i = 0; i < mc; i += MR) {
+                        int mr = (int)(mc - i < MR ? mc - i : MR);
+                        micro(kc, pa + (i / MR) * MR * kc, bs, C + (ic + i) * ldc + jc + j, ldc, mr, nr,
+                              alpha, beta_eff);
+                    }
+                }
+            }
+        }
+    }
 }
 
 tta_status tta_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
@@ -129,59 +176,42 @@ tta_status tta_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
     if (M <= 0 || N <= 0) return TTA_OK;
     if (K <= 0) {
         for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+            for (int64_t j = 0; j < N; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return TTA_OK;
     }
+    /* Threads split C into column slices (or row slices when C is narrow); each runs a whole
+     * serial GEMM on its slice, so there is one parallel region and no barrier inside. Every
+     * element is summed in the same order whatever the split. */
+    int nt = n_threads > 1 ? n_threads : 1;
+    if ((double)M * (double)N * (double)K < 262144.0) nt = 1;
+    bool by_cols = N >= (int64_t)nt * 4 * NR;
+    int64_t span = by_cols ? N : M, unit = by_cols ? NR : MR;
+    if (span < (int64_t)nt * unit) nt = (int)(span / unit > 1 ? span / unit : 1);
+    int64_t slice = round_up((span + nt - 1) / nt, unit);
     float *owned = NULL;
     if (!work) {
-        owned = tta_malloc(tta_sgemm_work_floats(M, N, K) * sizeof(float));
-        if (!owned) return tta_errorf(TTA_ERR_NOMEM, "sgemm: out of memory for %lldx%lldx%lld", (long long)M,
-                                      (long long)N, (long long)K);
+        owned = tta_malloc(tta_sgemm_work_floats(M, N, K, nt) * sizeof(float));
+        if (!owned)
+            return tta_errorf(TTA_ERR_NOMEM, "sgemm: out of memory for %lldx%lldx%lld", (long long)M,
+                              (long long)N, (long long)K);
         work = owned;
     }
-    if (n_threads < 1) n_threads = 1;
-    int64_t kc_max = K < KC ? K : KC;
-    float *pa = work, *pb = work + round_up(M, MR) * kc_max;
-    int64_t m_strips = (M + MR - 1) / MR;
-    /* Threads only pay off on sizeable products. */
-    micro_fn micro_kernel = pick_micro();
-    int par = (double)M * (double)N * (double)K > 65536.0 && n_threads > 1;
-
-    for (int64_t jc = 0; jc < N; jc += NC) {
-        int64_t nc = N - jc < NC ? N - jc : NC, n_strips = (nc + NR - 1) / NR;
-        for (int64_t pc = 0; pc < K; pc += KC) {
-            int64_t kc = K - pc < KC ? K - pc : KC;
-            float beta_eff = pc == 0 ? beta : 1.0f;
-            int64_t mt = (M + MC - 1) / MC, nt = (nc + NT - 1) / NT;
-#pragma omp parallel num_threads(n_threads) if (par)
-            {
-#pragma omp for schedule(static) nowait
-                for (int64_t s = 0; s < n_strips; s++) {
-                    int64_t j0 = jc + s * NR, nr = jc + nc - j0 < NR ? jc + nc - j0 : NR;
-                    pack_b_strip(trans_b, B, ldb, pc, kc, j0, nr, pb + s * NR * kc);
-                }
-#pragma omp for schedule(static)
-                for (int64_t s = 0; s < m_strips; s++) {
-                    int64_t i0 = s * MR, mr = M - i0 < MR ? M - i0 : MR;
-                    pack_a_strip(trans_a, A, lda, i0, mr, pc, kc, pa + s * MR * kc);
-                }
-#pragma omp for collapse(2) schedule(static)
-                for (int64_t ti = 0; ti < mt; ti++) {
-                    for (int64_t tj = 0; tj < nt; tj++) {
-                        int64_t i_end = (ti + 1) * MC < M ? (ti + 1) * MC : M;
-                        int64_t j_end = (tj + 1) * NT < nc ? (tj + 1) * NT : nc;
-                        for (int64_t j = tj * NT; j < j_end; j += NR) {
-                            int nr = (int)(j_end - j < NR ? j_end - j : NR);
-                            const float *bs = pb + (j / NR) * NR * kc;
-                            for (int64_t i = ti * MC; i < i_end; i += MR) {
-                                int mr = (int)(i_end - i < MR ? i_end - i : MR);
-                                micro_kernel(kc, pa + (i / MR) * MR * kc, bs, C + i * ldc + jc + j, ldc, mr, nr, alpha,
-                                             beta_eff);
-                            }
-                        }
-                    }
-                }
-            }
+    micro_fn micro = pick_micro();
+    size_t per = thread_work_floats(by_cols ? slice : N, K);
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static, 1)
+    for (int t = 0; t < nt; t++) {
+        int64_t s0 = t * slice, s1 = s0 + slice < span ? s0 + slice : span;
+        if (s0 >= s1) continue;
+        float *w = work + (size_t)t * per;
+        if (by_cols) {
+            const float *bt = trans_b ? B + s0 * ldb : B + s0;
+            sgemm_serial(micro, trans_a, trans_b, M, s1 - s0, K, alpha, A, lda, bt, ldb, beta, C + s0, ldc,
+                         w);
+        } else {
+            const float *at = trans_a ? A + s0 : A + s0 * lda;
+            sgemm_serial(micro, trans_a, trans_b, s1 - s0, N, K, alpha, at, lda, B, ldb, beta, C + s0 * ldc,
+                         ldc, w);
         }
     }
     tta_free(owned);
@@ -228,8 +258,8 @@ void tta_nn_gemm_release(tta_op_ctx *ctx) {
     ctx->state = NULL;
 }
 
-static float *gemm_work(gemm_state *st, int64_t M, int64_t N, int64_t K) {
-    return tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(M, N, K) * sizeof(float));
+static float *gemm_work(gemm_state *st, int64_t M, int64_t N, int64_t K, int n_threads) {
+    return tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(M, N, K, n_threads) * sizeof(float));
 }
 
 tta_status tta_nn_gemm_prepare(tta_op_ctx *ctx) {
@@ -301,10 +331,10 @@ tta_status tta_nn_gemm_compute(tta_op_ctx *ctx) {
                 for (int64_t j = 0; j < N; j++)
                     yd[i * N + j] = st->beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
         }
-        float *work = gemm_work(st, M, N, K);
+        float *work = gemm_work(st, M, N, K, ctx->n_threads);
         if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
-        return tta_sgemm(st->trans_a, st->trans_b, M, N, K, st->alpha, a->data, a->dims[1], b->data, b->dims[1],
-                         use_c ? 1.0f : 0.0f, yd, N, work, ctx->n_threads);
+        return tta_sgemm(st->trans_a, st->trans_b, M, N, K, st->alpha, a->data, a->dims[1], b->data,
+                         b->dims[1], use_c ? 1.0f : 0.0f, yd, N, work, ctx->n_threads);
     }
     /* float64: a plain loop */
     const double *ad = a->data, *bd = b->data, *cd = use_c ? c->data : NULL;
@@ -315,7 +345,8 @@ tta_status tta_nn_gemm_compute(tta_op_ctx *ctx) {
         for (int64_t j = 0; j < N; j++) {
             double s = 0;
             for (int64_t k = 0; k < K; k++)
-                s += (st->trans_a ? ad[k * lda + i] : ad[i * lda + k]) * (st->trans_b ? bd[j * ldb + k] : bd[k * ldb + j]);
+                s += (st->trans_a ? ad[k * lda + i] : ad[i * lda + k]) *
+                     (st->trans_b ? bd[j * ldb + k] : bd[k * ldb + j]);
             double v = (double)st->alpha * s;
             if (cd) v += (double)st->beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
             yd[i * N + j] = v;
@@ -331,12 +362,12 @@ tta_status tta_nn_matmul_prepare(tta_op_ctx *ctx) {
 
 /* Shapes of a MatMul after promoting 1-D operands: a is [..., M, K], b is [..., K, N]. */
 typedef struct matmul_geom {
-    int nb;                       /* batch rank of the output */
-    int64_t bdims[TTA_MAX_DIMS];  /* output batch dims */
-    int64_t astr[TTA_MAX_DIMS];   /* element strides of a's and b's matrices per batch dim (0 = broadcast) */
+    int nb;                      /* batch rank of the output */
+    int64_t bdims[TTA_MAX_DIMS]; /* output batch dims */
+    int64_t astr[TTA_MAX_DIMS];  /* element strides of a's and b's matrices per batch dim (0 = broadcast) */
     int64_t bstr[TTA_MAX_DIMS];
     int64_t M, N, K;
-    int64_t batch;                /* product of bdims */
+    int64_t batch; /* product of bdims */
 } matmul_geom;
 
 static tta_status matmul_geometry(tta_op_ctx *ctx, const tta_tensor *a, const tta_tensor *b, matmul_geom *g,
@@ -352,21 +383,23 @@ static tta_status matmul_geometry(tta_op_ctx *ctx, const tta_tensor *a, const tt
         ad[1] = a->dims[0];
         an = 2;
     } else {
-        for (int i = 0; i < an; i++) ad[i] = a->dims[i];
+        for (int i = 0; i < an; i++)
+            ad[i] = a->dims[i];
     }
     if (bn == 1) {
         bd[0] = b->dims[0];
         bd[1] = 1;
         bn = 2;
     } else {
-        for (int i = 0; i < bn; i++) bd[i] = b->dims[i];
+        for (int i = 0; i < bn; i++)
+            bd[i] = b->dims[i];
     }
     g->M = ad[an - 2];
     g->K = ad[an - 1];
     g->N = bd[bn - 1];
     if (bd[bn - 2] != g->K)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "inner dimensions differ: %s x %s", tta_shape_str(a, sa, sizeof sa),
-                            tta_shape_str(b, sb, sizeof sb));
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "inner dimensions differ: %s x %s",
+                            tta_shape_str(a, sa, sizeof sa), tta_shape_str(b, sb, sizeof sb));
     int na = an - 2, nbb = bn - 2;
     g->nb = na > nbb ? na : nbb;
     int64_t as = g->M * g->K, bs = g->K * g->N;
@@ -386,7 +419,8 @@ static tta_status matmul_geometry(tta_op_ctx *ctx, const tta_tensor *a, const tt
         g->batch *= g->bdims[i];
     }
     int nd = 0;
-    for (int i = 0; i < g->nb; i++) out_dims[nd++] = g->bdims[i];
+    for (int i = 0; i < g->nb; i++)
+        out_dims[nd++] = g->bdims[i];
     if (a->ndim > 1) out_dims[nd++] = g->M;
     if (b->ndim > 1) out_dims[nd++] = g->N;
     *out_ndim = nd;
@@ -436,22 +470,24 @@ tta_status tta_nn_matmul_compute(tta_op_ctx *ctx) {
     int nt = ctx->n_threads > 0 ? ctx->n_threads : 1;
     if (a->dtype == TTA_DTYPE_FLOAT32) {
         bool b_shared = true;
-        for (int i = 0; i < g.nb; i++) b_shared = b_shared && g.bstr[i] == 0;
+        for (int i = 0; i < g.nb; i++)
+            b_shared = b_shared && g.bstr[i] == 0;
         bool a_full = true; /* a's batch is dense (not broadcast): fold it into M */
-        for (int i = 0; i < g.nb; i++) a_full = a_full && (g.astr[i] != 0 || g.bdims[i] == 1);
+        for (int i = 0; i < g.nb; i++)
+            a_full = a_full && (g.astr[i] != 0 || g.bdims[i] == 1);
         if (b_shared && a_full) {
-            float *work = gemm_work(st, g.batch * M, N, K);
+            float *work = gemm_work(st, g.batch * M, N, K, nt);
             if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
-            return tta_sgemm(false, false, g.batch * M, N, K, 1.0f, a->data, K, b->data, N, 0.0f, y->data, N, work,
-                             nt);
+            return tta_sgemm(false, false, g.batch * M, N, K, 1.0f, a->data, K, b->data, N, 0.0f, y->data, N,
+                             work, nt);
         }
-        float *work = gemm_work(st, M, N, K);
+        float *work = gemm_work(st, M, N, K, ctx->n_threads);
         if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
         for (int64_t t = 0; t < g.batch; t++) {
             int64_t ao, bo;
             matmul_offsets(&g, t, &ao, &bo);
-            TTA_TRY(tta_sgemm(false, false, M, N, K, 1.0f, (const float *)a->data + ao, K, (const float *)b->data + bo,
-                              N, 0.0f, (float *)y->data + t * MN, N, work, nt));
+            TTA_TRY(tta_sgemm(false, false, M, N, K, 1.0f, (const float *)a->data + ao, K,
+                              (const float *)b->data + bo, N, 0.0f, (float *)y->data + t * MN, N, work, nt));
         }
         return TTA_OK;
     }
@@ -463,11 +499,13 @@ tta_status tta_nn_matmul_compute(tta_op_ctx *ctx) {
             int64_t t = tm / M, i = tm % M, ao, bo;
             matmul_offsets(&g, t, &ao, &bo);
             double *yr = yd + t * MN + i * N;
-            for (int64_t j = 0; j < N; j++) yr[j] = 0;
+            for (int64_t j = 0; j < N; j++)
+                yr[j] = 0;
             for (int64_t k = 0; k < K; k++) {
                 double av = ad[ao + i * K + k];
                 const double *br = bd + bo + k * N;
-                for (int64_t j = 0; j < N; j++) yr[j] += av * br[j];
+                for (int64_t j = 0; j < N; j++)
+                    yr[j] += av * br[j];
             }
         }
         return TTA_OK;

@@ -10,12 +10,12 @@
 
 typedef struct norm_state {
     double epsilon, momentum;
-    int training;   /* BatchNormalization: batch statistics */
-    int spatial;    /* BatchNormalization opset < 9: 0 = per-activation parameters */
-    int64_t axis;   /* LayerNormalization */
+    int training; /* BatchNormalization: batch statistics */
+    int spatial;  /* BatchNormalization opset < 9: 0 = per-activation parameters */
+    int64_t axis; /* LayerNormalization */
     double alpha, beta, bias;
-    int64_t size;   /* LRN */
-    int n_axes;     /* MVN */
+    int64_t size; /* LRN */
+    int n_axes;   /* MVN */
     int64_t axes[TTA_MAX_DIMS];
     tta_nn_scratch buf;
 } norm_state;
@@ -40,8 +40,8 @@ static bool is_float(tta_dtype d) { return d == TTA_DTYPE_FLOAT32 || d == TTA_DT
 
 static tta_status need_float(tta_op_ctx *ctx, const tta_tensor *t, const char *what) {
     if (!is_float(t->dtype))
-        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32, float64)", what,
-                            tta_dtype_name(t->dtype));
+        return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32, float64)",
+                            what, tta_dtype_name(t->dtype));
     return TTA_OK;
 }
 
@@ -50,8 +50,10 @@ static inline double ld(const tta_tensor *t, int64_t i) {
     return t->dtype == TTA_DTYPE_FLOAT32 ? (double)((const float *)t->data)[i] : ((const double *)t->data)[i];
 }
 static inline void st_(tta_tensor *t, int64_t i, double v) {
-    if (t->dtype == TTA_DTYPE_FLOAT32) ((float *)t->data)[i] = (float)v;
-    else ((double *)t->data)[i] = v;
+    if (t->dtype == TTA_DTYPE_FLOAT32)
+        ((float *)t->data)[i] = (float)v;
+    else
+        ((double *)t->data)[i] = v;
 }
 
 static int nthreads(const tta_op_ctx *ctx) { return ctx->n_threads > 0 ? ctx->n_threads : 1; }
@@ -66,7 +68,8 @@ tta_status tta_nn_batchnorm_prepare(tta_op_ctx *ctx) {
     st->momentum = tta_attr_float(n, "momentum", 0.9f);
     st->spatial = n->opset < 9 ? (int)tta_attr_int(n, "spatial", 1) : 1;
     int extra_outputs = 0;
-    for (int i = 1; i < n->n_outputs; i++) extra_outputs += n->outputs[i] >= 0;
+    for (int i = 1; i < n->n_outputs; i++)
+        extra_outputs += n->outputs[i] >= 0;
     if (n->opset >= 14) {
         st->training = tta_attr_int(n, "training_mode", 0) != 0;
         if (!st->training && extra_outputs)
@@ -74,21 +77,24 @@ tta_status tta_nn_batchnorm_prepare(tta_op_ctx *ctx) {
     } else {
         bool is_test = n->opset < 7 ? tta_attr_int(n, "is_test", 0) != 0 : false;
         if (extra_outputs && !is_test)
-            return tta_op_error(ctx, TTA_ERR_UNSUPPORTED,
-                                "training-mode outputs (mean, var, saved_mean, saved_var) of opset %d are not "
-                                "supported; only inference",
-                                n->opset);
+            return tta_op_error(
+                ctx, TTA_ERR_UNSUPPORTED,
+                "training-mode outputs (mean, var, saved_mean, saved_var) of opset %d are not "
+                "supported; only inference",
+                n->opset);
     }
     return TTA_OK;
 }
 
 tta_status tta_nn_batchnorm_infer(tta_op_ctx *ctx) {
     norm_state *st = ctx->state;
-    for (int i = 0; i < 5; i++) TTA_NEED_INPUT(ctx, i);
+    for (int i = 0; i < 5; i++)
+        TTA_NEED_INPUT(ctx, i);
     const tta_tensor *x = ctx->in[0];
     char sx[128], sp[128];
     TTA_TRY(need_float(ctx, x, "X"));
-    if (x->ndim < 2) return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, ...]", tta_shape_str(x, sx, sizeof sx));
+    if (x->ndim < 2)
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, ...]", tta_shape_str(x, sx, sizeof sx));
     int64_t c = x->dims[1], per_act = tta_tensor_numel(x) / (x->dims[0] > 0 ? x->dims[0] : 1);
     static const char *names[] = {"", "scale", "B", "mean", "var"};
     for (int i = 1; i < 5; i++) {
@@ -96,18 +102,22 @@ tta_status tta_nn_batchnorm_infer(tta_op_ctx *ctx) {
         TTA_TRY(need_float(ctx, p, names[i]));
         int64_t want = st->spatial ? c : per_act;
         if (tta_tensor_numel(p) != want)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "%s %s does not fit X %s (%lld values expected)", names[i],
-                                tta_shape_str(p, sp, sizeof sp), tta_shape_str(x, sx, sizeof sx), (long long)want);
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "%s %s does not fit X %s (%lld values expected)",
+                                names[i], tta_shape_str(p, sp, sizeof sp), tta_shape_str(x, sx, sizeof sx),
+                                (long long)want);
     }
     TTA_TRY(tta_set_shape(ctx->out[0], x->dtype, x->ndim, x->dims));
     for (int i = 1; i < 3 && i < ctx->n_out; i++)
-        if (ctx->out[i]) TTA_TRY(tta_set_shape(ctx->out[i], ctx->in[2 + i]->dtype, ctx->in[2 + i]->ndim, ctx->in[2 + i]->dims));
+        if (ctx->out[i])
+            TTA_TRY(tta_set_shape(ctx->out[i], ctx->in[2 + i]->dtype, ctx->in[2 + i]->ndim,
+                                  ctx->in[2 + i]->dims));
     return TTA_OK;
 }
 
 tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
     norm_state *st = ctx->state;
-    const tta_tensor *x = ctx->in[0], *scale = ctx->in[1], *bias = ctx->in[2], *mean = ctx->in[3], *var = ctx->in[4];
+    const tta_tensor *x = ctx->in[0], *scale = ctx->in[1], *bias = ctx->in[2], *mean = ctx->in[3],
+                     *var = ctx->in[4];
     tta_tensor *y = ctx->out[0];
     int64_t n = x->dims[0], c = x->dims[1], plane = tta_tensor_numel(x) / (n * c > 0 ? n * c : 1);
     int64_t np = st->spatial ? c : c * plane; /* number of parameter values */
@@ -119,7 +129,8 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
         for (int64_t ci = 0; ci < c; ci++) {
             double s = 0, s2 = 0;
             for (int64_t ni = 0; ni < n; ni++)
-                for (int64_t i = 0; i < plane; i++) s += ld(x, (ni * c + ci) * plane + i);
+                for (int64_t i = 0; i < plane; i++)
+                    s += ld(x, (ni * c + ci) * plane + i);
             double cnt = (double)(n * plane), mu = cnt > 0 ? s / cnt : 0;
             for (int64_t ni = 0; ni < n; ni++)
                 for (int64_t i = 0; i < plane; i++) {
@@ -131,7 +142,8 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
         }
     }
     for (int64_t i = 0; i < np; i++) {
-        double m = st->training ? bm[i] : tta_get_f64(mean, i), v = st->training ? bv[i] : tta_get_f64(var, i);
+        double m = st->training ? bm[i] : tta_get_f64(mean, i),
+               v = st->training ? bv[i] : tta_get_f64(var, i);
         a[i] = tta_get_f64(scale, i) / sqrt(v + st->epsilon);
         b[i] = tta_get_f64(bias, i) - m * a[i];
     }
@@ -146,9 +158,11 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
             float *yp = yd + pl * plane;
             if (st->spatial) {
                 float av = (float)a[ci], bv2 = (float)b[ci];
-                for (int64_t i = 0; i < plane; i++) yp[i] = xp[i] * av + bv2;
+                for (int64_t i = 0; i < plane; i++)
+                    yp[i] = xp[i] * av + bv2;
             } else {
-                for (int64_t i = 0; i < plane; i++) yp[i] = (float)(xp[i] * a[ci * plane + i] + b[ci * plane + i]);
+                for (int64_t i = 0; i < plane; i++)
+                    yp[i] = (float)(xp[i] * a[ci * plane + i] + b[ci * plane + i]);
             }
         }
     } else {
@@ -185,12 +199,14 @@ tta_status tta_nn_instancenorm_prepare(tta_op_ctx *ctx) {
 }
 
 tta_status tta_nn_instancenorm_infer(tta_op_ctx *ctx) {
-    for (int i = 0; i < 3; i++) TTA_NEED_INPUT(ctx, i);
+    for (int i = 0; i < 3; i++)
+        TTA_NEED_INPUT(ctx, i);
     const tta_tensor *x = ctx->in[0];
     char sx[128], sp[128];
     TTA_TRY(need_float(ctx, x, "X"));
     if (x->ndim < 3)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, spatial...]", tta_shape_str(x, sx, sizeof sx));
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, spatial...]",
+                            tta_shape_str(x, sx, sizeof sx));
     for (int i = 1; i < 3; i++) {
         TTA_TRY(need_float(ctx, ctx->in[i], i == 1 ? "scale" : "B"));
         if (tta_tensor_numel(ctx->in[i]) != x->dims[1])
@@ -209,14 +225,16 @@ tta_status tta_nn_instancenorm_compute(tta_op_ctx *ctx) {
     for (int64_t pl = 0; pl < n * c; pl++) {
         int64_t ci = pl % c, o = pl * plane;
         double s = 0, s2 = 0;
-        for (int64_t i = 0; i < plane; i++) s += ld(x, o + i);
+        for (int64_t i = 0; i < plane; i++)
+            s += ld(x, o + i);
         double mu = plane > 0 ? s / (double)plane : 0;
         for (int64_t i = 0; i < plane; i++) {
             double d = ld(x, o + i) - mu;
             s2 += d * d;
         }
         double a = ld(scale, ci) / sqrt((plane > 0 ? s2 / (double)plane : 0) + st->epsilon), b = ld(bias, ci);
-        for (int64_t i = 0; i < plane; i++) st_(y, o + i, (ld(x, o + i) - mu) * a + b);
+        for (int64_t i = 0; i < plane; i++)
+            st_(y, o + i, (ld(x, o + i) - mu) * a + b);
     }
     return TTA_OK;
 }
@@ -233,12 +251,13 @@ tta_status tta_nn_layernorm_prepare(tta_op_ctx *ctx) {
 
 /* A Scale/B tensor fits when it broadcasts to X's normalised trailing shape: same trailing
  * dims up to leading 1s, or a single value. Sets *per_elem (false: one value for all). */
-static tta_status ln_param_fits(tta_op_ctx *ctx, const tta_tensor *p, const tta_tensor *x, int axis, const char *what,
-                                bool *per_elem) {
+static tta_status ln_param_fits(tta_op_ctx *ctx, const tta_tensor *p, const tta_tensor *x, int axis,
+                                const char *what, bool *per_elem) {
     char sx[128], sp[128];
     TTA_TRY(need_float(ctx, p, what));
     int64_t inner = 1;
-    for (int i = axis; i < x->ndim; i++) inner *= x->dims[i];
+    for (int i = axis; i < x->ndim; i++)
+        inner *= x->dims[i];
     if (tta_tensor_numel(p) == 1) {
         *per_elem = false;
         return TTA_OK;
@@ -246,12 +265,14 @@ static tta_status ln_param_fits(tta_op_ctx *ctx, const tta_tensor *p, const tta_
     bool ok = tta_tensor_numel(p) == inner;
     for (int i = 0; ok && i < p->ndim; i++) {
         int xi = x->ndim - p->ndim + i;
-        if (xi < axis) ok = p->dims[i] == 1;
-        else ok = p->dims[i] == x->dims[xi];
+        if (xi < axis)
+            ok = p->dims[i] == 1;
+        else
+            ok = p->dims[i] == x->dims[xi];
     }
     if (!ok)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "%s %s does not match the normalised dims of X %s (axis %d)", what,
-                            tta_shape_str(p, sp, sizeof sp), tta_shape_str(x, sx, sizeof sx), axis);
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "%s %s does not match the normalised dims of X %s (axis %d)",
+                            what, tta_shape_str(p, sp, sizeof sp), tta_shape_str(x, sx, sizeof sx), axis);
     *per_elem = true;
     return TTA_OK;
 }
@@ -269,7 +290,8 @@ tta_status tta_nn_layernorm_infer(tta_op_ctx *ctx) {
     if (ctx->n_in > 2 && ctx->in[2]) TTA_TRY(ln_param_fits(ctx, ctx->in[2], x, axis, "B", &pe));
     TTA_TRY(tta_set_shape(ctx->out[0], x->dtype, x->ndim, x->dims));
     int64_t dims[TTA_MAX_DIMS];
-    for (int i = 0; i < x->ndim; i++) dims[i] = i < axis ? x->dims[i] : 1;
+    for (int i = 0; i < x->ndim; i++)
+        dims[i] = i < axis ? x->dims[i] : 1;
     for (int o = 1; o < 3 && o < ctx->n_out; o++)
         if (ctx->out[o]) TTA_TRY(tta_set_shape(ctx->out[o], x->dtype, x->ndim, dims));
     return TTA_OK;
@@ -278,17 +300,20 @@ tta_status tta_nn_layernorm_infer(tta_op_ctx *ctx) {
 tta_status tta_nn_layernorm_compute(tta_op_ctx *ctx) {
     norm_state *st = ctx->state;
     const tta_tensor *x = ctx->in[0], *scale = ctx->in[1], *bias = ctx->n_in > 2 ? ctx->in[2] : NULL;
-    tta_tensor *y = ctx->out[0], *mo = ctx->n_out > 1 ? ctx->out[1] : NULL, *io = ctx->n_out > 2 ? ctx->out[2] : NULL;
+    tta_tensor *y = ctx->out[0], *mo = ctx->n_out > 1 ? ctx->out[1] : NULL,
+               *io = ctx->n_out > 2 ? ctx->out[2] : NULL;
     int axis;
     TTA_TRY(tta_norm_axis(ctx, st->axis, x->ndim, &axis));
     int64_t inner = 1, outer = 1;
-    for (int i = 0; i < x->ndim; i++) *(i < axis ? &outer : &inner) *= x->dims[i];
+    for (int i = 0; i < x->ndim; i++)
+        *(i < axis ? &outer : &inner) *= x->dims[i];
     bool s_pe = tta_tensor_numel(scale) > 1, b_pe = bias && tta_tensor_numel(bias) > 1;
 #pragma omp parallel for num_threads(nthreads(ctx)) if (outer * inner > 65536) schedule(static)
     for (int64_t r = 0; r < outer; r++) {
         int64_t o = r * inner;
         double s = 0, s2 = 0;
-        for (int64_t i = 0; i < inner; i++) s += ld(x, o + i);
+        for (int64_t i = 0; i < inner; i++)
+            s += ld(x, o + i);
         double mu = inner > 0 ? s / (double)inner : 0;
         for (int64_t i = 0; i < inner; i++) {
             double d = ld(x, o + i) - mu;
@@ -325,7 +350,8 @@ tta_status tta_nn_lrn_infer(tta_op_ctx *ctx) {
     const tta_tensor *x = ctx->in[0];
     char sx[128];
     TTA_TRY(need_float(ctx, x, "X"));
-    if (x->ndim < 2) return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, ...]", tta_shape_str(x, sx, sizeof sx));
+    if (x->ndim < 2)
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, ...]", tta_shape_str(x, sx, sizeof sx));
     return tta_set_shape(ctx->out[0], x->dtype, x->ndim, x->dims);
 }
 
@@ -365,14 +391,16 @@ tta_status tta_nn_mvn_prepare(tta_op_ctx *ctx) {
         v = def;
         n = 3;
     }
-    for (int i = 0; i < n; i++) st->axes[i] = v[i];
+    for (int i = 0; i < n; i++)
+        st->axes[i] = v[i];
     st->n_axes = n;
     return TTA_OK;
 }
 
 static tta_status mvn_mask(tta_op_ctx *ctx, const tta_tensor *x, bool *reduced) {
     norm_state *st = ctx->state;
-    for (int i = 0; i < x->ndim; i++) reduced[i] = false;
+    for (int i = 0; i < x->ndim; i++)
+        reduced[i] = false;
     for (int i = 0; i < st->n_axes; i++) {
         int a;
         TTA_TRY(tta_norm_axis(ctx, st->axes[i], x->ndim, &a));

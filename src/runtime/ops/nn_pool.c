@@ -26,7 +26,8 @@ static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 static int64_t prod(const int64_t *v, int n) {
     int64_t p = 1;
-    for (int i = 0; i < n; i++) p *= v[i];
+    for (int i = 0; i < n; i++)
+        p *= v[i];
     return p;
 }
 
@@ -44,9 +45,12 @@ tta_status tta_nn_pool_prepare(tta_op_ctx *ctx) {
     if (!st) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
     ctx->state = st;
     TTA_TRY(tta_nn_window_parse(ctx, &st->win));
-    if (!strcmp(n->op_type, "MaxPool")) st->kind = POOL_MAX;
-    else if (!strcmp(n->op_type, "AveragePool")) st->kind = POOL_AVG;
-    else st->kind = POOL_LP;
+    if (!strcmp(n->op_type, "MaxPool"))
+        st->kind = POOL_MAX;
+    else if (!strcmp(n->op_type, "AveragePool"))
+        st->kind = POOL_AVG;
+    else
+        st->kind = POOL_LP;
     if (!st->win.n_kernel) return tta_op_error(ctx, TTA_ERR_ATTR, "missing attribute 'kernel_shape'");
     st->ceil_mode = tta_attr_int(n, "ceil_mode", 0) != 0;
     st->count_include_pad = tta_attr_int(n, "count_include_pad", 0) != 0;
@@ -55,11 +59,6 @@ tta_status tta_nn_pool_prepare(tta_op_ctx *ctx) {
         return tta_op_error(ctx, TTA_ERR_ATTR, "storage_order must be 0 or 1");
     st->p = tta_attr_float(n, "p", 2.0f);
     if (st->kind == POOL_LP && !(st->p > 0)) return tta_op_error(ctx, TTA_ERR_ATTR, "p must be > 0");
-    if (st->kind != POOL_MAX && st->win.n_dilations) {
-        for (int i = 0; i < st->win.n_dilations; i++)
-            if (st->win.dilations[i] != 1 && n->opset < 19 && st->kind == POOL_AVG)
-                return tta_op_error(ctx, TTA_ERR_ATTR, "AveragePool has no dilations before opset 19");
-    }
     return TTA_OK;
 }
 
@@ -69,11 +68,13 @@ static tta_status pool_geometry(tta_op_ctx *ctx, tta_nn_geom *g) {
     const tta_tensor *x = ctx->in[0];
     char sx[128];
     if (x->ndim < 3)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, spatial...]", tta_shape_str(x, sx, sizeof sx));
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, spatial...]",
+                            tta_shape_str(x, sx, sizeof sx));
     int ns = x->ndim - 2;
     if (st->win.n_kernel != ns)
-        return tta_op_error(ctx, TTA_ERR_ATTR, "kernel_shape has %d values but X %s has %d spatial dimensions",
-                            st->win.n_kernel, tta_shape_str(x, sx, sizeof sx), ns);
+        return tta_op_error(ctx, TTA_ERR_ATTR,
+                            "kernel_shape has %d values but X %s has %d spatial dimensions", st->win.n_kernel,
+                            tta_shape_str(x, sx, sizeof sx), ns);
     return tta_nn_window_resolve(ctx, &st->win, ns, x->dims + 2, st->win.kernel, st->ceil_mode, g);
 }
 
@@ -88,7 +89,8 @@ tta_status tta_nn_pool_infer(tta_op_ctx *ctx) {
     int64_t dims[TTA_MAX_DIMS];
     dims[0] = ctx->in[0]->dims[0];
     dims[1] = ctx->in[0]->dims[1];
-    for (int i = 0; i < g.ns; i++) dims[2 + i] = g.out[i];
+    for (int i = 0; i < g.ns; i++)
+        dims[2 + i] = g.out[i];
     TTA_TRY(tta_set_shape(ctx->out[0], d, g.ns + 2, dims));
     if (ctx->n_out > 1 && ctx->out[1]) {
         if (st->kind != POOL_MAX) return tta_op_error(ctx, TTA_ERR_SHAPE, "only MaxPool has a second output");
@@ -106,87 +108,91 @@ typedef struct pool_args {
     double p;
 } pool_args;
 
-#define POOL_PLANE(T, NAME)                                                                            \
-    static void NAME(const pool_args *a, const T *x, T *y, int64_t *ind, int64_t base) {               \
-        const tta_nn_geom *g = a->g;                                                                   \
-        int ns = g->ns;                                                                                \
-        int64_t out_sp = prod(g->out, ns), o[TTA_NN_MAX_SPATIAL] = {0};                                \
-        int64_t lo[TTA_NN_MAX_SPATIAL], hi[TTA_NN_MAX_SPATIAL], st0[TTA_NN_MAX_SPATIAL];               \
-        int64_t instr[TTA_NN_MAX_SPATIAL], cmstr[TTA_NN_MAX_SPATIAL];                                  \
-        instr[ns - 1] = 1;                                                                             \
-        for (int i = ns - 2; i >= 0; i--) instr[i] = instr[i + 1] * g->in[i + 1];                      \
-        cmstr[0] = 1;                                                                                  \
-        for (int i = 1; i < ns; i++) cmstr[i] = cmstr[i - 1] * g->in[i - 1];                           \
-        for (int64_t p = 0; p < out_sp; p++) {                                                         \
-            int64_t cnt = 1, padcnt = 1;                                                               \
-            for (int i = 0; i < ns; i++) {                                                             \
-                int64_t s = o[i] * g->s[i] - g->pb[i];                                                 \
-                st0[i] = s;                                                                            \
-                lo[i] = ceil_div(-s, g->d[i]);                                                         \
-                if (lo[i] < 0) lo[i] = 0;                                                              \
-                hi[i] = floor_div(g->in[i] - 1 - s, g->d[i]) + 1;                                      \
-                if (hi[i] > g->k[i]) hi[i] = g->k[i];                                                  \
-                if (hi[i] < lo[i]) hi[i] = lo[i];                                                      \
-                cnt *= hi[i] - lo[i];                                                                  \
-                if (a->include_pad) {                                                                  \
-                    int64_t plo = ceil_div(-g->pb[i] - s, g->d[i]);                                    \
-                    int64_t phi = floor_div(g->in[i] + g->pe[i] - 1 - s, g->d[i]) + 1;                 \
-                    if (plo < 0) plo = 0;                                                              \
-                    if (phi > g->k[i]) phi = g->k[i];                                                  \
-                    padcnt *= phi > plo ? phi - plo : 0;                                               \
-                }                                                                                      \
-            }                                                                                          \
-            double acc = a->kind == POOL_MAX ? -INFINITY : 0.0;                                        \
-            int64_t best = -1;                                                                         \
-            if (cnt > 0) {                                                                             \
-                int64_t kk[TTA_NN_MAX_SPATIAL];                                                        \
-                for (int i = 0; i < ns; i++) kk[i] = lo[i];                                            \
-                for (;;) {                                                                             \
-                    int64_t off = 0;                                                                   \
-                    for (int i = 0; i < ns; i++) off += (st0[i] + kk[i] * g->d[i]) * instr[i];         \
-                    double v = (double)x[off];                                                         \
-                    if (a->kind == POOL_MAX) {                                                         \
-                        if (v > acc || best < 0) {                                                     \
-                            acc = v;                                                                   \
-                            best = off;                                                                \
-                        }                                                                              \
-                    } else if (a->kind == POOL_AVG) {                                                  \
-                        acc += v;                                                                      \
-                    } else {                                                                           \
-                        acc += a->p == 2.0 ? v * v : pow(fabs(v), a->p);                               \
-                    }                                                                                  \
-                    int i = ns - 1;                                                                    \
-                    for (; i >= 0; i--) {                                                              \
-                        if (++kk[i] < hi[i]) break;                                                    \
-                        kk[i] = lo[i];                                                                 \
-                    }                                                                                  \
-                    if (i < 0) break;                                                                  \
-                }                                                                                      \
-            }                                                                                          \
-            if (a->kind == POOL_AVG) {                                                                 \
-                int64_t div = a->include_pad ? padcnt : cnt;                                           \
-                acc = div > 0 ? acc / (double)div : NAN;                                               \
-            } else if (a->kind == POOL_LP) {                                                           \
-                acc = a->p == 2.0 ? sqrt(acc) : pow(acc, 1.0 / a->p);                                  \
-            }                                                                                          \
-            y[p] = (T)acc;                                                                             \
-            if (ind) {                                                                                 \
-                int64_t idx = best < 0 ? 0 : best;                                                     \
-                if (a->col_major && best >= 0) {                                                       \
-                    int64_t rem = best;                                                                \
-                    idx = 0;                                                                           \
-                    for (int i = 0; i < ns; i++) {                                                     \
-                        idx += (rem / instr[i]) * cmstr[i];                                            \
-                        rem %= instr[i];                                                               \
-                    }                                                                                  \
-                }                                                                                      \
-                ind[p] = base + idx;                                                                   \
-            }                                                                                          \
-            for (int i = ns - 1; i >= 0; i--) {                                                        \
-                if (++o[i] < g->out[i]) break;                                                         \
-                o[i] = 0;                                                                              \
-            }                                                                                          \
-        }                                                                                              \
+#define POOL_PLANE(T, NAME)                                                                                  \
+    static void NAME(const pool_args *a, const T *x, T *y, int64_t *ind, int64_t base) {                     \
+        const tta_nn_geom *g = a->g;                                                                         \
+        int ns = g->ns;                                                                                      \
+        int64_t out_sp = prod(g->out, ns), o[TTA_NN_MAX_SPATIAL] = {0};                                      \
+        int64_t lo[TTA_NN_MAX_SPATIAL], hi[TTA_NN_MAX_SPATIAL], st0[TTA_NN_MAX_SPATIAL];                     \
+        int64_t instr[TTA_NN_MAX_SPATIAL], cmstr[TTA_NN_MAX_SPATIAL];                                        \
+        instr[ns - 1] = 1;                                                                                   \
+        for (int i = ns - 2; i >= 0; i--)                                                                    \
+            instr[i] = instr[i + 1] * g->in[i + 1];                                                          \
+        cmstr[0] = 1;                                                                                        \
+        for (int i = 1; i < ns; i++)                                                                         \
+            cmstr[i] = cmstr[i - 1] * g->in[i - 1];                                                          \
+        for (int64_t p = 0; p < out_sp; p++) {                                                               \
+            int64_t cnt = 1, padcnt = 1;                                                                     \
+            for (int i = 0; i < ns; i++) {                                                                   \
+                int64_t s = o[i] * g->s[i] - g->pb[i];                                                       \
+                st0[i] = s;                                                                                  \
+                lo[i] = ceil_div(-s, g->d[i]);                                                               \
+                if (lo[i] < 0) lo[i] = 0;                                                                    \
+                hi[i] = floor_div(g->in[i] - 1 - s, g->d[i]) + 1;                                            \
+                if (hi[i] > g->k[i]) hi[i] = g->k[i];                                                        \
+                if (hi[i] < lo[i]) hi[i] = lo[i];                                                            \
+                cnt *= hi[i] - lo[i];                                                                        \
+                if (a->include_pad) {                                                                        \
+                    int64_t plo = ceil_div(-g->pb[i] - s, g->d[i]);                                          \
+                    int64_t phi = floor_div(g->in[i] + g->pe[i] - 1 - s, g->d[i]) + 1;                       \
+                    if (plo < 0) plo = 0;                                                                    \
+                    if (phi > g->k[i]) phi = g->k[i];                                                        \
+                    padcnt *= phi > plo ? phi - plo : 0;                                                     \
+                }                                                                                            \
+            }                                                                                                \
+            double acc = a->kind == POOL_MAX ? -INFINITY : 0.0;                                              \
+            int64_t best = -1;                                                                               \
+            if (cnt > 0) {                                                                                   \
+                int64_t kk[TTA_NN_MAX_SPATIAL];                                                              \
+                for (int i = 0; i < ns; i++)                                                                 \
+                    kk[i] = lo[i];                                                                           \
+                for (;;) {                                                                                   \
+                    int64_t off = 0;                                                                         \
+                    for (int i = 0; i < ns; i++)                                                             \
+                        off += (st0[i] + kk[i] * g->d[i]) * instr[i];                                        \
+                    double v = (double)x[off];                                                               \
+                    if (a->kind == POOL_MAX) {                                                               \
+                        if (v > acc || best < 0) {                                                           \
+                            acc = v;                                                                         \
+                            best = off;                                                                      \
+                        }                                                                                    \
+                    } else if (a->kind == POOL_AVG) {                                                        \
+                        acc += v;                                                                            \
+                    } else {                                                                                 \
+                        acc += a->p == 2.0 ? v * v : pow(fabs(v), a->p);                                     \
+                    }                                                                                        \
+                    int i = ns - 1;                                                                          \
+                    for (; i >= 0; i--) {                                                                    \
+                        if (++kk[i] < hi[i]) break;                                                          \
+                        kk[i] = lo[i];                                                                       \
+                    }                                                                                        \
+                    if (i < 0) break;                                                                        \
+                }                                                                                            \
+            }                                                                                                \
+            if (a->kind == POOL_AVG) {                                                                       \
+                int64_t div = a->include_pad ? padcnt : cnt;                                                 \
+                acc = div > 0 ? acc / (double)div : NAN;                                                     \
+            } else if (a->kind == POOL_LP) {                                                                 \
+                acc = a->p == 2.0 ? sqrt(acc) : pow(acc, 1.0 / a->p);                                        \
+            }                                                                                                \
+            y[p] = (T)acc;                                                                                   \
+            if (ind) {                                                                                       \
+                int64_t idx = best < 0 ? 0 : best;                                                           \
+                if (a->col_major && best >= 0) {                                                             \
+                    int64_t rem = best;                                                                      \
+                    idx = 0;                                                                                 \
+                    for (int i = 0; i < ns; i++) {                                                           \
+                        idx += (rem / instr[i]) * cmstr[i];                                                  \
+                        rem %= instr[i];                                                                     \
+                    }                                                                                        \
+                }                                                                                            \
+                ind[p] = base + idx;                                                                         \
+            }                                                                                                \
+            for (int i = ns - 1; i >= 0; i--) {                                                              \
+                if (++o[i] < g->out[i]) break;                                                               \
+                o[i] = 0;                                                                                    \
+            }                                                                                                \
+        }                                                                                                    \
     }
 
 POOL_PLANE(float, pool_plane_f32)
@@ -210,7 +216,8 @@ static void pool_plane_2d_f32(const pool_args *a, const float *x, float *y, int6
     bool one = g->ns == 1;
     int64_t H = one ? 1 : g->in[0], W = g->in[one ? 0 : 1], kh = one ? 1 : g->k[0], kw = g->k[one ? 0 : 1];
     int64_t sh = one ? 1 : g->s[0], sw = g->s[one ? 0 : 1], dh = one ? 1 : g->d[0], dw = g->d[one ? 0 : 1];
-    int64_t ph = one ? 0 : g->pb[0], pw = g->pb[one ? 0 : 1], peh = one ? 0 : g->pe[0], pew = g->pe[one ? 0 : 1];
+    int64_t ph = one ? 0 : g->pb[0], pw = g->pb[one ? 0 : 1], peh = one ? 0 : g->pe[0],
+            pew = g->pe[one ? 0 : 1];
     int64_t OH = one ? 1 : g->out[0], OW = g->out[one ? 0 : 1];
     for (int64_t oh = 0; oh < OH; oh++) {
         int64_t hs = oh * sh - ph, k0, k1, pk0, pk1;
@@ -244,11 +251,14 @@ static void pool_plane_2d_f32(const pool_args *a, const float *x, float *y, int6
                 for (int64_t ki = k0; ki < k1; ki++) {
                     const float *row = x + (hs + ki * dh) * W + ws;
                     if (a->kind == POOL_AVG)
-                        for (int64_t kj = j0; kj < j1; kj++) acc += row[kj * dw];
+                        for (int64_t kj = j0; kj < j1; kj++)
+                            acc += row[kj * dw];
                     else if (a->p == 2.0)
-                        for (int64_t kj = j0; kj < j1; kj++) acc += (double)row[kj * dw] * row[kj * dw];
+                        for (int64_t kj = j0; kj < j1; kj++)
+                            acc += (double)row[kj * dw] * row[kj * dw];
                     else
-                        for (int64_t kj = j0; kj < j1; kj++) acc += pow(fabs(row[kj * dw]), a->p);
+                        for (int64_t kj = j0; kj < j1; kj++)
+                            acc += pow(fabs(row[kj * dw]), a->p);
                 }
                 if (a->kind == POOL_AVG) {
                     int64_t div;
@@ -296,16 +306,18 @@ tta_status tta_nn_pool_compute(tta_op_ctx *ctx) {
         int64_t nin = planes * in_sp, nout = planes * out_sp;
         float *buf = tta_nn_scratch_get(&st->conv, (size_t)(nin + nout) * sizeof(float));
         if (!buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
-        for (int64_t i = 0; i < nin; i++) buf[i] = (float)tta_get_i64(xt, i);
+        for (int64_t i = 0; i < nin; i++)
+            buf[i] = (float)tta_get_i64(xt, i);
         x = buf;
         y = buf + nin;
     }
 #pragma omp parallel for num_threads(nt) if (par) schedule(static)
     for (int64_t pl = 0; pl < planes; pl++)
         (g.ns <= 2 ? pool_plane_2d_f32 : pool_plane_f32)(&a, x + pl * in_sp, y + pl * out_sp,
-                                                       ind ? ind + pl * out_sp : NULL, pl * in_sp);
+                                                         ind ? ind + pl * out_sp : NULL, pl * in_sp);
     if (xt->dtype != TTA_DTYPE_FLOAT32)
-        for (int64_t i = 0; i < planes * out_sp; i++) tta_set_i64(yt, i, (int64_t)y[i]);
+        for (int64_t i = 0; i < planes * out_sp; i++)
+            tta_set_i64(yt, i, (int64_t)y[i]);
     return TTA_OK;
 }
 
@@ -319,9 +331,11 @@ tta_status tta_nn_global_pool_infer(tta_op_ctx *ctx) {
         return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "dtype %s is not supported (float32, float64)",
                             tta_dtype_name(x->dtype));
     if (x->ndim < 2)
-        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, spatial...]", tta_shape_str(x, sx, sizeof sx));
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "X %s must be [N, C, spatial...]",
+                            tta_shape_str(x, sx, sizeof sx));
     int64_t dims[TTA_MAX_DIMS];
-    for (int i = 0; i < x->ndim; i++) dims[i] = i < 2 ? x->dims[i] : 1;
+    for (int i = 0; i < x->ndim; i++)
+        dims[i] = i < 2 ? x->dims[i] : 1;
     return tta_set_shape(ctx->out[0], x->dtype, x->ndim, dims);
 }
 
@@ -341,25 +355,35 @@ tta_status tta_nn_global_pool_compute(tta_op_ctx *ctx) {
             const float *xp = (const float *)x->data + pl * sp;
             if (kind == POOL_MAX) {
                 float m = sp > 0 ? xp[0] : -INFINITY;
-                for (int64_t i = 1; i < sp; i++) m = xp[i] > m ? xp[i] : m;
+                for (int64_t i = 1; i < sp; i++)
+                    m = xp[i] > m ? xp[i] : m;
                 acc = m;
             } else if (kind == POOL_AVG) {
-                for (int64_t i = 0; i < sp; i++) acc += xp[i];
+                for (int64_t i = 0; i < sp; i++)
+                    acc += xp[i];
             } else {
-                for (int64_t i = 0; i < sp; i++) acc += pow(fabs(xp[i]), p);
+                for (int64_t i = 0; i < sp; i++)
+                    acc += pow(fabs(xp[i]), p);
             }
         } else {
             const double *xp = (const double *)x->data + pl * sp;
             for (int64_t i = 0; i < sp; i++) {
-                if (kind == POOL_MAX) acc = xp[i] > acc || i == 0 ? xp[i] : acc;
-                else if (kind == POOL_AVG) acc += xp[i];
-                else acc += pow(fabs(xp[i]), p);
+                if (kind == POOL_MAX)
+                    acc = xp[i] > acc || i == 0 ? xp[i] : acc;
+                else if (kind == POOL_AVG)
+                    acc += xp[i];
+                else
+                    acc += pow(fabs(xp[i]), p);
             }
         }
-        if (kind == POOL_AVG) acc = sp > 0 ? acc / (double)sp : NAN;
-        else if (kind == POOL_LP) acc = pow(acc, 1.0 / p);
-        if (f32) ((float *)y->data)[pl] = (float)acc;
-        else ((double *)y->data)[pl] = acc;
+        if (kind == POOL_AVG)
+            acc = sp > 0 ? acc / (double)sp : NAN;
+        else if (kind == POOL_LP)
+            acc = pow(acc, 1.0 / p);
+        if (f32)
+            ((float *)y->data)[pl] = (float)acc;
+        else
+            ((double *)y->data)[pl] = acc;
     }
     return TTA_OK;
 }
@@ -380,8 +404,10 @@ static tta_status unpool_default_shape(tta_op_ctx *ctx, const tta_tensor *x, int
     pool_state *st = ctx->state;
     int ns = x->ndim - 2;
     if (st->win.n_kernel != ns) return tta_op_error(ctx, TTA_ERR_ATTR, "kernel_shape has the wrong length");
-    if (st->win.n_strides && st->win.n_strides != ns) return tta_op_error(ctx, TTA_ERR_ATTR, "strides has the wrong length");
-    if (st->win.n_pads && st->win.n_pads != 2 * ns) return tta_op_error(ctx, TTA_ERR_ATTR, "pads has the wrong length");
+    if (st->win.n_strides && st->win.n_strides != ns)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "strides has the wrong length");
+    if (st->win.n_pads && st->win.n_pads != 2 * ns)
+        return tta_op_error(ctx, TTA_ERR_ATTR, "pads has the wrong length");
     dims[0] = x->dims[0];
     dims[1] = x->dims[1];
     for (int i = 0; i < ns; i++) {
@@ -412,7 +438,8 @@ tta_status tta_nn_maxunpool_infer(tta_op_ctx *ctx) {
         const tta_tensor *os = ctx->in[2];
         if (os->ndim != 1 || os->dims[0] != x->ndim)
             return tta_op_error(ctx, TTA_ERR_SHAPE, "output_shape must have %d values", x->ndim);
-        for (int i = 0; i < x->ndim; i++) dims[i] = tta_get_i64(os, i);
+        for (int i = 0; i < x->ndim; i++)
+            dims[i] = tta_get_i64(os, i);
     }
     return tta_set_shape(ctx->out[0], x->dtype, x->ndim, dims);
 }

@@ -3,12 +3,13 @@
  * inside the kernels (they read ctx->node->opset), so each op has one open-ended entry. */
 #include "runtime/ops/nn.h"
 
-#define K(op, since, prep, inf, comp, rel) {"", op, since, 0, "c", NULL, prep, inf, comp, rel}
+#define K(op, since, prep, inf, comp, rel)                                                                   \
+    { "", op, since, 0, "c", NULL, prep, inf, comp, rel }
 
 const tta_kernel tta_kernels_nn[] = {
     K("Conv", 1, tta_nn_conv_prepare, tta_nn_conv_infer, tta_nn_conv_compute, tta_nn_conv_release),
-    K("ConvTranspose", 1, tta_nn_convtranspose_prepare, tta_nn_convtranspose_infer, tta_nn_convtranspose_compute,
-      tta_nn_conv_release),
+    K("ConvTranspose", 1, tta_nn_convtranspose_prepare, tta_nn_convtranspose_infer,
+      tta_nn_convtranspose_compute, tta_nn_conv_release),
     K("MaxPool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release),
     K("AveragePool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release),
     K("LpPool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release),
@@ -21,7 +22,8 @@ const tta_kernel tta_kernels_nn[] = {
       tta_nn_norm_release),
     K("InstanceNormalization", 1, tta_nn_instancenorm_prepare, tta_nn_instancenorm_infer,
       tta_nn_instancenorm_compute, tta_nn_norm_release),
-    K("LayerNormalization", 17, tta_nn_layernorm_prepare, tta_nn_layernorm_infer, tta_nn_layernorm_compute,
+    /* ONNX has it from opset 17; ONNX Runtime's optimisers also emit it at lower opsets. */
+    K("LayerNormalization", 1, tta_nn_layernorm_prepare, tta_nn_layernorm_infer, tta_nn_layernorm_compute,
       tta_nn_norm_release),
     K("LRN", 1, tta_nn_lrn_prepare, tta_nn_lrn_infer, tta_nn_lrn_compute, tta_nn_norm_release),
     K("MeanVarianceNormalization", 9, tta_nn_mvn_prepare, tta_nn_mvn_infer, tta_nn_mvn_compute,

@@ -1,0 +1,154 @@
+#!/bin/sh
+# bench.sh - `make bench`: the same models through tta and through ONNX Runtime (the anchor),
+# at batch 1 and 64, same threads; one table row per model and batch.
+#
+# ONNX Runtime is the npm package onnxruntime-node (CPU provider), installed with
+# `npm install --ignore-scripts` into bench/ort/ (its CPU binding and libonnxruntime.so ship in
+# the package; the install script would try to download GPU files). Node and npm come from the
+# Debian packages nodejs and npm when missing.
+#
+# Each figure is the median of RUNS separate runs of `build/tta bench --json` and
+# `node bench/ort_bench.js --json` (alternated, so that load on the machine hits both alike);
+# each run times SECONDS seconds after a warm-up. The raw JSON lines go to build/bench/raw.jsonl.
+#
+# Environment: BENCH_THREADS (default 2), BENCH_SECONDS (2), BENCH_RUNS (3),
+# BENCH_BATCHES ("1 64"), BENCH_MODELS (default: models/*.onnx and tests/models/*/model.onnx).
+#
+# Peak RSS is the whole process's: ONNX Runtime's includes Node itself (about 45 MB before
+# anything is loaded). GFLOP/s per model is not printed yet (it needs a FLOP count per plan).
+set -e
+
+cd "$(dirname "$0")/.."
+THREADS=${BENCH_THREADS:-2}
+SECS=${BENCH_SECONDS:-2}
+RUNS=${BENCH_RUNS:-3}
+BATCHES=${BENCH_BATCHES:-"1 64"}
+TTA=${TTA:-build/tta}
+OUT=build/bench
+
+# --- Node, npm and onnxruntime-node -------------------------------------------------------
+# Debian's nodejs and npm packages; a node that ships its own npm (e.g. NodeSource's nodejs)
+# is fine as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing=""
+    for p in nodejs npm; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+        [ "$status" = "installed" ] || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "bench: installing missing Debian packages:$missing" >&2
+        SUDO=""
+        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        export DEBIAN_FRONTEND=noninteractive
+        $SUDO apt-get update -qq
+        # shellcheck disable=SC2086
+        $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    fi
+fi
+command -v node >/dev/null 2>&1 || { echo "bench: node is not available" >&2; exit 1; }
+
+if [ ! -d bench/ort/node_modules/onnxruntime-node ]; then
+    command -v npm >/dev/null 2>&1 || { echo "bench: npm is not available" >&2; exit 1; }
+    echo "bench: installing onnxruntime-node into bench/ort (npm, --ignore-scripts)" >&2
+    if [ -f bench/ort/package-lock.json ]; then
+        (cd bench/ort && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+    else
+        (cd bench/ort && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+    fi
+fi
+
+[ -x "$TTA" ] || { echo "bench: $TTA is missing; run make first" >&2; exit 1; }
+
+# --- models -------------------------------------------------------------------------------
+if [ -n "${BENCH_MODELS:-}" ]; then
+    MODELS=$BENCH_MODELS
+else
+    MODELS=""
+    for f in models/*.onnx tests/models/*/model.onnx; do
+        [ -f "$f" ] && MODELS="$MODELS $f"
+    done
+fi
+[ -n "$MODELS" ] || { echo "bench: no models found (models/*.onnx, tests/models/*/model.onnx)" >&2; exit 1; }
+
+mkdir -p "$OUT"
+: >"$OUT/raw.jsonl"
+ERRS="$OUT/errors.txt"
+: >"$ERRS"
+
+# Machine peak (fp32 FLOP/cycle/core from the vector units, times clock, times threads).
+PEAK=$(awk -v t="$THREADS" '
+    /^flags/ && !f { f = 1; w = 8; if ($0 ~ / avx /) w = 16; if ($0 ~ / avx2 / && $0 ~ / fma /) w = 32;
+                     if ($0 ~ / avx512f /) w = 64 }
+    /^cpu MHz/ && !m { m = $4 }
+    END { if (m > 0) printf "%.0f GFLOP/s fp32 (%d FLOP/cycle/core x %.2f GHz x %d threads)", w * m / 1000 * t, w, m / 1000, t }' /proc/cpuinfo)
+ORTV=$(node -e 'console.log(require("./bench/ort/node_modules/onnxruntime-node/package.json").version)')
+echo "bench: tta vs ONNX Runtime $ORTV (CPU provider), $THREADS threads, median of $RUNS runs of ${SECS} s each"
+[ -n "$PEAK" ] && echo "bench: machine peak about $PEAK"
+echo
+
+# Prints one table row from the JSON lines of both runtimes (median over runs of each figure).
+row() { # name batch tta.jsonl ort.jsonl
+    node -e '
+const fs = require("fs");
+const [name, batch, a, b] = process.argv.slice(1);
+const rd = (f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const med = (v) => { if (!v.length) return NaN; v = v.slice().sort((x, y) => x - y);
+  const h = v.length >> 1; return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2; };
+const A = rd(a), B = rd(b);
+const ti = med(A.map((r) => r.images_per_s)), oi = med(B.map((r) => r.images_per_s));
+const tm = med(A.map((r) => r.peak_rss_mb)), om = med(B.map((r) => r.peak_rss_mb));
+const f = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : "fail");
+console.log(name.padEnd(24) + batch.padStart(6) + f(ti, 1).padStart(12) + f(oi, 1).padStart(12) +
+  f(ti / oi, 2).padStart(9) + f(tm, 1).padStart(9) + f(om, 1).padStart(9));
+' "$1" "$2" "$3" "$4"
+}
+
+printf '%-24s%6s%12s%12s%9s%9s%9s\n' model batch "tta img/s" "ORT img/s" tta/ORT "tta MB" "ORT MB"
+for m in $MODELS; do
+    case "$m" in
+    */model.onnx) name=$(basename "$(dirname "$m")") ;;
+    *) name=$(basename "$m" .onnx) ;;
+    esac
+    for b in $BATCHES; do
+        : >"$OUT/tta.jsonl"
+        : >"$OUT/ort.jsonl"
+        i=0
+        tta_ok=1
+        ort_ok=1
+        while [ "$i" -lt "$RUNS" ]; do
+            i=$((i + 1))
+            if [ "$tta_ok" = 1 ]; then
+                if "$TTA" bench "$m" --batch "$b" --threads "$THREADS" --seconds "$SECS" --json \
+                    >"$OUT/one.json" 2>"$OUT/one.err"; then
+                    cat "$OUT/one.json" >>"$OUT/tta.jsonl"
+                else
+                    echo "tta, $name, batch $b: $(head -n 1 "$OUT/one.err")" >>"$ERRS"
+                    tta_ok=0
+                fi
+            fi
+            if [ "$ort_ok" = 1 ]; then
+                if node bench/ort_bench.js "$m" --batch "$b" --threads "$THREADS" --seconds "$SECS" --json \
+                    >"$OUT/one.json" 2>"$OUT/one.err"; then
+                    cat "$OUT/one.json" >>"$OUT/ort.jsonl"
+                else
+                    echo "ORT, $name, batch $b: $(head -n 1 "$OUT/one.err")" >>"$ERRS"
+                    ort_ok=0
+                fi
+            fi
+        done
+        cat "$OUT/tta.jsonl" "$OUT/ort.jsonl" >>"$OUT/raw.jsonl"
+        row "$name" "$b" "$OUT/tta.jsonl" "$OUT/ort.jsonl"
+    done
+done
+rm -f "$OUT/one.json" "$OUT/one.err" "$OUT/tta.jsonl" "$OUT/ort.jsonl"
+
+echo
+echo "img/s: images per second at the median latency per batch; MB: peak RSS of the process"
+echo "(ORT's includes Node, about 45 MB). Raw figures: $OUT/raw.jsonl"
+if [ -s "$ERRS" ]; then
+    echo
+    echo "failures:"
+    sed 's/^/  /' "$ERRS"
+    exit 1
+fi
+rm -f "$ERRS"

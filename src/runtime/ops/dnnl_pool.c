@@ -1,0 +1,151 @@
+/* dnnl_pool.c - MaxPool and AveragePool (1-D, 2-D, 3-D; strides, pads, dilations, auto_pad,
+ * ceil_mode, count_include_pad) through oneDNN's pooling_v2 primitive on plain NCHW tensors.
+ *
+ * MaxPool with the Indices output is declined in accepts (the C kernel does it). ceil_mode is
+ * expressed as extra end padding, which oneDNN's max and exclude-padding average ignore as
+ * ONNX does; an include-padding average whose windows reach past the explicit pads goes to the
+ * C kernel, as do non-float32 tensors and anything oneDNN declines. The primitive is built on
+ * the first run for the concrete shape and cached. */
+#include <string.h>
+
+#include "runtime/ops/dnnl_common.h"
+#include "runtime/ops/nn.h"
+
+typedef struct dpool_state {
+    tta_dnnl_fallback fb; /* the plain C pool kernel */
+    tta_nn_window win;
+    bool is_max, ceil_mode, include_pad;
+    bool built, unusable;
+    int key_nd;
+    int64_t key_x[TTA_MAX_DIMS];
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t prim;
+    dnnl_stream_t stream;
+    dnnl_memory_t m_src, m_dst, m_ws;
+    void *ws_buf;
+} dpool_state;
+
+static void drop_primitive(dpool_state *st) {
+    if (st->m_src) dnnl_memory_destroy(st->m_src);
+    if (st->m_dst) dnnl_memory_destroy(st->m_dst);
+    if (st->m_ws) dnnl_memory_destroy(st->m_ws);
+    if (st->prim) dnnl_primitive_destroy(st->prim);
+    if (st->pd) dnnl_primitive_desc_destroy(st->pd);
+    tta_free(st->ws_buf);
+    st->m_src = st->m_dst = st->m_ws = NULL;
+    st->prim = NULL;
+    st->pd = NULL;
+    st->ws_buf = NULL;
+    st->built = st->unusable = false;
+}
+
+void tta_dnnl_pool_release(tta_op_ctx *ctx) {
+    dpool_state *st = ctx->state;
+    if (!st) return;
+    drop_primitive(st);
+    if (st->stream) dnnl_stream_destroy(st->stream);
+    tta_dnnl_fallback_release(ctx, &st->fb);
+    tta_free(st);
+    ctx->state = NULL;
+}
+
+bool tta_dnnl_pool_accepts(const tta_node *node) {
+    /* MaxPool's optional second output (Indices) is left to the C kernel. */
+    return !(node->n_outputs > 1 && node->outputs[1] >= 0);
+}
+
+tta_status tta_dnnl_pool_prepare(tta_op_ctx *ctx) {
+    dpool_state *st = tta_calloc(1, sizeof *st);
+    if (!st) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+    ctx->state = st;
+    TTA_TRY(tta_dnnl_fallback_prepare(ctx, &st->fb, ctx->node->op_type));
+    TTA_TRY(tta_nn_window_parse(ctx, &st->win));
+    st->is_max = !strcmp(ctx->node->op_type, "MaxPool");
+    st->ceil_mode = tta_attr_int(ctx->node, "ceil_mode", 0) != 0;
+    st->include_pad = tta_attr_int(ctx->node, "count_include_pad", 0) != 0;
+    return TTA_OK;
+}
+
+tta_status tta_dnnl_pool_infer(tta_op_ctx *ctx) {
+    dpool_state *st = ctx->state;
+    return tta_dnnl_fallback_infer(ctx, &st->fb);
+}
+
+static tta_status build(tta_op_ctx *ctx, dpool_state *st) {
+    const tta_tensor *x = ctx->in[0], *y = ctx->out[0];
+    drop_primitive(st);
+    st->built = true;
+    st->key_nd = x->ndim;
+    memcpy(st->key_x, x->dims, sizeof st->key_x);
+    int nd = x->ndim, ns = nd - 2;
+    if (st->win.n_kernel != ns) {
+        st->unusable = true;
+        return TTA_OK;
+    }
+    tta_nn_geom g;
+    TTA_TRY(tta_nn_window_resolve(ctx, &st->win, ns, x->dims + 2, st->win.kernel, st->ceil_mode, &g));
+    dnnl_dims_t strides, kernel, dil, pl, pr;
+    for (int i = 0; i < ns; i++) {
+        if (g.out[i] != y->dims[2 + i]) {
+            st->unusable = true;
+            return TTA_OK;
+        }
+        int64_t ext = (g.k[i] - 1) * g.d[i] + 1, end = (g.out[i] - 1) * g.s[i] + ext - x->dims[2 + i] - g.pb[i];
+        strides[i] = g.s[i];
+        kernel[i] = g.k[i];
+        dil[i] = g.d[i] - 1;
+        pl[i] = g.pb[i];
+        pr[i] = end > g.pe[i] ? end : g.pe[i];
+        /* windows past the explicit pads: ONNX does not count them in an include-pad average */
+        if (end > g.pe[i] && !st->is_max && st->include_pad) {
+            st->unusable = true;
+            return TTA_OK;
+        }
+    }
+    dnnl_memory_desc_t src_md, dst_md;
+    dnnl_status_t s = tta_dnnl_plain_md(&src_md, nd, x->dims);
+    if (s == dnnl_success) s = tta_dnnl_plain_md(&dst_md, nd, y->dims);
+    dnnl_alg_kind_t alg = st->is_max ? dnnl_pooling_max
+                          : st->include_pad ? dnnl_pooling_avg_include_padding
+                                            : dnnl_pooling_avg_exclude_padding;
+    dnnl_pooling_v2_desc_t pdsc;
+    if (s == dnnl_success)
+        s = dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &src_md, &dst_md, strides, kernel, dil,
+                                              pl, pr);
+    if (s == dnnl_success) s = tta_dnnl_primitive(&pdsc, NULL, &st->pd, &st->prim);
+    if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) {
+        st->unusable = true;
+        return TTA_OK;
+    }
+    TTA_TRY(tta_dnnl_error(ctx, s, "pooling primitive creation"));
+    if (!st->stream) TTA_TRY(tta_dnnl_stream_new(ctx, &st->stream));
+    TTA_TRY(tta_dnnl_memory(ctx, dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0), &st->m_src));
+    TTA_TRY(tta_dnnl_memory(ctx, dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0), &st->m_dst));
+    const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(st->pd, dnnl_query_workspace_md, 0);
+    if (ws && dnnl_memory_desc_get_size(ws) > 0) {
+        st->ws_buf = tta_malloc(dnnl_memory_desc_get_size(ws));
+        if (!st->ws_buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the pooling workspace");
+        TTA_TRY(tta_dnnl_memory(ctx, ws, &st->m_ws));
+        TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_ws, st->ws_buf), "set workspace");
+    }
+    return TTA_OK;
+}
+
+tta_status tta_dnnl_pool_compute(tta_op_ctx *ctx) {
+    dpool_state *st = ctx->state;
+    const tta_tensor *x = ctx->in[0];
+    tta_tensor *y = ctx->out[0];
+    bool ok = tta_dnnl_is_f32(x, -1) && x->ndim >= 3 && x->ndim <= 5 && tta_tensor_numel(x) > 0 &&
+              tta_tensor_numel(y) > 0;
+    if (!ok) return tta_dnnl_fallback_compute(ctx, &st->fb);
+    bool same = st->built && st->key_nd == x->ndim;
+    for (int i = 0; same && i < x->ndim; i++) same = st->key_x[i] == x->dims[i];
+    if (!same) TTA_TRY(build(ctx, st));
+    if (st->unusable) return tta_dnnl_fallback_compute(ctx, &st->fb);
+    TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_src, x->data), "set src");
+    TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_dst, y->data), "set dst");
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, st->m_src}, {DNNL_ARG_DST, st->m_dst}, {DNNL_ARG_WORKSPACE, st->m_ws}};
+    TTA_DNNL_TRY(ctx, dnnl_primitive_execute(st->prim, st->stream, st->m_ws ? 3 : 2, args), "pooling");
+    TTA_DNNL_TRY(ctx, dnnl_stream_wait(st->stream), "stream wait");
+    return TTA_OK;
+}

@@ -1,0 +1,424 @@
+/* test_dnnl_ops.c - the oneDNN-backed kernels (family "dnnl") against their plain C kernels:
+ * each case builds a node, runs it through tta_kernel_find() (which must pick the dnnl kernel)
+ * and through the C kernel taken directly from tta_kernels_nn / tta_kernels_math, on the same
+ * pseudo-random inputs (fixed seed), and compares with |got - ref| <= 1e-4 * (1 + |ref|).
+ * Shapes cover odd sizes, strides, pads, groups, depthwise, dilation and batch 3; also the
+ * fallbacks (float64), shape changes between runs, weights that change between runs, and
+ * FusedConv post-ops. A small timing of a 2-D conv, dnnl vs C, is printed to stderr. */
+#include <stdint.h>
+#include <time.h>
+
+#include "runtime/op.h"
+#include "test.h"
+
+TTA_KERNEL_LIST(tta_kernels_nn)
+TTA_KERNEL_LIST(tta_kernels_math)
+
+/* ---- nodes */
+
+typedef struct node_builder {
+    tta_node node;
+    tta_attr attrs[12];
+    int inputs[8], outputs[4];
+    int64_t ints[12][12];
+    float floats[12][4];
+} node_builder;
+
+static void nb_init(node_builder *b, const char *op, int opset, int n_in, int n_out) {
+    memset(b, 0, sizeof *b);
+    b->node.name = "t";
+    b->node.op_type = (char *)op;
+    b->node.domain = "";
+    b->node.opset = opset;
+    b->node.n_inputs = n_in;
+    b->node.n_outputs = n_out;
+    for (int i = 0; i < 8; i++) b->inputs[i] = i;
+    for (int i = 0; i < 4; i++) b->outputs[i] = 10 + i;
+    b->node.inputs = b->inputs;
+    b->node.outputs = b->outputs;
+    b->node.attrs = b->attrs;
+}
+static tta_attr *nb_attr(node_builder *b, const char *name, tta_attr_type type) {
+    tta_attr *a = &b->attrs[b->node.n_attrs++];
+    a->name = (char *)name;
+    a->type = type;
+    return a;
+}
+static void nb_int(node_builder *b, const char *name, int64_t v) { nb_attr(b, name, TTA_ATTR_INT)->i = v; }
+static void nb_float(node_builder *b, const char *name, float v) { nb_attr(b, name, TTA_ATTR_FLOAT)->f = v; }
+static void nb_str(node_builder *b, const char *name, const char *v) { nb_attr(b, name, TTA_ATTR_STRING)->s = (char *)v; }
+static void nb_ints(node_builder *b, const char *name, int n, const int64_t *v) {
+    int slot = b->node.n_attrs;
+    tta_attr *a = nb_attr(b, name, TTA_ATTR_INTS);
+    memcpy(b->ints[slot], v, (size_t)n * sizeof(int64_t));
+    a->ints = b->ints[slot];
+    a->n = n;
+}
+static void nb_floats(node_builder *b, const char *name, int n, const float *v) {
+    int slot = b->node.n_attrs;
+    tta_attr *a = nb_attr(b, name, TTA_ATTR_FLOATS);
+    memcpy(b->floats[slot], v, (size_t)n * sizeof(float));
+    a->floats = b->floats[slot];
+    a->n = n;
+}
+#define INTS(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
+
+/* ---- tensors */
+
+static uint32_t rng_state = 20240611u;
+static float frand(void) {
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+/* An owned random tensor of the given dtype and dims. */
+static tta_tensor rand_tensor(tta_dtype dt, int ndim, const int64_t *dims) {
+    tta_tensor t = {0};
+    if (tta_tensor_resize(&t, dt, ndim, dims) != TTA_OK) return t;
+    for (int64_t i = 0; i < tta_tensor_numel(&t); i++) tta_set_f64(&t, i, frand());
+    return t;
+}
+#define RAND(dt, ...) rand_tensor(dt, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+
+static const tta_kernel *c_kernel(const char *op) {
+    for (int i = 0; i < tta_kernels_nn_count; i++)
+        if (!strcmp(tta_kernels_nn[i].op_type, op)) return &tta_kernels_nn[i];
+    for (int i = 0; i < tta_kernels_math_count; i++)
+        if (!strcmp(tta_kernels_math[i].op_type, op)) return &tta_kernels_math[i];
+    return NULL;
+}
+
+/* prepare -> (infer -> size -> compute) x runs -> release; outputs must be zeroed tensors. */
+static tta_status run_kernel(const tta_kernel *k, const tta_node *node, tta_tensor **in, int n_in, tta_tensor **out,
+                             int n_out, int runs) {
+    if (!k) return TTA_ERR_UNSUPPORTED;
+    tta_op_ctx ctx = {node, n_in, n_out, in, out, NULL, 2};
+    tta_status st = k->prepare ? k->prepare(&ctx) : TTA_OK;
+    for (int r = 0; st == TTA_OK && r < runs; r++) {
+        st = k->infer(&ctx);
+        for (int i = 0; st == TTA_OK && i < n_out; i++) {
+            if (!out[i]) continue;
+            int64_t dims[TTA_MAX_DIMS];
+            memcpy(dims, out[i]->dims, sizeof dims);
+            st = tta_tensor_resize(out[i], out[i]->dtype, out[i]->ndim, dims);
+        }
+        if (st == TTA_OK) st = k->compute(&ctx);
+    }
+    if (k->release) k->release(&ctx);
+    return st;
+}
+
+static const tta_kernel *dnnl_kernel(const tta_node *node) {
+    const tta_kernel *k = tta_kernel_find(node);
+    CHECK(k != NULL && !strcmp(k->backend, "dnnl"));
+    return k;
+}
+
+static void check_close(const tta_tensor *got, const tta_tensor *ref, const char *what) {
+    CHECK_EQ_INT(got->dtype, ref->dtype);
+    CHECK_EQ_INT(got->ndim, ref->ndim);
+    for (int i = 0; i < got->ndim && i < ref->ndim; i++) CHECK_EQ_INT(got->dims[i], ref->dims[i]);
+    if (tta_tensor_numel(got) != tta_tensor_numel(ref) || got->dtype != ref->dtype) return;
+    int bad = 0;
+    for (int64_t i = 0; i < tta_tensor_numel(ref); i++) {
+        double a = tta_get_f64(got, i), b = tta_get_f64(ref, i);
+        if (!(fabs(a - b) <= 1e-4 * (1.0 + fabs(b))) && bad++ < 3)
+            fprintf(stderr, "  %s: element %lld is %.9g, C kernel gives %.9g\n", what, (long long)i, a, b);
+    }
+    CHECK_EQ_INT(bad, 0);
+}
+
+/* Runs node through the dnnl kernel and the C kernel `c_op` and compares output 0. */
+static void compare(const tta_node *node, const char *c_op, tta_tensor **in, int n_in, const char *what) {
+    tta_tensor got = {0}, ref = {0};
+    tta_tensor *og[] = {&got}, *orf[] = {&ref};
+    tta_status s1 = run_kernel(dnnl_kernel(node), node, in, n_in, og, 1, 2);
+    tta_status s2 = run_kernel(c_kernel(c_op), node, in, n_in, orf, 1, 1);
+    if (s1 || s2) fprintf(stderr, "  %s: dnnl %d, C %d: %s\n", what, s1, s2, tta_last_error());
+    CHECK_EQ_INT(s1, TTA_OK);
+    CHECK_EQ_INT(s2, TTA_OK);
+    if (!s1 && !s2) check_close(&got, &ref, what);
+    tta_tensor_destroy(&got);
+    tta_tensor_destroy(&ref);
+}
+
+/* ---- Conv */
+
+typedef struct conv_case {
+    const char *what;
+    int64_t n, c, m, h, w, kh, kw, group;
+    int64_t sh, sw, dh, dw, pads[4];
+    const char *auto_pad;
+    bool bias;
+} conv_case;
+
+static void conv_node(node_builder *nb, const conv_case *cc, int n_in) {
+    nb_init(nb, "Conv", 11, n_in, 1);
+    if (cc->group > 1) nb_int(nb, "group", cc->group);
+    nb_ints(nb, "strides", INTS(cc->sh, cc->sw));
+    nb_ints(nb, "dilations", INTS(cc->dh, cc->dw));
+    if (cc->auto_pad) nb_str(nb, "auto_pad", cc->auto_pad);
+    else nb_ints(nb, "pads", INTS(cc->pads[0], cc->pads[1], cc->pads[2], cc->pads[3]));
+    nb_ints(nb, "kernel_shape", INTS(cc->kh, cc->kw));
+}
+
+static const conv_case conv_cases[] = {
+    {"odd 7x9, pad 1, bias", 1, 3, 5, 7, 9, 3, 3, 1, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, true},
+    {"stride 2, asymmetric pads", 2, 4, 6, 11, 10, 3, 3, 1, 2, 2, 1, 1, {0, 1, 2, 0}, NULL, false},
+    {"groups 2", 1, 4, 6, 8, 8, 3, 3, 2, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, true},
+    {"depthwise stride 2", 2, 8, 8, 13, 13, 3, 3, 8, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, true},
+    {"depthwise multiplier 2", 1, 4, 8, 9, 7, 5, 5, 4, 1, 1, 1, 1, {2, 2, 2, 2}, NULL, false},
+    {"dilation 2", 1, 3, 4, 12, 11, 3, 3, 1, 1, 1, 2, 2, {2, 2, 2, 2}, NULL, true},
+    {"batch 3 SAME_UPPER stride 2", 3, 5, 7, 9, 10, 3, 3, 1, 2, 2, 1, 1, {0}, "SAME_UPPER", true},
+    {"SAME_LOWER 4x4 kernel", 3, 2, 3, 7, 8, 4, 4, 1, 1, 1, 1, 1, {0}, "SAME_LOWER", false},
+    {"VALID 1x1 stride 2", 2, 16, 8, 9, 9, 1, 1, 1, 2, 2, 1, 1, {0}, "VALID", true},
+    {"1x1", 3, 16, 24, 5, 6, 1, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, NULL, true},
+    {"non-square kernel, dilation 1x3", 1, 6, 4, 10, 15, 2, 3, 2, 1, 2, 1, 3, {1, 0, 0, 2}, NULL, true},
+};
+
+TEST(dnnl_conv_matches_c) {
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++) {
+        const conv_case *cc = &conv_cases[i];
+        tta_tensor X = RAND(TTA_DTYPE_FLOAT32, cc->n, cc->c, cc->h, cc->w);
+        tta_tensor W = RAND(TTA_DTYPE_FLOAT32, cc->m, cc->c / cc->group, cc->kh, cc->kw);
+        tta_tensor B = RAND(TTA_DTYPE_FLOAT32, cc->m);
+        tta_tensor *in[] = {&X, &W, &B};
+        node_builder nb;
+        conv_node(&nb, cc, cc->bias ? 3 : 2);
+        compare(&nb.node, "Conv", in, cc->bias ? 3 : 2, cc->what);
+        tta_tensor_destroy(&X);
+        tta_tensor_destroy(&W);
+        tta_tensor_destroy(&B);
+    }
+}
+
+TEST(dnnl_conv_1d_3d_and_float64) {
+    node_builder nb;
+    tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 2, 3, 17), W = RAND(TTA_DTYPE_FLOAT32, 4, 3, 3);
+    tta_tensor *in[] = {&X, &W};
+    nb_init(&nb, "Conv", 11, 2, 1);
+    nb_ints(&nb, "pads", INTS(1, 2));
+    nb_ints(&nb, "strides", INTS(2));
+    compare(&nb.node, "Conv", in, 2, "1-D");
+    tta_tensor_destroy(&X);
+    tta_tensor_destroy(&W);
+
+    X = RAND(TTA_DTYPE_FLOAT32, 1, 2, 5, 6, 7);
+    W = RAND(TTA_DTYPE_FLOAT32, 3, 2, 3, 3, 3);
+    nb_init(&nb, "Conv", 11, 2, 1);
+    nb_ints(&nb, "pads", INTS(1, 1, 1, 1, 0, 1));
+    compare(&nb.node, "Conv", in, 2, "3-D");
+    tta_tensor_destroy(&X);
+    tta_tensor_destroy(&W);
+
+    /* float64 goes to the C kernel through the dnnl entry */
+    X = RAND(TTA_DTYPE_FLOAT64, 1, 2, 6, 6);
+    W = RAND(TTA_DTYPE_FLOAT64, 3, 2, 3, 3);
+    nb_init(&nb, "Conv", 11, 2, 1);
+    compare(&nb.node, "Conv", in, 2, "float64");
+    tta_tensor_destroy(&X);
+    tta_tensor_destroy(&W);
+}
+
+/* One prepared kernel, run on inputs whose shape and weights change between runs. */
+TEST(dnnl_conv_shape_and_weight_changes) {
+    node_builder nb;
+    nb_init(&nb, "Conv", 11, 2, 1);
+    nb_ints(&nb, "pads", INTS(1, 1, 1, 1));
+    const tta_kernel *k = dnnl_kernel(&nb.node);
+    tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 1, 4, 6, 6), W = RAND(TTA_DTYPE_FLOAT32, 8, 4, 3, 3), Y = {0}, R = {0};
+    tta_tensor *in[] = {&X, &W}, *out[] = {&Y}, *ref[] = {&R};
+    void *wdata = W.data;
+    W.data = NULL; /* not known at prepare: weights may change per run */
+    tta_op_ctx ctx = {&nb.node, 2, 1, in, out, NULL, 2};
+    CHECK(k->prepare(&ctx) == TTA_OK);
+    W.data = wdata;
+    for (int run = 0; run < 3; run++) {
+        if (run == 1) { /* new weights, same buffer */
+            for (int64_t i = 0; i < tta_tensor_numel(&W); i++) ((float *)W.data)[i] = frand();
+        }
+        if (run == 2) { /* new input shape */
+            tta_tensor_destroy(&X);
+            X = RAND(TTA_DTYPE_FLOAT32, 3, 4, 9, 5);
+        }
+        CHECK(k->infer(&ctx) == TTA_OK);
+        CHECK(tta_tensor_resize(&Y, Y.dtype, Y.ndim, Y.dims) == TTA_OK);
+        CHECK(k->compute(&ctx) == TTA_OK);
+        CHECK(run_kernel(c_kernel("Conv"), &nb.node, in, 2, ref, 1, 1) == TTA_OK);
+        check_close(&Y, &R, "changing conv");
+        tta_tensor_destroy(&R);
+    }
+    k->release(&ctx);
+    tta_tensor_destroy(&X);
+    tta_tensor_destroy(&W);
+    tta_tensor_destroy(&Y);
+}
+
+/* FusedConv = Conv, + Z, then the activation: checked against the C Conv plus the same
+ * arithmetic done here. */
+static void fused_case(tta_dtype dt, const char *act, int np, const float *params, bool with_z,
+                       double (*f)(double, const float *)) {
+    node_builder nb;
+    nb_init(&nb, "FusedConv", 1, with_z ? 4 : 3, 1);
+    nb.node.domain = "com.microsoft";
+    nb_ints(&nb, "pads", INTS(1, 1, 1, 1));
+    nb_str(&nb, "activation", act);
+    if (np) nb_floats(&nb, "activation_params", np, params);
+    tta_tensor X = RAND(dt, 2, 3, 7, 8), W = RAND(dt, 5, 3, 3, 3);
+    tta_tensor B = RAND(dt, 5), Z = RAND(dt, 2, 5, 7, 8), Y = {0}, R = {0};
+    tta_tensor *in[] = {&X, &W, &B, &Z}, *out[] = {&Y}, *ref[] = {&R};
+    CHECK(run_kernel(dnnl_kernel(&nb.node), &nb.node, in, with_z ? 4 : 3, out, 1, 2) == TTA_OK);
+    node_builder cn;
+    nb_init(&cn, "Conv", 11, 3, 1);
+    nb_ints(&cn, "pads", INTS(1, 1, 1, 1));
+    CHECK(run_kernel(c_kernel("Conv"), &cn.node, in, 3, ref, 1, 1) == TTA_OK);
+    for (int64_t i = 0; i < tta_tensor_numel(&R); i++) {
+        double v = tta_get_f64(&R, i) + (with_z ? tta_get_f64(&Z, i) : 0.0);
+        tta_set_f64(&R, i, f(v, params));
+    }
+    check_close(&Y, &R, act);
+    tta_tensor_destroy(&Y);
+    tta_tensor_destroy(&X);
+    tta_tensor_destroy(&W);
+    tta_tensor_destroy(&B);
+    tta_tensor_destroy(&Z);
+    tta_tensor_destroy(&R);
+}
+
+static double f_relu(double v, const float *p) { (void)p; return v > 0 ? v : 0; }
+static double f_leaky(double v, const float *p) { return v >= 0 ? v : p[0] * v; }
+static double f_clip(double v, const float *p) { return v < p[0] ? p[0] : v > p[1] ? p[1] : v; }
+static double f_sigmoid(double v, const float *p) { (void)p; return 1 / (1 + exp(-v)); }
+static double f_hsig(double v, const float *p) {
+    double h = p[0] * v + p[1];
+    return h < 0 ? 0 : h > 1 ? 1 : h;
+}
+static double f_hswish(double v, const float *p) {
+    (void)p;
+    double h = v / 6 + 0.5;
+    return v * (h < 0 ? 0 : h > 1 ? 1 : h);
+}
+static double f_tanh(double v, const float *p) { (void)p; return tanh(v); }
+
+TEST(dnnl_fusedconv_post_ops) {
+    fused_case(TTA_DTYPE_FLOAT32, "Relu", 0, NULL, false, f_relu);
+    fused_case(TTA_DTYPE_FLOAT32, "Relu", 0, NULL, true, f_relu);
+    fused_case(TTA_DTYPE_FLOAT32, "LeakyRelu", 1, (float[]){0.1f}, true, f_leaky);
+    fused_case(TTA_DTYPE_FLOAT32, "Clip", 2, (float[]){-0.5f, 0.7f}, false, f_clip);
+    fused_case(TTA_DTYPE_FLOAT32, "Sigmoid", 0, NULL, true, f_sigmoid);
+    fused_case(TTA_DTYPE_FLOAT32, "HardSigmoid", 2, (float[]){0.3f, 0.4f}, false, f_hsig);
+    fused_case(TTA_DTYPE_FLOAT32, "HardSwish", 0, NULL, true, f_hswish);
+    fused_case(TTA_DTYPE_FLOAT32, "Tanh", 0, NULL, false, f_tanh);
+    /* float64: the plain C path (C Conv, then Z and the activation) */
+    fused_case(TTA_DTYPE_FLOAT64, "Clip", 2, (float[]){-0.5f, 0.7f}, true, f_clip);
+    fused_case(TTA_DTYPE_FLOAT64, "Relu", 0, NULL, false, f_relu);
+    node_builder nb;
+    nb_init(&nb, "FusedConv", 1, 2, 1);
+    nb.node.domain = "com.microsoft";
+    nb_str(&nb, "activation", "Softplus");
+    CHECK(tta_kernel_find(&nb.node) == NULL); /* declined: no kernel claims it */
+    (void)nb_float;
+}
+
+/* ---- MaxPool, AveragePool */
+
+typedef struct pool_case {
+    const char *op, *what;
+    int64_t n, c, h, w, kh, kw, sh, sw, dh, dw, pads[4];
+    const char *auto_pad;
+    int ceil_mode, include_pad;
+} pool_case;
+
+static const pool_case pool_cases[] = {
+    {"MaxPool", "3x3 stride 2 pad 1, odd", 1, 3, 11, 9, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 0, 0},
+    {"MaxPool", "ceil_mode", 3, 4, 10, 7, 3, 3, 2, 2, 1, 1, {0, 0, 0, 0}, NULL, 1, 0},
+    {"MaxPool", "dilation 2", 1, 2, 9, 10, 2, 2, 1, 1, 2, 2, {0, 1, 0, 1}, NULL, 0, 0},
+    {"MaxPool", "SAME_UPPER stride 2", 2, 5, 9, 8, 3, 3, 2, 2, 1, 1, {0}, "SAME_UPPER", 0, 0},
+    {"AveragePool", "exclude pad", 3, 3, 8, 9, 3, 3, 1, 1, 1, 1, {1, 1, 1, 1}, NULL, 0, 0},
+    {"AveragePool", "include pad, asymmetric", 1, 4, 7, 7, 3, 2, 2, 1, 1, 1, {1, 0, 2, 1}, NULL, 0, 1},
+    {"AveragePool", "ceil exclude pad", 2, 3, 10, 11, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, 0},
+    {"AveragePool", "ceil include pad (C fallback)", 2, 3, 10, 11, 3, 3, 2, 2, 1, 1, {1, 1, 1, 1}, NULL, 1, 1},
+    {"AveragePool", "SAME_LOWER", 3, 2, 7, 6, 2, 2, 1, 1, 1, 1, {0}, "SAME_LOWER", 0, 0},
+};
+
+TEST(dnnl_pool_matches_c) {
+    for (size_t i = 0; i < sizeof pool_cases / sizeof pool_cases[0]; i++) {
+        const pool_case *pc = &pool_cases[i];
+        node_builder nb;
+        nb_init(&nb, pc->op, pc->dh > 1 ? 12 : 11, 1, 1);
+        nb_ints(&nb, "kernel_shape", INTS(pc->kh, pc->kw));
+        nb_ints(&nb, "strides", INTS(pc->sh, pc->sw));
+        if (pc->dh > 1) nb_ints(&nb, "dilations", INTS(pc->dh, pc->dw));
+        if (pc->auto_pad) nb_str(&nb, "auto_pad", pc->auto_pad);
+        else nb_ints(&nb, "pads", INTS(pc->pads[0], pc->pads[1], pc->pads[2], pc->pads[3]));
+        if (pc->ceil_mode) nb_int(&nb, "ceil_mode", 1);
+        if (pc->include_pad) nb_int(&nb, "count_include_pad", 1);
+        tta_tensor X = RAND(TTA_DTYPE_FLOAT32, pc->n, pc->c, pc->h, pc->w);
+        tta_tensor *in[] = {&X};
+        compare(&nb.node, pc->op, in, 1, pc->what);
+        tta_tensor_destroy(&X);
+    }
+    /* MaxPool with Indices is declined; uint8 and 1-D go through the dnnl entry */
+    node_builder nb;
+    nb_init(&nb, "MaxPool", 12, 1, 2);
+    nb_ints(&nb, "kernel_shape", INTS(2, 2));
+    const tta_kernel *k = tta_kernel_find(&nb.node);
+    CHECK(k && !strcmp(k->backend, "c"));
+    nb_init(&nb, "MaxPool", 12, 1, 1);
+    nb_ints(&nb, "kernel_shape", INTS(3));
+    nb_ints(&nb, "pads", INTS(1, 1));
+    tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 2, 3, 13);
+    tta_tensor *in[] = {&X};
+    compare(&nb.node, "MaxPool", in, 1, "1-D");
+    tta_tensor_destroy(&X);
+    X = RAND(TTA_DTYPE_UINT8, 1, 2, 5, 5);
+    nb_init(&nb, "MaxPool", 12, 1, 1);
+    nb_ints(&nb, "kernel_shape", INTS(2, 2));
+    compare(&nb.node, "MaxPool", in, 1, "uint8");
+    tta_tensor_destroy(&X);
+}
+
+/* ---- timing (printed, never asserted) */
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double best_ms(const tta_kernel *k, const tta_node *node, tta_tensor **in, int n_in, int reps) {
+    tta_tensor Y = {0};
+    tta_tensor *out[] = {&Y};
+    tta_op_ctx ctx = {node, n_in, 1, in, out, NULL, 2};
+    double best = 1e30;
+    if (k->prepare(&ctx) == TTA_OK && k->infer(&ctx) == TTA_OK &&
+        tta_tensor_resize(&Y, Y.dtype, Y.ndim, Y.dims) == TTA_OK) {
+        k->compute(&ctx); /* warm-up: primitive creation, weight reorder */
+        for (int r = 0; r < reps; r++) {
+            double t0 = now_ms();
+            k->compute(&ctx);
+            double t = now_ms() - t0;
+            if (t < best) best = t;
+        }
+    }
+    k->release(&ctx);
+    tta_tensor_destroy(&Y);
+    return best;
+}
+
+TEST(dnnl_conv_timing) {
+    node_builder nb;
+    nb_init(&nb, "Conv", 11, 3, 1);
+    nb_ints(&nb, "pads", INTS(1, 1, 1, 1));
+    tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 64, 32, 28, 28), W = RAND(TTA_DTYPE_FLOAT32, 64, 32, 3, 3);
+    tta_tensor B = RAND(TTA_DTYPE_FLOAT32, 64);
+    tta_tensor *in[] = {&X, &W, &B};
+    double gflop = 2.0 * 64 * 64 * 32 * 9 * 28 * 28 / 1e9;
+    double td = best_ms(dnnl_kernel(&nb.node), &nb.node, in, 3, 5);
+    double tc = best_ms(c_kernel("Conv"), &nb.node, in, 3, 3);
+    fprintf(stderr, "  conv N=64 C=32->64 28x28 3x3 pad 1, 2 threads: dnnl %.1f ms (%.1f GFLOP/s), C %.1f ms (%.1f GFLOP/s)\n",
+            td, gflop / td * 1e3, tc, gflop / tc * 1e3);
+    tta_tensor_destroy(&X);
+    tta_tensor_destroy(&W);
+    tta_tensor_destroy(&B);
+}
