@@ -3,7 +3,7 @@
 // provider) on one model at one batch size, the same way `tta bench` times tta.
 //
 //   node bench/ort_bench.js MODEL.onnx [--batch B] [--threads T] [--seconds S]
-//                           [--shape [NAME=]D0,D1,...] [--json]
+//                           [--shape [NAME=]D0,D1,...] [--flops] [--json]
 //
 // Dim 0 of every input is set to B, the other dims come from the model (a symbolic one needs
 // --shape); inputs hold fixed pseudo-random data (uint8 0..255, floats in [0, 1)). After a
@@ -11,7 +11,8 @@
 // images/s at the median latency, the median / p90 / mean latency per batch and the peak RSS
 // of the process (process.resourceUsage().maxRSS, which includes Node itself). --json prints
 // the same keys as `tta bench --json`. Threads: T, else TTA_THREADS, else OMP_NUM_THREADS, else
-// all cores, passed as intraOpNumThreads (inter-op 1, sequential execution).
+// all cores, passed as intraOpNumThreads (inter-op 1, sequential execution). --flops counts the
+// model's FLOPs per image (see countFlops); scripts/bench.sh uses it for GFLOP/s of both runtimes.
 //
 // onnxruntime-node is installed by scripts/bench.sh into bench/ort/ with
 // `npm install --ignore-scripts` (the CPU binding and libonnxruntime.so ship in the package).
@@ -23,10 +24,12 @@ const path = require('path');
 function usage(code) {
   const text =
     'usage: node bench/ort_bench.js MODEL.onnx [--batch B] [--threads T] [--seconds S]\n' +
-    '                               [--shape [NAME=]D0,D1,...] [--json]\n\n' +
-    'Times ONNX Runtime (CPU provider) on MODEL at batch size B (default 1) for S seconds\n' +
-    '(default 3) after a warm-up; prints images/s (at the median latency), latency per batch\n' +
-    '(median, p90, mean) and peak RSS. Same options and JSON keys as `tta bench`.\n';
+    '                               [--shape [NAME=]D0,D1,...] [--flops] [--json]\n\n' +
+    'Times ONNX Runtime (CPU provider) on MODEL at batch size B (default: the model\'s, else 1)\n' +
+    'for S seconds (default 3) after a warm-up; prints images/s (at the median latency), latency\n' +
+    'per batch (median, p90, mean) and peak RSS. Same options and JSON keys as `tta bench`.\n' +
+    '--flops also counts FLOPs per image (Conv, ConvTranspose, Gemm, MatMul; a multiply-add is 2)\n' +
+    'from one profiled run of the unoptimised graph, and adds flops_per_image and gflop_s.\n';
   (code ? process.stderr : process.stdout).write(text);
   process.exit(code);
 }
@@ -37,7 +40,7 @@ function fail(msg, code = 1) {
 }
 
 function parseArgs(argv) {
-  const o = { model: null, batch: 1, threads: 0, seconds: 3, json: false, shapes: [] };
+  const o = { model: null, batch: 0, threads: 0, seconds: 3, json: false, flops: false, shapes: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -46,6 +49,7 @@ function parseArgs(argv) {
     };
     if (a === '--help' || a === '-h') usage(0);
     else if (a === '--json') o.json = true;
+    else if (a === '--flops') o.flops = true;
     else if (a === '--batch') {
       const v = val();
       o.batch = Number(v);
@@ -116,6 +120,58 @@ function quantile(sorted, q) {
   return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
 }
 
+// FLOPs per image of the model's Conv, ConvTranspose, Gemm and MatMul nodes (a multiply-add
+// counts 2; bias and activations are not counted), from the shapes ONNX Runtime's profiler
+// reports for one run of the unoptimised graph (so the nodes and weights are the model's own, not
+// ORT's fused or channel-padded ones). A ConvTranspose whose weight shape the profiler leaves out
+// is not counted. feeds hold batch `batch`.
+async function countFlops(ort, model, feeds, batch) {
+  const fs = require('fs');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ort-flops-'));
+  try {
+    const s = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: 1,
+      graphOptimizationLevel: 'disabled',
+      enableProfiling: true,
+      profileFilePrefix: path.join(dir, 'p'),
+    });
+    await s.run(feeds);
+    s.endProfiling();
+    await s.release();
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
+    if (!file) return NaN;
+    const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    const shape = (x) => (x ? Object.values(x)[0] : null);
+    const numel = (d) => d.reduce((a, b) => a * b, 1);
+    let flops = 0;
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !e.args) continue;
+      const ins = (e.args.input_type_shape || []).map(shape);
+      const outs = (e.args.output_type_shape || []).map(shape);
+      const x = ins[0], w = ins[1], y = outs[0];
+      if (!x || !y) continue;
+      switch (e.args.op_name) {
+        case 'Conv': // W [M, C/g, k...]: each output element is C/g * prod(k) multiply-adds
+          if (w && w.length === x.length) flops += 2 * numel(y) * numel(w.slice(1));
+          break;
+        case 'ConvTranspose': // W [C, M/g, k...]: each input element feeds M/g * prod(k) outputs
+          if (w && w.length === x.length) flops += 2 * numel(x) * numel(w.slice(1));
+          break;
+        case 'Gemm': // Y [M, N], K = numel(A) / M
+          flops += 2 * numel(y) * (numel(x) / y[0]);
+          break;
+        case 'MatMul':
+          flops += 2 * numel(y) * x[x.length - 1];
+          break;
+      }
+    }
+    return flops / batch;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024; // kilobytes
 
 async function main() {
@@ -148,6 +204,10 @@ async function main() {
   }
 
   const meta = session.inputMetadata || [];
+  if (!o.batch) { // default: the model's fixed batch, else 1
+    const m0 = meta[0];
+    o.batch = m0 && m0.shape && typeof m0.shape[0] === 'number' && m0.shape[0] > 0 ? m0.shape[0] : 1;
+  }
   const feeds = {};
   session.inputNames.forEach((name, k) => {
     const m = meta.find ? meta.find((x) => x.name === name) : meta[k];
@@ -174,6 +234,14 @@ async function main() {
     if (!data) fail(`${o.model}: input '${name}' is ${m.type}; bench fills only float32, float64 and uint8 inputs`);
     feeds[name] = new ort.Tensor(m.type, data, dims);
   });
+  let flops = NaN;
+  if (o.flops) {
+    try {
+      flops = await countFlops(ort, o.model, feeds, o.batch);
+    } catch (e) {
+      fail(`${o.model}: counting FLOPs: ${String(e.message || e).split('\n')[0]}`);
+    }
+  }
 
   const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
   try {
@@ -206,6 +274,10 @@ async function main() {
       peak_rss_mb: +maxRssMb().toFixed(1),
       load_rss_mb: +loadRss.toFixed(1),
     };
+    if (o.flops) {
+      r.flops_per_image = flops;
+      r.gflop_s = +((flops * r.images_per_s) / 1e9).toFixed(3);
+    }
     if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
     else {
       process.stdout.write(
@@ -213,7 +285,8 @@ async function main() {
           `repeats:      ${r.repeats} in ${r.seconds.toFixed(2)} s\n` +
           `images/s:     ${r.images_per_s.toFixed(1)} (at the median latency)\n` +
           `latency:      ${med.toFixed(3)} ms per batch (median), ${p90.toFixed(3)} ms p90, ${mean.toFixed(3)} ms mean\n` +
-          `peak RSS:     ${r.peak_rss_mb.toFixed(1)} MB (${r.load_rss_mb.toFixed(1)} MB after loading the model)\n`
+          `peak RSS:     ${r.peak_rss_mb.toFixed(1)} MB (${r.load_rss_mb.toFixed(1)} MB after loading the model)\n` +
+          (o.flops ? `FLOPs:        ${(flops / 1e6).toFixed(2)} M per image, ${r.gflop_s.toFixed(2)} GFLOP/s\n` : '')
       );
     }
   } catch (e) {

@@ -15,7 +15,9 @@
 # BENCH_BATCHES ("1 64"), BENCH_MODELS (default: models/*.onnx and tests/models/*/model.onnx).
 #
 # Peak RSS is the whole process's: ONNX Runtime's includes Node itself (about 45 MB before
-# anything is loaded). GFLOP/s per model is not printed yet (it needs a FLOP count per plan).
+# anything is loaded). GFLOP/s: FLOPs per image of the Conv, ConvTranspose, Gemm and MatMul nodes
+# (ort_bench.js --flops, from ONNX Runtime's profile of the unoptimised graph) times images/s;
+# "peak" is the machine's fp32 vector peak for the thread count (FMA width x clock x threads).
 set -e
 
 cd "$(dirname "$0")/.."
@@ -76,6 +78,11 @@ ERRS="$OUT/errors.txt"
 : >"$ERRS"
 
 # Machine peak (fp32 FLOP/cycle/core from the vector units, times clock, times threads).
+PEAK_GF=$(awk -v t="$THREADS" '
+    /^flags/ && !f { f = 1; w = 8; if ($0 ~ / avx /) w = 16; if ($0 ~ / avx2 / && $0 ~ / fma /) w = 32;
+                     if ($0 ~ / avx512f /) w = 64 }
+    /^cpu MHz/ && !m { m = $4 }
+    END { if (m > 0) printf "%.1f", w * m / 1000 * t; else print 0 }' /proc/cpuinfo)
 PEAK=$(awk -v t="$THREADS" '
     /^flags/ && !f { f = 1; w = 8; if ($0 ~ / avx /) w = 16; if ($0 ~ / avx2 / && $0 ~ / fma /) w = 32;
                      if ($0 ~ / avx512f /) w = 64 }
@@ -87,23 +94,28 @@ echo "bench: tta vs ONNX Runtime $ORTV (CPU provider), $THREADS threads, median 
 echo
 
 # Prints one table row from the JSON lines of both runtimes (median over runs of each figure).
-row() { # name batch tta.jsonl ort.jsonl
+row() { # name batch tta.jsonl ort.jsonl peak_gflops
     node -e '
 const fs = require("fs");
-const [name, batch, a, b] = process.argv.slice(1);
+const [name, batch, a, b, peak] = process.argv.slice(1);
 const rd = (f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const med = (v) => { if (!v.length) return NaN; v = v.slice().sort((x, y) => x - y);
   const h = v.length >> 1; return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2; };
 const A = rd(a), B = rd(b);
 const ti = med(A.map((r) => r.images_per_s)), oi = med(B.map((r) => r.images_per_s));
 const tm = med(A.map((r) => r.peak_rss_mb)), om = med(B.map((r) => r.peak_rss_mb));
+const fl = B.map((r) => r.flops_per_image).find((x) => x > 0);
 const f = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : "fail");
+const g = (x, d) => (fl > 0 && Number.isFinite(x) ? x.toFixed(d) : "-");
 console.log(name.padEnd(24) + batch.padStart(6) + f(ti, 1).padStart(12) + f(oi, 1).padStart(12) +
-  f(ti / oi, 2).padStart(9) + f(tm, 1).padStart(9) + f(om, 1).padStart(9));
-' "$1" "$2" "$3" "$4"
+  f(ti / oi, 2).padStart(9) + f(tm, 1).padStart(9) + f(om, 1).padStart(9) +
+  g(fl / 1e6, 2).padStart(9) + g(ti * fl / 1e9, 2).padStart(9) + g(oi * fl / 1e9, 2).padStart(9) +
+  (+peak > 0 ? g(100 * ti * fl / 1e9 / peak, 1) : "-").padStart(8));
+' "$1" "$2" "$3" "$4" "$5"
 }
 
-printf '%-24s%6s%12s%12s%9s%9s%9s\n' model batch "tta img/s" "ORT img/s" tta/ORT "tta MB" "ORT MB"
+printf '%-24s%6s%12s%12s%9s%9s%9s%9s%9s%9s%8s\n' model batch "tta img/s" "ORT img/s" tta/ORT "tta MB" "ORT MB" \
+    MFLOP/im "tta GF/s" "ORT GF/s" "tta %pk"
 for m in $MODELS; do
     case "$m" in
     */model.onnx) name=$(basename "$(dirname "$m")") ;;
@@ -127,7 +139,10 @@ for m in $MODELS; do
                 fi
             fi
             if [ "$ort_ok" = 1 ]; then
-                if node bench/ort_bench.js "$m" --batch "$b" --threads "$THREADS" --seconds "$SECS" --json \
+                flops=""
+                [ "$i" = 1 ] && flops=--flops
+                # shellcheck disable=SC2086
+                if node bench/ort_bench.js "$m" --batch "$b" --threads "$THREADS" --seconds "$SECS" --json $flops \
                     >"$OUT/one.json" 2>"$OUT/one.err"; then
                     cat "$OUT/one.json" >>"$OUT/ort.jsonl"
                 else
@@ -137,14 +152,15 @@ for m in $MODELS; do
             fi
         done
         cat "$OUT/tta.jsonl" "$OUT/ort.jsonl" >>"$OUT/raw.jsonl"
-        row "$name" "$b" "$OUT/tta.jsonl" "$OUT/ort.jsonl"
+        row "$name" "$b" "$OUT/tta.jsonl" "$OUT/ort.jsonl" "$PEAK_GF"
     done
 done
 rm -f "$OUT/one.json" "$OUT/one.err" "$OUT/tta.jsonl" "$OUT/ort.jsonl"
 
 echo
 echo "img/s: images per second at the median latency per batch; MB: peak RSS of the process"
-echo "(ORT's includes Node, about 45 MB). Raw figures: $OUT/raw.jsonl"
+echo "(ORT's includes Node, about 45 MB); MFLOP/im: Conv/ConvTranspose/Gemm/MatMul FLOPs per image;"
+echo "GF/s: achieved GFLOP/s; %pk: tta's share of the machine peak. Raw figures: $OUT/raw.jsonl"
 if [ -s "$ERRS" ]; then
     echo
     echo "failures:"

@@ -198,7 +198,7 @@ typedef enum tta_layout { TTA_LAYOUT_NCHW = 0, TTA_LAYOUT_NHWC } tta_layout;
  * the luma 0.299 R + 0.587 G + 0.114 B, 2 -> 1 drops alpha). */
 typedef struct tta_batch_format {
     tta_layout layout;
-    tta_dtype dtype; /* TTA_DTYPE_FLOAT32 or TTA_DTYPE_UINT8 */
+    tta_dtype dtype; /* TTA_DTYPE_FLOAT32 (or UNDEFINED, i.e. 0) or TTA_DTYPE_UINT8 */
     int channels;
     float scale;
     float mean[4], std[4];

@@ -46,6 +46,8 @@ tta_status tta_model_input(const tta_model *model, int i, tta_io_info *info);
 tta_status tta_model_output(const tta_model *model, int i, tta_io_info *info);
 /* metadata_props value for key, or NULL. */
 const char *tta_model_metadata(const tta_model *model, const char *key);
+/* op_type of the node that produces graph output i ("" if it is an input or initializer). */
+const char *tta_model_output_producer(const tta_model *model, int i);
 /* Summary figures for `tta info`. */
 typedef struct tta_model_stats {
     int n_nodes;

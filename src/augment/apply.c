@@ -329,7 +329,8 @@ size_t tta_batch_bytes(const tta_aug_plan *plan, int n_images, int first_view, i
         return 0;
     const aug_view *av = &plan->views[first_view];
     int c = fmt->channels > 0 ? fmt->channels : channels;
-    return (size_t)n_images * n_views * av->out_h * av->out_w * (size_t)c * tta_dtype_size(fmt->dtype);
+    size_t esize = fmt->dtype == TTA_DTYPE_UINT8 ? 1 : 4; /* UNDEFINED means float32 */
+    return (size_t)n_images * n_views * av->out_h * av->out_w * (size_t)c * esize;
 }
 
 tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_images, int first_view,
@@ -339,7 +340,7 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
         return tta_errorf(TTA_ERR_INVALID_ARG,
                           "tta_augment_batch: bad arguments (views %d..%d of %d, %d images)", first_view,
                           first_view + n_views - 1, plan ? plan->n_views : 0, n_images);
-    if (fmt->dtype != TTA_DTYPE_FLOAT32 && fmt->dtype != TTA_DTYPE_UINT8)
+    if (fmt->dtype != TTA_DTYPE_FLOAT32 && fmt->dtype != TTA_DTYPE_UINT8 && fmt->dtype != TTA_DTYPE_UNDEFINED)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_augment_batch: batch dtype %s is not float32 or uint8",
                           tta_dtype_name(fmt->dtype));
     if (fmt->layout != TTA_LAYOUT_NCHW && fmt->layout != TTA_LAYOUT_NHWC)
@@ -364,6 +365,7 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
                           out_bytes, need);
     dst_desc d = {0};
     d.u8 = fmt->dtype == TTA_DTYPE_UINT8;
+    const tta_dtype out_dtype = d.u8 ? TTA_DTYPE_UINT8 : TTA_DTYPE_FLOAT32;
     if (!set_channels(&d, cin, cout))
         return tta_errorf(TTA_ERR_UNSUPPORTED, "tta_augment_batch: cannot turn %d-channel images into %d channels",
                           cin, cout);
@@ -380,7 +382,7 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
         d.mul[c] = scale / (in_max * sd);
         d.add[c] = -fmt->mean[c] / sd;
     }
-    const size_t hw = (size_t)v0->out_h * v0->out_w, item = hw * cout, esize = tta_dtype_size(fmt->dtype);
+    const size_t hw = (size_t)v0->out_h * v0->out_w, item = hw * cout, esize = tta_dtype_size(out_dtype);
     d.ps = fmt->layout == TTA_LAYOUT_NCHW ? 1 : (size_t)cout;
     d.cs = fmt->layout == TTA_LAYOUT_NCHW ? hw : 1;
     for (int i = 0; i < n_images; i++) {

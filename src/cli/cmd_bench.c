@@ -27,12 +27,12 @@ static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta bench MODEL.onnx [--batch B] [--threads T] [--seconds S] [--shape [NAME=]D0,D1,...]\n"
             "                 [--json]\n\n"
-            "Times the model at batch size B (default 1): builds a plan with dim 0 of every input\n"
+            "Times the model at batch size B: builds a plan with dim 0 of every input\n"
             "set to B, fills the inputs with fixed pseudo-random data (uint8 0..255, floats in\n"
             "[0, 1)), warms up, then runs for S seconds (default 3). Prints images per second (at\n"
             "the median latency), the median and 90th-percentile latency per batch, and the peak\n"
             "resident memory of the process.\n\n"
-            "  --batch B      batch size: dim 0 of every input (default 1)\n"
+            "  --batch B      batch size: dim 0 of every input (default: the model's, else 1)\n"
             "  --threads T    threads (default 0: TTA_THREADS, else OMP_NUM_THREADS, else all cores)\n"
             "  --seconds S    how long to time, after the warm-up (default 3)\n"
             "  --shape SPEC   full shape of an input whose other dims are symbolic, e.g.\n"
@@ -139,7 +139,7 @@ static int resolved_threads(int threads) {
 int tta_cmd_bench(int argc, char **argv) {
     const char *model_path = NULL;
     const char *shape_specs[MAX_SHAPES];
-    int n_shapes = 0, threads = 0, json = 0;
+    int n_shapes = 0, threads = 0, json = 0, batch_given = 0;
     long batch = 1;
     double seconds = 3.0;
     for (int i = 1; i < argc; i++) {
@@ -150,6 +150,7 @@ int tta_cmd_bench(int argc, char **argv) {
             json = 1;
         } else if (!strcmp(a, "--batch") && i + 1 < argc) {
             batch = strtol(argv[++i], &end, 10);
+            batch_given = 1;
             if (*end || batch < 1) {
                 fprintf(stderr, "tta: bench: --batch wants a positive integer, not '%s'\n", argv[i]);
                 return 2;
@@ -270,6 +271,7 @@ int tta_cmd_bench(int argc, char **argv) {
                 dims[d] = io.dims[d];
             }
         }
+        if (!batch_given && k == 0 && io.ndim >= 1 && io.dims[0] > 0) batch = (long)io.dims[0];
         if (io.ndim >= 1 && io.dims[0] >= 0 && io.dims[0] != batch) {
             fprintf(stderr, "tta: %s: input '%s' has a fixed batch of %lld; --batch %ld is not possible\n",
                     model_path, name, (long long)io.dims[0], batch);

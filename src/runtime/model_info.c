@@ -69,3 +69,12 @@ int tta_model_op_counts(const tta_model *m, const char **ops, int *counts, int m
     }
     return n;
 }
+
+const char *tta_model_output_producer(const tta_model *m, int i) {
+    if (!m || i < 0 || i >= m->graph.n_outputs) return "";
+    int v = m->graph.outputs[i];
+    for (int n = m->graph.n_nodes - 1; n >= 0; n--)
+        for (int o = 0; o < m->graph.nodes[n].n_outputs; o++)
+            if (m->graph.nodes[n].outputs[o] == v) return m->graph.nodes[n].op_type;
+    return "";
+}

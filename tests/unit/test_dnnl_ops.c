@@ -378,6 +378,72 @@ TEST(dnnl_pool_matches_c) {
     tta_tensor_destroy(&X);
 }
 
+/* ---- Gemm, MatMul */
+
+typedef struct gemm_case {
+    const char *what;
+    int64_t m, k, n;
+    int trans_a, trans_b;
+    float alpha, beta;
+    int c_ndim;
+    int64_t c_dims[2];
+} gemm_case;
+
+static const gemm_case gemm_cases[] = {
+    {"plain, no C", 7, 13, 5, 0, 0, 1.0f, 1.0f, -1, {0}},
+    {"row bias", 64, 33, 17, 0, 0, 1.0f, 1.0f, 1, {17}},
+    {"row bias, alpha", 5, 9, 11, 0, 0, 0.5f, 1.0f, 2, {1, 11}},
+    {"transA transB, matrix C", 6, 10, 9, 1, 1, 1.0f, 1.0f, 2, {6, 9}},
+    {"column C, alpha", 8, 4, 3, 0, 1, 2.0f, 1.0f, 2, {8, 1}},
+    {"scalar C", 3, 3, 3, 1, 0, 1.0f, 1.0f, 0, {0}},
+    {"beta 0.35 (C fallback)", 4, 5, 6, 0, 0, 0.25f, 0.35f, 2, {4, 6}},
+    {"beta 0 ignores C", 4, 5, 6, 0, 0, 1.5f, 0.0f, 1, {6}},
+    {"N 1 with [1] C", 9, 8, 1, 0, 0, 1.0f, 1.0f, 1, {1}},
+};
+
+TEST(dnnl_gemm_matmul_match_c) {
+    for (size_t i = 0; i < sizeof gemm_cases / sizeof gemm_cases[0]; i++) {
+        const gemm_case *gc = &gemm_cases[i];
+        node_builder nb;
+        int n_in = gc->c_ndim >= 0 ? 3 : 2;
+        nb_init(&nb, "Gemm", 13, n_in, 1);
+        if (gc->trans_a) nb_int(&nb, "transA", 1);
+        if (gc->trans_b) nb_int(&nb, "transB", 1);
+        if (gc->alpha != 1.0f) nb_float(&nb, "alpha", gc->alpha);
+        if (gc->beta != 1.0f) nb_float(&nb, "beta", gc->beta);
+        tta_tensor A = gc->trans_a ? RAND(TTA_DTYPE_FLOAT32, gc->k, gc->m) : RAND(TTA_DTYPE_FLOAT32, gc->m, gc->k);
+        tta_tensor B = gc->trans_b ? RAND(TTA_DTYPE_FLOAT32, gc->n, gc->k) : RAND(TTA_DTYPE_FLOAT32, gc->k, gc->n);
+        tta_tensor C = rand_tensor(TTA_DTYPE_FLOAT32, gc->c_ndim > 0 ? gc->c_ndim : 0, gc->c_dims);
+        tta_tensor *in[] = {&A, &B, &C};
+        compare(&nb.node, "Gemm", in, n_in, gc->what);
+        tta_tensor_destroy(&A);
+        tta_tensor_destroy(&B);
+        tta_tensor_destroy(&C);
+    }
+    /* MatMul: 2-D through oneDNN; 3-D, 1-D and float64 through the C fallback */
+    struct {
+        int ra, rb;
+        int64_t da[3], db[3];
+    } mm[] = {{2, 2, {19, 23}, {23, 3}}, {2, 2, {1, 8}, {8, 64}}, {3, 3, {2, 5, 4}, {2, 4, 3}}, {1, 2, {7}, {7, 4}}};
+    for (size_t i = 0; i < sizeof mm / sizeof mm[0]; i++) {
+        node_builder nb;
+        nb_init(&nb, "MatMul", 13, 2, 1);
+        tta_tensor A = rand_tensor(TTA_DTYPE_FLOAT32, mm[i].ra, mm[i].da);
+        tta_tensor B = rand_tensor(TTA_DTYPE_FLOAT32, mm[i].rb, mm[i].db);
+        tta_tensor *in[] = {&A, &B};
+        compare(&nb.node, "MatMul", in, 2, "MatMul");
+        tta_tensor_destroy(&A);
+        tta_tensor_destroy(&B);
+    }
+    node_builder nb;
+    nb_init(&nb, "MatMul", 13, 2, 1);
+    tta_tensor A = RAND(TTA_DTYPE_FLOAT64, 4, 6), B = RAND(TTA_DTYPE_FLOAT64, 6, 5);
+    tta_tensor *in[] = {&A, &B};
+    compare(&nb.node, "MatMul", in, 2, "MatMul float64");
+    tta_tensor_destroy(&A);
+    tta_tensor_destroy(&B);
+}
+
 /* ---- timing (printed, never asserted) */
 
 static double now_ms(void) {

@@ -1,6 +1,6 @@
 /* dnnl_matmul.c - Gemm and 2-D MatMul through oneDNN's matmul primitive on plain row-major
  * matrices: transA/transB become strides, alpha an output scale, Gemm's C (when beta is 1) the
- * primitive's bias when it is a row vector, else copied into Y and added by a sum post-op. MatMul of other ranks, Gemm with beta other than 0 or 1 and a C
+ * primitive's bias when it is a row vector (and alpha is 1), else copied into Y and added by a sum post-op. MatMul of other ranks, Gemm with beta other than 0 or 1 and a C
  * input, non-float32 tensors and anything oneDNN declines go to the plain C kernel. The
  * primitive is built on the first run for the concrete shapes and cached. */
 #include <string.h>
@@ -115,9 +115,9 @@ tta_status tta_dnnl_matmul_compute(tta_op_ctx *ctx) {
     int64_t key[6] = {M, K, N, 1, 1, 0};
     if (c && c->ndim == 2) key[3] = c->dims[0];
     if (c && c->ndim >= 1) key[4] = c->dims[c->ndim - 1];
-    /* oneDNN's fast matmul takes a per-column bias; other shapes of C are broadcast into Y and
-     * accumulated with a sum post-op. */
-    if (c) key[5] = key[3] == 1 && key[4] == N && N > 1 ? 1 : 2;
+    /* oneDNN's fast matmul takes a row-vector bias, but scales it by alpha too; other shapes of C,
+     * and any C with alpha != 1, are broadcast into Y and added by a sum post-op (after alpha). */
+    if (c) key[5] = key[3] == 1 && key[4] == N && N > 1 && st->alpha == 1.0f ? 1 : 2;
     if (!st->built || memcmp(key, st->key, sizeof key)) TTA_TRY(build(ctx, st, key));
     if (st->unusable) return tta_dnnl_fallback_compute(ctx, &st->fb);
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_a, a->data), "set A");
