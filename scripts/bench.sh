@@ -73,6 +73,9 @@ fi
 [ -n "$MODELS" ] || { echo "bench: no models found (models/*.onnx, tests/models/*/model.onnx)" >&2; exit 1; }
 
 mkdir -p "$OUT"
+# A private copy: a rebuild of build/tta during the run (make in another shell) cannot break it.
+cp "$TTA" "$OUT/tta"
+TTA=$OUT/tta
 : >"$OUT/raw.jsonl"
 ERRS="$OUT/errors.txt"
 : >"$ERRS"
@@ -155,7 +158,7 @@ for m in $MODELS; do
         row "$name" "$b" "$OUT/tta.jsonl" "$OUT/ort.jsonl" "$PEAK_GF"
     done
 done
-rm -f "$OUT/one.json" "$OUT/one.err" "$OUT/tta.jsonl" "$OUT/ort.jsonl"
+rm -f "$OUT/one.json" "$OUT/one.err" "$OUT/tta.jsonl" "$OUT/ort.jsonl" "$OUT/tta"
 
 echo
 echo "img/s: images per second at the median latency per batch; MB: peak RSS of the process"

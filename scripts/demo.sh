@@ -1,21 +1,28 @@
 #!/bin/sh
-# demo.sh - what `make demo` shows. Until the classification TTA job lands (issue 5), it shows
-# the runtime on the shipped classifier: the model's description, a run on reference inputs
-# checked against PyTorch's outputs, and the views of the reference policy on an image.
+# demo.sh - `make demo`: the main job on the shipped classifier and the Fashion-MNIST test set.
+# The reference experiment's table for the `seed` preset and its sub-policies, the accuracy of
+# each view alone, and the warnings against random augmentation (seeded, so reproducible).
+# Figures also go to build/demo.json.
 set -e
 cd "$(dirname "$0")/.."
 TTA=build/tta
-MODEL=models/fashion_cnn.onnx
-[ -f "$MODEL" ] || MODEL=tests/data/models/conv_relu.onnx
-echo "== tta info $MODEL"
-$TTA info "$MODEL"
-REF=models/refs/fashion_cnn/test_data_set_0
-if [ -d "$REF" ]; then
-    echo "== tta run on the reference inputs, compared with PyTorch's outputs"
-    out=$(mktemp -d)
-    $TTA run "$MODEL" --input "$REF/input_0.pb" --output-dir "$out"
-    $TTA compare "$out/output_0.pb" "$REF/output_0.pb"
-    rm -rf "$out"
+MODEL=${MODEL:-models/fashion_cnn.onnx}
+DATA=${DATA:-fashion-mnist:test}
+if [ ! -f "$MODEL" ]; then
+    echo "demo: $MODEL is missing (see models/README.md to rebuild it)" >&2
+    exit 1
 fi
-echo "== the ONNX backend conformance suite"
-$TTA conformance --expected-failures tests/conformance/expected_failures.txt | tail -n 2
+$TTA info "$MODEL" | head -n 8
+echo
+$TTA eval --model "$MODEL" --data "$DATA" \
+    --policy "none=identity" \
+    --policy "flip=hflip" \
+    --policy "width shifts=shift(3, 0, wrap); shift(-3, 0, wrap)" \
+    --policy "height shifts=shift(0, 3, wrap); shift(0, -3, wrap)" \
+    --policy "height + width shifts=shift(3, 0, wrap); shift(-3, 0, wrap); shift(0, 3, wrap); shift(0, -3, wrap)" \
+    --policy "flip + shifts=hflip; shift(3, 0, wrap); shift(-3, 0, wrap); shift(0, 3, wrap); shift(0, -3, wrap)" \
+    --policy "rotations=rotate(10, bilinear, edge); rotate(-10, bilinear, edge)" \
+    --policy "all (seed)=seed" \
+    --random 8 --seed 0 --json build/demo.json
+echo
+echo "every figure: build/demo.json"

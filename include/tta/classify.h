@@ -117,6 +117,18 @@ tta_status tta_classify_views(tta_classifier *c, const tta_policy *pol, const tt
 tta_status tta_classify(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
                         tta_merge merge, const double *weights, float *probs, float *view_probs);
 
+/* Merges a subset of the views of a table of per-view probabilities (n x n_views x k, as
+ * tta_classify_views writes): views[0..n_sel) index the table's views; weights (NULL: all 1)
+ * align with `views`. out: n x k. */
+tta_status tta_merge_table(const float *table, int n, int n_views, int k, const int *views, int n_sel,
+                           tta_merge merge, const double *weights, float *out);
+
+/* A random view drawn from the reference experiment's families, for the warnings against
+ * random augmentation: hflip with probability 1/2, a wrap shift of dx, dy uniform in
+ * [-max_shift, max_shift], and a rotation uniform in [-max_deg, max_deg] (bilinear, edge).
+ * `state` is the seeded PRNG state (splitmix64): the same seed gives the same views. */
+void tta_random_view(uint64_t *state, int max_shift, double max_deg, tta_view *out);
+
 /* ---- metrics ---------------------------------------------------------------------------- */
 
 typedef struct tta_metrics {

@@ -77,7 +77,7 @@ typedef struct tta_mosaic_options {
     int min_items;        /* default 1 */
     int max_items;        /* default 5 (at most TTA_MOSAIC_MAX_ITEMS) */
     double min_scale;     /* item side relative to the source image; default 0.75 */
-    double max_scale;     /* default 2.0 (sides are clamped to P) */
+    double max_scale;     /* default 1.5 (sides are clamped to P) */
     int threshold;        /* foreground: pixel value > threshold; default 30 */
     int noise;            /* background noise amplitude, 0..threshold; default 0 */
     double max_overlap;   /* fraction of an item's square other squares may cover; default 0.25 */

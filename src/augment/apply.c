@@ -8,6 +8,7 @@
  * is called through a pointer per pixel. Values keep the source's scale (0..255 for uint8
  * images, 0..1 for float) until the final write converts them. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,143 +40,215 @@ static inline uint8_t to_u8(float v) {
     return !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f);
 }
 
-/* ---- final write: gather (idx may be NULL for the identity) + channel mapping + scale ---- */
+/* The kernels below are written once with the element types (su8, du8), the channel count C and
+ * the tap count K as arguments, and always inlined into dispatchers that pass constants for the
+ * common cases, so the compiler emits a specialised loop for each (no per-pixel branching on
+ * types, no function pointers). */
+#define AUG_INLINE static inline __attribute__((always_inline))
 
-#define EMIT_BODY(ST, DT, STORE)                                                               \
-    {                                                                                          \
-        const ST *s = (const ST *)src->data;                                                   \
-        DT *d = (DT *)dst->data;                                                               \
-        const int cin = src->c, cout = dst->c, pc = dst->per_channel;                          \
-        for (size_t p = 0; p < n; p++) {                                                       \
-            long k = idx ? idx[p] : (long)p;                                                   \
-            DT *o = d + p * dst->ps;                                                           \
-            if (k < 0) {                                                                       \
-                for (int c = 0; c < cout; c++) {                                               \
-                    float m = dst->mul[pc ? c : 0], a = dst->add[pc ? c : 0];                  \
-                    o[c * dst->cs] = STORE(fill * m + a);                                      \
-                }                                                                              \
-                continue;                                                                      \
-            }                                                                                  \
-            const ST *sp = s + (size_t)k * cin;                                                \
-            if (dst->mode == CH_SAME && !pc) {                                                 \
-                float m = dst->mul[0], a = dst->add[0];                                        \
-                for (int c = 0; c < cout; c++) o[c * dst->cs] = STORE((float)sp[c] * m + a);   \
-            } else if (dst->mode == CH_LUMA) {                                                 \
-                float v = 0.299f * sp[0] + 0.587f * sp[1] + 0.114f * sp[2];                    \
-                o[0] = STORE(v * dst->mul[0] + dst->add[0]);                                   \
-            } else {                                                                           \
-                for (int c = 0; c < cout; c++) {                                               \
-                    float v = (float)sp[dst->mode == CH_MAP ? dst->map[c] : c];                \
-                    o[c * dst->cs] = STORE(v * dst->mul[pc ? c : 0] + dst->add[pc ? c : 0]);   \
-                }                                                                              \
-            }                                                                                  \
-        }                                                                                      \
+AUG_INLINE float load(const void *s, size_t i, int su8) {
+    return su8 ? (float)((const uint8_t *)s)[i] : ((const float *)s)[i];
+}
+
+AUG_INLINE void store(void *d, size_t i, float v, int du8) {
+    if (du8) ((uint8_t *)d)[i] = to_u8(v);
+    else ((float *)d)[i] = v;
+}
+
+/* ---- final write: gather (idx may be NULL for the identity) + channel mapping + scale,
+ * one output channel plane at a time ---- */
+
+AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, float fill, const dst_desc *dst,
+                          size_t n, int du8) {
+    void *d = dst->data;
+    const size_t ps = dst->ps, cs = dst->cs;
+    const int cout = dst->c, pc = dst->per_channel;
+    if (dst->mode == CH_LUMA) {
+        const float m = dst->mul[0], a = dst->add[0], fv = fill * m + a;
+        for (size_t p = 0; p < n; p++) {
+            long k = idx ? idx[p] : (long)p;
+            float v = fv;
+            if (k >= 0) {
+                size_t b = (size_t)k * cin;
+                v = (0.299f * load(s, b, su8) + 0.587f * load(s, b + 1, su8) + 0.114f * load(s, b + 2, su8)) * m + a;
+            }
+            store(d, p * ps, v, du8);
+        }
+        return;
     }
-
-#define STORE_F(v) (v)
-#define STORE_U8(v) to_u8(v)
+    for (int c = 0; c < cout; c++) {
+        const float m = dst->mul[pc ? c : 0], a = dst->add[pc ? c : 0], fv = fill * m + a;
+        const int sc = dst->mode == CH_MAP ? dst->map[c] : c;
+        const size_t off = (size_t)c * cs;
+        if (!idx && ps == 1) {
+            for (size_t p = 0; p < n; p++) store(d, off + p, load(s, p * cin + sc, su8) * m + a, du8);
+        } else if (!idx) {
+            for (size_t p = 0; p < n; p++) store(d, off + p * ps, load(s, p * cin + sc, su8) * m + a, du8);
+        } else {
+            for (size_t p = 0; p < n; p++) {
+                int32_t k = idx[p];
+                float v = k < 0 ? fv : load(s, (size_t)k * cin + sc, su8) * m + a;
+                store(d, off + p * ps, v, du8);
+            }
+        }
+    }
+}
 
 static void emit(const src_desc *src, const int32_t *idx, float fill, const dst_desc *dst, size_t n) {
-    if (src->u8 && dst->u8) EMIT_BODY(uint8_t, uint8_t, STORE_U8)
-    else if (src->u8) EMIT_BODY(uint8_t, float, STORE_F)
-    else if (dst->u8) EMIT_BODY(float, uint8_t, STORE_U8)
-    else EMIT_BODY(float, float, STORE_F)
+    const int cin = src->c;
+    if (src->u8 && dst->u8) emit_body(src->data, 1, cin, idx, fill, dst, n, 1);
+    else if (src->u8) emit_body(src->data, 1, cin, idx, fill, dst, n, 0);
+    else if (dst->u8) emit_body(src->data, 0, cin, idx, fill, dst, n, 1);
+    else emit_body(src->data, 0, cin, idx, fill, dst, n, 0);
+}
+
+/* the destination seen from output pixel `first` on */
+static dst_desc dst_from(const dst_desc *dst, size_t first) {
+    dst_desc d = *dst;
+    d.data = (char *)dst->data + first * dst->ps * (dst->u8 ? 1 : sizeof(float));
+    return d;
+}
+
+/* ---- interpolation taps (rotations), written through a dst_desc: the destination itself when
+ * this is the last stage, or float scratch ---- */
+
+AUG_INLINE float taps_sum(const void *s, int su8, int C, int c, int K, const int32_t *ki, const float *wi, float fill) {
+    float acc = 0.0f;
+    for (int t = 0; t < K; t++) acc += wi[t] * (ki[t] < 0 ? fill : load(s, (size_t)ki[t] * C + c, su8));
+    return acc;
+}
+
+AUG_INLINE void taps_body(const void *s, int su8, int C, const aug_stage *st, float fill, const dst_desc *dst,
+                          int du8) {
+    const size_t n = (size_t)st->out_h * st->out_w, ps = dst->ps, cs = dst->cs, row = (size_t)st->in_w * C;
+    const int pc = dst->per_channel, K = st->k;
+    void *d = dst->data;
+    for (size_t p = 0; p < n; p++) {
+        const int32_t b = st->idx[p];
+        if (!st->frac) { /* k taps per pixel */
+            for (int c = 0; c < C; c++) {
+                float v = taps_sum(s, su8, C, c, K, st->idx + p * K, st->w + p * K, fill);
+                store(d, p * ps + c * cs, v * dst->mul[pc ? c : 0] + dst->add[pc ? c : 0], du8);
+            }
+        } else if (b >= 0) { /* bilinear inside the image */
+            const size_t off = (size_t)b * C;
+            const float fx = st->frac[2 * p], fy = st->frac[2 * p + 1];
+            for (int c = 0; c < C; c++) {
+                float v00 = load(s, off + c, su8), v01 = load(s, off + C + c, su8);
+                float v10 = load(s, off + row + c, su8), v11 = load(s, off + row + C + c, su8);
+                float top = v00 + fx * (v01 - v00), bot = v10 + fx * (v11 - v10);
+                store(d, p * ps + c * cs, (top + fy * (bot - top)) * dst->mul[pc ? c : 0] + dst->add[pc ? c : 0], du8);
+            }
+        } else { /* bilinear at the border: 4 taps */
+            const size_t slot = (size_t)(-1 - (long)b) * 4;
+            for (int c = 0; c < C; c++) {
+                float v = taps_sum(s, su8, C, c, 4, st->bidx + slot, st->bw + slot, fill);
+                store(d, p * ps + c * cs, v * dst->mul[pc ? c : 0] + dst->add[pc ? c : 0], du8);
+            }
+        }
+    }
+}
+
+/* dst must keep the channels (CH_SAME) */
+static void run_taps(const src_desc *src, const aug_stage *st, float fill, const dst_desc *dst) {
+    const int C = src->c, key = (src->u8 << 1) | dst->u8;
+    const void *s = src->data;
+#define TAPS_C(SU8, DU8)                                                                           \
+    do {                                                                                           \
+        if (C == 1) taps_body(s, SU8, 1, st, fill, dst, DU8);                                      \
+        else if (C == 3) taps_body(s, SU8, 3, st, fill, dst, DU8);                                 \
+        else taps_body(s, SU8, C, st, fill, dst, DU8);                                             \
+    } while (0)
+    switch (key) {
+    case 0: TAPS_C(0, 0); break;
+    case 1: TAPS_C(0, 1); break;
+    case 2: TAPS_C(1, 0); break;
+    default: TAPS_C(1, 1); break;
+    }
+#undef TAPS_C
 }
 
 /* ---- stages into float scratch (HWC, same channel count) ---- */
 
-#define INDEX_BODY(ST)                                                                         \
-    {                                                                                          \
-        const ST *s = (const ST *)src->data;                                                   \
-        for (size_t p = 0; p < n; p++, d += C) {                                               \
-            int32_t k = st->idx[p];                                                            \
-            if (k < 0) {                                                                       \
-                for (int c = 0; c < C; c++) d[c] = fill;                                       \
-            } else {                                                                           \
-                const ST *sp = s + (size_t)k * C;                                              \
-                for (int c = 0; c < C; c++) d[c] = (float)sp[c];                               \
-            }                                                                                  \
-        }                                                                                      \
+AUG_INLINE void index_body(const void *s, int su8, int C, const int32_t *idx, float fill, float *d, size_t n) {
+    for (size_t p = 0; p < n; p++, d += C) {
+        int32_t k = idx[p];
+        for (int c = 0; c < C; c++) d[c] = k < 0 ? fill : load(s, (size_t)k * C + c, su8);
     }
+}
 
 static void run_index(const src_desc *src, const aug_stage *st, float fill, float *d) {
+    const size_t n = (size_t)st->out_h * st->out_w;
     const int C = src->c;
-    size_t n = (size_t)st->out_h * st->out_w;
-    if (src->u8) INDEX_BODY(uint8_t) else INDEX_BODY(float)
+    if (src->u8) {
+        if (C == 1) index_body(src->data, 1, 1, st->idx, fill, d, n);
+        else if (C == 3) index_body(src->data, 1, 3, st->idx, fill, d, n);
+        else index_body(src->data, 1, C, st->idx, fill, d, n);
+    } else {
+        if (C == 1) index_body(src->data, 0, 1, st->idx, fill, d, n);
+        else if (C == 3) index_body(src->data, 0, 3, st->idx, fill, d, n);
+        else index_body(src->data, 0, C, st->idx, fill, d, n);
+    }
 }
 
-/* accumulate k weighted source pixels into d[0..C) */
-#define TAPS_BODY(ST)                                                                          \
-    {                                                                                          \
-        const ST *s = (const ST *)src->data;                                                   \
-        for (size_t p = 0; p < n; p++, d += C) {                                               \
-            const int32_t *ki = st->idx + p * K;                                               \
-            const float *wi = st->w + p * K;                                                   \
-            for (int c = 0; c < C; c++) d[c] = 0.0f;                                           \
-            for (int t = 0; t < K; t++) {                                                      \
-                float wt = wi[t];                                                              \
-                if (wt == 0.0f) continue;                                                      \
-                if (ki[t] < 0) {                                                               \
-                    for (int c = 0; c < C; c++) d[c] += wt * fill;                             \
-                } else {                                                                       \
-                    const ST *sp = s + (size_t)ki[t] * C;                                      \
-                    for (int c = 0; c < C; c++) d[c] += wt * (float)sp[c];                     \
-                }                                                                              \
-            }                                                                                  \
-        }                                                                                      \
-    }
-
-static void run_taps(const src_desc *src, const aug_stage *st, float fill, float *d) {
-    const int C = src->c, K = st->k;
-    size_t n = (size_t)st->out_h * st->out_w;
-    if (src->u8) TAPS_BODY(uint8_t) else TAPS_BODY(float)
-}
-
-/* horizontal pass: every input row, out_w columns, into tmp */
-#define SEP_ROWS_BODY(ST)                                                                      \
-    {                                                                                          \
-        const ST *s = (const ST *)src->data;                                                   \
-        for (int y = 0; y < st->in_h; y++) {                                                   \
-            const ST *row = s + (size_t)y * st->in_w * C;                                      \
-            for (int j = 0; j < st->out_w; j++, d += C) {                                      \
-                const int32_t *ki = st->ix + (size_t)j * K;                                    \
-                const float *wi = st->wx + (size_t)j * K;                                      \
-                for (int c = 0; c < C; c++) d[c] = 0.0f;                                       \
-                for (int t = 0; t < K; t++) {                                                  \
-                    float wt = wi[t];                                                          \
-                    if (wt == 0.0f) continue;                                                  \
-                    if (ki[t] < 0) {                                                           \
-                        for (int c = 0; c < C; c++) d[c] += wt * fill;                         \
-                    } else {                                                                   \
-                        const ST *sp = row + (size_t)ki[t] * C;                                \
-                        for (int c = 0; c < C; c++) d[c] += wt * (float)sp[c];                 \
-                    }                                                                          \
-                }                                                                              \
-            }                                                                                  \
-        }                                                                                      \
-    }
-
-static void run_sep(const src_desc *src, const aug_stage *st, float fill, float *out, float *tmp) {
-    const int C = src->c;
-    int K = st->kx;
-    float *d = tmp;
-    if (src->u8) SEP_ROWS_BODY(uint8_t) else SEP_ROWS_BODY(float)
-    /* vertical pass: rows of tmp into out */
-    size_t row_len = (size_t)st->out_w * C;
-    K = st->ky;
-    for (int i = 0; i < st->out_h; i++) {
-        float *o = out + (size_t)i * row_len;
-        memset(o, 0, row_len * sizeof *o);
-        for (int t = 0; t < K; t++) {
-            float wt = st->wy[(size_t)i * K + t];
-            int32_t k = st->iy[(size_t)i * K + t];
-            if (wt == 0.0f) continue;
-            if (k < 0) {
-                for (size_t e = 0; e < row_len; e++) o[e] += wt * fill;
-            } else {
-                const float *r = tmp + (size_t)k * row_len;
-                for (size_t e = 0; e < row_len; e++) o[e] += wt * r[e];
+/* horizontal pass of a separable stage: every input row, out_w columns, into tmp */
+AUG_INLINE void sep_rows_body(const void *s, int su8, int C, const aug_stage *st, float fill, float *d) {
+    const int K = st->kx, out_w = st->out_w;
+    for (int y = 0; y < st->in_h; y++) {
+        const size_t row = (size_t)y * st->in_w * C;
+        const int32_t *ki = st->ix;
+        const float *wi = st->wx;
+        for (int j = 0; j < out_w; j++, d += C, ki += K, wi += K) {
+            for (int c = 0; c < C; c++) {
+                float acc = 0.0f;
+                for (int t = 0; t < K; t++) acc += wi[t] * (ki[t] < 0 ? fill : load(s, row + (size_t)ki[t] * C + c, su8));
+                d[c] = acc;
             }
+        }
+    }
+}
+
+/* With `final`, each output row goes through `out` (one row of scratch) straight into the
+ * destination instead of filling the whole output in scratch. */
+static void run_sep(const src_desc *src, const aug_stage *st, float fill, float *out, float *tmp,
+                    const dst_desc *final) {
+    const int C = src->c;
+    if (src->u8) {
+        if (C == 1) sep_rows_body(src->data, 1, 1, st, fill, tmp);
+        else if (C == 3) sep_rows_body(src->data, 1, 3, st, fill, tmp);
+        else sep_rows_body(src->data, 1, C, st, fill, tmp);
+    } else {
+        if (C == 1) sep_rows_body(src->data, 0, 1, st, fill, tmp);
+        else if (C == 3) sep_rows_body(src->data, 0, 3, st, fill, tmp);
+        else sep_rows_body(src->data, 0, C, st, fill, tmp);
+    }
+    /* vertical pass: weighted sums of whole rows of tmp */
+    const size_t row_len = (size_t)st->out_w * C;
+    const int K = st->ky;
+    for (int i = 0; i < st->out_h; i++) {
+        float *restrict o = final ? out : out + (size_t)i * row_len;
+        const int32_t *ki = st->iy + (size_t)i * K;
+        const float *wi = st->wy + (size_t)i * K;
+        int first = 1;
+        for (int t = 0; t < K; t++) {
+            const float wt = wi[t];
+            if (wt == 0.0f) continue;
+            if (ki[t] < 0) {
+                for (size_t e = 0; e < row_len; e++) o[e] = (first ? 0.0f : o[e]) + wt * fill;
+            } else {
+                const float *restrict r = tmp + (size_t)ki[t] * row_len;
+                if (first)
+                    for (size_t e = 0; e < row_len; e++) o[e] = wt * r[e];
+                else
+                    for (size_t e = 0; e < row_len; e++) o[e] += wt * r[e];
+            }
+            first = 0;
+        }
+        if (first) memset(o, 0, row_len * sizeof *o);
+        if (final) {
+            src_desc row = {o, 0, 1, st->out_w, C};
+            dst_desc d = dst_from(final, (size_t)i * st->out_w);
+            emit(&row, NULL, 0.0f, &d, (size_t)st->out_w);
         }
     }
 }
@@ -237,51 +310,71 @@ static tta_status check_image(const tta_aug_plan *plan, const tta_image *img, co
     return TTA_OK;
 }
 
-static tta_status ensure_scratch(tta_aug_plan *plan, int channels) {
+static tta_status ensure_scratch(tta_aug_plan *plan, int channels, int n_threads) {
     size_t need = plan->max_pixels * (size_t)channels, need_sep = plan->max_sep * (size_t)channels;
-    for (int b = 0; b < 2 && plan->buf_cap < need; b++) {
-        float *p = tta_realloc(plan->buf[b], need * sizeof *p);
-        if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for augmentation scratch");
-        plan->buf[b] = p;
-        if (b == 1) plan->buf_cap = need;
-    }
-    if (plan->sep_cap < need_sep) {
-        float *p = tta_realloc(plan->sep, need_sep * sizeof *p);
-        if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for augmentation scratch");
-        plan->sep = p;
-        plan->sep_cap = need_sep;
+    for (int t = 0; t < n_threads; t++) {
+        aug_scratch *sc = &plan->scratch[t];
+        for (int b = 0; b < 2 && sc->buf_cap < need; b++) {
+            float *p = tta_realloc(sc->buf[b], need * sizeof *p);
+            if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for augmentation scratch");
+            sc->buf[b] = p;
+            if (b == 1) sc->buf_cap = need;
+        }
+        if (sc->sep_cap < need_sep) {
+            float *p = tta_realloc(sc->sep, need_sep * sizeof *p);
+            if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for augmentation scratch");
+            sc->sep = p;
+            sc->sep_cap = need_sep;
+        }
     }
     return TTA_OK;
 }
 
-static tta_status run_view(tta_aug_plan *plan, int v, const tta_image *img, const dst_desc *dst) {
-    const aug_view *av = &plan->views[v];
-    if (av->needs_colour && img->channels < 3)
+static tta_status check_view_input(const tta_aug_plan *plan, int v, const tta_image *img) {
+    if (plan->views[v].needs_colour && img->channels < 3)
         return tta_errorf(TTA_ERR_SHAPE, "view %d: saturation needs a colour image, this one has %d channel%s", v,
                           img->channels, img->channels == 1 ? "" : "s");
-    TTA_TRY(ensure_scratch(plan, img->channels));
+    return TTA_OK;
+}
+
+/* Runs view v on img into dst, with scratch sc (large enough: ensure_scratch); cannot fail. */
+static void run_view(const tta_aug_plan *plan, aug_scratch *sc, int v, const tta_image *img, const dst_desc *dst) {
+    const aug_view *av = &plan->views[v];
     const float maxv = img->dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     src_desc cur = {img->data, img->dtype == TTA_DTYPE_UINT8, img->height, img->width, img->channels};
     int which = 0;
     for (int s = 0; s < av->n_stages; s++) {
         const aug_stage *st = &av->stages[s];
         float fill = st->fill * maxv;
-        if (s == av->n_stages - 1 && st->kind == AUG_STAGE_INDEX) {
-            emit(&cur, st->idx, fill, dst, (size_t)st->out_h * st->out_w);
-            return TTA_OK;
-        }
-        float *out = plan->buf[which];
+        float *out = sc->buf[which];
         which ^= 1;
+        if (s == av->n_stages - 1) { /* the last stage writes the destination itself if it can */
+            if (st->kind == AUG_STAGE_INDEX) {
+                emit(&cur, st->idx, fill, dst, (size_t)st->out_h * st->out_w);
+                return;
+            }
+            if (st->kind == AUG_STAGE_TAPS && dst->mode == CH_SAME) {
+                run_taps(&cur, st, fill, dst);
+                return;
+            }
+            if (st->kind == AUG_STAGE_SEP) {
+                run_sep(&cur, st, fill, out, sc->sep, dst);
+                return;
+            }
+        }
         switch (st->kind) {
         case AUG_STAGE_INDEX: run_index(&cur, st, fill, out); break;
-        case AUG_STAGE_TAPS: run_taps(&cur, st, fill, out); break;
-        case AUG_STAGE_SEP: run_sep(&cur, st, fill, out, plan->sep); break;
+        case AUG_STAGE_TAPS: {
+            dst_desc scratch = {out, 0, (size_t)cur.c, 1, cur.c, CH_SAME, {0}, 0, {1.0f}, {0.0f}};
+            run_taps(&cur, st, fill, &scratch);
+            break;
+        }
+        case AUG_STAGE_SEP: run_sep(&cur, st, fill, out, sc->sep, NULL); break;
         case AUG_STAGE_COLOUR: run_colour(&cur, st, maxv, out); break;
         }
         cur = (src_desc){out, 0, st->out_h, st->out_w, img->channels};
     }
     emit(&cur, NULL, 0.0f, dst, (size_t)cur.h * cur.w);
-    return TTA_OK;
 }
 
 tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta_dtype dtype, tta_image *dst) {
@@ -298,7 +391,10 @@ tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta
     float out_max = dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     dst_desc d = {dst->data, dtype == TTA_DTYPE_UINT8, (size_t)src->channels, 1, src->channels, CH_SAME,
                   {0}, 0, {out_max / in_max}, {0}};
-    return run_view(plan, v, src, &d);
+    TTA_TRY(check_view_input(plan, v, src));
+    TTA_TRY(ensure_scratch(plan, src->channels, 1));
+    run_view(plan, &plan->scratch[0], v, src, &d);
+    return TTA_OK;
 }
 
 /* channel conversion of a batch; returns 0 if unsupported */
@@ -385,20 +481,30 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
     const size_t hw = (size_t)v0->out_h * v0->out_w, item = hw * cout, esize = tta_dtype_size(out_dtype);
     d.ps = fmt->layout == TTA_LAYOUT_NCHW ? 1 : (size_t)cout;
     d.cs = fmt->layout == TTA_LAYOUT_NCHW ? hw : 1;
-    for (int i = 0; i < n_images; i++) {
-        if (i > 0) {
-            char what[64];
-            snprintf(what, sizeof what, "tta_augment_batch: image %d", i);
-            TTA_TRY(check_image(plan, &images[i], what));
-            if (images[i].channels != cin || images[i].dtype != images[0].dtype)
-                return tta_errorf(TTA_ERR_SHAPE, "tta_augment_batch: image %d has %d channels (%s), image 0 %d (%s)",
-                                  i, images[i].channels, tta_dtype_name(images[i].dtype), cin,
-                                  tta_dtype_name(images[0].dtype));
-        }
-        for (int v = first_view; v < first_view + n_views; v++) {
-            d.data = (char *)out + ((size_t)i * n_views + (size_t)(v - first_view)) * item * esize;
-            TTA_TRY(run_view(plan, v, &images[i], &d));
-        }
+    for (int i = 1; i < n_images; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "tta_augment_batch: image %d", i);
+        TTA_TRY(check_image(plan, &images[i], what));
+        if (images[i].channels != cin || images[i].dtype != images[0].dtype)
+            return tta_errorf(TTA_ERR_SHAPE, "tta_augment_batch: image %d has %d channels (%s), image 0 %d (%s)", i,
+                              images[i].channels, tta_dtype_name(images[i].dtype), cin,
+                              tta_dtype_name(images[0].dtype));
+    }
+    for (int v = first_view; v < first_view + n_views; v++) TTA_TRY(check_view_input(plan, v, &images[0]));
+    /* items are independent: split them over the OpenMP threads, each with its own scratch */
+    const long n_items = (long)n_images * n_views;
+    int n_threads = omp_get_max_threads();
+    if (n_threads > AUG_MAX_THREADS) n_threads = AUG_MAX_THREADS;
+    if (n_threads > n_items) n_threads = (int)n_items;
+    if ((double)n_items * item < 32768) n_threads = 1; /* not worth waking threads for */
+    if (n_threads < 1) n_threads = 1;
+    TTA_TRY(ensure_scratch(plan, cin, n_threads));
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1)
+    for (long it = 0; it < n_items; it++) {
+        dst_desc di = d;
+        di.data = (char *)out + (size_t)it * item * esize;
+        run_view(plan, &plan->scratch[omp_get_thread_num()], first_view + (int)(it % n_views),
+                 &images[it / n_views], &di);
     }
     return TTA_OK;
 }

@@ -67,8 +67,14 @@ typedef struct aug_stage {
     float fill;   /* fraction of full scale, for idx < 0 */
     int has_fill; /* some idx < 0 */
     int k;        /* TAPS: taps per output pixel */
-    int32_t *idx; /* INDEX: one per output pixel; TAPS: k per output pixel */
+    int32_t *idx; /* INDEX: one per output pixel; TAPS: k per output pixel, or see frac */
     float *w;     /* TAPS */
+    /* TAPS, bilinear: idx[p] >= 0 is the top-left source pixel of a 2x2 block inside the image,
+     * weighted by frac[2p] (x) and frac[2p+1] (y); idx[p] < 0 sends pixel p to border slot
+     * -1 - idx[p], whose 4 taps are bidx/bw[4 * slot ...] */
+    float *frac;
+    int32_t *bidx;
+    float *bw;
     int kx, ky;   /* SEP: taps per output column / row */
     int32_t *ix, *iy;
     float *wx, *wy;
@@ -89,14 +95,21 @@ typedef struct aug_view {
     int needs_colour; /* a transform needs >= 3 channels */
 } aug_view;
 
+/* float buffers for intermediate results: two images (ping-pong) and a separable temporary */
+typedef struct aug_scratch {
+    float *buf[2], *sep;
+    size_t buf_cap, sep_cap; /* floats */
+} aug_scratch;
+
+#define AUG_MAX_THREADS 16
+
 struct tta_aug_plan {
     int in_h, in_w, out_h, out_w;
     int n_views;
     aug_view *views;
     size_t max_pixels; /* largest intermediate image, in pixels */
     size_t max_sep;    /* largest separable temporary, in pixels */
-    float *buf[2], *sep;
-    size_t buf_cap, sep_cap; /* floats */
+    aug_scratch scratch[AUG_MAX_THREADS]; /* one per thread of tta_augment_batch */
 };
 
 /* ---- resampling builders (resample.c) ---- */

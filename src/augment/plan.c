@@ -239,9 +239,11 @@ void tta_aug_plan_free(tta_aug_plan *plan) {
     for (int v = 0; v < plan->n_views; v++)
         for (int s = 0; s < AUG_MAX_STEPS; s++) aug_stage_release(&plan->views[v].stages[s]);
     tta_free(plan->views);
-    tta_free(plan->buf[0]);
-    tta_free(plan->buf[1]);
-    tta_free(plan->sep);
+    for (int t = 0; t < AUG_MAX_THREADS; t++) {
+        tta_free(plan->scratch[t].buf[0]);
+        tta_free(plan->scratch[t].buf[1]);
+        tta_free(plan->scratch[t].sep);
+    }
     tta_free(plan);
 }
 

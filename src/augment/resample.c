@@ -148,37 +148,88 @@ static tta_status build_sep(aug_stage *st, const aug_prim *p, int in_h, int in_w
                       &st->wy, &st->has_fill);
 }
 
+/* the 1-D taps of interpolating at u: k1 = 2 (bilinear) or 4 (bicubic) positions and weights */
+static void taps_1d(double u, int r, long *pos, double *w) {
+    long x0 = floor_index(u);
+    double f = u - (double)x0;
+    for (int t = 0; t < 2 * r; t++) {
+        pos[t] = x0 - r + 1 + t;
+        double d = f - (double)(t - r + 1);
+        w[t] = r == 2 ? keys_cubic(d) : triangle(d);
+    }
+}
+
 static tta_status build_taps(aug_stage *st, const aug_prim *p, int in_h, int in_w) {
-    int r = p->interp == TTA_INTERP_BICUBIC ? 2 : 1; /* taps per side */
-    int k1 = 2 * r, k = k1 * k1;
-    size_t n = (size_t)p->out_h * p->out_w;
+    const int r = p->interp == TTA_INTERP_BICUBIC ? 2 : 1, k1 = 2 * r, k = k1 * k1;
+    const size_t n = (size_t)p->out_h * p->out_w;
+    const double *b = p->bwd;
     st->kind = AUG_STAGE_TAPS;
     st->k = k;
+    /* bilinear pixels whose 2x2 block is inside the image get the compact form; the others (and
+     * every bicubic pixel) a list of k taps */
+    size_t n_list = 0;
+    if (r == 1) {
+        st->idx = tta_malloc(sizeof *st->idx * n);
+        st->frac = tta_malloc(sizeof *st->frac * n * 2);
+        if (!st->idx || !st->frac) return nomem();
+        for (int pass = 0; pass < 2; pass++) {
+            n_list = 0;
+            for (int i = 0; i < p->out_h; i++)
+                for (int j = 0; j < p->out_w; j++) {
+                    double u = b[0] * (j + 0.5) + b[1] * (i + 0.5) + b[2] - 0.5;
+                    double v = b[3] * (j + 0.5) + b[4] * (i + 0.5) + b[5] - 0.5;
+                    long x0 = floor_index(u), y0 = floor_index(v);
+                    size_t q = (size_t)i * p->out_w + j;
+                    if (x0 >= 0 && y0 >= 0 && x0 + 1 < in_w && y0 + 1 < in_h) {
+                        st->idx[q] = (int32_t)(y0 * in_w + x0);
+                        st->frac[2 * q] = (float)(u - (double)x0);
+                        st->frac[2 * q + 1] = (float)(v - (double)y0);
+                        continue;
+                    }
+                    st->idx[q] = (int32_t)(-1 - (long)n_list);
+                    if (pass == 1) {
+                        long px[2], py[2];
+                        double wx[2], wy[2];
+                        taps_1d(u, 1, px, wx);
+                        taps_1d(v, 1, py, wy);
+                        for (int ty = 0; ty < 2; ty++)
+                            for (int tx = 0; tx < 2; tx++) {
+                                int32_t sx = resolve(px[tx], in_w, p->border), sy = resolve(py[ty], in_h, p->border);
+                                float wt = (float)(wx[tx] * wy[ty]);
+                                int32_t s = (sx < 0 || sy < 0) ? -1 : sy * in_w + sx;
+                                if (wt == 0.0f && s < 0) s = 0;
+                                st->has_fill |= s < 0;
+                                st->bidx[n_list * 4 + ty * 2 + tx] = s;
+                                st->bw[n_list * 4 + ty * 2 + tx] = wt;
+                            }
+                    }
+                    n_list++;
+                }
+            if (pass == 0) {
+                st->bidx = tta_malloc(sizeof *st->bidx * (n_list ? n_list : 1) * 4);
+                st->bw = tta_malloc(sizeof *st->bw * (n_list ? n_list : 1) * 4);
+                if (!st->bidx || !st->bw) return nomem();
+            }
+        }
+        return TTA_OK;
+    }
     st->idx = tta_malloc(sizeof *st->idx * n * k);
     st->w = tta_malloc(sizeof *st->w * n * k);
     if (!st->idx || !st->w) return nomem();
-    const double *b = p->bwd;
     for (int i = 0; i < p->out_h; i++) {
         for (int j = 0; j < p->out_w; j++) {
             double u = b[0] * (j + 0.5) + b[1] * (i + 0.5) + b[2] - 0.5;
             double v = b[3] * (j + 0.5) + b[4] * (i + 0.5) + b[5] - 0.5;
-            long x0 = floor_index(u), y0 = floor_index(v);
-            double fx = u - (double)x0, fy = v - (double)y0;
+            long px[4], py[4];
             double wx[4], wy[4];
-            int32_t sx[4], sy[4];
-            for (int t = 0; t < k1; t++) {
-                long ox = x0 - r + 1 + t, oy = y0 - r + 1 + t;
-                double dx = fx - (double)(t - r + 1), dy = fy - (double)(t - r + 1);
-                wx[t] = r == 2 ? keys_cubic(dx) : triangle(dx);
-                wy[t] = r == 2 ? keys_cubic(dy) : triangle(dy);
-                sx[t] = resolve(ox, in_w, p->border);
-                sy[t] = resolve(oy, in_h, p->border);
-            }
+            taps_1d(u, r, px, wx);
+            taps_1d(v, r, py, wy);
             size_t base = ((size_t)i * p->out_w + j) * k;
             for (int ty = 0; ty < k1; ty++) {
                 for (int tx = 0; tx < k1; tx++) {
+                    int32_t sx = resolve(px[tx], in_w, p->border), sy = resolve(py[ty], in_h, p->border);
                     float wt = (float)(wx[tx] * wy[ty]);
-                    int32_t s = (sx[tx] < 0 || sy[ty] < 0) ? -1 : sy[ty] * in_w + sx[tx];
+                    int32_t s = (sx < 0 || sy < 0) ? -1 : sy * in_w + sx;
                     if (wt == 0.0f && s < 0) s = 0;
                     st->has_fill |= s < 0;
                     st->idx[base + ty * k1 + tx] = s;
@@ -216,6 +267,9 @@ void aug_stage_release(aug_stage *st) {
     tta_free(st->iy);
     tta_free(st->wx);
     tta_free(st->wy);
+    tta_free(st->frac);
+    tta_free(st->bidx);
+    tta_free(st->bw);
     memset(st, 0, sizeof *st);
 }
 

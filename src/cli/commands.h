@@ -10,6 +10,9 @@ int tta_cmd_run(int argc, char **argv);
 int tta_cmd_conformance(int argc, char **argv);
 int tta_cmd_augment(int argc, char **argv);
 int tta_cmd_compare(int argc, char **argv);
+int tta_cmd_predict(int argc, char **argv);
+int tta_cmd_eval(int argc, char **argv);
 int tta_cmd_bench(int argc, char **argv);
+int tta_cmd_data(int argc, char **argv);
 
 #endif

@@ -20,9 +20,12 @@ static const struct {
     {"info", tta_cmd_info, "describe an ONNX model: inputs, outputs, opsets, operators, parameters"},
     {"run", tta_cmd_run, "run an ONNX model on tensors (.pb or .npy) and write its outputs"},
     {"conformance", tta_cmd_conformance, "run the ONNX backend test suite (or other case folders)"},
+    {"eval", tta_cmd_eval, "score TTA policies on a labelled data set (the reference table)"},
+    {"predict", tta_cmd_predict, "classify images with test-time augmentation"},
     {"compare", tta_cmd_compare, "compare two tensor files with the ONNX test tolerance"},
     {"bench", tta_cmd_bench, "time a model at a batch size: images/s, latency, peak memory"},
     {"augment", tta_cmd_augment, "show the views of an augmentation policy on an image, as a grid"},
+    {"data", tta_cmd_data, "make a data set: Fashion-MNIST mosaics with boxes and masks"},
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,486 @@
+/* cmd_eval.c - `tta eval`: the reference experiment's table for any model and data set.
+ *
+ * Every distinct view of all the policies asked for runs once per image and model; each policy
+ * is then scored by merging its views from that table. Prints one row per policy (views,
+ * accuracy, NLL, ECE, corrected and broken against the identity view of the first model, and
+ * the model time its views took), the accuracy of each view alone with a warning for views far
+ * below the identity, and optionally the random-augmentation baselines. --json writes it all. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+#include "tta/classify.h"
+#include "tta/dataset.h"
+
+#define MAX_MODELS 8
+#define MAX_POLICIES 32
+#define CHUNK 500
+#define WARN_DROP 0.05 /* a view alone this far below the identity gets a warning */
+
+typedef struct policy_result {
+    const char *name;
+    int n_views;        /* views x models merged */
+    int *sel;           /* indices into the table (model-major) */
+    tta_metrics m;
+    int corrected, broken;
+    double seconds;
+    double *cumulative; /* accuracy after the first 1..n views of the policy (first model) */
+    int n_cumulative;
+} policy_result;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int usage(FILE *f, int code) {
+    fprintf(f,
+            "usage: tta eval --model M [--model M2 ...] --data SPEC --policy P [--policy P2 ...]\n"
+            "                [--merge RULE] [--random K] [--seed N] [--calibrate SPEC] [--json FILE]\n"
+            "                [--max-batch B] [--threads T]\n\n"
+            "Scores test-time augmentation policies on a labelled data set: for each policy, its\n"
+            "views, top-1 accuracy, NLL, ECE, the images it corrected and broke against the\n"
+            "identity view of the first model, and the model time of its views. Each distinct view\n"
+            "runs once per image. With several --model flags every policy merges views x models\n"
+            "(a model ensemble), and each model alone is also reported.\n\n"
+            "  --policy P      a preset (seed, flip, d4, five-crop, ten-crop, multiscale), policy text\n"
+            "                  or a policy file; NAME=P names the row (default: P itself)\n"
+            "  --merge RULE    mean (default), logits, geometric, max, vote\n"
+            "  --random K      also score one random augmentation per image and the mean of 1..K\n"
+            "                  random ones (flip, shifts of up to 3 px, rotations up to 10 degrees)\n"
+            "  --seed N        seed of the random views (default 0)\n"
+            "  --calibrate S   fit a temperature per policy on data S and report calibrated NLL/ECE\n"
+            "  --json FILE     write every figure as JSON\n\n"
+            "%s\n",
+            tta_dataset_spec_help());
+    return code;
+}
+
+/* Views of all policies, deduplicated, identity first. map[p][j] = union index of view j. */
+static int build_union(tta_policy *pols, int n_pols, tta_policy *uni, int **map) {
+    if (tta_policy_init(uni)) return cli_fail();
+    for (int p = 0; p < n_pols; p++) {
+        map[p] = malloc(sizeof(int) * (size_t)pols[p].n_views);
+        for (int j = 0; j < pols[p].n_views; j++) {
+            int u = 0;
+            while (u < uni->n_views && !tta_view_equal(&uni->views[u], &pols[p].views[j])) u++;
+            if (u == uni->n_views && tta_policy_add_view(uni, &pols[p].views[j])) return cli_fail();
+            map[p][j] = u;
+        }
+    }
+    return 0;
+}
+
+/* Runs the union policy over the data set with one classifier; table is n x V x k. */
+static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset *ds, float *table, int k,
+                     const char *what, double *seconds) {
+    int64_t n = tta_dataset_count(ds);
+    tta_image imgs[CHUNK];
+    memset(imgs, 0, sizeof imgs);
+    double t0 = now_s(), last = t0;
+    int rc = 0;
+    for (int64_t s = 0; s < n && !rc; s += CHUNK) {
+        int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
+        for (int i = 0; i < cnt && !rc; i++)
+            if (tta_dataset_get(ds, s + i, &imgs[i], NULL)) rc = cli_fail();
+        if (!rc && tta_classify_views(c, uni, imgs, cnt, table + (size_t)s * uni->n_views * k, NULL)) rc = cli_fail();
+        double t = now_s();
+        if (t - last > 1.0 || s + cnt == n) {
+            fprintf(stderr, "\r%s: %lld/%lld images, %d views, %.1f s", what, (long long)(s + cnt), (long long)n,
+                    uni->n_views, t - t0);
+            last = t;
+        }
+    }
+    fprintf(stderr, "\n");
+    for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
+    *seconds = now_s() - t0;
+    return rc;
+}
+
+/* Random-augmentation baselines: accuracy with one random view per image, and of the mean of
+ * 1..K random views. out_acc[r] = accuracy after r + 1 random views. */
+static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, int K, uint64_t seed, double *out_acc) {
+    int64_t n = tta_dataset_count(ds);
+    const int *labels = tta_dataset_labels(ds);
+    double *sum = calloc((size_t)n * k_classes, sizeof(double));
+    float *p = malloc(sizeof(float) * CHUNK * (size_t)k_classes);
+    tta_image src = {0}, *aug = calloc(CHUNK, sizeof(tta_image));
+    tta_policy ident;
+    int rc = tta_policy_init(&ident) ? cli_fail() : 0;
+    uint64_t state = seed;
+    for (int r = 0; r < K && !rc; r++) {
+        int correct = 0;
+        for (int64_t s = 0; s < n && !rc; s += CHUNK) {
+            int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
+            for (int i = 0; i < cnt && !rc; i++) {
+                tta_policy one;
+                tta_view v;
+                tta_aug_plan *plan = NULL;
+                tta_random_view(&state, 3, 10.0, &v);
+                if (tta_dataset_get(ds, s + i, &src, NULL) || tta_policy_init(&one)) {
+                    rc = cli_fail();
+                    break;
+                }
+                if (v.n && tta_policy_add_view(&one, &v)) rc = cli_fail();
+                if (!rc && tta_aug_plan_new(&plan, &one, src.height, src.width, 0, 0)) rc = cli_fail();
+                if (!rc && tta_augment_view(plan, one.n_views - 1, &src, TTA_DTYPE_UINT8, &aug[i])) rc = cli_fail();
+                tta_aug_plan_free(plan);
+                tta_policy_destroy(&one);
+            }
+            if (!rc && tta_classify(c, &ident, aug, cnt, TTA_MERGE_MEAN, NULL, p, NULL)) rc = cli_fail();
+            for (int i = 0; i < cnt && !rc; i++) {
+                double *acc = sum + (size_t)(s + i) * k_classes;
+                int best = 0;
+                for (int j = 0; j < k_classes; j++) {
+                    acc[j] += p[(size_t)i * k_classes + j];
+                    if (acc[j] > acc[best]) best = j;
+                }
+                correct += best == labels[s + i];
+            }
+        }
+        out_acc[r] = (double)correct / (double)n;
+        fprintf(stderr, "\rrandom augmentation: %d/%d draws per image", r + 1, K);
+    }
+    fprintf(stderr, "\n");
+    for (int i = 0; i < CHUNK; i++) tta_image_destroy(&aug[i]);
+    free(aug);
+    tta_image_destroy(&src);
+    tta_policy_destroy(&ident);
+    free(sum);
+    free(p);
+    return rc;
+}
+
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
+        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
+        else fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+int tta_cmd_eval(int argc, char **argv) {
+    const char *model_paths[MAX_MODELS], *policy_args[MAX_POLICIES], *data = NULL, *json = NULL, *merge_name = "mean",
+                                                                      *calib = NULL;
+    int n_models = 0, n_pols = 0, random_k = 0, max_batch = 0, threads = 0;
+    uint64_t seed = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) return usage(stdout, 0);
+        if (!strcmp(a, "--model") && more && n_models < MAX_MODELS) model_paths[n_models++] = argv[++i];
+        else if (!strcmp(a, "--policy") && more && n_pols < MAX_POLICIES) policy_args[n_pols++] = argv[++i];
+        else if (!strcmp(a, "--data") && more) data = argv[++i];
+        else if (!strcmp(a, "--json") && more) json = argv[++i];
+        else if (!strcmp(a, "--merge") && more) merge_name = argv[++i];
+        else if (!strcmp(a, "--random") && more) random_k = atoi(argv[++i]);
+        else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--calibrate") && more) calib = argv[++i];
+        else if (!strcmp(a, "--max-batch") && more) max_batch = atoi(argv[++i]);
+        else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "tta: eval: unknown, incomplete or repeated-too-often option '%s'\n", a);
+            return usage(stderr, 2);
+        }
+    }
+    if (!n_models || !data) {
+        fprintf(stderr, "tta: eval: --model and --data are required\n");
+        return usage(stderr, 2);
+    }
+    if (!n_pols) policy_args[n_pols++] = "seed";
+    tta_merge merge;
+    if (tta_merge_parse(merge_name, &merge)) return cli_fail();
+
+    int rc = 1;
+    tta_model *models[MAX_MODELS] = {0};
+    tta_classifier *cls[MAX_MODELS] = {0};
+    tta_policy pols[MAX_POLICIES], uni = {0};
+    int *map[MAX_POLICIES] = {0};
+    memset(pols, 0, sizeof pols);
+    const char *names[MAX_POLICIES];
+    tta_dataset *ds = NULL, *cal_ds = NULL;
+    float *table = NULL, *cal_table = NULL, *merged = NULL, *base = NULL, *tmp = NULL;
+    policy_result res[MAX_POLICIES + MAX_MODELS];
+    memset(res, 0, sizeof res);
+    int n_res = 0, k = 0;
+    double model_seconds[MAX_MODELS] = {0}, *random_acc = NULL;
+    FILE *jf = NULL;
+
+    for (int p = 0; p < n_pols; p++) {
+        /* NAME=POLICY names a row; the name is plain words (an '=' inside a transform's
+         * arguments, as in fill=0.5, is not a name) */
+        const char *arg = policy_args[p], *eq = strchr(arg, '=');
+        size_t plain = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+ ");
+        if (eq && eq > arg && (size_t)(eq - arg) == plain) {
+            names[p] = strndup(arg, plain);
+            arg = eq + 1;
+        } else {
+            names[p] = strdup(arg);
+        }
+        if (cli_load_policy(arg, &pols[p])) goto done;
+    }
+    if (build_union(pols, n_pols, &uni, map)) goto done;
+    if (tta_dataset_open(&ds, data)) {
+        cli_fail();
+        goto done;
+    }
+    int64_t n = tta_dataset_count(ds);
+    const int *labels = tta_dataset_labels(ds);
+    int V = uni.n_views;
+    for (int j = 0; j < n_models; j++) {
+        tta_classifier_options o = {.n_threads = threads, .max_batch = max_batch};
+        if (tta_model_load(model_paths[j], &models[j]) || tta_classifier_new(&cls[j], models[j], &o)) {
+            cli_fail();
+            goto done;
+        }
+        tta_image first = {0};
+        int kj = 0;
+        if (tta_dataset_get(ds, 0, &first, NULL) || tta_classify_views(cls[j], &uni, &first, 1, NULL, &kj)) {
+            tta_image_destroy(&first);
+            fprintf(stderr, "tta: %s on %s: %s\n", model_paths[j], data, tta_last_error());
+            goto done;
+        }
+        tta_image_destroy(&first);
+        if (j == 0) k = kj;
+        if (kj != k) {
+            fprintf(stderr, "tta: %s gives %d classes but %s gives %d\n", model_paths[j], kj, model_paths[0], k);
+            goto done;
+        }
+    }
+    if (k < tta_dataset_num_classes(ds)) {
+        fprintf(stderr, "tta: %s gives %d classes but %s has labels up to %d\n", model_paths[0], k, data,
+                tta_dataset_num_classes(ds) - 1);
+        goto done;
+    }
+    table = malloc(sizeof(float) * (size_t)n_models * (size_t)n * V * k);
+    merged = malloc(sizeof(float) * (size_t)n * k);
+    base = malloc(sizeof(float) * (size_t)n * k);
+    tmp = malloc(sizeof(float) * (size_t)n * k);
+    if (!table || !merged || !base || !tmp) {
+        fprintf(stderr, "tta: out of memory for %lld images x %d views x %d models\n", (long long)n, V, n_models);
+        goto done;
+    }
+    for (int j = 0; j < n_models; j++) {
+        char what[512];
+        snprintf(what, sizeof what, "%s on %s", model_paths[j], data);
+        if (run_table(cls[j], &uni, ds, table + (size_t)j * n * V * k, k, what, &model_seconds[j])) goto done;
+    }
+    if (calib) {
+        if (tta_dataset_open(&cal_ds, calib)) {
+            cli_fail();
+            goto done;
+        }
+        int64_t nc = tta_dataset_count(cal_ds);
+        cal_table = malloc(sizeof(float) * (size_t)n_models * (size_t)nc * V * k);
+        if (!cal_table) goto done;
+        for (int j = 0; j < n_models; j++) {
+            double s;
+            char what[512];
+            snprintf(what, sizeof what, "%s on %s (calibration)", model_paths[j], calib);
+            if (run_table(cls[j], &uni, cal_ds, cal_table + (size_t)j * nc * V * k, k, what, &s)) goto done;
+        }
+    }
+
+    /* The table holds one block of n x V x k per model; a row merges its views over the
+     * models it covers. The baseline is the identity view of the first model. */
+    int idx0 = 0;
+    if (tta_merge_table(table, (int)n, V, k, &idx0, 1, TTA_MERGE_MEAN, NULL, base)) {
+        cli_fail();
+        goto done;
+    }
+    for (int p = 0; p <= n_pols; p++) {
+        /* rows: each policy over all models; then (ensembles only) each model alone */
+        int rows = p < n_pols ? 1 : (n_models > 1 ? n_models : 0);
+        for (int r = 0; r < rows; r++) {
+            policy_result *pr = &res[n_res++];
+            int m0 = p < n_pols ? 0 : r, m1 = p < n_pols ? n_models : r + 1;
+            const int *sel = p < n_pols ? map[p] : &idx0;
+            int nsel = p < n_pols ? pols[p].n_views : 1;
+            pr->name = p < n_pols ? names[p] : model_paths[r];
+            pr->n_views = nsel * (m1 - m0);
+            tta_merger mg;
+            if (tta_merger_init(&mg, merge, k)) {
+                cli_fail();
+                goto done;
+            }
+            for (int64_t i = 0; i < n; i++) {
+                tta_merger_reset(&mg);
+                for (int j = m0; j < m1; j++)
+                    for (int s = 0; s < nsel; s++)
+                        tta_merger_add(&mg, table + (((size_t)j * n + i) * V + sel[s]) * k, 1.0);
+                tta_merger_result(&mg, merged + (size_t)i * k);
+            }
+            tta_merger_destroy(&mg);
+            tta_metrics_compute(merged, labels, (int)n, k, &pr->m);
+            tta_compare_predictions(base, merged, labels, (int)n, k, &pr->corrected, &pr->broken);
+            for (int j = m0; j < m1; j++) pr->seconds += model_seconds[j] * nsel / V;
+            if (p < n_pols) { /* accuracy as views are added in policy order (first model) */
+                pr->n_cumulative = nsel;
+                pr->cumulative = malloc(sizeof(double) * (size_t)nsel);
+                for (int s = 1; s <= nsel && pr->cumulative; s++) {
+                    tta_metrics cm;
+                    tta_merge_table(table, (int)n, V, k, sel, s, merge, NULL, tmp);
+                    tta_metrics_compute(tmp, labels, (int)n, k, &cm);
+                    pr->cumulative[s - 1] = cm.top1;
+                }
+            }
+        }
+    }
+    if (random_k > 0) {
+        random_acc = calloc((size_t)random_k, sizeof(double));
+        if (!random_acc || run_random(cls[0], ds, k, random_k, seed, random_acc)) goto done;
+    }
+
+    /* ---- report */
+    printf("data: %s (%lld images), merge: %s, %d model%s\n", data, (long long)n, tta_merge_name(merge), n_models,
+           n_models > 1 ? "s" : "");
+    printf("%-28s %6s %9s %8s %8s %10s %7s %8s\n", "policy", "views", "accuracy", "NLL", "ECE", "corrected", "broken",
+           "seconds");
+    for (int r = 0; r < n_res; r++) {
+        policy_result *pr = &res[r];
+        printf("%-28.28s %6d %9.4f %8.4f %8.4f %10d %7d %8.2f\n", pr->name, pr->n_views, pr->m.top1, pr->m.nll,
+               pr->m.ece, pr->corrected, pr->broken, pr->seconds);
+    }
+    if (random_k > 0) {
+        printf("%-28s %6d %9.4f   (one random augmentation per image instead of the original)\n", "random x1", 1,
+               random_acc[0]);
+        printf("random views averaged, accuracy after each of 1..%d:", random_k);
+        for (int r = 0; r < random_k; r++) printf(" %.4f", random_acc[r]);
+        printf("\n");
+        tta_metrics bm;
+        tta_metrics_compute(base, labels, (int)n, k, &bm);
+        if (random_acc[0] <= bm.top1)
+            printf("warning: one random augmentation per image (%.4f) is no better than none (%.4f)\n", random_acc[0],
+                   bm.top1);
+    }
+    printf("\naccuracy of each view alone (model %s):\n", model_paths[0]);
+    double id_acc = 0;
+    int n_warn = 0;
+    for (int v = 0; v < V; v++) {
+        tta_metrics vm;
+        char vt[256];
+        tta_merge_table(table, (int)n, V, k, &v, 1, TTA_MERGE_MEAN, NULL, tmp);
+        tta_metrics_compute(tmp, labels, (int)n, k, &vm);
+        if (v == 0) id_acc = vm.top1;
+        tta_view_format(&uni.views[v], vt, sizeof vt);
+        printf("  %-36.36s %.4f%s\n", vt, vm.top1, vm.top1 < id_acc - WARN_DROP ? "  <- far below the identity" : "");
+        n_warn += vm.top1 < id_acc - WARN_DROP;
+    }
+    if (n_warn)
+        printf("warning: %d view%s score more than %.0f points below the identity; averaging them in can hurt "
+               "(was the model trained with such augmentations?)\n",
+               n_warn, n_warn > 1 ? "s" : "", WARN_DROP * 100);
+    for (int p = 0; p < n_pols; p++) {
+        if (!res[p].cumulative || res[p].n_cumulative < 2) continue;
+        printf("%s, accuracy as views are added:", res[p].name);
+        for (int s = 0; s < res[p].n_cumulative; s++) printf(" %.4f", res[p].cumulative[s]);
+        printf("\n");
+    }
+    if (calib) {
+        int64_t nc = tta_dataset_count(cal_ds);
+        float *cm = malloc(sizeof(float) * (size_t)nc * k);
+        printf("\ntemperature scaling fitted on %s (first model):\n", calib);
+        printf("%-28s %8s %8s %8s %8s\n", "policy", "T", "NLL", "ECE", "accuracy");
+        for (int p = 0; p < n_pols && cm; p++) {
+            tta_merge_table(cal_table, (int)nc, V, k, map[p], pols[p].n_views, merge, NULL, cm);
+            double t = tta_fit_temperature(cm, tta_dataset_labels(cal_ds), (int)nc, k);
+            tta_merge_table(table, (int)n, V, k, map[p], pols[p].n_views, merge, NULL, tmp);
+            tta_apply_temperature(tmp, (int)n, k, t);
+            tta_metrics tm;
+            tta_metrics_compute(tmp, labels, (int)n, k, &tm);
+            printf("%-28.28s %8.3f %8.4f %8.4f %8.4f\n", names[p], t, tm.nll, tm.ece, tm.top1);
+        }
+        free(cm);
+    }
+
+    if (json) {
+        jf = fopen(json, "w");
+        if (!jf) {
+            fprintf(stderr, "tta: %s: cannot create file\n", json);
+            goto done;
+        }
+        fprintf(jf, "{\n  \"data\": ");
+        json_str(jf, data);
+        fprintf(jf, ",\n  \"n_images\": %lld,\n  \"merge\": \"%s\",\n  \"models\": [", (long long)n, tta_merge_name(merge));
+        for (int j = 0; j < n_models; j++) {
+            if (j) fprintf(jf, ", ");
+            json_str(jf, model_paths[j]);
+        }
+        fprintf(jf, "],\n  \"policies\": [\n");
+        for (int r = 0; r < n_res; r++) {
+            policy_result *pr = &res[r];
+            fprintf(jf, "    {\"name\": ");
+            json_str(jf, pr->name);
+            fprintf(jf,
+                    ", \"kind\": \"%s\", \"views\": %d, \"accuracy\": %.6f, \"top5\": %.6f, \"nll\": %.6f, \"brier\": %.6f, "
+                    "\"ece\": %.6f, \"corrected\": %d, \"broken\": %d, \"net\": %d, \"seconds\": %.3f",
+                    r < n_pols ? "policy" : "model", pr->n_views, pr->m.top1, pr->m.top5, pr->m.nll, pr->m.brier,
+                    pr->m.ece, pr->corrected, pr->broken, pr->corrected - pr->broken, pr->seconds);
+            if (pr->cumulative) {
+                fprintf(jf, ", \"cumulative_accuracy\": [");
+                for (int s = 0; s < pr->n_cumulative; s++) fprintf(jf, "%s%.6f", s ? ", " : "", pr->cumulative[s]);
+                fprintf(jf, "]");
+            }
+            fprintf(jf, "}%s\n", r + 1 < n_res ? "," : "");
+        }
+        fprintf(jf, "  ],\n  \"views\": [\n");
+        for (int v = 0; v < V; v++) {
+            tta_metrics vm;
+            char vt[256];
+            tta_merge_table(table, (int)n, V, k, &v, 1, TTA_MERGE_MEAN, NULL, tmp);
+            tta_metrics_compute(tmp, labels, (int)n, k, &vm);
+            tta_view_format(&uni.views[v], vt, sizeof vt);
+            fprintf(jf, "    {\"view\": ");
+            json_str(jf, vt);
+            fprintf(jf, ", \"accuracy\": %.6f, \"far_below_identity\": %s}%s\n", vm.top1,
+                    vm.top1 < id_acc - WARN_DROP ? "true" : "false", v + 1 < V ? "," : "");
+        }
+        fprintf(jf, "  ]");
+        if (random_k > 0) {
+            fprintf(jf, ",\n  \"random\": {\"seed\": %llu, \"accuracy_after\": [", (unsigned long long)seed);
+            for (int r = 0; r < random_k; r++) fprintf(jf, "%s%.6f", r ? ", " : "", random_acc[r]);
+            fprintf(jf, "]}");
+        }
+        fprintf(jf, "\n}\n");
+        if (fclose(jf) != 0) {
+            jf = NULL;
+            fprintf(stderr, "tta: %s: write failed\n", json);
+            remove(json);
+            goto done;
+        }
+        jf = NULL;
+    }
+    rc = 0;
+done:
+    if (jf) {
+        fclose(jf);
+        remove(json);
+    }
+    for (int r = 0; r < n_res; r++) free(res[r].cumulative);
+    for (int p = 0; p < n_pols; p++) {
+        tta_policy_destroy(&pols[p]);
+        free(map[p]);
+        free((void *)names[p]);
+    }
+    tta_policy_destroy(&uni);
+    for (int j = 0; j < n_models; j++) {
+        tta_classifier_free(cls[j]);
+        tta_model_free(models[j]);
+    }
+    tta_dataset_free(ds);
+    tta_dataset_free(cal_ds);
+    free(table);
+    free(cal_table);
+    free(merged);
+    free(base);
+    free(tmp);
+    free(random_acc);
+    return rc;
+}
