@@ -37,6 +37,7 @@
  * (either side optional, negative numbers count from the end), e.g. fashion-mnist:test[0:500],
  * cifar10:test_batch.bin[-100:]. Unlike a python slice, a range that runs past either end of
  * the data set or selects nothing is an error, so that a typo does not silently shrink a run.
+ * (A path that itself ends in ']' needs an explicit range: folder:shots[2][:].)
  * Fashion-MNIST files are looked up in /usr/share/datasets/fashion-mnist (Debian package
  * dataset-fashion-mnist) unless the environment variable TTA_FASHION_DIR names another folder;
  * MNIST in /usr/share/datasets/mnist or TTA_MNIST_DIR. Each file may be gzipped or not.
@@ -111,9 +112,9 @@ tta_status tta_dataset_open_list(tta_dataset **out, const char *path);
  * labels. Both are copied. num_classes <= 0 means largest label + 1; class_names (may be NULL)
  * has num_classes entries, copied. `name` (may be NULL) is used in messages. Errors:
  * INVALID_ARG (bad sizes, a label outside [0, num_classes)), NOMEM. */
-tta_status tta_dataset_new_memory(tta_dataset **out, const char *name, int64_t count, int height,
-                                  int width, int channels, const uint8_t *pixels, const int *labels,
-                                  int num_classes, const char *const *class_names);
+tta_status tta_dataset_new_memory(tta_dataset **out, const char *name, int64_t count, int height, int width,
+                                  int channels, const uint8_t *pixels, const int *labels, int num_classes,
+                                  const char *const *class_names);
 
 /* Frees the data set and everything it owns. Borrowed images handed out by tta_dataset_get
  * become invalid. Safe on NULL. */

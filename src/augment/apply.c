@@ -4,9 +4,11 @@
  * normalised. A final index stage (the common case: flips, shifts, crops, d4) gathers straight
  * from the input into the destination, so such a view costs one pass over its pixels.
  *
- * The loops are specialised by macro for uint8 and float32 sources and destinations; nothing
+ * A final interpolating stage (rotate, resize) also writes the destination directly. The loops
+ * are specialised for uint8/float32 sources and destinations and common channel counts; nothing
  * is called through a pointer per pixel. Values keep the source's scale (0..255 for uint8
- * images, 0..1 for float) until the final write converts them. */
+ * images, 0..1 for float) until the final write converts them. tta_augment_batch splits the
+ * items of a batch over the OpenMP threads. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>

@@ -21,23 +21,21 @@ static const char *const cifar10_names[10] = {
 /* The fine label names of CIFAR-100, in label order (alphabetical), as in its
  * fine_label_names.txt. */
 static const char *const cifar100_names[100] = {
-    "apple",        "aquarium_fish", "baby",       "bear",        "beaver",     "bed",
-    "bee",          "beetle",        "bicycle",    "bottle",      "bowl",       "boy",
-    "bridge",       "bus",           "butterfly",  "camel",       "can",        "castle",
-    "caterpillar",  "cattle",        "chair",      "chimpanzee",  "clock",      "cloud",
-    "cockroach",    "couch",         "crab",       "crocodile",   "cup",        "dinosaur",
-    "dolphin",      "elephant",      "flatfish",   "forest",      "fox",        "girl",
-    "hamster",      "house",         "kangaroo",   "keyboard",    "lamp",       "lawn_mower",
-    "leopard",      "lion",          "lizard",     "lobster",     "man",        "maple_tree",
-    "motorcycle",   "mountain",      "mouse",      "mushroom",    "oak_tree",   "orange",
-    "orchid",       "otter",         "palm_tree",  "pear",        "pickup_truck", "pine_tree",
-    "plain",        "plate",         "poppy",      "porcupine",   "possum",     "rabbit",
-    "raccoon",      "ray",           "road",       "rocket",      "rose",       "sea",
-    "seal",         "shark",         "shrew",      "skunk",       "skyscraper", "snail",
-    "snake",        "spider",        "squirrel",   "streetcar",   "sunflower",  "sweet_pepper",
-    "table",        "tank",          "telephone",  "television",  "tiger",      "tractor",
-    "train",        "trout",         "tulip",      "turtle",      "wardrobe",   "whale",
-    "willow_tree",  "wolf",          "woman",      "worm",
+    "apple",      "aquarium_fish", "baby",         "bear",       "beaver",      "bed",         "bee",
+    "beetle",     "bicycle",       "bottle",       "bowl",       "boy",         "bridge",      "bus",
+    "butterfly",  "camel",         "can",          "castle",     "caterpillar", "cattle",      "chair",
+    "chimpanzee", "clock",         "cloud",        "cockroach",  "couch",       "crab",        "crocodile",
+    "cup",        "dinosaur",      "dolphin",      "elephant",   "flatfish",    "forest",      "fox",
+    "girl",       "hamster",       "house",        "kangaroo",   "keyboard",    "lamp",        "lawn_mower",
+    "leopard",    "lion",          "lizard",       "lobster",    "man",         "maple_tree",  "motorcycle",
+    "mountain",   "mouse",         "mushroom",     "oak_tree",   "orange",      "orchid",      "otter",
+    "palm_tree",  "pear",          "pickup_truck", "pine_tree",  "plain",       "plate",       "poppy",
+    "porcupine",  "possum",        "rabbit",       "raccoon",    "ray",         "road",        "rocket",
+    "rose",       "sea",           "seal",         "shark",      "shrew",       "skunk",       "skyscraper",
+    "snail",      "snake",         "spider",       "squirrel",   "streetcar",   "sunflower",   "sweet_pepper",
+    "table",      "tank",          "telephone",    "television", "tiger",       "tractor",     "train",
+    "trout",      "tulip",         "turtle",       "wardrobe",   "whale",       "willow_tree", "wolf",
+    "woman",      "worm",
 };
 
 /* Appends the records of one file to ds (labels and pixels grown to hold them). */
@@ -72,14 +70,17 @@ static tta_status cifar_load_file(tta_dataset *ds, const char *path, int fine) {
     for (size_t r = 0; r < n; r++) {
         const uint8_t *p = buf + r * rec;
         if (!fine && p[0] >= 10) {
-            st = tta_errorf(TTA_ERR_PARSE, "%s: record %zu has label %d; CIFAR-10 labels are 0..9 (a CIFAR-100 "
-                            "file, or not a CIFAR batch?)", path, r, p[0]);
+            st = tta_errorf(TTA_ERR_PARSE,
+                            "%s: record %zu has label %d; CIFAR-10 labels are 0..9 (a CIFAR-100 "
+                            "file, or not a CIFAR batch?)",
+                            path, r, p[0]);
             goto done;
         }
         if (fine && (p[0] >= 20 || p[1] >= 100)) {
-            st = tta_errorf(TTA_ERR_PARSE, "%s: record %zu has labels %d (coarse) and %d (fine); CIFAR-100 "
-                            "labels are 0..19 and 0..99 (a CIFAR-10 file, or not a CIFAR batch?)", path, r,
-                            p[0], p[1]);
+            st = tta_errorf(TTA_ERR_PARSE,
+                            "%s: record %zu has labels %d (coarse) and %d (fine); CIFAR-100 "
+                            "labels are 0..19 and 0..99 (a CIFAR-10 file, or not a CIFAR batch?)",
+                            path, r, p[0], p[1]);
             goto done;
         }
     }
@@ -118,16 +119,19 @@ static tta_status cifar_open(tta_dataset **out, const char *const *paths, int co
     if (!out || !paths || count < 1) return tta_errorf(TTA_ERR_INVALID_ARG, "%s: no files", fn);
     *out = NULL;
     for (int k = 0; k < count; k++)
-        if (!paths[k] || !paths[k][0]) return tta_errorf(TTA_ERR_INVALID_ARG, "%s: file %d has no name", fn, k + 1);
+        if (!paths[k] || !paths[k][0])
+            return tta_errorf(TTA_ERR_INVALID_ARG, "%s: file %d has no name", fn, k + 1);
     tta_dataset *ds;
     TTA_TRY(tta_data_new(&ds, paths[0]));
     ds->height = SIDE;
     ds->width = SIDE;
     ds->channels = 3;
     tta_status st = TTA_OK;
-    for (int k = 0; k < count && st == TTA_OK; k++) st = cifar_load_file(ds, paths[k], fine);
+    for (int k = 0; k < count && st == TTA_OK; k++)
+        st = cifar_load_file(ds, paths[k], fine);
     if (st == TTA_OK)
-        st = fine ? tta_data_set_class_names(ds, cifar100_names, 100) : tta_data_set_class_names(ds, cifar10_names, 10);
+        st = fine ? tta_data_set_class_names(ds, cifar100_names, 100)
+                  : tta_data_set_class_names(ds, cifar10_names, 10);
     if (st != TTA_OK) {
         tta_dataset_free(ds);
         return st;

@@ -30,7 +30,8 @@ tta_status tta_data_new(tta_dataset **out, const char *name) {
 
 static void free_names(char **names, int n) {
     if (!names) return;
-    for (int k = 0; k < n; k++) tta_free(names[k]);
+    for (int k = 0; k < n; k++)
+        tta_free(names[k]);
     tta_free(names);
 }
 
@@ -60,7 +61,8 @@ void tta_data_count_classes(tta_dataset *ds) {
 void tta_dataset_free(tta_dataset *ds) {
     if (!ds) return;
     if (ds->paths)
-        for (int64_t i = 0; i < ds->count; i++) tta_free(ds->paths[i]);
+        for (int64_t i = 0; i < ds->count; i++)
+            tta_free(ds->paths[i]);
     tta_free(ds->paths);
     tta_free(ds->pixels);
     tta_free(ds->labels);
@@ -69,9 +71,9 @@ void tta_dataset_free(tta_dataset *ds) {
     tta_free(ds);
 }
 
-tta_status tta_dataset_new_memory(tta_dataset **out, const char *name, int64_t count, int height,
-                                  int width, int channels, const uint8_t *pixels, const int *labels,
-                                  int num_classes, const char *const *class_names) {
+tta_status tta_dataset_new_memory(tta_dataset **out, const char *name, int64_t count, int height, int width,
+                                  int channels, const uint8_t *pixels, const int *labels, int num_classes,
+                                  const char *const *class_names) {
     if (!out || !pixels || !labels)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_dataset_new_memory: NULL argument");
     *out = NULL;
@@ -88,8 +90,8 @@ tta_status tta_dataset_new_memory(tta_dataset **out, const char *name, int64_t c
     for (int64_t i = 0; i < count; i++) {
         if (labels[i] < 0 || (num_classes > 0 && labels[i] >= num_classes))
             return tta_errorf(TTA_ERR_INVALID_ARG,
-                              "tta_dataset_new_memory: label %d of item %lld is outside [0, %d)",
-                              labels[i], (long long)i, num_classes > 0 ? num_classes : INT_MAX);
+                              "tta_dataset_new_memory: label %d of item %lld is outside [0, %d)", labels[i],
+                              (long long)i, num_classes > 0 ? num_classes : INT_MAX);
     }
     tta_dataset *ds;
     TTA_TRY(tta_data_new(&ds, name ? name : "(memory)"));
@@ -207,8 +209,7 @@ tta_status tta_data_open(gzFile *f, const char *path) {
     errno = 0;
     *f = gzopen(path, "rb");
     if (!*f)
-        return tta_errorf(TTA_ERR_IO, "%s: cannot open: %s", path,
-                          errno ? strerror(errno) : "out of memory");
+        return tta_errorf(TTA_ERR_IO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
     return TTA_OK;
 }
 

@@ -11,12 +11,12 @@
 #include "tta/dataset.h"
 
 struct tta_dataset {
-    char *name;          /* spec or path, for messages */
-    int64_t count;       /* items */
-    int64_t first;       /* source index of item 0 (advanced by slicing) */
-    int *labels;         /* count labels */
-    int num_classes;     /* every label is in [0, num_classes) */
-    char **class_names;  /* num_classes owned strings, or NULL */
+    char *name;         /* spec or path, for messages */
+    int64_t count;      /* items */
+    int64_t first;      /* source index of item 0 (advanced by slicing) */
+    int *labels;        /* count labels */
+    int num_classes;    /* every label is in [0, num_classes) */
+    char **class_names; /* num_classes owned strings, or NULL */
     /* in-memory sets (IDX, CIFAR, memory): count images of height x width x channels, HWC */
     uint8_t *pixels;
     int height, width, channels;

@@ -22,7 +22,8 @@ typedef struct name_list {
 } name_list;
 
 static void names_free(name_list *l) {
-    for (size_t i = 0; i < l->n; i++) tta_free(l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        tta_free(l->v[i]);
     tta_free(l->v);
     memset(l, 0, sizeof *l);
 }

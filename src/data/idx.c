@@ -61,16 +61,20 @@ static tta_status idx_open(idx_file *x, const char *path, int ndim, const char *
         goto fail;
     }
     if (head[2] != 0x08) {
-        st = tta_errorf(TTA_ERR_PARSE, "%s: IDX data type 0x%02x (%s) is not supported; %s must be unsigned "
-                        "bytes (0x08)", path, head[2], idx_type_name(head[2]), what);
+        st = tta_errorf(TTA_ERR_PARSE,
+                        "%s: IDX data type 0x%02x (%s) is not supported; %s must be unsigned "
+                        "bytes (0x08)",
+                        path, head[2], idx_type_name(head[2]), what);
         goto fail;
     }
     if (head[3] != ndim) {
         const char *hint = head[3] == 1   ? " (this looks like a labels file: images and labels swapped?)"
                            : head[3] == 3 ? " (this looks like an images file: images and labels swapped?)"
                                           : "";
-        st = tta_errorf(TTA_ERR_PARSE, "%s: IDX file with %d dimension(s); %s need %d (magic 0x%08" PRIx32
-                        ", expected 0x%08x)%s", path, head[3], what, ndim, magic, 0x800 | ndim, hint);
+        st = tta_errorf(TTA_ERR_PARSE,
+                        "%s: IDX file with %d dimension(s); %s need %d (magic 0x%08" PRIx32
+                        ", expected 0x%08x)%s",
+                        path, head[3], what, ndim, magic, 0x800 | ndim, hint);
         goto fail;
     }
     st = tta_data_read(x->f, path, head + 4, want - 4, &got);
@@ -80,7 +84,8 @@ static tta_status idx_open(idx_file *x, const char *path, int ndim, const char *
         goto fail;
     }
     x->ndim = ndim;
-    for (int d = 0; d < ndim; d++) x->dims[d] = be32(head + 4 + 4 * d);
+    for (int d = 0; d < ndim; d++)
+        x->dims[d] = be32(head + 4 + 4 * d);
     return TTA_OK;
 fail:
     gzclose(x->f);
@@ -95,8 +100,10 @@ static tta_status idx_body(idx_file *x, const char *path, size_t want, const cha
     if (got < want) {
         tta_free(*out);
         *out = NULL;
-        return tta_errorf(TTA_ERR_PARSE, "%s: truncated: the header promises %s (%zu bytes of data), the file "
-                          "has %zu", path, promise, want, got);
+        return tta_errorf(TTA_ERR_PARSE,
+                          "%s: truncated: the header promises %s (%zu bytes of data), the file "
+                          "has %zu",
+                          path, promise, want, got);
     }
     uint64_t rest = 0;
     tta_status st = tta_data_count_rest(x->f, path, &rest);
@@ -136,8 +143,8 @@ tta_status tta_dataset_open_idx(tta_dataset **out, const char *images_path, cons
         goto done;
     }
     if (lb.dims[0] != n) {
-        st = tta_errorf(TTA_ERR_PARSE, "%s holds %" PRIu32 " images but %s holds %" PRIu32 " labels", images_path,
-                        n, labels_path, lb.dims[0]);
+        st = tta_errorf(TTA_ERR_PARSE, "%s holds %" PRIu32 " images but %s holds %" PRIu32 " labels",
+                        images_path, n, labels_path, lb.dims[0]);
         goto done;
     }
     size_t per = (size_t)rows * cols;
@@ -161,7 +168,8 @@ tta_status tta_dataset_open_idx(tta_dataset **out, const char *images_path, cons
         st = tta_errorf(TTA_ERR_NOMEM, "%s: out of memory for %" PRIu32 " labels", labels_path, n);
         goto done;
     }
-    for (uint32_t i = 0; i < n; i++) ds->labels[i] = labels8[i];
+    for (uint32_t i = 0; i < n; i++)
+        ds->labels[i] = labels8[i];
     tta_data_count_classes(ds);
     st = idx_body(&im, images_path, per * n, promise, &ds->pixels);
 done:

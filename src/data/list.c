@@ -15,9 +15,11 @@
 #include "tta/tensor.h"
 
 static char *trim(char *s) {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')) s[--n] = '\0';
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
     return s;
 }
 
@@ -72,7 +74,8 @@ static tta_status read_text(const char *path, char **out) {
     buf[len] = '\0';
     if (memchr(buf, '\0', len)) {
         tta_free(buf);
-        return tta_errorf(TTA_ERR_PARSE, "%s: contains NUL bytes: not a text list of \"path,label\" lines", path);
+        return tta_errorf(TTA_ERR_PARSE, "%s: contains NUL bytes: not a text list of \"path,label\" lines",
+                          path);
     }
     *out = buf;
     return TTA_OK;
@@ -107,7 +110,8 @@ tta_status tta_dataset_open_list(tta_dataset **out, const char *path) {
     }
 
     size_t lines = 1;
-    for (const char *p = text; *p; p++) lines += *p == '\n';
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
     ds->paths = tta_calloc(lines, sizeof *ds->paths);
     ds->labels = tta_calloc(lines, sizeof *ds->labels);
     label_text = tta_calloc(lines, sizeof *label_text);
@@ -131,7 +135,8 @@ tta_status tta_dataset_open_list(tta_dataset **out, const char *path) {
         seen_entry = 1;
         char *comma = strrchr(s, ',');
         if (!comma) {
-            st = tta_errorf(TTA_ERR_PARSE, "%s line %d: expected \"path,label\", got \"%.80s\"", path, lineno, s);
+            st = tta_errorf(TTA_ERR_PARSE, "%s line %d: expected \"path,label\", got \"%.80s\"", path, lineno,
+                            s);
             break;
         }
         *comma = '\0';
@@ -153,9 +158,10 @@ tta_status tta_dataset_open_list(tta_dataset **out, const char *path) {
             if (!n_name++) first_name_line = lineno;
         }
         if (n_int && n_name) {
-            st = tta_errorf(TTA_ERR_PARSE, "%s line %d: labels mix numbers (first on line %d) and class names "
-                            "(first on line %d); use one or the other", path, lineno, first_int_line,
-                            first_name_line);
+            st = tta_errorf(TTA_ERR_PARSE,
+                            "%s line %d: labels mix numbers (first on line %d) and class names "
+                            "(first on line %d); use one or the other",
+                            path, lineno, first_int_line, first_name_line);
             break;
         }
         char *full = tta_data_join(dir, file);
@@ -165,7 +171,8 @@ tta_status tta_dataset_open_list(tta_dataset **out, const char *path) {
         }
         ds->paths[ds->count++] = full;
         if (!tta_data_is_file(full)) {
-            st = tta_errorf(TTA_ERR_IO, "%s line %d: image '%s' not found (looked for %s)", path, lineno, file, full);
+            st = tta_errorf(TTA_ERR_IO, "%s line %d: image '%s' not found (looked for %s)", path, lineno,
+                            file, full);
             break;
         }
     }

@@ -42,11 +42,11 @@ const char *tta_dataset_spec_help(void) {
 /* ---- ranges --------------------------------------------------------------------------------- */
 
 typedef struct range {
-    int present;        /* a [..] suffix was given */
+    int present; /* a [..] suffix was given */
     int has_a, has_b;
     long long a, b;
-    size_t at;          /* offset of the '[' in the spec */
-    char text[64];      /* as written, for messages */
+    size_t at;     /* offset of the '[' in the spec */
+    char text[64]; /* as written, for messages */
 } range;
 
 static int parse_int(const char *s, size_t n, long long *v) {
@@ -73,21 +73,25 @@ static tta_status parse_range(const char *s, range *r) {
     size_t n = strlen(s);
     const char *colon = memchr(s, ':', n);
     if (n < 2 || s[n - 1] != ']' || !colon)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s' is not of the form [a:b] (either side optional)", r->text);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s' is not of the form [a:b] (either side optional)",
+                          r->text);
     const char *a = s + 1, *b = colon + 1;
     size_t na = (size_t)(colon - a), nb = (size_t)(s + n - 1 - b);
     if (memchr(b, ':', nb))
         return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': steps are not supported, write [a:b]", r->text);
     if ((r->has_a = na > 0) && !parse_int(a, na, &r->a))
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': start '%.*s' is not an integer", r->text, (int)na, a);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': start '%.*s' is not an integer", r->text, (int)na,
+                          a);
     if ((r->has_b = nb > 0) && !parse_int(b, nb, &r->b))
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': end '%.*s' is not an integer", r->text, (int)nb, b);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': end '%.*s' is not an integer", r->text, (int)nb,
+                          b);
     return TTA_OK;
 }
 
 /* Resolves r against `count` items into [*begin, *end), python-style, but refusing ranges
  * that run past either end or select nothing. */
-static tta_status resolve_range(const range *r, int64_t count, const char *what, int64_t *begin, int64_t *end) {
+static tta_status resolve_range(const range *r, int64_t count, const char *what, int64_t *begin,
+                                int64_t *end) {
     long long a = r->has_a ? r->a : 0, b = r->has_b ? r->b : count;
     if (a < 0) a += count;
     if (b < 0) b += count;
@@ -95,8 +99,8 @@ static tta_status resolve_range(const range *r, int64_t count, const char *what,
         return tta_errorf(TTA_ERR_INVALID_ARG, "range %s starts before the first image of %s (%lld images)",
                           r->text, what, (long long)count);
     if (a > count || b > count)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range %s goes past the end of %s (%lld images)", r->text, what,
-                          (long long)count);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "range %s goes past the end of %s (%lld images)", r->text,
+                          what, (long long)count);
     if (a >= b) return tta_errorf(TTA_ERR_INVALID_ARG, "range %s is empty", r->text);
     *begin = a;
     *end = b;
@@ -106,10 +110,10 @@ static tta_status resolve_range(const range *r, int64_t count, const char *what,
 /* ---- named data sets (fashion-mnist, mnist) --------------------------------------------------- */
 
 typedef struct named_set {
-    const char *kind;     /* "fashion-mnist" */
-    const char *env;      /* folder override */
-    const char *dir;      /* default folder */
-    const char *package;  /* Debian package that installs it, or NULL */
+    const char *kind;    /* "fashion-mnist" */
+    const char *env;     /* folder override */
+    const char *dir;     /* default folder */
+    const char *package; /* Debian package that installs it, or NULL */
     const char *const *names;
 } named_set;
 
@@ -133,18 +137,24 @@ static tta_status find_idx(const named_set *ns, const char *dir, const char *ste
         tta_free(p);
     }
     char hint[160] = "";
-    if (ns->package) snprintf(hint, sizeof hint, " (install the Debian package %s, or set %s)", ns->package, ns->env);
-    else snprintf(hint, sizeof hint, " (set %s to the folder holding its IDX files)", ns->env);
+    if (ns->package)
+        snprintf(hint, sizeof hint, " (install the Debian package %s, or set %s)", ns->package, ns->env);
+    else
+        snprintf(hint, sizeof hint, " (set %s to the folder holding its IDX files)", ns->env);
     return tta_errorf(TTA_ERR_IO, "%s: %s/%s[.gz] not found%s", ns->kind, dir, stem, hint);
 }
 
 static tta_status open_named(tta_dataset **out, const named_set *ns, const char *split) {
     int part; /* 0 train, 1 val, 2 test */
-    if (strcmp(split, "train") == 0) part = 0;
-    else if (strcmp(split, "val") == 0) part = 1;
-    else if (strcmp(split, "test") == 0) part = 2;
+    if (strcmp(split, "train") == 0)
+        part = 0;
+    else if (strcmp(split, "val") == 0)
+        part = 1;
+    else if (strcmp(split, "test") == 0)
+        part = 2;
     else
-        return tta_errorf(TTA_ERR_INVALID_ARG, "unknown split '%s' of %s; known: train, val, test", split, ns->kind);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "unknown split '%s' of %s; known: train, val, test", split,
+                          ns->kind);
     const char *dir = getenv(ns->env);
     if (!dir || !dir[0]) dir = ns->dir;
     const char *prefix = part == 2 ? "t10k" : "train";
@@ -157,12 +167,12 @@ static tta_status open_named(tta_dataset **out, const named_set *ns, const char 
     tta_dataset *ds = NULL;
     if (st == TTA_OK) st = tta_dataset_open_idx(&ds, images, labels);
     if (st == TTA_OK && part != 2 && ds->count != MNIST_TRAIN_COUNT)
-        st = tta_errorf(TTA_ERR_PARSE, "%s: %s holds %lld images; the train/val split needs %d", ns->kind, images,
-                        (long long)ds->count, MNIST_TRAIN_COUNT);
+        st = tta_errorf(TTA_ERR_PARSE, "%s: %s holds %lld images; the train/val split needs %d", ns->kind,
+                        images, (long long)ds->count, MNIST_TRAIN_COUNT);
     for (int64_t i = 0; st == TTA_OK && i < ds->count; i++)
         if (ds->labels[i] >= 10)
-            st = tta_errorf(TTA_ERR_PARSE, "%s: %s: label %d of item %lld is not a class 0..9", ns->kind, labels,
-                            ds->labels[i], (long long)i);
+            st = tta_errorf(TTA_ERR_PARSE, "%s: %s: label %d of item %lld is not a class 0..9", ns->kind,
+                            labels, ds->labels[i], (long long)i);
     if (st == TTA_OK) st = tta_data_set_class_names(ds, ns->names, 10);
     if (st == TTA_OK && part == 0) st = tta_dataset_slice(ds, 0, MNIST_TRAIN_END);
     if (st == TTA_OK && part == 1) st = tta_dataset_slice(ds, MNIST_TRAIN_END, MNIST_TRAIN_COUNT);
@@ -209,13 +219,15 @@ static tta_status open_spec(tta_dataset **out, const char *spec, char *body, ran
     if (!colon) {
         for (size_t k = 0; k < sizeof named_sets / sizeof *named_sets; k++)
             if (strcmp(body, named_sets[k].kind) == 0)
-                return tta_errorf(TTA_ERR_INVALID_ARG, "data set '%s' needs a split: %s:test, %s:val or %s:train",
-                                  body, body, body, body);
+                return tta_errorf(TTA_ERR_INVALID_ARG,
+                                  "data set '%s' needs a split: %s:test, %s:val or %s:train", body, body,
+                                  body, body);
         if (strcmp(body, "idx") == 0 || strcmp(body, "cifar10") == 0 || strcmp(body, "cifar100") == 0 ||
             strcmp(body, "folder") == 0 || strcmp(body, "list") == 0)
             return tta_errorf(TTA_ERR_INVALID_ARG, "data set '%s' needs its files: %s:...", body, body);
-        return tta_errorf(TTA_ERR_INVALID_ARG, "data spec '%s' has no kind: write KIND:ARGS with KIND one of %s",
-                          spec, KNOWN_KINDS);
+        return tta_errorf(TTA_ERR_INVALID_ARG,
+                          "data spec '%s' has no kind: write KIND:ARGS with KIND one of %s", spec,
+                          KNOWN_KINDS);
     }
     *colon = '\0';
     const char *kind = body;
@@ -230,8 +242,11 @@ static tta_status open_spec(tta_dataset **out, const char *spec, char *body, ran
     if (!ns && !is_idx && !is_c10 && !is_c100 && !is_folder && !is_list)
         return tta_errorf(TTA_ERR_INVALID_ARG, "unknown data set '%s'; known: %s", kind, KNOWN_KINDS);
     if (!*args) {
-        const char *need = ns ? "a split (test, val or train)" : is_idx ? "IMAGES,LABELS" : is_folder ? "DIR"
-                           : is_list ? "FILE" : "FILE[,FILE...]";
+        const char *need = ns          ? "a split (test, val or train)"
+                           : is_idx    ? "IMAGES,LABELS"
+                           : is_folder ? "DIR"
+                           : is_list   ? "FILE"
+                                       : "FILE[,FILE...]";
         return tta_errorf(TTA_ERR_INVALID_ARG, "data set '%s' needs %s after the colon", kind, need);
     }
     if (range_text) TTA_TRY(parse_range(range_text, r));
@@ -247,14 +262,16 @@ static tta_status open_spec(tta_dataset **out, const char *spec, char *body, ran
             return tta_errorf(TTA_ERR_INVALID_ARG, "idx needs two files, IMAGES,LABELS; got %d", count);
         return tta_dataset_open_idx(out, files[0], files[1]);
     }
-    return is_c10 ? tta_dataset_open_cifar10(out, files, count) : tta_dataset_open_cifar100(out, files, count);
+    return is_c10 ? tta_dataset_open_cifar10(out, files, count)
+                  : tta_dataset_open_cifar100(out, files, count);
 }
 
 tta_status tta_dataset_open(tta_dataset **out, const char *spec) {
     if (!out) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_dataset_open: NULL argument");
     *out = NULL;
     if (!spec || !spec[0])
-        return tta_errorf(TTA_ERR_INVALID_ARG, "empty data spec; write KIND:ARGS, e.g. fashion-mnist:test (known: %s)",
+        return tta_errorf(TTA_ERR_INVALID_ARG,
+                          "empty data spec; write KIND:ARGS, e.g. fashion-mnist:test (known: %s)",
                           KNOWN_KINDS);
     char *body = tta_strdup(spec);
     if (!body) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
@@ -274,7 +291,8 @@ tta_status tta_dataset_open(tta_dataset **out, const char *spec) {
     }
     if (st == TTA_OK) {
         char *name = tta_strdup(spec);
-        if (!name) st = tta_errorf(TTA_ERR_NOMEM, "out of memory");
+        if (!name)
+            st = tta_errorf(TTA_ERR_NOMEM, "out of memory");
         else {
             tta_free(ds->name);
             ds->name = name;

@@ -696,20 +696,22 @@ TEST(dense_inverse_of_rotation_matches_scipy) {
 TEST(interpolating_transforms_round_trip_linear_images) {
     const char *views[] = {"rotate(10, bilinear, edge)", "rotate(-27, bicubic, reflect)", "rotate(33, nearest)",
                            "scale(1.3)", "scale(1.15, bicubic)", "shift(1.5, -0.25, constant)",
-                           "hflip > rotate(12) > shift(0.5, 0)"};
+                           "hflip > rotate(12) > shift(0.5, 0)", "resize(37, 45)", "resize(29, 41, bicubic)",
+                           "letterbox(40, 40)", "crop(center, 20, 26) > resize(24, 30)", "transpose > scale(1.2)"};
     const int H = 24, W = 30;
     tta_image in = {0}, out = {0};
     tta_image_init(&in, H, W, 1, TTA_DTYPE_FLOAT32);
     for (int r = 0; r < H; r++)
         for (int c = 0; c < W; c++) fpix(&in, r, c)[0] = 3.0f * (c + 0.5f) + 2.0f * (r + 0.5f) + 1.0f;
-    float *map = malloc(sizeof(float) * H * W), *back = malloc(sizeof(float) * H * W);
+    float *map = malloc(sizeof(float) * 64 * 64), *back = malloc(sizeof(float) * H * W);
     uint8_t *valid = malloc((size_t)H * W);
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
         tta_aug_plan *plan = plan_for(views[i], H, W, 0, 0);
         if (!plan) continue;
         CHECK(tta_augment_view(plan, 1, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK);
-        memcpy(map, out.data, sizeof(float) * H * W);
-        CHECK(tta_invert_dense(plan, 1, 1, TTA_INTERP_BILINEAR, map, 1, H, W, back, H, W, valid) == TTA_OK);
+        memcpy(map, out.data, sizeof(float) * out.height * out.width);
+        CHECK(tta_invert_dense(plan, 1, 1, TTA_INTERP_BILINEAR, map, 1, out.height, out.width, back, H, W, valid) ==
+              TTA_OK);
         double worst = 0;
         int n = 0, nearest = strstr(views[i], "nearest") != NULL;
         for (int r = 5; r < H - 5; r++)
@@ -747,6 +749,29 @@ TEST(rotation_boxes_enclose_the_rotated_box) {
     CHECK(tta_invert_boxes(p90, 1, r, 1, 4) == TTA_OK);
     for (int k = 0; k < 4; k++) CHECK_NEAR(q[k], r[k], 1e-5);
     tta_aug_plan_free(p90);
+    tta_aug_plan_free(plan);
+}
+
+TEST(nearest_resize_takes_the_pixel_under_each_centre) {
+    float px[8] = {0, 1, 2, 3, 10, 11, 12, 13};
+    tta_image in = {0}, out = {0};
+    tta_image_wrap(&in, 2, 4, 1, TTA_DTYPE_FLOAT32, px);
+    tta_aug_plan *plan = plan_for("resize(4, 8, nearest); resize(1, 2, nearest); resize(2, 3, nearest)", 2, 4, 0, 0);
+    if (!plan) return;
+    CHECK(tta_augment_view(plan, 1, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK); /* each pixel twice */
+    const float *o = out.data;
+    CHECK(out.height == 4 && out.width == 8 && o[0] == 0 && o[1] == 0 && o[2] == 1 && o[7] == 3 && o[8] == 0 &&
+          o[16] == 10 && o[31] == 13);
+    CHECK(tta_augment_view(plan, 2, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK); /* centres 2 and 6 -> 1, 3 */
+    o = out.data;
+    CHECK(out.width == 2 && o[0] == 11 && o[1] == 13);
+    CHECK(tta_augment_view(plan, 3, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK); /* x = 0.67, 2, 3.33 */
+    o = out.data;
+    CHECK(o[0] == 0 && o[1] == 2 && o[2] == 3 && o[3] == 10 && o[5] == 13);
+    float b[4] = {0, 0, 2, 1}; /* boxes scale back */
+    CHECK(tta_invert_boxes(plan, 2, b, 1, 4) == TTA_OK);
+    CHECK(b[0] == 0 && b[1] == 0 && b[2] == 4 && b[3] == 2);
+    tta_image_destroy(&out);
     tta_aug_plan_free(plan);
 }
 

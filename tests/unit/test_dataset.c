@@ -94,12 +94,12 @@ static int mismatches(const tta_image *img, int item, int (*f)(int, int, int, in
 static int idx_value4(int i, int r, int c, int ch) { return ch == 0 ? idx_value(i, r, c) : -1; }
 
 /* Opens a spec that must fail with `status`, and checks the message contains `needle`. */
-#define CHECK_SPEC_FAILS(spec, status, needle)                                                 \
-    do {                                                                                       \
-        tta_dataset *ds_ = (tta_dataset *)1;                                                   \
-        CHECK_EQ_INT(tta_dataset_open(&ds_, spec), status);                                    \
-        CHECK(ds_ == NULL);                                                                    \
-        CHECK_STR_CONTAINS(tta_last_error(), needle);                                          \
+#define CHECK_SPEC_FAILS(spec, status, needle)                                                               \
+    do {                                                                                                     \
+        tta_dataset *ds_ = (tta_dataset *)1;                                                                 \
+        CHECK_EQ_INT(tta_dataset_open(&ds_, spec), status);                                                  \
+        CHECK(ds_ == NULL);                                                                                  \
+        CHECK_STR_CONTAINS(tta_last_error(), needle);                                                        \
     } while (0)
 
 /* ---- IDX -------------------------------------------------------------------------------------- */
@@ -211,8 +211,9 @@ TEST(idx_every_truncation) {
     tta_dataset *ds = NULL;
     write_all(tmp_path("images"), data, size - 1);
     CHECK_EQ_INT(tta_dataset_open_idx(&ds, tmp_path("images"), IDX_LABELS), TTA_ERR_PARSE);
-    CHECK_STR_CONTAINS(tta_last_error(), "truncated: the header promises 5 images of 4x3 (60 bytes of data), the "
-                                         "file has 59");
+    CHECK_STR_CONTAINS(tta_last_error(),
+                       "truncated: the header promises 5 images of 4x3 (60 bytes of data), the "
+                       "file has 59");
     write_all(tmp_path("images"), data, 10);
     CHECK_EQ_INT(tta_dataset_open_idx(&ds, tmp_path("images"), IDX_LABELS), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), "truncated IDX header (10 of 16 bytes)");
@@ -239,7 +240,8 @@ TEST(idx_bad_files) {
     memset(more + size, 0, 3);
     write_all(tmp_path("long"), more, size + 3);
     CHECK_EQ_INT(tta_dataset_open_idx(&ds, tmp_path("long"), IDX_LABELS), TTA_ERR_PARSE);
-    CHECK_STR_CONTAINS(tta_last_error(), "long: 3 bytes after the data the header promises (5 images of 4x3)");
+    CHECK_STR_CONTAINS(tta_last_error(),
+                       "long: 3 bytes after the data the header promises (5 images of 4x3)");
     /* images and labels swapped */
     CHECK_EQ_INT(tta_dataset_open_idx(&ds, IDX_LABELS, IDX_IMAGES), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), IDX_LABELS);
@@ -283,7 +285,8 @@ TEST(idx_bad_files) {
     CHECK_STR_CONTAINS(tta_last_error(), "labels4 holds 4 labels");
     /* garbage gzip: the gzip magic followed by noise */
     unsigned char noise[64] = {0x1f, 0x8b, 8, 0};
-    for (int i = 4; i < 64; i++) noise[i] = (unsigned char)(i * 37 + 11);
+    for (int i = 4; i < 64; i++)
+        noise[i] = (unsigned char)(i * 37 + 11);
     write_all(tmp_path("noise.gz"), noise, sizeof noise);
     CHECK_EQ_INT(tta_dataset_open_idx(&ds, tmp_path("noise.gz"), IDX_LABELS), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), "noise.gz");
@@ -340,7 +343,8 @@ TEST(cifar100_fine_labels) {
     CHECK(strcmp(tta_dataset_class_name(ds, 42), "leopard") == 0);
     CHECK(strcmp(tta_dataset_class_name(ds, 99), "worm") == 0);
     /* the fine names are 100 distinct names in alphabetical order, as CIFAR-100 numbers them */
-    for (int k = 1; k < 100; k++) CHECK(strcmp(tta_dataset_class_name(ds, k - 1), tta_dataset_class_name(ds, k)) < 0);
+    for (int k = 1; k < 100; k++)
+        CHECK(strcmp(tta_dataset_class_name(ds, k - 1), tta_dataset_class_name(ds, k)) < 0);
     tta_image img = {0};
     for (int i = 0; i < 2; i++) {
         CHECK_EQ_INT(tta_dataset_get(ds, i, &img, NULL), TTA_OK);
@@ -356,8 +360,9 @@ TEST(cifar_bad_files) {
     const char *c100[1] = {CIFAR100}, *c10[1] = {CIFAR10_A}, *c10b[1] = {CIFAR10_B};
     /* the wrong kind of file: the size tells */
     CHECK_EQ_INT(tta_dataset_open_cifar10(&ds, c100, 1), TTA_ERR_PARSE);
-    CHECK_STR_CONTAINS(tta_last_error(), "cifar100.bin: 6148 bytes is not a whole number of 3073-byte CIFAR-10 "
-                                         "records (a CIFAR-100 file?");
+    CHECK_STR_CONTAINS(tta_last_error(),
+                       "cifar100.bin: 6148 bytes is not a whole number of 3073-byte CIFAR-10 "
+                       "records (a CIFAR-100 file?");
     CHECK_EQ_INT(tta_dataset_open_cifar100(&ds, c10, 1), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), "(a CIFAR-10 file?");
     CHECK_EQ_INT(tta_dataset_open_cifar100(&ds, c10b, 1), TTA_ERR_PARSE);
@@ -373,7 +378,8 @@ TEST(cifar_bad_files) {
         write_all(path, data, k);
         tta_status st = tta_dataset_open_cifar10(&ds, one, 1);
         if (st != TTA_ERR_PARSE || ds || !strstr(tta_last_error(), path)) {
-            if (bad++ < 3) fprintf(stderr, "  truncated to %zu: status %d \"%s\"\n", k, (int)st, tta_last_error());
+            if (bad++ < 3)
+                fprintf(stderr, "  truncated to %zu: status %d \"%s\"\n", k, (int)st, tta_last_error());
         }
     }
     CHECK_EQ_INT(bad, 0);
@@ -393,7 +399,8 @@ TEST(cifar_bad_files) {
     CHECK_EQ_INT(tta_dataset_open_cifar100(&ds, one, 1), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), "record 0 has labels 20 (coarse) and 5 (fine)");
     /* garbage the size of a record */
-    for (size_t i = 0; i < 3073; i++) data[i] = (unsigned char)(i * 131 + 7);
+    for (size_t i = 0; i < 3073; i++)
+        data[i] = (unsigned char)(i * 131 + 7);
     data[0] = 0xC3;
     write_all(path, data, 3073);
     CHECK_EQ_INT(tta_dataset_open_cifar10(&ds, one, 1), TTA_ERR_PARSE);
@@ -419,7 +426,8 @@ TEST(folder_classes_and_order) {
     CHECK_EQ_INT(tta_dataset_count(ds), 4);
     CHECK_EQ_INT(tta_dataset_num_classes(ds), 4); /* the empty "cat" counts; ".cache" does not */
     static const char *const classes[4] = {"ant", "bird", "cat", "dog"};
-    for (int k = 0; k < 4; k++) CHECK(strcmp(tta_dataset_class_name(ds, k), classes[k]) == 0);
+    for (int k = 0; k < 4; k++)
+        CHECK(strcmp(tta_dataset_class_name(ds, k), classes[k]) == 0);
     static const int labels[4] = {0, 0, 1, 3};
     static const char *const files[4] = {"/ant/10.png", "/ant/2.png", "/bird/x.jpg", "/dog/Y.PNG"};
     int h = -1;
@@ -450,7 +458,8 @@ TEST(folder_classes_and_order) {
     CHECK(img.height == 8 && img.width == 16 && img.channels == 1);
     int bad = 0;
     for (int r = 0; r < 8; r++)
-        for (int c = 0; c < 16; c++) bad += ((uint8_t *)img.data)[r * 16 + c] != (c < 8 ? 60 : 200);
+        for (int c = 0; c < 16; c++)
+            bad += ((uint8_t *)img.data)[r * 16 + c] != (c < 8 ? 60 : 200);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(label, 1);
     tta_image_destroy(&img);
@@ -523,7 +532,8 @@ TEST(list_integer_labels) {
     CHECK_EQ_INT(tta_dataset_num_classes(ds), 6);
     CHECK(tta_dataset_class_name(ds, 5) == NULL);
     static const int labels[3] = {5, 1, 0};
-    for (int i = 0; i < 3; i++) CHECK_EQ_INT(tta_dataset_labels(ds)[i], labels[i]);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(tta_dataset_labels(ds)[i], labels[i]);
     /* paths are relative to the list's folder, not the working directory */
     CHECK(strcmp(tta_dataset_item_path(ds, 0), FIX "lists/../folder/dog/Y.PNG") == 0);
     tta_image img = {0};
@@ -547,7 +557,8 @@ TEST(list_class_names) {
     CHECK(strcmp(tta_dataset_class_name(ds, 0), "aardvark") == 0);
     CHECK(strcmp(tta_dataset_class_name(ds, 1), "zebra") == 0);
     static const int labels[3] = {1, 0, 1};
-    for (int i = 0; i < 3; i++) CHECK_EQ_INT(tta_dataset_labels(ds)[i], labels[i]);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(tta_dataset_labels(ds)[i], labels[i]);
     tta_image img = {0};
     CHECK_EQ_INT(tta_dataset_get(ds, 0, &img, NULL), TTA_OK);
     CHECK_EQ_INT(mismatches(&img, 0, folder_value), 0);
@@ -571,8 +582,9 @@ TEST(list_errors) {
     snprintf(img_path, sizeof img_path, "%s/a.png", tmp_root);
     write_text(img_path, "not decoded at open");
     check_list_fails("a.png,1\nb.png,2\n", TTA_ERR_IO, "line 2: image 'b.png' not found");
-    check_list_fails("a.png,1\na.png,cat\n", TTA_ERR_PARSE, "line 2: labels mix numbers (first on line 1) and class "
-                                                            "names (first on line 2)");
+    check_list_fails("a.png,1\na.png,cat\n", TTA_ERR_PARSE,
+                     "line 2: labels mix numbers (first on line 1) and class "
+                     "names (first on line 2)");
     check_list_fails("# only a comment\n\n", TTA_ERR_PARSE, "no \"path,label\" lines");
     check_list_fails("", TTA_ERR_PARSE, "no \"path,label\" lines");
     check_list_fails("a.png 3\n", TTA_ERR_PARSE, "line 1: expected \"path,label\", got \"a.png 3\"");
@@ -582,7 +594,8 @@ TEST(list_errors) {
     /* binary garbage */
     const char *path = tmp_path("list.txt");
     unsigned char junk[40];
-    for (int i = 0; i < 40; i++) junk[i] = (unsigned char)(i * 53);
+    for (int i = 0; i < 40; i++)
+        junk[i] = (unsigned char)(i * 53);
     write_all(path, junk, sizeof junk);
     tta_dataset *ds = NULL;
     CHECK(tta_dataset_open_list(&ds, path) != TTA_OK);
@@ -613,7 +626,8 @@ TEST(list_errors) {
 
 TEST(memory_and_slice) {
     uint8_t pixels[4 * 2 * 2 * 3];
-    for (size_t i = 0; i < sizeof pixels; i++) pixels[i] = (uint8_t)i;
+    for (size_t i = 0; i < sizeof pixels; i++)
+        pixels[i] = (uint8_t)i;
     int labels[4] = {1, 0, 2, 1};
     const char *names[3] = {"x", "y", "z"};
     tta_dataset *ds = NULL;
@@ -752,8 +766,8 @@ TEST(spec_ranges) {
 TEST(spec_bad_ranges) {
     const char *base = "idx:" IDX_IMAGES "," IDX_LABELS;
     char spec[256];
-#define RANGE_FAILS(suffix, needle)                                                            \
-    snprintf(spec, sizeof spec, "%s%s", base, suffix);                                         \
+#define RANGE_FAILS(suffix, needle)                                                                          \
+    snprintf(spec, sizeof spec, "%s%s", base, suffix);                                                       \
     CHECK_SPEC_FAILS(spec, TTA_ERR_INVALID_ARG, needle)
     RANGE_FAILS("[5:2]", "range [5:2] is empty");
     RANGE_FAILS("[2:2]", "range [2:2] is empty");
@@ -772,8 +786,9 @@ TEST(spec_bad_ranges) {
 }
 
 TEST(spec_bad_specs) {
-    CHECK_SPEC_FAILS("foo:bar", TTA_ERR_INVALID_ARG,
-                     "unknown data set 'foo'; known: fashion-mnist, mnist, idx, cifar10, cifar100, folder, list");
+    CHECK_SPEC_FAILS(
+        "foo:bar", TTA_ERR_INVALID_ARG,
+        "unknown data set 'foo'; known: fashion-mnist, mnist, idx, cifar10, cifar100, folder, list");
     CHECK_SPEC_FAILS("foo:bar[x:1]", TTA_ERR_INVALID_ARG, "unknown data set 'foo'"); /* the kind first */
     CHECK_SPEC_FAILS("", TTA_ERR_INVALID_ARG, "empty data spec");
     CHECK_SPEC_FAILS("fashion-mnist", TTA_ERR_INVALID_ARG, "data set 'fashion-mnist' needs a split");
@@ -819,14 +834,16 @@ TEST(fashion_mnist_splits) {
     CHECK_EQ_INT(tta_dataset_image_shape(ds, &h, &w, &c), 1);
     CHECK(h == 28 && w == 28 && c == 1);
     static const char *const names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
-    for (int k = 0; k < 10; k++) CHECK(strcmp(tta_dataset_class_name(ds, k), names[k]) == 0);
+                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    for (int k = 0; k < 10; k++)
+        CHECK(strcmp(tta_dataset_class_name(ds, k), names[k]) == 0);
     tta_image img = {0};
     int label = -1;
     CHECK_EQ_INT(tta_dataset_get(ds, 0, &img, &label), TTA_OK);
     CHECK_EQ_INT(label, 9);
     long sum = 0;
-    for (int i = 0; i < 784; i++) sum += ((uint8_t *)img.data)[i];
+    for (int i = 0; i < 784; i++)
+        sum += ((uint8_t *)img.data)[i];
     CHECK_EQ_INT(sum, 33456);
     tta_dataset_free(ds);
     ds = NULL;
@@ -836,7 +853,8 @@ TEST(fashion_mnist_splits) {
         CHECK_EQ_INT(tta_dataset_count(ds), 5000);
         CHECK_EQ_INT(tta_dataset_source_index(ds, 0), 55000);
         static const int first[5] = {0, 8, 0, 6, 5};
-        for (int i = 0; i < 5; i++) CHECK_EQ_INT(tta_dataset_labels(ds)[i], first[i]);
+        for (int i = 0; i < 5; i++)
+            CHECK_EQ_INT(tta_dataset_labels(ds)[i], first[i]);
         CHECK_EQ_INT(tta_dataset_num_classes(ds), 10);
         tta_dataset_free(ds);
         ds = NULL;
@@ -875,8 +893,9 @@ TEST(named_sets_missing) {
     const char *old = getenv("TTA_FASHION_DIR");
     char *saved = old ? strdup(old) : NULL;
     setenv("TTA_FASHION_DIR", tmp_root, 1);
-    CHECK_SPEC_FAILS("fashion-mnist:test", TTA_ERR_IO, "t10k-images-idx3-ubyte[.gz] not found (install the Debian "
-                                                       "package dataset-fashion-mnist, or set TTA_FASHION_DIR)");
+    CHECK_SPEC_FAILS("fashion-mnist:test", TTA_ERR_IO,
+                     "t10k-images-idx3-ubyte[.gz] not found (install the Debian "
+                     "package dataset-fashion-mnist, or set TTA_FASHION_DIR)");
     /* a folder whose train file is not 60,000 images: the split refuses it */
     size_t size;
     unsigned char *data = read_all(IDX_IMAGES, &size);
@@ -886,15 +905,19 @@ TEST(named_sets_missing) {
     write_all(tmp_path("train-labels-idx1-ubyte.gz"), data, size);
     free(data);
     CHECK_SPEC_FAILS("fashion-mnist:val", TTA_ERR_PARSE, "holds 5 images; the train/val split needs 60000");
-    if (saved) setenv("TTA_FASHION_DIR", saved, 1);
-    else unsetenv("TTA_FASHION_DIR");
+    if (saved)
+        setenv("TTA_FASHION_DIR", saved, 1);
+    else
+        unsetenv("TTA_FASHION_DIR");
     free(saved);
     old = getenv("TTA_MNIST_DIR");
     saved = old ? strdup(old) : NULL;
     setenv("TTA_MNIST_DIR", tmp_path("nothing"), 1);
     CHECK_SPEC_FAILS("mnist:test", TTA_ERR_IO, "set TTA_MNIST_DIR");
-    if (saved) setenv("TTA_MNIST_DIR", saved, 1);
-    else unsetenv("TTA_MNIST_DIR");
+    if (saved)
+        setenv("TTA_MNIST_DIR", saved, 1);
+    else
+        unsetenv("TTA_MNIST_DIR");
     free(saved);
     tmp_done();
 }
@@ -917,7 +940,8 @@ static void plain_free(void *user, void *ptr) {
 static void check_alloc_failures(const char *spec) {
     tta_allocator a = {failing_realloc, plain_free, NULL};
     int ok = 0, clean = 1;
-    for (long n = 0; n < 5000 && !ok; n++) {
+    long n = 0;
+    for (; n < 5000 && !ok; n++) {
         alloc_budget = n;
         tta_set_allocator(&a);
         tta_dataset *ds = NULL;
@@ -925,13 +949,17 @@ static void check_alloc_failures(const char *spec) {
         tta_image img = {0};
         if (st == TTA_OK) st = tta_dataset_get(ds, tta_dataset_count(ds) - 1, &img, NULL);
         tta_set_allocator(NULL);
-        if (st == TTA_OK) ok = 1;
-        else if (ds && st != TTA_ERR_NOMEM) clean = 0;
+        if (st == TTA_OK)
+            ok = 1;
+        else if (ds && st != TTA_ERR_NOMEM)
+            clean = 0;
         tta_image_destroy(&img);
         tta_dataset_free(ds);
     }
     CHECK(ok);
     CHECK(clean);
+    CHECK(n > 5); /* several allocations were made to fail */
+    if (getenv("TTA_TEST_VERBOSE")) fprintf(stderr, "  %s: succeeded with %ld allocations\n", spec, n - 1);
 }
 
 TEST(allocation_failures) {
@@ -940,4 +968,24 @@ TEST(allocation_failures) {
     check_alloc_failures("folder:" FOLDER "[1:]");
     check_alloc_failures("list:" FIX "lists/names.txt");
     check_alloc_failures("list:" FIX "lists/ints.txt[:-1]");
+}
+
+/* A folder whose name ends in ']' is read as a range unless an explicit range follows. */
+TEST(spec_path_with_brackets) {
+    tmp_dir();
+    mkdir(tmp_path("shots[2]"), 0700);
+    mkdir(tmp_path("shots[2]/k"), 0700);
+    size_t size;
+    unsigned char *png = read_all(FOLDER "/ant/2.png", &size);
+    write_all(tmp_path("shots[2]/k/a.png"), png, size);
+    free(png);
+    char spec[600];
+    snprintf(spec, sizeof spec, "folder:%s[:]", tmp_path("shots[2]"));
+    tta_dataset *ds = NULL;
+    CHECK_EQ_INT(tta_dataset_open(&ds, spec), TTA_OK);
+    CHECK_EQ_INT(tta_dataset_count(ds), 1);
+    tta_dataset_free(ds);
+    snprintf(spec, sizeof spec, "folder:%s", tmp_path("shots[2]"));
+    CHECK_SPEC_FAILS(spec, TTA_ERR_INVALID_ARG, "range '[2]' is not of the form [a:b]");
+    tmp_done();
 }
