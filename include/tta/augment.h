@@ -169,7 +169,8 @@ typedef struct tta_aug_plan tta_aug_plan;
  * size. The plan copies what it needs from `pol`. A plan holds scratch memory: use one plan
  * from one thread at a time. Errors: INVALID_ARG, SHAPE (e.g. a crop larger than the image,
  * naming the view), NOMEM. */
-tta_status tta_aug_plan_new(tta_aug_plan **plan, const tta_policy *pol, int in_h, int in_w, int out_h, int out_w);
+tta_status tta_aug_plan_new(tta_aug_plan **plan, const tta_policy *pol, int in_h, int in_w, int out_h,
+                            int out_w);
 void tta_aug_plan_free(tta_aug_plan *plan);
 
 int tta_aug_plan_n_views(const tta_aug_plan *plan);
@@ -232,9 +233,9 @@ tta_status tta_invert_classes(const tta_aug_plan *plan, int v, const float *in, 
  * valid (dst_h x dst_w bytes, may be NULL) is 1 where the point stayed inside the image through
  * every step of the view (0 where it was shifted, rotated or cropped out; such dst pixels are
  * set to 0). Wrap shifts keep every point valid. */
-tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp,
-                            const float *src, int channels, int src_h, int src_w, float *dst,
-                            int dst_h, int dst_w, uint8_t *valid);
+tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp, const float *src,
+                            int channels, int src_h, int src_w, float *dst, int dst_h, int dst_w,
+                            uint8_t *valid);
 
 /* Boxes (x1, y1, x2, y2 in view pixels, then stride - 4 other floats left alone) mapped back
  * to the original frame in place: corners are mapped through the inverse of each step, the box
@@ -249,8 +250,8 @@ tta_status tta_invert_boxes(const tta_aug_plan *plan, int v, float *boxes, int n
  * flip_perm is given, point k of the view becomes point flip_perm[k] (e.g. left eye <-> right
  * eye; flip_perm must be a permutation of 0..n_points-1). valid (n_instances * n_points bytes,
  * may be NULL) is 1 for points that land inside the original image. */
-tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, int n_instances,
-                                int n_points, int stride, const int *flip_perm, uint8_t *valid);
+tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, int n_instances, int n_points,
+                                int stride, const int *flip_perm, uint8_t *valid);
 
 #ifdef __cplusplus
 }

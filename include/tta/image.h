@@ -40,8 +40,7 @@ typedef struct tta_image {
 tta_status tta_image_init(tta_image *img, int height, int width, int channels, tta_dtype dtype);
 
 /* Makes `img` a borrowed view of caller memory (not copied, never freed by tta). */
-tta_status tta_image_wrap(tta_image *img, int height, int width, int channels, tta_dtype dtype,
-                          void *data);
+tta_status tta_image_wrap(tta_image *img, int height, int width, int channels, tta_dtype dtype, void *data);
 
 /* Frees an owned buffer and zeroes the struct. Safe on a zeroed struct. */
 void tta_image_destroy(tta_image *img);

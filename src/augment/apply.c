@@ -38,9 +38,7 @@ typedef struct dst_desc {
     float mul[AUG_MAX_UNIFORM_C], add[AUG_MAX_UNIFORM_C];
 } dst_desc;
 
-static inline uint8_t to_u8(float v) {
-    return !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f);
-}
+static inline uint8_t to_u8(float v) { return !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f); }
 
 /* The kernels below are written once with the element types (su8, du8), the channel count C and
  * the tap count K as arguments, and always inlined into dispatchers that pass constants for the
@@ -53,15 +51,17 @@ AUG_INLINE float load(const void *s, size_t i, int su8) {
 }
 
 AUG_INLINE void store(void *d, size_t i, float v, int du8) {
-    if (du8) ((uint8_t *)d)[i] = to_u8(v);
-    else ((float *)d)[i] = v;
+    if (du8)
+        ((uint8_t *)d)[i] = to_u8(v);
+    else
+        ((float *)d)[i] = v;
 }
 
 /* ---- final write: gather (idx may be NULL for the identity) + channel mapping + scale,
  * one output channel plane at a time ---- */
 
-AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, float fill, const dst_desc *dst,
-                          size_t n, int du8) {
+AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, float fill,
+                          const dst_desc *dst, size_t n, int du8) {
     void *d = dst->data;
     const size_t ps = dst->ps, cs = dst->cs;
     const int cout = dst->c, pc = dst->per_channel;
@@ -72,7 +72,9 @@ AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, f
             float v = fv;
             if (k >= 0) {
                 size_t b = (size_t)k * cin;
-                v = (0.299f * load(s, b, su8) + 0.587f * load(s, b + 1, su8) + 0.114f * load(s, b + 2, su8)) * m + a;
+                v = (0.299f * load(s, b, su8) + 0.587f * load(s, b + 1, su8) + 0.114f * load(s, b + 2, su8)) *
+                        m +
+                    a;
             }
             store(d, p * ps, v, du8);
         }
@@ -83,9 +85,11 @@ AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, f
         const int sc = dst->mode == CH_MAP ? dst->map[c] : c;
         const size_t off = (size_t)c * cs;
         if (!idx && ps == 1) {
-            for (size_t p = 0; p < n; p++) store(d, off + p, load(s, p * cin + sc, su8) * m + a, du8);
+            for (size_t p = 0; p < n; p++)
+                store(d, off + p, load(s, p * cin + sc, su8) * m + a, du8);
         } else if (!idx) {
-            for (size_t p = 0; p < n; p++) store(d, off + p * ps, load(s, p * cin + sc, su8) * m + a, du8);
+            for (size_t p = 0; p < n; p++)
+                store(d, off + p * ps, load(s, p * cin + sc, su8) * m + a, du8);
         } else {
             for (size_t p = 0; p < n; p++) {
                 int32_t k = idx[p];
@@ -98,10 +102,14 @@ AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, f
 
 static void emit(const src_desc *src, const int32_t *idx, float fill, const dst_desc *dst, size_t n) {
     const int cin = src->c;
-    if (src->u8 && dst->u8) emit_body(src->data, 1, cin, idx, fill, dst, n, 1);
-    else if (src->u8) emit_body(src->data, 1, cin, idx, fill, dst, n, 0);
-    else if (dst->u8) emit_body(src->data, 0, cin, idx, fill, dst, n, 1);
-    else emit_body(src->data, 0, cin, idx, fill, dst, n, 0);
+    if (src->u8 && dst->u8)
+        emit_body(src->data, 1, cin, idx, fill, dst, n, 1);
+    else if (src->u8)
+        emit_body(src->data, 1, cin, idx, fill, dst, n, 0);
+    else if (dst->u8)
+        emit_body(src->data, 0, cin, idx, fill, dst, n, 1);
+    else
+        emit_body(src->data, 0, cin, idx, fill, dst, n, 0);
 }
 
 /* the destination seen from output pixel `first` on */
@@ -114,9 +122,11 @@ static dst_desc dst_from(const dst_desc *dst, size_t first) {
 /* ---- interpolation taps (rotations), written through a dst_desc: the destination itself when
  * this is the last stage, or float scratch ---- */
 
-AUG_INLINE float taps_sum(const void *s, int su8, int C, int c, int K, const int32_t *ki, const float *wi, float fill) {
+AUG_INLINE float taps_sum(const void *s, int su8, int C, int c, int K, const int32_t *ki, const float *wi,
+                          float fill) {
     float acc = 0.0f;
-    for (int t = 0; t < K; t++) acc += wi[t] * (ki[t] < 0 ? fill : load(s, (size_t)ki[t] * C + c, su8));
+    for (int t = 0; t < K; t++)
+        acc += wi[t] * (ki[t] < 0 ? fill : load(s, (size_t)ki[t] * C + c, su8));
     return acc;
 }
 
@@ -139,7 +149,8 @@ AUG_INLINE void taps_body(const void *s, int su8, int C, const aug_stage *st, fl
                 float v00 = load(s, off + c, su8), v01 = load(s, off + C + c, su8);
                 float v10 = load(s, off + row + c, su8), v11 = load(s, off + row + C + c, su8);
                 float top = v00 + fx * (v01 - v00), bot = v10 + fx * (v11 - v10);
-                store(d, p * ps + c * cs, (top + fy * (bot - top)) * dst->mul[pc ? c : 0] + dst->add[pc ? c : 0], du8);
+                store(d, p * ps + c * cs,
+                      (top + fy * (bot - top)) * dst->mul[pc ? c : 0] + dst->add[pc ? c : 0], du8);
             }
         } else { /* bilinear at the border: 4 taps */
             const size_t slot = (size_t)(-1 - (long)b) * 4;
@@ -155,11 +166,14 @@ AUG_INLINE void taps_body(const void *s, int su8, int C, const aug_stage *st, fl
 static void run_taps(const src_desc *src, const aug_stage *st, float fill, const dst_desc *dst) {
     const int C = src->c, key = (src->u8 << 1) | dst->u8;
     const void *s = src->data;
-#define TAPS_C(SU8, DU8)                                                                           \
-    do {                                                                                           \
-        if (C == 1) taps_body(s, SU8, 1, st, fill, dst, DU8);                                      \
-        else if (C == 3) taps_body(s, SU8, 3, st, fill, dst, DU8);                                 \
-        else taps_body(s, SU8, C, st, fill, dst, DU8);                                             \
+#define TAPS_C(SU8, DU8)                                                                                     \
+    do {                                                                                                     \
+        if (C == 1)                                                                                          \
+            taps_body(s, SU8, 1, st, fill, dst, DU8);                                                        \
+        else if (C == 3)                                                                                     \
+            taps_body(s, SU8, 3, st, fill, dst, DU8);                                                        \
+        else                                                                                                 \
+            taps_body(s, SU8, C, st, fill, dst, DU8);                                                        \
     } while (0)
     switch (key) {
     case 0: TAPS_C(0, 0); break;
@@ -172,10 +186,12 @@ static void run_taps(const src_desc *src, const aug_stage *st, float fill, const
 
 /* ---- stages into float scratch (HWC, same channel count) ---- */
 
-AUG_INLINE void index_body(const void *s, int su8, int C, const int32_t *idx, float fill, float *d, size_t n) {
+AUG_INLINE void index_body(const void *s, int su8, int C, const int32_t *idx, float fill, float *d,
+                           size_t n) {
     for (size_t p = 0; p < n; p++, d += C) {
         int32_t k = idx[p];
-        for (int c = 0; c < C; c++) d[c] = k < 0 ? fill : load(s, (size_t)k * C + c, su8);
+        for (int c = 0; c < C; c++)
+            d[c] = k < 0 ? fill : load(s, (size_t)k * C + c, su8);
     }
 }
 
@@ -183,13 +199,19 @@ static void run_index(const src_desc *src, const aug_stage *st, float fill, floa
     const size_t n = (size_t)st->out_h * st->out_w;
     const int C = src->c;
     if (src->u8) {
-        if (C == 1) index_body(src->data, 1, 1, st->idx, fill, d, n);
-        else if (C == 3) index_body(src->data, 1, 3, st->idx, fill, d, n);
-        else index_body(src->data, 1, C, st->idx, fill, d, n);
+        if (C == 1)
+            index_body(src->data, 1, 1, st->idx, fill, d, n);
+        else if (C == 3)
+            index_body(src->data, 1, 3, st->idx, fill, d, n);
+        else
+            index_body(src->data, 1, C, st->idx, fill, d, n);
     } else {
-        if (C == 1) index_body(src->data, 0, 1, st->idx, fill, d, n);
-        else if (C == 3) index_body(src->data, 0, 3, st->idx, fill, d, n);
-        else index_body(src->data, 0, C, st->idx, fill, d, n);
+        if (C == 1)
+            index_body(src->data, 0, 1, st->idx, fill, d, n);
+        else if (C == 3)
+            index_body(src->data, 0, 3, st->idx, fill, d, n);
+        else
+            index_body(src->data, 0, C, st->idx, fill, d, n);
     }
 }
 
@@ -203,7 +225,8 @@ AUG_INLINE void sep_rows_body(const void *s, int su8, int C, const aug_stage *st
         for (int j = 0; j < out_w; j++, d += C, ki += K, wi += K) {
             for (int c = 0; c < C; c++) {
                 float acc = 0.0f;
-                for (int t = 0; t < K; t++) acc += wi[t] * (ki[t] < 0 ? fill : load(s, row + (size_t)ki[t] * C + c, su8));
+                for (int t = 0; t < K; t++)
+                    acc += wi[t] * (ki[t] < 0 ? fill : load(s, row + (size_t)ki[t] * C + c, su8));
                 d[c] = acc;
             }
         }
@@ -216,13 +239,19 @@ static void run_sep(const src_desc *src, const aug_stage *st, float fill, float 
                     const dst_desc *final) {
     const int C = src->c;
     if (src->u8) {
-        if (C == 1) sep_rows_body(src->data, 1, 1, st, fill, tmp);
-        else if (C == 3) sep_rows_body(src->data, 1, 3, st, fill, tmp);
-        else sep_rows_body(src->data, 1, C, st, fill, tmp);
+        if (C == 1)
+            sep_rows_body(src->data, 1, 1, st, fill, tmp);
+        else if (C == 3)
+            sep_rows_body(src->data, 1, 3, st, fill, tmp);
+        else
+            sep_rows_body(src->data, 1, C, st, fill, tmp);
     } else {
-        if (C == 1) sep_rows_body(src->data, 0, 1, st, fill, tmp);
-        else if (C == 3) sep_rows_body(src->data, 0, 3, st, fill, tmp);
-        else sep_rows_body(src->data, 0, C, st, fill, tmp);
+        if (C == 1)
+            sep_rows_body(src->data, 0, 1, st, fill, tmp);
+        else if (C == 3)
+            sep_rows_body(src->data, 0, 3, st, fill, tmp);
+        else
+            sep_rows_body(src->data, 0, C, st, fill, tmp);
     }
     /* vertical pass: weighted sums of whole rows of tmp */
     const size_t row_len = (size_t)st->out_w * C;
@@ -236,13 +265,16 @@ static void run_sep(const src_desc *src, const aug_stage *st, float fill, float 
             const float wt = wi[t];
             if (wt == 0.0f) continue;
             if (ki[t] < 0) {
-                for (size_t e = 0; e < row_len; e++) o[e] = (first ? 0.0f : o[e]) + wt * fill;
+                for (size_t e = 0; e < row_len; e++)
+                    o[e] = (first ? 0.0f : o[e]) + wt * fill;
             } else {
                 const float *restrict r = tmp + (size_t)ki[t] * row_len;
                 if (first)
-                    for (size_t e = 0; e < row_len; e++) o[e] = wt * r[e];
+                    for (size_t e = 0; e < row_len; e++)
+                        o[e] = wt * r[e];
                 else
-                    for (size_t e = 0; e < row_len; e++) o[e] += wt * r[e];
+                    for (size_t e = 0; e < row_len; e++)
+                        o[e] += wt * r[e];
             }
             first = 0;
         }
@@ -263,7 +295,8 @@ static void run_colour(const src_desc *src, const aug_stage *st, float maxv, flo
     size_t n = (size_t)st->out_h * st->out_w, ne = n * C;
     if (src->u8) {
         const uint8_t *s = src->data;
-        for (size_t e = 0; e < ne; e++) d[e] = s[e];
+        for (size_t e = 0; e < ne; e++)
+            d[e] = s[e];
     } else if (src->data != d) {
         memcpy(d, src->data, ne * sizeof *d);
     }
@@ -271,7 +304,8 @@ static void run_colour(const src_desc *src, const aug_stage *st, float maxv, flo
     switch (st->colour) {
     case TTA_OP_BRIGHTNESS:
         for (size_t p = 0; p < n; p++)
-            for (int c = 0; c < nc; c++) d[p * C + c] = clampf(d[p * C + c] * f, maxv);
+            for (int c = 0; c < nc; c++)
+                d[p * C + c] = clampf(d[p * C + c] * f, maxv);
         break;
     case TTA_OP_CONTRAST: {
         double sum = 0;
@@ -281,7 +315,8 @@ static void run_colour(const src_desc *src, const aug_stage *st, float maxv, flo
         }
         float m = (float)(sum / (double)n);
         for (size_t p = 0; p < n; p++)
-            for (int c = 0; c < nc; c++) d[p * C + c] = clampf(m + f * (d[p * C + c] - m), maxv);
+            for (int c = 0; c < nc; c++)
+                d[p * C + c] = clampf(m + f * (d[p * C + c] - m), maxv);
         break;
     }
     case TTA_OP_GAMMA:
@@ -293,7 +328,8 @@ static void run_colour(const src_desc *src, const aug_stage *st, float maxv, flo
         for (size_t p = 0; p < n; p++) {
             float *px = d + p * C;
             float g = 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2];
-            for (int c = 0; c < 3; c++) px[c] = clampf(g + f * (px[c] - g), maxv);
+            for (int c = 0; c < 3; c++)
+                px[c] = clampf(g + f * (px[c] - g), maxv);
         }
         break;
     default: break;
@@ -334,13 +370,15 @@ static tta_status ensure_scratch(tta_aug_plan *plan, int channels, int n_threads
 
 static tta_status check_view_input(const tta_aug_plan *plan, int v, const tta_image *img) {
     if (plan->views[v].needs_colour && img->channels < 3)
-        return tta_errorf(TTA_ERR_SHAPE, "view %d: saturation needs a colour image, this one has %d channel%s", v,
+        return tta_errorf(TTA_ERR_SHAPE,
+                          "view %d: saturation needs a colour image, this one has %d channel%s", v,
                           img->channels, img->channels == 1 ? "" : "s");
     return TTA_OK;
 }
 
 /* Runs view v on img into dst, with scratch sc (large enough: ensure_scratch); cannot fail. */
-static void run_view(const tta_aug_plan *plan, aug_scratch *sc, int v, const tta_image *img, const dst_desc *dst) {
+static void run_view(const tta_aug_plan *plan, aug_scratch *sc, int v, const tta_image *img,
+                     const dst_desc *dst) {
     const aug_view *av = &plan->views[v];
     const float maxv = img->dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     src_desc cur = {img->data, img->dtype == TTA_DTYPE_UINT8, img->height, img->width, img->channels};
@@ -379,7 +417,8 @@ static void run_view(const tta_aug_plan *plan, aug_scratch *sc, int v, const tta
     emit(&cur, NULL, 0.0f, dst, (size_t)cur.h * cur.w);
 }
 
-tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta_dtype dtype, tta_image *dst) {
+tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta_dtype dtype,
+                            tta_image *dst) {
     if (!plan || !dst || v < 0 || v >= plan->n_views)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_augment_view: bad plan, view %d or destination", v);
     if (dtype != TTA_DTYPE_UINT8 && dtype != TTA_DTYPE_FLOAT32)
@@ -391,8 +430,16 @@ tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta
     TTA_TRY(tta_image_init(dst, av->out_h, av->out_w, src->channels, dtype));
     float in_max = src->dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     float out_max = dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
-    dst_desc d = {dst->data, dtype == TTA_DTYPE_UINT8, (size_t)src->channels, 1, src->channels, CH_SAME,
-                  {0}, 0, {out_max / in_max}, {0}};
+    dst_desc d = {dst->data,
+                  dtype == TTA_DTYPE_UINT8,
+                  (size_t)src->channels,
+                  1,
+                  src->channels,
+                  CH_SAME,
+                  {0},
+                  0,
+                  {out_max / in_max},
+                  {0}};
     TTA_TRY(check_view_input(plan, v, src));
     TTA_TRY(ensure_scratch(plan, src->channels, 1));
     run_view(plan, &plan->scratch[0], v, src, &d);
@@ -453,8 +500,8 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
             tta_view_format(&av->view, text, sizeof text);
             return tta_errorf(TTA_ERR_SHAPE,
                               "tta_augment_batch: view %d (%s) is %dx%d but view %d is %dx%d; give "
-                              "tta_aug_plan_new an output size to batch them", v, text, av->out_h, av->out_w,
-                              first_view, v0->out_h, v0->out_w);
+                              "tta_aug_plan_new an output size to batch them",
+                              v, text, av->out_h, av->out_w, first_view, v0->out_h, v0->out_w);
         }
     }
     size_t need = tta_batch_bytes(plan, n_images, first_view, n_views, fmt, cin);
@@ -465,15 +512,16 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
     d.u8 = fmt->dtype == TTA_DTYPE_UINT8;
     const tta_dtype out_dtype = d.u8 ? TTA_DTYPE_UINT8 : TTA_DTYPE_FLOAT32;
     if (!set_channels(&d, cin, cout))
-        return tta_errorf(TTA_ERR_UNSUPPORTED, "tta_augment_batch: cannot turn %d-channel images into %d channels",
-                          cin, cout);
+        return tta_errorf(TTA_ERR_UNSUPPORTED,
+                          "tta_augment_batch: cannot turn %d-channel images into %d channels", cin, cout);
     const float in_max = images[0].dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     const float scale = fmt->scale != 0.0f ? fmt->scale : d.u8 ? 255.0f : 1.0f;
     int normalised = 0;
-    for (int c = 0; c < 4; c++) normalised |= fmt->mean[c] != 0.0f || (fmt->std[c] != 0.0f && fmt->std[c] != 1.0f);
+    for (int c = 0; c < 4; c++)
+        normalised |= fmt->mean[c] != 0.0f || (fmt->std[c] != 0.0f && fmt->std[c] != 1.0f);
     if (normalised && cout > AUG_MAX_UNIFORM_C)
-        return tta_errorf(TTA_ERR_UNSUPPORTED, "tta_augment_batch: mean/std are per channel for up to 4 channels, not %d",
-                          cout);
+        return tta_errorf(TTA_ERR_UNSUPPORTED,
+                          "tta_augment_batch: mean/std are per channel for up to 4 channels, not %d", cout);
     d.per_channel = normalised;
     for (int c = 0; c < (normalised ? cout : 1); c++) {
         float sd = fmt->std[c] != 0.0f ? fmt->std[c] : 1.0f;
@@ -488,11 +536,12 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
         snprintf(what, sizeof what, "tta_augment_batch: image %d", i);
         TTA_TRY(check_image(plan, &images[i], what));
         if (images[i].channels != cin || images[i].dtype != images[0].dtype)
-            return tta_errorf(TTA_ERR_SHAPE, "tta_augment_batch: image %d has %d channels (%s), image 0 %d (%s)", i,
-                              images[i].channels, tta_dtype_name(images[i].dtype), cin,
-                              tta_dtype_name(images[0].dtype));
+            return tta_errorf(
+                TTA_ERR_SHAPE, "tta_augment_batch: image %d has %d channels (%s), image 0 %d (%s)", i,
+                images[i].channels, tta_dtype_name(images[i].dtype), cin, tta_dtype_name(images[0].dtype));
     }
-    for (int v = first_view; v < first_view + n_views; v++) TTA_TRY(check_view_input(plan, v, &images[0]));
+    for (int v = first_view; v < first_view + n_views; v++)
+        TTA_TRY(check_view_input(plan, v, &images[0]));
     /* items are independent: split them over the OpenMP threads, each with its own scratch */
     const long n_items = (long)n_images * n_views;
     int n_threads = omp_get_max_threads();

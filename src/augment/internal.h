@@ -75,7 +75,7 @@ typedef struct aug_stage {
     float *frac;
     int32_t *bidx;
     float *bw;
-    int kx, ky;   /* SEP: taps per output column / row */
+    int kx, ky; /* SEP: taps per output column / row */
     int32_t *ix, *iy;
     float *wx, *wy;
     tta_op colour; /* COLOUR */
@@ -107,8 +107,8 @@ struct tta_aug_plan {
     int in_h, in_w, out_h, out_w;
     int n_views;
     aug_view *views;
-    size_t max_pixels; /* largest intermediate image, in pixels */
-    size_t max_sep;    /* largest separable temporary, in pixels */
+    size_t max_pixels;                    /* largest intermediate image, in pixels */
+    size_t max_sep;                       /* largest separable temporary, in pixels */
     aug_scratch scratch[AUG_MAX_THREADS]; /* one per thread of tta_augment_batch */
 };
 

@@ -52,7 +52,8 @@ static void backward_points(const aug_view *v, double *x, double *y, int n) {
         }
         if (st->wrap) {
             double dx = floor(cx / n / st->in_w) * st->in_w, dy = floor(cy / n / st->in_h) * st->in_h;
-            for (int k = 0; k < n; k++) x[k] -= dx, y[k] -= dy;
+            for (int k = 0; k < n; k++)
+                x[k] -= dx, y[k] -= dy;
         }
     }
 }
@@ -76,9 +77,9 @@ static double snap(double u) {
     return fabs(u - r) < 1e-6 ? r : u;
 }
 
-tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp,
-                            const float *src, int channels, int src_h, int src_w, float *dst,
-                            int dst_h, int dst_w, uint8_t *valid) {
+tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp, const float *src,
+                            int channels, int src_h, int src_w, float *dst, int dst_h, int dst_w,
+                            uint8_t *valid) {
     TTA_TRY(check_view(plan, v, "tta_invert_dense"));
     if (!src || !dst || channels < 1 || src_h < 1 || src_w < 1 || dst_h < 1 || dst_w < 1)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_invert_dense: empty map or NULL pointer");
@@ -96,7 +97,8 @@ tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_int
             int ok = forward_point(av, &x, &y);
             if (valid) valid[o] = (uint8_t)ok;
             if (!ok) {
-                for (int c = 0; c < channels; c++) dst[c * dst_plane + o] = 0.0f;
+                for (int c = 0; c < channels; c++)
+                    dst[c * dst_plane + o] = 0.0f;
                 continue;
             }
             double u = snap(x / s - 0.5), w = snap(y / s - 0.5);
@@ -104,7 +106,8 @@ tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_int
             w = w < 0 ? 0 : w > src_h - 1 ? src_h - 1 : w;
             if (interp == TTA_INTERP_NEAREST) {
                 size_t k = (size_t)floor(w + 0.5) * src_w + (size_t)floor(u + 0.5);
-                for (int c = 0; c < channels; c++) dst[c * dst_plane + o] = src[c * src_plane + k];
+                for (int c = 0; c < channels; c++)
+                    dst[c * dst_plane + o] = src[c * src_plane + k];
                 continue;
             }
             int x0 = (int)floor(u), y0 = (int)floor(w);
@@ -112,10 +115,12 @@ tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_int
             int x1 = x0 + 1 < src_w ? x0 + 1 : x0, y1 = y0 + 1 < src_h ? y0 + 1 : y0;
             size_t k00 = (size_t)y0 * src_w + x0;
             if (fx == 0.0f && fy == 0.0f) { /* on a map pixel: copy, bit for bit */
-                for (int c = 0; c < channels; c++) dst[c * dst_plane + o] = src[c * src_plane + k00];
+                for (int c = 0; c < channels; c++)
+                    dst[c * dst_plane + o] = src[c * src_plane + k00];
                 continue;
             }
-            size_t k01 = (size_t)y0 * src_w + x1, k10 = (size_t)y1 * src_w + x0, k11 = (size_t)y1 * src_w + x1;
+            size_t k01 = (size_t)y0 * src_w + x1, k10 = (size_t)y1 * src_w + x0,
+                   k11 = (size_t)y1 * src_w + x1;
             for (int c = 0; c < channels; c++) {
                 const float *m = src + c * src_plane;
                 float top = m[k00] + fx * (m[k01] - m[k00]), bot = m[k10] + fx * (m[k11] - m[k10]);
@@ -131,7 +136,8 @@ static float clip(double v, double hi) { return (float)(v < 0 ? 0 : v > hi ? hi 
 tta_status tta_invert_boxes(const tta_aug_plan *plan, int v, float *boxes, int n, int stride) {
     TTA_TRY(check_view(plan, v, "tta_invert_boxes"));
     if ((!boxes && n > 0) || n < 0 || stride < 4)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_invert_boxes: bad arguments (n %d, stride %d)", n, stride);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_invert_boxes: bad arguments (n %d, stride %d)", n,
+                          stride);
     const aug_view *av = &plan->views[v];
     for (int b = 0; b < n; b++) {
         float *box = boxes + (size_t)b * stride;
@@ -147,8 +153,8 @@ tta_status tta_invert_boxes(const tta_aug_plan *plan, int v, float *boxes, int n
     return TTA_OK;
 }
 
-tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, int n_instances,
-                                int n_points, int stride, const int *flip_perm, uint8_t *valid) {
+tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, int n_instances, int n_points,
+                                int stride, const int *flip_perm, uint8_t *valid) {
     TTA_TRY(check_view(plan, v, "tta_invert_keypoints"));
     if ((!points && n_instances * n_points > 0) || n_instances < 0 || n_points < 0 || stride < 2)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_invert_keypoints: bad arguments");
@@ -166,8 +172,10 @@ tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, 
         int bad = -1;
         for (int k = 0; k < n_points && bad < 0; k++) {
             int t = flip_perm[k];
-            if (t < 0 || t >= n_points || seen[t]) bad = k;
-            else seen[t] = 1;
+            if (t < 0 || t >= n_points || seen[t])
+                bad = k;
+            else
+                seen[t] = 1;
         }
         tta_free(seen);
         if (bad >= 0) {

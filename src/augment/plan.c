@@ -35,16 +35,21 @@ static int pct_size(double pct, int n) {
 static void cos_sin_deg(double deg, double *c, double *s) {
     double r = fmod(deg, 360.0);
     if (r < 0) r += 360.0;
-    if (r == 0) *c = 1, *s = 0;
-    else if (r == 90) *c = 0, *s = 1;
-    else if (r == 180) *c = -1, *s = 0;
-    else if (r == 270) *c = 0, *s = -1;
-    else *c = cos(r * M_PI / 180.0), *s = sin(r * M_PI / 180.0);
+    if (r == 0)
+        *c = 1, *s = 0;
+    else if (r == 90)
+        *c = 0, *s = 1;
+    else if (r == 180)
+        *c = -1, *s = 0;
+    else if (r == 270)
+        *c = 0, *s = -1;
+    else
+        *c = cos(r * M_PI / 180.0), *s = sin(r * M_PI / 180.0);
 }
 
 typedef struct view_builder {
     aug_view *view;
-    int h, w; /* current size */
+    int h, w;  /* current size */
     int index; /* view number, for messages */
 } view_builder;
 
@@ -172,7 +177,8 @@ static tta_status build_view(tta_aug_plan *plan, int index, const tta_view *view
         if (info->flags & AUG_GEOMETRIC) {
             TTA_TRY(add_transform(&vb, t));
         } else {
-            if (v->n_stages == AUG_MAX_STEPS) return tta_errorf(TTA_ERR_INTERNAL, "view %d has too many stages", index);
+            if (v->n_stages == AUG_MAX_STEPS)
+                return tta_errorf(TTA_ERR_INTERNAL, "view %d has too many stages", index);
             aug_stage *st = &v->stages[v->n_stages++];
             memset(st, 0, sizeof *st);
             st->kind = AUG_STAGE_COLOUR;
@@ -203,7 +209,8 @@ static tta_status build_view(tta_aug_plan *plan, int index, const tta_view *view
     return TTA_OK;
 }
 
-tta_status tta_aug_plan_new(tta_aug_plan **out, const tta_policy *pol, int in_h, int in_w, int out_h, int out_w) {
+tta_status tta_aug_plan_new(tta_aug_plan **out, const tta_policy *pol, int in_h, int in_w, int out_h,
+                            int out_w) {
     if (!out || !pol || pol->n_views < 1 || !pol->views)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_aug_plan_new: NULL or empty policy");
     *out = NULL;
@@ -237,7 +244,8 @@ tta_status tta_aug_plan_new(tta_aug_plan **out, const tta_policy *pol, int in_h,
 void tta_aug_plan_free(tta_aug_plan *plan) {
     if (!plan) return;
     for (int v = 0; v < plan->n_views; v++)
-        for (int s = 0; s < AUG_MAX_STEPS; s++) aug_stage_release(&plan->views[v].stages[s]);
+        for (int s = 0; s < AUG_MAX_STEPS; s++)
+            aug_stage_release(&plan->views[v].stages[s]);
     tta_free(plan->views);
     for (int t = 0; t < AUG_MAX_THREADS; t++) {
         tta_free(plan->scratch[t].buf[0]);

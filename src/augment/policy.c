@@ -140,7 +140,8 @@ static tta_status append_view(tta_policy *pol, const tta_view *view) {
 }
 
 tta_status tta_policy_add_view(tta_policy *pol, const tta_view *view) {
-    if (!pol || !view || !pol->views) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_policy_add_view: bad arguments");
+    if (!pol || !view || !pol->views)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_policy_add_view: bad arguments");
     tta_view v = *view;
     const char *why = normalise_view(&v);
     if (why) return tta_errorf(TTA_ERR_INVALID_ARG, "bad view: %s", why);
@@ -159,8 +160,8 @@ typedef struct parser {
     const char *p;          /* next character */
     const char *line_start; /* first character of the current line */
     int line;
-    int identity_seen; /* the text listed the identity view */
-    const char *preset;     /* name of the preset being expanded, or NULL */
+    int identity_seen;  /* the text listed the identity view */
+    const char *preset; /* name of the preset being expanded, or NULL */
 } parser;
 
 static tta_status perr(const parser *ps, const char *at, const char *fmt, ...)
@@ -183,7 +184,8 @@ static void skip_blank(parser *ps) {
         if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f') {
             ps->p++;
         } else if (c == '#') {
-            while (*ps->p && *ps->p != '\n') ps->p++;
+            while (*ps->p && *ps->p != '\n')
+                ps->p++;
         } else {
             return;
         }
@@ -196,7 +198,8 @@ static int is_word_char(char c) { return isalnum((unsigned char)c) || c == '_' |
 static size_t word_len(const char *s) {
     size_t n = 0;
     if (!is_word_start(s[0])) return 0;
-    while (is_word_char(s[n])) n++;
+    while (is_word_char(s[n]))
+        n++;
     return n;
 }
 
@@ -204,17 +207,20 @@ static size_t word_len(const char *s) {
 static size_t number_len(const char *s) {
     size_t n = 0, digits = 0;
     if (s[n] == '+' || s[n] == '-') n++;
-    while (isdigit((unsigned char)s[n])) n++, digits++;
+    while (isdigit((unsigned char)s[n]))
+        n++, digits++;
     if (s[n] == '.') {
         n++;
-        while (isdigit((unsigned char)s[n])) n++, digits++;
+        while (isdigit((unsigned char)s[n]))
+            n++, digits++;
     }
     if (!digits) return 0;
     if (s[n] == 'e' || s[n] == 'E') {
         size_t m = n + 1;
         if (s[m] == '+' || s[m] == '-') m++;
         if (isdigit((unsigned char)s[m])) {
-            while (isdigit((unsigned char)s[m])) m++;
+            while (isdigit((unsigned char)s[m]))
+                m++;
             n = m;
         }
     }
@@ -252,8 +258,8 @@ static tta_status parse_transform(parser *ps, tta_transform *t) {
     const aug_op_info *info = aug_op_by_name(start, len);
     if (!info) {
         if (preset_by_span(start, len))
-            return perr(ps, start, "preset '%.*s' must be a view of its own, not part of a chain",
-                        (int)len, start);
+            return perr(ps, start, "preset '%.*s' must be a view of its own, not part of a chain", (int)len,
+                        start);
         return perr(ps, start,
                     "unknown transform '%.*s' (expected identity, hflip, vflip, transpose, rot90, "
                     "shift, rotate, scale, resize, crop, letterbox, brightness, contrast, gamma, "
@@ -282,7 +288,8 @@ static tta_status parse_transform(parser *ps, tta_transform *t) {
                     int k;
                     if (*ps->p == '=') {
                         if (!(wl == 4 && memcmp(at, "fill", 4) == 0))
-                            return perr(ps, at, "unknown option '%.*s=' (only fill= is allowed)", (int)wl, at);
+                            return perr(ps, at, "unknown option '%.*s=' (only fill= is allowed)", (int)wl,
+                                        at);
                         if (!(info->flags & AUG_ARG_FILL))
                             return perr(ps, at, "%s takes no fill value", info->name);
                         if (seen_fill++) return perr(ps, at, "fill is given twice");
@@ -379,7 +386,6 @@ static tta_status parse_transform(parser *ps, tta_transform *t) {
     return TTA_OK;
 }
 
-static tta_status parse_text(parser *ps, tta_policy *pol);
 
 /* Adds a parsed view; `at` is where it started, for messages. */
 static tta_status add_parsed(parser *ps, tta_policy *pol, tta_view *view, const char *at) {
@@ -425,9 +431,14 @@ static tta_status parse_text(parser *ps, tta_policy *pol) {
             ps->p += wl;
             skip_blank(ps);
             if (!at_view_end(*ps->p))
-                return perr(ps, at, "preset '%.*s' must be a view of its own, not part of a chain", (int)wl, at);
+                return perr(ps, at, "preset '%.*s' must be a view of its own, not part of a chain", (int)wl,
+                            at);
             /* expand in place: errors would be ours, so report them at the preset's name */
-            parser sub = {.source = NULL, .p = preset, .line_start = preset, .line = 1, .identity_seen = 1,
+            parser sub = {.source = NULL,
+                          .p = preset,
+                          .line_start = preset,
+                          .line = 1,
+                          .identity_seen = 1,
                           .preset = NULL};
             char name[32];
             snprintf(name, sizeof name, "%.*s", (int)wl, at);

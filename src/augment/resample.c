@@ -98,8 +98,8 @@ static tta_status build_index(aug_stage *st, const aug_prim *p, int in_h, int in
 }
 
 /* 1-D weights for an axis: output index o samples the input at u = a * (o + 0.5) + c - 0.5. */
-static tta_status build_axis(int out_n, int in_n, double a, double c, tta_interp interp,
-                             tta_border border, int *k_out, int32_t **idx_out, float **w_out, int *has_fill) {
+static tta_status build_axis(int out_n, int in_n, double a, double c, tta_interp interp, tta_border border,
+                             int *k_out, int32_t **idx_out, float **w_out, int *has_fill) {
     double radius = interp == TTA_INTERP_BICUBIC ? 2.0 : 1.0;
     double stretch = fabs(a) > 1 ? fabs(a) : 1.0; /* antialias when shrinking */
     double support = radius * stretch;
@@ -115,7 +115,7 @@ static tta_status build_axis(int out_n, int in_n, double a, double c, tta_interp
     }
     for (int o = 0; o < out_n; o++) {
         double u = a * (o + 0.5) + c - 0.5;
-        if (near_int(u)) u = floor(u + 0.5); /* exact sampling stays exact */
+        if (near_int(u)) u = floor(u + 0.5);    /* exact sampling stays exact */
         long lo = floor_index(u - support) + 1; /* first tap strictly inside the support */
         double sum = 0;
         for (int t = 0; t < k; t++) {
@@ -142,10 +142,10 @@ static tta_status build_axis(int out_n, int in_n, double a, double c, tta_interp
 
 static tta_status build_sep(aug_stage *st, const aug_prim *p, int in_h, int in_w) {
     st->kind = AUG_STAGE_SEP;
-    TTA_TRY(build_axis(p->out_w, in_w, p->bwd[0], p->bwd[2], p->interp, p->border, &st->kx, &st->ix,
-                       &st->wx, &st->has_fill));
-    return build_axis(p->out_h, in_h, p->bwd[4], p->bwd[5], p->interp, p->border, &st->ky, &st->iy,
-                      &st->wy, &st->has_fill);
+    TTA_TRY(build_axis(p->out_w, in_w, p->bwd[0], p->bwd[2], p->interp, p->border, &st->kx, &st->ix, &st->wx,
+                       &st->has_fill));
+    return build_axis(p->out_h, in_h, p->bwd[4], p->bwd[5], p->interp, p->border, &st->ky, &st->iy, &st->wy,
+                      &st->has_fill);
 }
 
 /* the 1-D taps of interpolating at u: k1 = 2 (bilinear) or 4 (bicubic) positions and weights */
@@ -194,7 +194,8 @@ static tta_status build_taps(aug_stage *st, const aug_prim *p, int in_h, int in_
                         taps_1d(v, 1, py, wy);
                         for (int ty = 0; ty < 2; ty++)
                             for (int tx = 0; tx < 2; tx++) {
-                                int32_t sx = resolve(px[tx], in_w, p->border), sy = resolve(py[ty], in_h, p->border);
+                                int32_t sx = resolve(px[tx], in_w, p->border),
+                                        sy = resolve(py[ty], in_h, p->border);
                                 float wt = (float)(wx[tx] * wy[ty]);
                                 int32_t s = (sx < 0 || sy < 0) ? -1 : sy * in_w + sx;
                                 if (wt == 0.0f && s < 0) s = 0;

@@ -15,16 +15,16 @@ static const aug_op_info ops[TTA_OP_COUNT] = {
     {"vflip", TTA_OP_VFLIP, 0, 0, G, TTA_INTERP_BILINEAR, TTA_BORDER_CONSTANT, 0},
     {"transpose", TTA_OP_TRANSPOSE, 0, 0, G, TTA_INTERP_BILINEAR, TTA_BORDER_CONSTANT, 0},
     {"rot90", TTA_OP_ROT90, 0, 1, G, TTA_INTERP_BILINEAR, TTA_BORDER_CONSTANT, 0},
-    {"shift", TTA_OP_SHIFT, 2, 2, G | AUG_ARG_INTERP | AUG_ARG_BORDER | AUG_ARG_FILL,
-     TTA_INTERP_BILINEAR, TTA_BORDER_WRAP, 0},
-    {"rotate", TTA_OP_ROTATE, 1, 1, G | AUG_ARG_INTERP | AUG_ARG_BORDER | AUG_ARG_FILL,
-     TTA_INTERP_BILINEAR, TTA_BORDER_EDGE, 0},
-    {"scale", TTA_OP_SCALE, 1, 1, G | AUG_ARG_INTERP | AUG_ARG_BORDER | AUG_ARG_FILL,
-     TTA_INTERP_BILINEAR, TTA_BORDER_CONSTANT, 0},
+    {"shift", TTA_OP_SHIFT, 2, 2, G | AUG_ARG_INTERP | AUG_ARG_BORDER | AUG_ARG_FILL, TTA_INTERP_BILINEAR,
+     TTA_BORDER_WRAP, 0},
+    {"rotate", TTA_OP_ROTATE, 1, 1, G | AUG_ARG_INTERP | AUG_ARG_BORDER | AUG_ARG_FILL, TTA_INTERP_BILINEAR,
+     TTA_BORDER_EDGE, 0},
+    {"scale", TTA_OP_SCALE, 1, 1, G | AUG_ARG_INTERP | AUG_ARG_BORDER | AUG_ARG_FILL, TTA_INTERP_BILINEAR,
+     TTA_BORDER_CONSTANT, 0},
     {"resize", TTA_OP_RESIZE, 1, 2, G | AUG_ARG_INTERP | AUG_ARG_PERCENT, TTA_INTERP_BILINEAR,
      TTA_BORDER_EDGE, 0},
-    {"crop", TTA_OP_CROP, 1, 2, G | AUG_ARG_ANCHOR | AUG_ARG_PERCENT, TTA_INTERP_NEAREST,
-     TTA_BORDER_CONSTANT, 0},
+    {"crop", TTA_OP_CROP, 1, 2, G | AUG_ARG_ANCHOR | AUG_ARG_PERCENT, TTA_INTERP_NEAREST, TTA_BORDER_CONSTANT,
+     0},
     {"letterbox", TTA_OP_LETTERBOX, 1, 2, G | AUG_ARG_INTERP | AUG_ARG_FILL, TTA_INTERP_BILINEAR,
      TTA_BORDER_CONSTANT, 0.5},
     {"brightness", TTA_OP_BRIGHTNESS, 1, 1, 0, TTA_INTERP_BILINEAR, TTA_BORDER_CONSTANT, 0},
@@ -44,9 +44,7 @@ const aug_op_info *aug_op_by_name(const char *name, size_t len) {
     return NULL;
 }
 
-const aug_op_info *aug_op_info_of(tta_op op) {
-    return (unsigned)op < TTA_OP_COUNT ? &ops[op] : NULL;
-}
+const aug_op_info *aug_op_info_of(tta_op op) { return (unsigned)op < TTA_OP_COUNT ? &ops[op] : NULL; }
 
 const char *aug_interp_name(tta_interp i) { return (unsigned)i < 3 ? interp_names[i] : "?"; }
 const char *aug_border_name(tta_border b) { return (unsigned)b < 4 ? border_names[b] : "?"; }
@@ -125,11 +123,10 @@ void aug_format_number(double v, char *buf, size_t size) {
 }
 
 /* snprintf into buf at offset *len, keeping the total length needed */
-#define PUT(...)                                                                               \
-    do {                                                                                       \
-        int n_ = snprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0,      \
-                          __VA_ARGS__);                                                        \
-        if (n_ > 0) *len += (size_t)n_;                                                        \
+#define PUT(...)                                                                                             \
+    do {                                                                                                     \
+        int n_ = snprintf(*len < size ? buf + *len : NULL, *len < size ? size - *len : 0, __VA_ARGS__);      \
+        if (n_ > 0) *len += (size_t)n_;                                                                      \
     } while (0)
 
 static void put_size(char *buf, size_t size, size_t *len, double v, int relative) {

@@ -15,24 +15,23 @@
 #include "tta/image.h"
 
 static int usage(FILE *f, int code) {
-    fprintf(f,
-            "usage: tta augment --policy P IMAGE -o GRID.png [--size HxW] [--zoom K] [--cols N]\n"
-            "       tta augment --policy P --print\n"
-            "       tta augment --policy P IMAGE --bench N [--size HxW]\n\n"
-            "Applies every view of policy P to IMAGE (PNG or JPEG) and writes them side by side,\n"
-            "each labelled with its number and its transforms, for a person to check.\n"
-            "P is a preset (seed, flip, d4, five-crop, ten-crop, multiscale), policy text such as\n"
-            "\"hflip; shift(3, 0, wrap); hflip > rotate(10)\" (views separated by ';' or new lines,\n"
-            "transforms chained with '>'), or a policy file (\"@FILE\" forces a file). View 0 is\n"
-            "always the unchanged image.\n\n"
-            "options:\n"
-            "  -o, --output FILE  the grid, a PNG\n"
-            "  --size HxW     resize every view to H x W, as done for a model with that input size\n"
-            "  --zoom K       enlarge views K times (default: views at least 128 pixels wide)\n"
-            "  --cols N       views per row (default: a roughly square grid)\n"
-            "  --print        print the policy in canonical form, one view per line, and exit\n"
-            "  --bench N      time N runs of the batch writer on all views (NCHW float32) and\n"
-            "                 print the time per image\n");
+    fprintf(f, "usage: tta augment --policy P IMAGE -o GRID.png [--size HxW] [--zoom K] [--cols N]\n"
+               "       tta augment --policy P --print\n"
+               "       tta augment --policy P IMAGE --bench N [--size HxW]\n\n"
+               "Applies every view of policy P to IMAGE (PNG or JPEG) and writes them side by side,\n"
+               "each labelled with its number and its transforms, for a person to check.\n"
+               "P is a preset (seed, flip, d4, five-crop, ten-crop, multiscale), policy text such as\n"
+               "\"hflip; shift(3, 0, wrap); hflip > rotate(10)\" (views separated by ';' or new lines,\n"
+               "transforms chained with '>'), or a policy file (\"@FILE\" forces a file). View 0 is\n"
+               "always the unchanged image.\n\n"
+               "options:\n"
+               "  -o, --output FILE  the grid, a PNG\n"
+               "  --size HxW     resize every view to H x W, as done for a model with that input size\n"
+               "  --zoom K       enlarge views K times (default: views at least 128 pixels wide)\n"
+               "  --cols N       views per row (default: a roughly square grid)\n"
+               "  --print        print the policy in canonical form, one view per line, and exit\n"
+               "  --bench N      time N runs of the batch writer on all views (NCHW float32) and\n"
+               "                 print the time per image\n");
     return code;
 }
 
@@ -70,7 +69,8 @@ static int wrap_text(const char *text, int width, char lines[][256], int max_lin
     if (width < 4) width = 4;
     if (width > 255) width = 255;
     while (pos < len && n < max_lines) {
-        while (text[pos] == ' ') pos++;
+        while (text[pos] == ' ')
+            pos++;
         size_t take = len - pos;
         if (take > (size_t)width) {
             take = (size_t)width;
@@ -138,17 +138,20 @@ static int write_grid(tta_aug_plan *plan, const tta_image *img, const char *imag
                          dim[3] = {160, 160, 170};
     tta_draw_rect(&grid, 0, 0, grid.width, grid.height, bg);
     char title[512];
-    snprintf(title, sizeof title, "%s: %d view%s, %dx%d", image_path, V, V == 1 ? "" : "s", img->height, img->width);
+    snprintf(title, sizeof title, "%s: %d view%s, %dx%d", image_path, V, V == 1 ? "" : "s", img->height,
+             img->width);
     tta_draw_text(&grid, pad, pad, title, dim, 1);
     for (int v = 0; v < V; v++) {
         int x = pad + (v % cols) * (cell_w + pad), y = title_h + pad + (v / cols) * (cell_h + pad);
         tta_draw_rect(&grid, x, y, cell_w, max_h * zoom, frame);
-        blit(&grid, &views[v], x + (cell_w - views[v].width * zoom) / 2, y + (max_h - views[v].height) * zoom / 2, zoom);
+        blit(&grid, &views[v], x + (cell_w - views[v].width * zoom) / 2,
+             y + (max_h - views[v].height) * zoom / 2, zoom);
         char text[1024], label[1100], lines[MAX_LABEL_LINES][256];
         tta_view_format(tta_aug_plan_view(plan, v), text, sizeof text);
         snprintf(label, sizeof label, "%d: %s", v, text);
         int n = wrap_text(label, chars, lines, MAX_LABEL_LINES);
-        for (int l = 0; l < n; l++) tta_draw_text(&grid, x, y + max_h * zoom + 3 + l * TTA_FONT_LINE, lines[l], ink, 1);
+        for (int l = 0; l < n; l++)
+            tta_draw_text(&grid, x, y + max_h * zoom + 3 + l * TTA_FONT_LINE, lines[l], ink, 1);
     }
     if (tta_image_write_png(&grid, out)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
@@ -157,7 +160,8 @@ static int write_grid(tta_aug_plan *plan, const tta_image *img, const char *imag
     printf("%s: %d views, %dx%d grid\n", out, V, grid.height, grid.width);
     rc = 0;
 done:
-    for (int v = 0; v < V; v++) tta_image_destroy(&views[v]);
+    for (int v = 0; v < V; v++)
+        tta_image_destroy(&views[v]);
     free(views);
     tta_image_destroy(&grid);
     return rc;
@@ -184,7 +188,8 @@ static int bench(tta_aug_plan *plan, const tta_image *img, int n) {
         return cli_fail();
     }
     double t0 = seconds(CLOCK_MONOTONIC), c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
-    for (int i = 0; i < n; i++) tta_augment_batch(plan, img, 1, 0, V, &fmt, buf, bytes);
+    for (int i = 0; i < n; i++)
+        tta_augment_batch(plan, img, 1, 0, V, &fmt, buf, bytes);
     double per = (seconds(CLOCK_MONOTONIC) - t0) / n, cpu = (seconds(CLOCK_PROCESS_CPUTIME_ID) - c0) / n;
     int h, w;
     tta_aug_plan_view_size(plan, 0, &h, &w);

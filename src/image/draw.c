@@ -5,6 +5,7 @@
 
 #include "image/draw.h"
 
+/* clang-format off */
 static const char glyphs[95][36] = {
     "....." "....." "....." "....." "....." "....." ".....", /* space */
     "..#.." "..#.." "..#.." "..#.." "..#.." "....." "..#..", /* ! */
@@ -102,6 +103,7 @@ static const char glyphs[95][36] = {
     ".#..." "..#.." "..#.." "...#." "..#.." "..#.." ".#...", /* } */
     "....." "....." ".#..." "#.#.#" "...#." "....." ".....", /* ~ */
 };
+/* clang-format on */
 
 void tta_draw_rect(tta_image *img, int x, int y, int w, int h, const uint8_t *color) {
     if (!img || img->dtype != TTA_DTYPE_UINT8 || !img->data) return;
@@ -110,7 +112,8 @@ void tta_draw_rect(tta_image *img, int x, int y, int w, int h, const uint8_t *co
     const int C = img->channels;
     for (int r = y0; r < y1; r++) {
         uint8_t *p = (uint8_t *)img->data + ((size_t)r * img->width + x0) * C;
-        for (int c = x0; c < x1; c++, p += C) memcpy(p, color, (size_t)C);
+        for (int c = x0; c < x1; c++, p += C)
+            memcpy(p, color, (size_t)C);
     }
 }
 
@@ -123,7 +126,8 @@ int tta_draw_text(tta_image *img, int x, int y, const char *text, const uint8_t 
         int gx = x + n * TTA_FONT_ADVANCE * scale;
         for (int r = 0; r < 7; r++)
             for (int c = 0; c < 5; c++)
-                if (g[r * 5 + c] == '#') tta_draw_rect(img, gx + c * scale, y + r * scale, scale, scale, color);
+                if (g[r * 5 + c] == '#')
+                    tta_draw_rect(img, gx + c * scale, y + r * scale, scale, scale, color);
     }
     return n * TTA_FONT_ADVANCE * scale;
 }

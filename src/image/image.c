@@ -18,8 +18,7 @@ static tta_status check_shape(int height, int width, int channels, tta_dtype dty
         return tta_errorf(TTA_ERR_INVALID_ARG, "image dtype %s is not uint8 or float32",
                           tta_dtype_name(dtype));
     if ((double)height * width * channels * 4 > (double)SIZE_MAX / 2)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "image size %dx%dx%d is too large", height, width,
-                          channels);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "image size %dx%dx%d is too large", height, width, channels);
     return TTA_OK;
 }
 
@@ -34,7 +33,8 @@ tta_status tta_image_init(tta_image *img, int height, int width, int channels, t
     size_t need = (size_t)height * width * channels * tta_dtype_size(dtype);
     if (img->capacity < need) {
         void *p = tta_malloc(need);
-        if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a %dx%dx%d image", height, width, channels);
+        if (!p)
+            return tta_errorf(TTA_ERR_NOMEM, "out of memory for a %dx%dx%d image", height, width, channels);
         if (img->capacity) tta_free(img->data);
         img->data = p;
         img->capacity = need;
@@ -47,8 +47,7 @@ tta_status tta_image_init(tta_image *img, int height, int width, int channels, t
     return TTA_OK;
 }
 
-tta_status tta_image_wrap(tta_image *img, int height, int width, int channels, tta_dtype dtype,
-                          void *data) {
+tta_status tta_image_wrap(tta_image *img, int height, int width, int channels, tta_dtype dtype, void *data) {
     if (!img || !data) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_image_wrap: NULL image or data");
     TTA_TRY(check_shape(height, width, channels, dtype));
     if (img->capacity) tta_free(img->data);
@@ -73,7 +72,8 @@ tta_status tta_image_convert(tta_image *dst, const tta_image *src, tta_dtype dty
     } else if (dtype == TTA_DTYPE_FLOAT32) {
         const uint8_t *s = src->data;
         float *d = dst->data;
-        for (size_t i = 0; i < n; i++) d[i] = s[i] * (1.0f / 255.0f);
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i] * (1.0f / 255.0f);
     } else {
         const float *s = src->data;
         uint8_t *d = dst->data;

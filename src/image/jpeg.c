@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jpeglib.h>
 #include <jerror.h>
+#include <jpeglib.h>
 
 #include "core/error.h"
 #include "image/codec.h"
@@ -97,8 +97,9 @@ tta_status tta_jpeg_decode(tta_image *img, const unsigned char *data, size_t siz
                 unsigned k = row[4 * x + 3];
                 for (int c = 0; c < 3; c++) {
                     unsigned v = row[4 * x + c];
-                    out[3 * x + c] = cinfo.saw_Adobe_marker ? (unsigned char)((v * k + 127) / 255)
-                                                            : (unsigned char)(((255 - v) * (255 - k) + 127) / 255);
+                    out[3 * x + c] = cinfo.saw_Adobe_marker
+                                         ? (unsigned char)((v * k + 127) / 255)
+                                         : (unsigned char)(((255 - v) * (255 - k) + 127) / 255);
                 }
             }
         }

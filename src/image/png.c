@@ -75,9 +75,11 @@ tta_status tta_png_decode(tta_image *img, const unsigned char *data, size_t size
         tta_free(pixels);
         tta_free(rows);
         png_destroy_read_struct(&png, &info, NULL);
-        return tta_errorf(TTA_ERR_NOMEM, "%s: out of memory for a %ux%u image", name, (unsigned)h, (unsigned)w);
+        return tta_errorf(TTA_ERR_NOMEM, "%s: out of memory for a %ux%u image", name, (unsigned)h,
+                          (unsigned)w);
     }
-    for (png_uint_32 y = 0; y < h; y++) rows[y] = pixels + y * rowbytes;
+    for (png_uint_32 y = 0; y < h; y++)
+        rows[y] = pixels + y * rowbytes;
     png_read_image(png, rows);
     png_read_end(png, NULL);
     png_destroy_read_struct(&png, &info, NULL);
@@ -90,8 +92,8 @@ tta_status tta_png_decode(tta_image *img, const unsigned char *data, size_t size
 /* Encodes `src` (uint8, 1-4 channels) to `f`; returns 0 or -1 with ctx->msg set. Kept apart
  * from tta_image_write_png so that nothing live across setjmp is modified after it. */
 static int encode(FILE *f, const tta_image *src, png_ctx *ctx) {
-    static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
-                                       PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
+    static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                       PNG_COLOR_TYPE_RGB_ALPHA};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, error_fn, warn_fn);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
@@ -104,20 +106,21 @@ static int encode(FILE *f, const tta_image *src, png_ctx *ctx) {
         return -1;
     }
     png_init_io(png, f);
-    png_set_IHDR(png, info, (png_uint_32)src->width, (png_uint_32)src->height, 8,
-                 color_types[src->channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-                 PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(png, info, (png_uint_32)src->width, (png_uint_32)src->height, 8, color_types[src->channels],
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     const unsigned char *p = src->data;
     size_t stride = (size_t)src->width * src->channels;
-    for (int y = 0; y < src->height; y++) png_write_row(png, (png_const_bytep)(p + y * stride));
+    for (int y = 0; y < src->height; y++)
+        png_write_row(png, (png_const_bytep)(p + y * stride));
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     return 0;
 }
 
 tta_status tta_image_write_png(const tta_image *img, const char *path) {
-    if (!img || !img->data || !path) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_image_write_png: NULL argument");
+    if (!img || !img->data || !path)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_image_write_png: NULL argument");
     if (img->channels < 1 || img->channels > 4)
         return tta_errorf(TTA_ERR_INVALID_ARG, "%s: PNG needs 1 to 4 channels, the image has %d", path,
                           img->channels);
@@ -135,7 +138,8 @@ tta_status tta_image_write_png(const tta_image *img, const char *path) {
     png_ctx ctx = {0};
     int rc = encode(f, src, &ctx);
     tta_image_destroy(&u8);
-    if (fclose(f) != 0 && rc == 0) return tta_errorf(TTA_ERR_IO, "%s: write error: %s", path, strerror(errno));
+    if (fclose(f) != 0 && rc == 0)
+        return tta_errorf(TTA_ERR_IO, "%s: write error: %s", path, strerror(errno));
     if (rc != 0) return tta_errorf(TTA_ERR_IO, "%s: PNG write failed: %s", path, ctx.msg);
     return TTA_OK;
 }

@@ -73,7 +73,7 @@ int64_t tta_get_i64(const tta_tensor *t, int64_t i) {
     }
 }
 
-static float half_to_float(uint16_t h) {
+float tta_half_to_float(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
     if (exp == 0) {
         if (mant == 0) {
@@ -124,7 +124,7 @@ double tta_get_f64(const tta_tensor *t, int64_t i) {
     switch (t->dtype) {
     case TTA_DTYPE_FLOAT32: return ((const float *)t->data)[i];
     case TTA_DTYPE_FLOAT64: return ((const double *)t->data)[i];
-    case TTA_DTYPE_FLOAT16: return half_to_float(((const uint16_t *)t->data)[i]);
+    case TTA_DTYPE_FLOAT16: return tta_half_to_float(((const uint16_t *)t->data)[i]);
     case TTA_DTYPE_UINT64: return (double)((const uint64_t *)t->data)[i];
     default: return (double)tta_get_i64(t, i);
     }

@@ -9,6 +9,7 @@
  * Rotation, scaling and resizing are compared with SciPy/NumPy values saved in
  * tests/data/augment (scripts/make_augment_refs.py). Then the batch writer, colour
  * transforms, letterbox, determinism, errors and failed allocations. */
+#include <omp.h>
 #include <stdint.h>
 
 #include "test.h"
@@ -21,7 +22,8 @@
 static tta_aug_plan *plan_for(const char *text, int h, int w, int oh, int ow) {
     tta_policy pol;
     tta_aug_plan *plan = NULL;
-    if (tta_policy_parse(&pol, text, NULL) != TTA_OK || tta_aug_plan_new(&plan, &pol, h, w, oh, ow) != TTA_OK) {
+    if (tta_policy_parse(&pol, text, NULL) != TTA_OK ||
+        tta_aug_plan_new(&plan, &pol, h, w, oh, ow) != TTA_OK) {
         fprintf(stderr, "  plan for \"%s\" on %dx%d: %s\n", text, h, w, tta_last_error());
         test_failures_in_case++;
         plan = NULL;
@@ -39,7 +41,8 @@ static void coord_image_f(tta_image *img, int h, int w, int ch) {
     tta_image_init(img, h, w, ch, TTA_DTYPE_FLOAT32);
     for (int r = 0; r < h; r++)
         for (int c = 0; c < w; c++)
-            for (int k = 0; k < ch; k++) fpix(img, r, c)[k] = (float)(r * 1000 + c * 10 + k);
+            for (int k = 0; k < ch; k++)
+                fpix(img, r, c)[k] = (float)(r * 1000 + c * 10 + k);
 }
 
 /* uint8 image (h, w <= 16): channel 0 = r * 16 + c, channel 1 = 255 - that, channel 2 = 7 * that */
@@ -98,7 +101,8 @@ static void oracle_one(const tta_transform *t, const tta_image *in, tta_image *o
             case TTA_OP_SHIFT: /* numpy.roll(a, (dy, dx), axis=(0, 1)) for wrap */
                 sr = r - dy, sc = c - dx;
                 if (t->border == TTA_BORDER_WRAP) sr = ((sr % H) + H) % H, sc = ((sc % W) + W) % W;
-                if (t->border == TTA_BORDER_EDGE) sr = sr < 0 ? 0 : sr >= H ? H - 1 : sr, sc = sc < 0 ? 0 : sc >= W ? W - 1 : sc;
+                if (t->border == TTA_BORDER_EDGE)
+                    sr = sr < 0 ? 0 : sr >= H ? H - 1 : sr, sc = sc < 0 ? 0 : sc >= W ? W - 1 : sc;
                 if (t->border == TTA_BORDER_REFLECT) sr = reflect_index(sr, H), sc = reflect_index(sc, W);
                 fill = sr < 0 || sr >= H || sc < 0 || sc >= W;
                 break;
@@ -109,7 +113,8 @@ static void oracle_one(const tta_transform *t, const tta_image *in, tta_image *o
                 break;
             default: break;
             }
-            for (int ch = 0; ch < C; ch++) fpix(out, r, c)[ch] = fill ? (float)(t->fill * maxv) : fpix(in, sr, sc)[ch];
+            for (int ch = 0; ch < C; ch++)
+                fpix(out, r, c)[ch] = fill ? (float)(t->fill * maxv) : fpix(in, sr, sc)[ch];
         }
     }
 }
@@ -155,21 +160,26 @@ TEST(exact_transforms_match_the_oracle) {
         for (int u8 = 0; u8 <= 1; u8++) {
             for (int C = 1; C <= 3; C += 2) {
                 tta_image in = {0}, got = {0}, want = {0};
-                if (u8) coord_image_u8(&in, H, W, C);
-                else coord_image_f(&in, H, W, C);
+                if (u8)
+                    coord_image_u8(&in, H, W, C);
+                else
+                    coord_image_f(&in, H, W, C);
                 for (int v = 0; v < pol.n_views; v++) {
                     CHECK(tta_augment_view(plan, v, &in, in.dtype, &got) == TTA_OK);
                     oracle_view(&pol.views[v], &in, &want, u8 ? 255.0f : 1.0f);
                     int vh, vw;
                     tta_aug_plan_view_size(plan, v, &vh, &vw);
-                    CHECK(got.height == want.height && got.width == want.width && vh == got.height && vw == got.width);
+                    CHECK(got.height == want.height && got.width == want.width && vh == got.height &&
+                          vw == got.width);
                     if (got.height != want.height || got.width != want.width) continue;
                     size_t n = (size_t)got.height * got.width * C, bad = 0;
-                    for (size_t i = 0; i < n; i++) bad += pixel_as_float(&got, i) != ((float *)want.data)[i];
+                    for (size_t i = 0; i < n; i++)
+                        bad += pixel_as_float(&got, i) != ((float *)want.data)[i];
                     if (bad) {
                         char text[256];
                         tta_view_format(&pol.views[v], text, sizeof text);
-                        fprintf(stderr, "  %s on %dx%dx%d %s: %zu values differ\n", text, H, W, C, u8 ? "u8" : "f32", bad);
+                        fprintf(stderr, "  %s on %dx%dx%d %s: %zu values differ\n", text, H, W, C,
+                                u8 ? "u8" : "f32", bad);
                         test_failures_in_case++;
                     }
                 }
@@ -193,10 +203,10 @@ TEST(conventions_on_a_tiny_image) {
         int h, w;
         float want[6];
     } cases[] = {
-        {"hflip", 2, 3, {2, 1, 0, 12, 11, 10}},          /* column j -> W-1-j */
+        {"hflip", 2, 3, {2, 1, 0, 12, 11, 10}}, /* column j -> W-1-j */
         {"vflip", 2, 3, {10, 11, 12, 0, 1, 2}},
         {"transpose", 3, 2, {0, 10, 1, 11, 2, 12}},
-        {"rot90", 3, 2, {2, 12, 1, 11, 0, 10}},          /* numpy.rot90: counter-clockwise */
+        {"rot90", 3, 2, {2, 12, 1, 11, 0, 10}}, /* numpy.rot90: counter-clockwise */
         {"rot90(3)", 3, 2, {10, 0, 11, 1, 12, 2}},
         {"shift(1, 0, wrap)", 2, 3, {2, 0, 1, 12, 10, 11}}, /* numpy.roll(a, 1, axis=1) */
         {"shift(0, 1, wrap)", 2, 3, {10, 11, 12, 0, 1, 2}},
@@ -227,7 +237,8 @@ TEST(conventions_on_a_tiny_image) {
 static void where_pixels_went(const tta_view *view, int H, int W, int *appear, int *pos, int *vh, int *vw) {
     tta_image idx = {0}, out = {0};
     tta_image_init(&idx, H, W, 1, TTA_DTYPE_FLOAT32);
-    for (int i = 0; i < H * W; i++) ((float *)idx.data)[i] = (float)(i + 10); /* fills are <= 1 */
+    for (int i = 0; i < H * W; i++)
+        ((float *)idx.data)[i] = (float)(i + 10); /* fills are <= 1 */
     oracle_view(view, &idx, &out, 1.0f);
     memset(appear, 0, sizeof(int) * H * W);
     for (int q = 0; q < out.height * out.width; q++) {
@@ -256,9 +267,11 @@ TEST(dense_inverse_at_stride_1_is_exact_with_its_mask) {
             CHECK(tta_augment_view(plan, v, &in, TTA_DTYPE_FLOAT32, &view) == TTA_OK);
             int vh = view.height, vw = view.width;
             for (int k = 0; k < C; k++) /* HWC image -> CHW map: what a segmenter would output */
-                for (int q = 0; q < vh * vw; q++) map[k * vh * vw + q] = ((float *)view.data)[q * C + k];
+                for (int q = 0; q < vh * vw; q++)
+                    map[k * vh * vw + q] = ((float *)view.data)[q * C + k];
             for (int interp = 0; interp <= 1; interp++) {
-                CHECK(tta_invert_dense(plan, v, 1, (tta_interp)interp, map, C, vh, vw, back, H, W, valid) == TTA_OK);
+                CHECK(tta_invert_dense(plan, v, 1, (tta_interp)interp, map, C, vh, vw, back, H, W, valid) ==
+                      TTA_OK);
                 int ah, aw, bad_mask = 0, bad_value = 0;
                 where_pixels_went(&pol.views[v], H, W, appear, pos, &ah, &aw);
                 for (int r = 0; r < H; r++)
@@ -266,12 +279,14 @@ TEST(dense_inverse_at_stride_1_is_exact_with_its_mask) {
                         int p = r * W + c;
                         bad_mask += valid[p] != (appear[p] > 0);
                         if (valid[p])
-                            for (int k = 0; k < C; k++) bad_value += back[k * H * W + p] != fpix(&in, r, c)[k];
+                            for (int k = 0; k < C; k++)
+                                bad_value += back[k * H * W + p] != fpix(&in, r, c)[k];
                     }
                 if (bad_mask || bad_value) {
                     char text[256];
                     tta_view_format(&pol.views[v], text, sizeof text);
-                    fprintf(stderr, "  %s on %dx%d: %d mask errors, %d value errors\n", text, H, W, bad_mask, bad_value);
+                    fprintf(stderr, "  %s on %dx%d: %d mask errors, %d value errors\n", text, H, W, bad_mask,
+                            bad_value);
                     test_failures_in_case++;
                 }
             }
@@ -291,7 +306,8 @@ static void block_mean(const tta_image *img, int s, float *out) {
         for (int j = 0; j < w; j++) {
             float sum = 0;
             for (int a = 0; a < s; a++)
-                for (int b = 0; b < s; b++) sum += fpix(img, i * s + a, j * s + b)[0];
+                for (int b = 0; b < s; b++)
+                    sum += fpix(img, i * s + a, j * s + b)[0];
             out[i * w + j] = sum / (float)(s * s);
         }
 }
@@ -365,20 +381,24 @@ TEST(dense_inverse_masks_what_was_shifted_out) {
     if (!plan) return;
     float src[12], dst[12];
     uint8_t valid[12];
-    for (int i = 0; i < 12; i++) src[i] = (float)i;
+    for (int i = 0; i < 12; i++)
+        src[i] = (float)i;
     CHECK(tta_invert_dense(plan, 1, 2, TTA_INTERP_NEAREST, src, 1, 3, 4, dst, 3, 4, valid) == TTA_OK);
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 4; j++) {
             int want = j >= 1 && i <= 1;
             CHECK_EQ_INT(valid[i * 4 + j], want);
-            if (want) CHECK_NEAR(dst[i * 4 + j], src[(i + 1) * 4 + (j - 1)], 0);
-            else CHECK_NEAR(dst[i * 4 + j], 0, 0);
+            if (want)
+                CHECK_NEAR(dst[i * 4 + j], src[(i + 1) * 4 + (j - 1)], 0);
+            else
+                CHECK_NEAR(dst[i * 4 + j], 0, 0);
         }
     /* a wrap shift keeps everything */
     tta_aug_plan_free(plan);
     plan = plan_for("shift(-2, 2, wrap)", 6, 8, 0, 0);
     CHECK(tta_invert_dense(plan, 1, 2, TTA_INTERP_BILINEAR, src, 1, 3, 4, dst, 3, 4, valid) == TTA_OK);
-    for (int i = 0; i < 12; i++) CHECK_EQ_INT(valid[i], 1);
+    for (int i = 0; i < 12; i++)
+        CHECK_EQ_INT(valid[i], 1);
     CHECK_NEAR(dst[0], src[1 * 4 + 3], 0); /* map pixel (0,0) went to (1, -1) = (1, 3) */
     tta_aug_plan_free(plan);
 }
@@ -401,7 +421,8 @@ TEST(boxes_found_in_the_view_map_back) {
             int vh, vw;
             where_pixels_went(&pol.views[v], H, W, appear, pos, &vh, &vw);
             for (size_t b = 0; b < sizeof boxes / sizeof boxes[0]; b++) {
-                int x1 = (int)boxes[b][0], y1 = (int)boxes[b][1], x2 = (int)boxes[b][2], y2 = (int)boxes[b][3];
+                int x1 = (int)boxes[b][0], y1 = (int)boxes[b][1], x2 = (int)boxes[b][2],
+                    y2 = (int)boxes[b][3];
                 if (x2 > W || y2 > H) continue;
                 /* the box in the view: bounding box of its pixels there; expected back: the box
                  * of its pixels that the view shows */
@@ -422,10 +443,11 @@ TEST(boxes_found_in_the_view_map_back) {
                 if (strstr(text, "wrap") && (vx2 - vx1 == vw || vy2 - vy1 == vh)) continue;
                 float box[6] = {(float)vx1, (float)vy1, (float)vx2, (float)vy2, 0.9f, 7};
                 CHECK(tta_invert_boxes(plan, v, box, 1, 6) == TTA_OK);
-                int ok = box[0] == ex1 && box[1] == ey1 && box[2] == ex2 && box[3] == ey2 && box[4] == 0.9f && box[5] == 7;
+                int ok = box[0] == ex1 && box[1] == ey1 && box[2] == ex2 && box[3] == ey2 && box[4] == 0.9f &&
+                         box[5] == 7;
                 if (!ok)
-                    fprintf(stderr, "  %s on %dx%d: box %d,%d,%d,%d -> view %d,%d,%d,%d -> %g,%g,%g,%g\n", text, H, W,
-                            x1, y1, x2, y2, vx1, vy1, vx2, vy2, box[0], box[1], box[2], box[3]);
+                    fprintf(stderr, "  %s on %dx%d: box %d,%d,%d,%d -> view %d,%d,%d,%d -> %g,%g,%g,%g\n",
+                            text, H, W, x1, y1, x2, y2, vx1, vy1, vx2, vy2, box[0], box[1], box[2], box[3]);
                 CHECK(ok);
                 checked++;
             }
@@ -495,7 +517,8 @@ TEST(keypoints_swap_left_and_right_on_mirrored_views) {
     /* rot90(2) is a rotation: no swap */
     float rot[6] = {10 - 2.5f, 6 - 1.5f, 10 - 6.5f, 6 - 2.5f, 6.0f, 2.0f};
     CHECK(tta_invert_keypoints(plan, 2, rot, 1, 3, 2, perm, NULL) == TTA_OK);
-    for (int k = 0; k < 6; k++) CHECK_NEAR(rot[k], orig[k], 1e-6);
+    for (int k = 0; k < 6; k++)
+        CHECK_NEAR(rot[k], orig[k], 1e-6);
     /* a bad permutation is refused */
     int bad[3] = {1, 1, 2};
     CHECK_EQ_INT(tta_invert_keypoints(plan, 1, pred, 1, 3, 3, bad, NULL), TTA_ERR_INVALID_ARG);
@@ -520,7 +543,8 @@ TEST(keypoints_of_every_exact_view_round_trip) {
         for (int v = 0; v < pol.n_views; v++) {
             int vh, vw, usable = 1;
             where_pixels_went(&pol.views[v], H, W, appear, pos, &vh, &vw);
-            for (int k = 0; k < 4; k++) usable &= appear[pix[k][0] * W + pix[k][1]] == 1;
+            for (int k = 0; k < 4; k++)
+                usable &= appear[pix[k][0] * W + pix[k][1]] == 1;
             if (!usable) continue;
             int mirrored = tta_aug_plan_view_mirrored(plan, v);
             float pts[8];
@@ -545,7 +569,8 @@ TEST(every_inverse_is_the_identity_on_view_0) {
     tta_aug_plan *plan = plan_for("seed", 6, 9, 0, 0);
     if (!plan) return;
     float m[54], back[54], cls[3] = {0.1f, 0.7f, 0.2f}, out[3];
-    for (int i = 0; i < 54; i++) m[i] = (float)i * 1.5f;
+    for (int i = 0; i < 54; i++)
+        m[i] = (float)i * 1.5f;
     CHECK(tta_invert_dense(plan, 0, 1, TTA_INTERP_BILINEAR, m, 1, 6, 9, back, 6, 9, NULL) == TTA_OK);
     CHECK(memcmp(m, back, sizeof m) == 0);
     CHECK(tta_invert_classes(plan, 0, cls, out, 3) == TTA_OK);
@@ -579,8 +604,10 @@ static int check_image_case(const char *view, int h, int w, int C, const double 
     tta_image_init(&in, REF_IN_H, REF_IN_W, C, TTA_DTYPE_FLOAT32);
     for (int r = 0; r < REF_IN_H; r++)
         for (int c = 0; c < REF_IN_W; c++)
-            for (int k = 0; k < C; k++) fpix(&in, r, c)[k] = (float)ref_value(r, c, k);
-    int ok = tta_augment_view(plan, 1, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK && out.height == h && out.width == w;
+            for (int k = 0; k < C; k++)
+                fpix(&in, r, c)[k] = (float)ref_value(r, c, k);
+    int ok = tta_augment_view(plan, 1, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK && out.height == h &&
+             out.width == w;
     double worst = 0;
     for (int i = 0; ok && i < h * w * C; i++) {
         double d = fabs(((float *)out.data)[i] - want[i]);
@@ -602,7 +629,8 @@ static int check_dense_case(const char *view, int S, int H, int W, int h, int w,
     float *src = malloc(sizeof(float) * h * w), *dst = malloc(sizeof(float) * h * w);
     uint8_t *valid = malloc((size_t)h * w);
     for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) src[i * w + j] = (float)ref_map_value(i, j);
+        for (int j = 0; j < w; j++)
+            src[i * w + j] = (float)ref_map_value(i, j);
     int ok = tta_invert_dense(plan, 1, S, TTA_INTERP_BILINEAR, src, 1, h, w, dst, h, w, valid) == TTA_OK;
     int bad = 0;
     for (int i = 0; ok && i < h * w; i++) {
@@ -646,7 +674,8 @@ static int run_reference_file(const char *path, int *n_cases) {
         for (int r = 0; r < h && fgets(line, sizeof line, f); r++) {
             char *p = line, *end;
             for (;;) {
-                while (*p == ' ') p++;
+                while (*p == ' ')
+                    p++;
                 if (*p == 'x') {
                     want[n++] = NAN;
                     p++;
@@ -659,8 +688,10 @@ static int run_reference_file(const char *path, int *n_cases) {
             }
         }
         (*n_cases)++;
-        if (n != h * w * C) fprintf(stderr, "  %s: case %s has %d values, expected %d\n", path, view, n, h * w * C);
-        else if (dense ? check_dense_case(view, S, H, W, h, w, want) : check_image_case(view, h, w, C, want)) passed++;
+        if (n != h * w * C)
+            fprintf(stderr, "  %s: case %s has %d values, expected %d\n", path, view, n, h * w * C);
+        else if (dense ? check_dense_case(view, S, H, W, h, w, want) : check_image_case(view, h, w, C, want))
+            passed++;
         free(want);
     }
     fclose(f);
@@ -694,15 +725,24 @@ TEST(dense_inverse_of_rotation_matches_scipy) {
 /* interpolating transforms reproduce a linear image in the interior, so going there and back
  * must return it */
 TEST(interpolating_transforms_round_trip_linear_images) {
-    const char *views[] = {"rotate(10, bilinear, edge)", "rotate(-27, bicubic, reflect)", "rotate(33, nearest)",
-                           "scale(1.3)", "scale(1.15, bicubic)", "shift(1.5, -0.25, constant)",
-                           "hflip > rotate(12) > shift(0.5, 0)", "resize(37, 45)", "resize(29, 41, bicubic)",
-                           "letterbox(40, 40)", "crop(center, 20, 26) > resize(24, 30)", "transpose > scale(1.2)"};
+    const char *views[] = {"rotate(10, bilinear, edge)",
+                           "rotate(-27, bicubic, reflect)",
+                           "rotate(33, nearest)",
+                           "scale(1.3)",
+                           "scale(1.15, bicubic)",
+                           "shift(1.5, -0.25, constant)",
+                           "hflip > rotate(12) > shift(0.5, 0)",
+                           "resize(37, 45)",
+                           "resize(29, 41, bicubic)",
+                           "letterbox(40, 40)",
+                           "crop(center, 20, 26) > resize(24, 30)",
+                           "transpose > scale(1.2)"};
     const int H = 24, W = 30;
     tta_image in = {0}, out = {0};
     tta_image_init(&in, H, W, 1, TTA_DTYPE_FLOAT32);
     for (int r = 0; r < H; r++)
-        for (int c = 0; c < W; c++) fpix(&in, r, c)[0] = 3.0f * (c + 0.5f) + 2.0f * (r + 0.5f) + 1.0f;
+        for (int c = 0; c < W; c++)
+            fpix(&in, r, c)[0] = 3.0f * (c + 0.5f) + 2.0f * (r + 0.5f) + 1.0f;
     float *map = malloc(sizeof(float) * 64 * 64), *back = malloc(sizeof(float) * H * W);
     uint8_t *valid = malloc((size_t)H * W);
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
@@ -710,8 +750,8 @@ TEST(interpolating_transforms_round_trip_linear_images) {
         if (!plan) continue;
         CHECK(tta_augment_view(plan, 1, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK);
         memcpy(map, out.data, sizeof(float) * out.height * out.width);
-        CHECK(tta_invert_dense(plan, 1, 1, TTA_INTERP_BILINEAR, map, 1, out.height, out.width, back, H, W, valid) ==
-              TTA_OK);
+        CHECK(tta_invert_dense(plan, 1, 1, TTA_INTERP_BILINEAR, map, 1, out.height, out.width, back, H, W,
+                               valid) == TTA_OK);
         double worst = 0;
         int n = 0, nearest = strstr(views[i], "nearest") != NULL;
         for (int r = 5; r < H - 5; r++)
@@ -747,7 +787,8 @@ TEST(rotation_boxes_enclose_the_rotated_box) {
     tta_aug_plan *p90 = plan_for("rot90", 20, 20, 0, 0);
     CHECK(tta_invert_boxes(plan, 2, q, 1, 4) == TTA_OK);
     CHECK(tta_invert_boxes(p90, 1, r, 1, 4) == TTA_OK);
-    for (int k = 0; k < 4; k++) CHECK_NEAR(q[k], r[k], 1e-5);
+    for (int k = 0; k < 4; k++)
+        CHECK_NEAR(q[k], r[k], 1e-5);
     tta_aug_plan_free(p90);
     tta_aug_plan_free(plan);
 }
@@ -756,12 +797,13 @@ TEST(nearest_resize_takes_the_pixel_under_each_centre) {
     float px[8] = {0, 1, 2, 3, 10, 11, 12, 13};
     tta_image in = {0}, out = {0};
     tta_image_wrap(&in, 2, 4, 1, TTA_DTYPE_FLOAT32, px);
-    tta_aug_plan *plan = plan_for("resize(4, 8, nearest); resize(1, 2, nearest); resize(2, 3, nearest)", 2, 4, 0, 0);
+    tta_aug_plan *plan =
+        plan_for("resize(4, 8, nearest); resize(1, 2, nearest); resize(2, 3, nearest)", 2, 4, 0, 0);
     if (!plan) return;
     CHECK(tta_augment_view(plan, 1, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK); /* each pixel twice */
     const float *o = out.data;
-    CHECK(out.height == 4 && out.width == 8 && o[0] == 0 && o[1] == 0 && o[2] == 1 && o[7] == 3 && o[8] == 0 &&
-          o[16] == 10 && o[31] == 13);
+    CHECK(out.height == 4 && out.width == 8 && o[0] == 0 && o[1] == 0 && o[2] == 1 && o[7] == 3 &&
+          o[8] == 0 && o[16] == 10 && o[31] == 13);
     CHECK(tta_augment_view(plan, 2, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK); /* centres 2 and 6 -> 1, 3 */
     o = out.data;
     CHECK(out.width == 2 && o[0] == 11 && o[1] == 13);
@@ -809,7 +851,8 @@ TEST(output_size_resizes_every_view_and_inverts_it) {
     coord_image_u8(&img, 32, 32, 3);
     float *buf = malloc(6 * 3 * 32 * 32 * sizeof(float));
     tta_batch_format fmt = {TTA_LAYOUT_NCHW, TTA_DTYPE_FLOAT32};
-    CHECK_EQ_INT(tta_augment_batch(plan, &img, 1, 0, 6, &fmt, buf, 6 * 3 * 32 * 32 * sizeof(float)), TTA_ERR_SHAPE);
+    CHECK_EQ_INT(tta_augment_batch(plan, &img, 1, 0, 6, &fmt, buf, 6 * 3 * 32 * 32 * sizeof(float)),
+                 TTA_ERR_SHAPE);
     CHECK_STR_CONTAINS(tta_last_error(), "view 1 (crop(tl, 87.5%)) is 28x28 but view 0 is 32x32");
     CHECK(tta_augment_batch(plan, &img, 1, 1, 5, &fmt, buf, 5 * 3 * 28 * 28 * sizeof(float)) == TTA_OK);
     free(buf);
@@ -827,8 +870,8 @@ TEST(letterbox_pads_and_undoes) {
     CHECK(tta_augment_view(plan, 1, &in, TTA_DTYPE_UINT8, &out) == TTA_OK);
     CHECK(out.height == 40 && out.width == 40);
     const uint8_t *p = out.data;
-    CHECK_EQ_INT(p[5], 128);      /* fill 0.5 of full scale, rounded */
-    CHECK_EQ_INT(p[10], 200);     /* the image, edge pixel not blended with the fill */
+    CHECK_EQ_INT(p[5], 128);  /* fill 0.5 of full scale, rounded */
+    CHECK_EQ_INT(p[10], 200); /* the image, edge pixel not blended with the fill */
     CHECK_EQ_INT(p[29], 200);
     CHECK_EQ_INT(p[30], 128);
     CHECK_EQ_INT(p[39 * 40 + 20], 200);
@@ -858,8 +901,10 @@ TEST(batch_layouts_dtypes_and_normalisation) {
     tta_image imgs[2] = {{0}, {0}}, view = {0};
     coord_image_u8(&imgs[0], H, W, C);
     coord_image_u8(&imgs[1], H, W, C);
-    for (int i = 0; i < H * W * C; i++) ((uint8_t *)imgs[1].data)[i] ^= 0x55;
-    tta_batch_format nchw = {TTA_LAYOUT_NCHW, TTA_DTYPE_FLOAT32, 0, 0, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
+    for (int i = 0; i < H * W * C; i++)
+        ((uint8_t *)imgs[1].data)[i] ^= 0x55;
+    tta_batch_format nchw = {TTA_LAYOUT_NCHW,          TTA_DTYPE_FLOAT32,       0, 0,
+                             {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
     size_t bytes = tta_batch_bytes(plan, 2, 0, V, &nchw, C);
     CHECK_EQ_INT(bytes, (size_t)2 * V * C * H * W * 4);
     float *f = malloc(bytes);
@@ -889,7 +934,8 @@ TEST(batch_layouts_dtypes_and_normalisation) {
     float *g = malloc(bytes);
     CHECK(tta_augment_batch(plan, imgs, 2, 1, 3, &nchw, g, bytes) == TTA_OK);
     CHECK(memcmp(g, f + (size_t)1 * C * H * W, sizeof(float) * 3 * C * H * W) == 0);
-    CHECK(memcmp(g + (size_t)3 * C * H * W, f + (size_t)(V + 1) * C * H * W, sizeof(float) * 3 * C * H * W) == 0);
+    CHECK(memcmp(g + (size_t)3 * C * H * W, f + (size_t)(V + 1) * C * H * W, sizeof(float) * 3 * C * H * W) ==
+          0);
     CHECK_EQ_INT(tta_augment_batch(plan, imgs, 2, 0, V, &nchw, f, bytes - 1), TTA_ERR_SHAPE);
     CHECK_EQ_INT(tta_augment_batch(plan, imgs, 2, 6, 3, &nchw, f, bytes), TTA_ERR_INVALID_ARG);
     free(f), free(g), free(u);
@@ -902,11 +948,13 @@ TEST(batch_layouts_dtypes_and_normalisation) {
 TEST(batch_converts_channels) {
     tta_aug_plan *plan = plan_for("hflip", 2, 2, 0, 0);
     if (!plan) return;
-    uint8_t gray[4] = {0, 51, 102, 255}, rgba[16] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160};
+    uint8_t gray[4] = {0, 51, 102, 255},
+            rgba[16] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160};
     tta_image g = {0}, c = {0};
     tta_image_wrap(&g, 2, 2, 1, TTA_DTYPE_UINT8, gray);
     tta_image_wrap(&c, 2, 2, 4, TTA_DTYPE_UINT8, rgba);
-    tta_batch_format to3 = {TTA_LAYOUT_NCHW, TTA_DTYPE_UINT8, 3}, to1 = {TTA_LAYOUT_NHWC, TTA_DTYPE_FLOAT32, 1, 255};
+    tta_batch_format to3 = {TTA_LAYOUT_NCHW, TTA_DTYPE_UINT8, 3},
+                     to1 = {TTA_LAYOUT_NHWC, TTA_DTYPE_FLOAT32, 1, 255};
     uint8_t out3[2 * 3 * 4];
     CHECK(tta_augment_batch(plan, &g, 1, 0, 2, &to3, out3, sizeof out3) == TTA_OK);
     CHECK(out3[0] == 0 && out3[4] == 0 && out3[8] == 0 && out3[1] == 51 && out3[9] == 51);
@@ -947,12 +995,14 @@ TEST(batch_checks_images) {
 }
 
 TEST(augmentation_is_deterministic) {
-    const char *text = "seed; rot90; vflip; scale(0.9); brightness(1.2) > rotate(5, bicubic); letterbox(31, 40)";
+    const char *text =
+        "seed; rot90; vflip; scale(0.9); brightness(1.2) > rotate(5, bicubic); letterbox(31, 40)";
     tta_aug_plan *p1 = plan_for(text, 31, 29, 31, 29), *p2 = plan_for(text, 31, 29, 31, 29);
     if (!p1 || !p2) return;
     tta_image img = {0};
     coord_image_f(&img, 31, 29, 3);
-    for (size_t i = 0; i < tta_image_nbytes(&img) / 4; i++) ((float *)img.data)[i] /= 40000.0f;
+    for (size_t i = 0; i < tta_image_nbytes(&img) / 4; i++)
+        ((float *)img.data)[i] /= 40000.0f;
     int V = tta_aug_plan_n_views(p1);
     tta_batch_format fmt = {TTA_LAYOUT_NCHW, TTA_DTYPE_FLOAT32};
     size_t bytes = tta_batch_bytes(p1, 1, 0, V, &fmt, 3);
@@ -962,6 +1012,11 @@ TEST(augmentation_is_deterministic) {
     CHECK(tta_augment_batch(p2, &img, 1, 0, V, &fmt, c, bytes) == TTA_OK);
     CHECK(memcmp(a, b, bytes) == 0);
     CHECK(memcmp(a, c, bytes) == 0);
+    int threads = omp_get_max_threads(); /* items are split over threads: same bytes on one */
+    omp_set_num_threads(1);
+    CHECK(tta_augment_batch(p1, &img, 1, 0, V, &fmt, b, bytes) == TTA_OK);
+    omp_set_num_threads(threads);
+    CHECK(memcmp(a, b, bytes) == 0);
     free(a), free(b), free(c);
     tta_image_destroy(&img);
     tta_aug_plan_free(p2);
@@ -974,7 +1029,8 @@ TEST(colour_transforms) {
     uint8_t px[2 * 3] = {100, 200, 50, 0, 128, 255};
     tta_image in = {0}, out = {0};
     tta_image_wrap(&in, 1, 2, 3, TTA_DTYPE_UINT8, px);
-    tta_aug_plan *plan = plan_for("brightness(1.5); contrast(0); gamma(2); saturation(0); saturation(1)", 1, 2, 0, 0);
+    tta_aug_plan *plan =
+        plan_for("brightness(1.5); contrast(0); gamma(2); saturation(0); saturation(1)", 1, 2, 0, 0);
     if (!plan) return;
     CHECK(tta_augment_view(plan, 1, &in, TTA_DTYPE_UINT8, &out) == TTA_OK);
     const uint8_t *o = out.data;
@@ -982,7 +1038,8 @@ TEST(colour_transforms) {
     CHECK(tta_augment_view(plan, 2, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK); /* contrast 0: the mean grey */
     float grey0 = 0.299f * 100 + 0.587f * 200 + 0.114f * 50, grey1 = 0.587f * 128 + 0.114f * 255;
     float mean = (grey0 + grey1) / 2 / 255;
-    for (int i = 0; i < 6; i++) CHECK_NEAR(((float *)out.data)[i], mean, 1e-6);
+    for (int i = 0; i < 6; i++)
+        CHECK_NEAR(((float *)out.data)[i], mean, 1e-6);
     CHECK(tta_augment_view(plan, 3, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK);
     CHECK_NEAR(((float *)out.data)[0], (100 / 255.0) * (100 / 255.0), 1e-6);
     CHECK(tta_augment_view(plan, 4, &in, TTA_DTYPE_FLOAT32, &out) == TTA_OK);
@@ -1016,7 +1073,8 @@ TEST(plan_errors_name_the_view) {
     CHECK(tta_policy_parse(&pol, "hflip; crop(center, 40)", NULL) == TTA_OK);
     CHECK_EQ_INT(tta_aug_plan_new(&plan, &pol, 32, 32, 0, 0), TTA_ERR_SHAPE);
     CHECK(plan == NULL);
-    CHECK_STR_CONTAINS(tta_last_error(), "view 2: crop(center, 40): a 40x40 crop does not fit in the 32x32 image");
+    CHECK_STR_CONTAINS(tta_last_error(),
+                       "view 2: crop(center, 40): a 40x40 crop does not fit in the 32x32 image");
     CHECK_EQ_INT(tta_aug_plan_new(&plan, &pol, 0, 32, 0, 0), TTA_ERR_INVALID_ARG);
     CHECK_EQ_INT(tta_aug_plan_new(&plan, &pol, 64, 64, 10, 0), TTA_ERR_INVALID_ARG);
     pol.views[0].n = 1; /* view 0 must be the identity */
@@ -1041,7 +1099,8 @@ static void counting_free(void *user, void *ptr) {
 
 TEST(failed_allocations_leak_nothing) {
     tta_policy pol;
-    CHECK(tta_policy_parse(&pol, "seed; rot90; vflip; scale(0.5) > resize(9, 7, bicubic); letterbox(30, 20)", NULL) == TTA_OK);
+    CHECK(tta_policy_parse(&pol, "seed; rot90; vflip; scale(0.5) > resize(9, 7, bicubic); letterbox(30, 20)",
+                           NULL) == TTA_OK);
     tta_image img = {0};
     coord_image_u8(&img, 13, 11, 3);
     tta_allocator a = {counting_realloc, counting_free, NULL};

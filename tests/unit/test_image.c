@@ -41,8 +41,9 @@ static void write_all(const char *path, const void *data, size_t size) {
 }
 
 /* a PNG written by libpng itself, with any colour type and depth */
-static void write_png_raw(const char *path, int w, int h, int color_type, int depth, const unsigned char *rows,
-                          size_t stride, const png_color *palette, int n_palette, const png_byte *trns, int n_trns) {
+static void write_png_raw(const char *path, int w, int h, int color_type, int depth,
+                          const unsigned char *rows, size_t stride, const png_color *palette, int n_palette,
+                          const png_byte *trns, int n_trns) {
     FILE *f = fopen(path, "wb");
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png_create_info_struct(png);
@@ -57,15 +58,16 @@ static void write_png_raw(const char *path, int w, int h, int color_type, int de
     if (palette) png_set_PLTE(png, info, palette, n_palette);
     if (trns) png_set_tRNS(png, info, trns, n_trns, NULL);
     png_write_info(png, info);
-    for (int y = 0; y < h; y++) png_write_row(png, rows + y * stride);
+    for (int y = 0; y < h; y++)
+        png_write_row(png, rows + y * stride);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     fclose(f);
 }
 
 /* a JPEG written by libjpeg; returns its bytes (malloc'd by libjpeg) */
-static unsigned char *make_jpeg(int w, int h, int comps, J_COLOR_SPACE cs, int progressive, const unsigned char *px,
-                                unsigned long *size) {
+static unsigned char *make_jpeg(int w, int h, int comps, J_COLOR_SPACE cs, int progressive,
+                                const unsigned char *px, unsigned long *size) {
     struct jpeg_compress_struct c;
     struct jpeg_error_mgr err;
     c.err = jpeg_std_error(&err);
@@ -150,7 +152,8 @@ TEST(png_round_trip_every_channel_count) {
         uint8_t *p = img.data;
         for (int y = 0; y < 7; y++)
             for (int x = 0; x < 10; x++)
-                for (int k = 0; k < c; k++) p[(y * 10 + x) * c + k] = (uint8_t)pixel_value(y, x, k);
+                for (int k = 0; k < c; k++)
+                    p[(y * 10 + x) * c + k] = (uint8_t)pixel_value(y, x, k);
         char *path = temp_path(".png");
         CHECK(tta_image_write_png(&img, path) == TTA_OK);
         CHECK(tta_image_read(&back, path) == TTA_OK);
@@ -220,7 +223,8 @@ TEST(png_every_truncation_is_a_parse_error) {
     tta_image img = {0};
     CHECK(tta_image_init(&img, 9, 13, 3, TTA_DTYPE_UINT8) == TTA_OK);
     uint8_t *p = img.data;
-    for (int i = 0; i < 9 * 13 * 3; i++) p[i] = (uint8_t)(i * 7);
+    for (int i = 0; i < 9 * 13 * 3; i++)
+        p[i] = (uint8_t)(i * 7);
     char *path = temp_path(".png");
     CHECK(tta_image_write_png(&img, path) == TTA_OK);
     size_t size = 0;
@@ -258,18 +262,21 @@ TEST(png_every_truncation_is_a_parse_error) {
 TEST(garbage_empty_and_missing_files) {
     tta_image img = {0};
     unsigned char junk[64];
-    for (int i = 0; i < 64; i++) junk[i] = (unsigned char)(i * 31 + 7);
+    for (int i = 0; i < 64; i++)
+        junk[i] = (unsigned char)(i * 31 + 7);
     CHECK_EQ_INT(tta_image_decode(&img, junk, sizeof junk, "junk.bin"), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), "junk.bin: not a PNG or JPEG");
     CHECK_EQ_INT(tta_image_decode(&img, junk, 0, "empty.png"), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), "empty.png: empty file");
     /* a PNG signature followed by garbage */
     unsigned char fake[64] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    for (int i = 8; i < 64; i++) fake[i] = (unsigned char)(i * 13);
+    for (int i = 8; i < 64; i++)
+        fake[i] = (unsigned char)(i * 13);
     CHECK_EQ_INT(tta_image_decode(&img, fake, sizeof fake, "fake.png"), TTA_ERR_PARSE);
     /* a JPEG SOI followed by garbage */
     unsigned char fakej[64] = {0xFF, 0xD8, 0xFF};
-    for (int i = 3; i < 64; i++) fakej[i] = (unsigned char)(i * 29);
+    for (int i = 3; i < 64; i++)
+        fakej[i] = (unsigned char)(i * 29);
     CHECK_EQ_INT(tta_image_decode(&img, fakej, sizeof fakej, "fake.jpg"), TTA_ERR_PARSE);
     CHECK_STR_CONTAINS(tta_last_error(), "fake.jpg: corrupt or truncated JPEG");
     CHECK_EQ_INT(tta_image_read(&img, "/nonexistent/none.png"), TTA_ERR_IO);
@@ -289,7 +296,8 @@ TEST(jpeg_gray_rgb_and_progressive) {
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             gray[y * W + x] = (unsigned char)(x * 8 + y * 2);
-            for (int c = 0; c < 3; c++) rgb[(y * W + x) * 3 + c] = (unsigned char)(c == 0 ? x * 10 : c == 1 ? y * 15 : 128);
+            for (int c = 0; c < 3; c++)
+                rgb[(y * W + x) * 3 + c] = (unsigned char)(c == 0 ? x * 10 : c == 1 ? y * 15 : 128);
         }
     for (int prog = 0; prog <= 1; prog++) {
         unsigned long size;
@@ -330,10 +338,10 @@ TEST(jpeg_cmyk_becomes_rgb) {
     enum { W = 8, H = 8 };
     unsigned char cmyk[H * W * 4];
     for (int i = 0; i < H * W; i++) { /* stored inverted, as Adobe does: 255 - ink */
-        cmyk[4 * i + 0] = 255;       /* no cyan */
-        cmyk[4 * i + 1] = 255 - 255; /* full magenta */
-        cmyk[4 * i + 2] = 255;       /* no yellow */
-        cmyk[4 * i + 3] = 255;       /* no black */
+        cmyk[4 * i + 0] = 255;        /* no cyan */
+        cmyk[4 * i + 1] = 255 - 255;  /* full magenta */
+        cmyk[4 * i + 2] = 255;        /* no yellow */
+        cmyk[4 * i + 3] = 255;        /* no black */
     }
     unsigned long size;
     unsigned char *j = make_jpeg(W, H, 4, JCS_CMYK, 0, cmyk, &size);
@@ -349,7 +357,8 @@ TEST(jpeg_cmyk_becomes_rgb) {
 TEST(jpeg_every_truncation_is_a_parse_error) {
     enum { W = 20, H = 12 };
     unsigned char rgb[H * W * 3];
-    for (int i = 0; i < H * W * 3; i++) rgb[i] = (unsigned char)(i * 13);
+    for (int i = 0; i < H * W * 3; i++)
+        rgb[i] = (unsigned char)(i * 13);
     for (int prog = 0; prog <= 1; prog++) {
         unsigned long size;
         unsigned char *j = make_jpeg(W, H, 3, JCS_RGB, prog, rgb, &size);
@@ -359,7 +368,8 @@ TEST(jpeg_every_truncation_is_a_parse_error) {
         for (unsigned long n = 0; n < size; n++) {
             tta_status st = tta_image_decode(&img, j, n, "cut.jpg");
             if (st != TTA_ERR_PARSE || !strstr(tta_last_error(), "cut.jpg")) {
-                if (bad++ < 3) fprintf(stderr, "  prefix %lu of %lu: status %d (%s)\n", n, size, st, tta_last_error());
+                if (bad++ < 3)
+                    fprintf(stderr, "  prefix %lu of %lu: status %d (%s)\n", n, size, st, tta_last_error());
             }
         }
         CHECK_EQ_INT(bad, 0);
@@ -396,7 +406,8 @@ static void counting_free(void *user, void *ptr) {
 
 TEST(decoders_survive_failed_allocations) {
     unsigned char rgb[8 * 8 * 3];
-    for (int i = 0; i < 192; i++) rgb[i] = (unsigned char)i;
+    for (int i = 0; i < 192; i++)
+        rgb[i] = (unsigned char)i;
     unsigned long jsize;
     unsigned char *j = make_jpeg(8, 8, 3, JCS_RGB, 0, rgb, &jsize);
     tta_image src = {0};
@@ -412,7 +423,8 @@ TEST(decoders_survive_failed_allocations) {
             tta_image img = {0};
             n_allocs = live = 0;
             tta_set_allocator(&a);
-            tta_status st = fmt ? tta_image_decode(&img, j, jsize, "a.jpg") : tta_image_decode(&img, p, psize, "a.png");
+            tta_status st =
+                fmt ? tta_image_decode(&img, j, jsize, "a.jpg") : tta_image_decode(&img, p, psize, "a.png");
             tta_image_destroy(&img);
             tta_set_allocator(NULL);
             CHECK(st == TTA_OK || st == TTA_ERR_NOMEM);

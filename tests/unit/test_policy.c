@@ -27,7 +27,8 @@ static void check_round_trip(const char *text) {
     CHECK(n < sizeof ta && n == strlen(ta));
     CHECK(parse_ok(&b, ta));
     CHECK_EQ_INT(b.n_views, a.n_views);
-    for (int v = 0; v < a.n_views && v < b.n_views; v++) CHECK(tta_view_equal(&a.views[v], &b.views[v]));
+    for (int v = 0; v < a.n_views && v < b.n_views; v++)
+        CHECK(tta_view_equal(&a.views[v], &b.views[v]));
     for (int v = 0; v < a.n_views && v < b.n_views; v++) {
         CHECK_EQ_INT(a.views[v].n, b.views[v].n);
         for (int i = 0; i < a.views[v].n; i++) {
@@ -72,15 +73,22 @@ TEST(presets_have_the_documented_views) {
     }
     CHECK(tta_policy_preset("nope") == NULL);
     int n = 0;
-    while (tta_policy_preset_name(n)) n++;
+    while (tta_policy_preset_name(n))
+        n++;
     CHECK_EQ_INT(n, 6);
 }
 
 TEST(seed_is_the_reference_experiment) {
     tta_policy pol;
     CHECK(parse_ok(&pol, "seed"));
-    const char *want[] = {"identity", "hflip", "shift(3, 0, wrap)", "shift(-3, 0, wrap)", "shift(0, 3, wrap)",
-                          "shift(0, -3, wrap)", "rotate(10, bilinear, edge)", "rotate(-10, bilinear, edge)"};
+    const char *want[] = {"identity",
+                          "hflip",
+                          "shift(3, 0, wrap)",
+                          "shift(-3, 0, wrap)",
+                          "shift(0, 3, wrap)",
+                          "shift(0, -3, wrap)",
+                          "rotate(10, bilinear, edge)",
+                          "rotate(-10, bilinear, edge)"};
     for (int v = 0; v < 8 && v < pol.n_views; v++) {
         char t[256];
         view_text(&pol, v, t, sizeof t);
@@ -154,10 +162,12 @@ TEST(every_transform_round_trips) {
     check_round_trip("rotate(10); rotate(-7.5, nearest); rotate(30, bicubic, reflect); "
                      "rotate(45, bilinear, constant, fill=1); rotate(1e-3, wrap)");
     check_round_trip("scale(1.1); scale(0.9, edge); scale(0.75, bicubic, constant, fill=0.25)");
-    check_round_trip("resize(224); resize(224, 160); resize(50%); resize(80%, 120%, nearest); resize(9, 7, bicubic)");
+    check_round_trip(
+        "resize(224); resize(224, 160); resize(50%); resize(80%, 120%, nearest); resize(9, 7, bicubic)");
     check_round_trip("crop(center, 28); crop(tl, 24, 20); crop(br, 87.5%); crop(tr, 50%, 75%); crop(bl, 1)");
     check_round_trip("letterbox(640); letterbox(320, 480, fill=0.447); letterbox(64, 32, bicubic, fill=0)");
-    check_round_trip("brightness(1.2); contrast(0.8); gamma(0.5); saturation(0); brightness(0.1) > gamma(2.2)");
+    check_round_trip(
+        "brightness(1.2); contrast(0.8); gamma(0.5); saturation(0); brightness(0.1) > gamma(2.2)");
     check_round_trip("hflip > rotate(10) > scale(1.2) > crop(center, 90%) > resize(32) > brightness(1.1)");
     check_round_trip("seed\nfive-crop"); /* presets that overlap only in the identity */
 }

@@ -18,30 +18,6 @@ typedef struct cast_state {
 
 /* ---- float16 */
 
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else { /* subnormal: normalise */
-            exp = 127 - 15 + 1;
-            while (!(mant & 0x400)) {
-                mant <<= 1;
-                exp--;
-            }
-            mant &= 0x3ff;
-            bits = sign | (exp << 23) | (mant << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
 /* Rounds a double to the nearest float16 (ties to even) in one step: going through float first
  * would round twice. */
 static uint16_t double_to_half(double d) {
@@ -89,7 +65,7 @@ static inline double load_f(const void *p, tta_dtype t, int64_t i) {
     switch (t) {
     case TTA_DTYPE_FLOAT32: return ((const float *)p)[i];
     case TTA_DTYPE_FLOAT64: return ((const double *)p)[i];
-    default: return half_to_float(((const uint16_t *)p)[i]);
+    default: return tta_half_to_float(((const uint16_t *)p)[i]);
     }
 }
 
