@@ -120,7 +120,7 @@ class Deployed(nn.Module):
         cy = ay + (b - t) * 0.5
         xywh = torch.stack([cx, cy, l + r, t + b], 1)                           # [N,4,h,w]
         out = torch.cat([xywh, torch.sigmoid(cls)], 1)                          # [N,4+nc,h,w]
-        return out.flatten(2)
+        return out.reshape(out.shape[0], 4 + self.net.cls.out_channels, -1)
 
 # ---------------------------------------------------------------- training
 

@@ -70,11 +70,19 @@ if [ -n "$dirs" ]; then
     add_counts "$LOG/models.log"
 fi
 
+# cli_tests BINARY SUFFIX: every tests/cli/test_*.sh with that tta binary
+cli_tests() {
+    for t in tests/cli/test_*.sh; do
+        n=$(basename "$t" .sh)$2
+        sh "$t" "$1" > "$LOG/$n.log" 2>&1
+        echo "$n: $(tail -n 1 "$LOG/$n.log")"
+        grep -E '^FAIL' "$LOG/$n.log" | head -n 20
+        add_counts "$LOG/$n.log"
+    done
+}
+
 echo "== command-line tests"
-sh tests/cli/test_cli.sh "$TTA" > "$LOG/cli.log" 2>&1
-echo "cli: $(tail -n 1 "$LOG/cli.log")"
-grep -E '^FAIL' "$LOG/cli.log" | head -n 20
-add_counts "$LOG/cli.log"
+cli_tests "$TTA" ""
 
 if [ -x "$TTA_ASAN" ]; then
     echo "== ONNX backend suite under AddressSanitizer + UBSan"
@@ -94,10 +102,7 @@ if [ -x "$TTA_ASAN" ]; then
         echo "models-asan: $(tail -n 1 "$LOG/models-asan.log")"
         add_counts "$LOG/models-asan.log"
     fi
-    sh tests/cli/test_cli.sh "$TTA_ASAN" > "$LOG/cli-asan.log" 2>&1
-    echo "cli-asan: $(tail -n 1 "$LOG/cli-asan.log")"
-    grep -E '^FAIL' "$LOG/cli-asan.log" | head -n 20
-    add_counts "$LOG/cli-asan.log"
+    cli_tests "$TTA_ASAN" "-asan"
 fi
 
 echo "logs in $LOG/"

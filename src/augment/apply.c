@@ -100,8 +100,44 @@ AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, f
     }
 }
 
+/* a gather keeping the channels, one pixel at a time (C is a constant after inlining): the index
+ * is read once per pixel and every channel written from registers */
+AUG_INLINE void gather_body(const void *s, int su8, int C, const int32_t *idx, float fill, const dst_desc *dst,
+                            size_t n, int du8) {
+    float m[4], a[4], fv[4];
+    for (int c = 0; c < C; c++) {
+        m[c] = dst->mul[dst->per_channel ? c : 0], a[c] = dst->add[dst->per_channel ? c : 0];
+        fv[c] = fill * m[c] + a[c];
+    }
+    void *d = dst->data;
+    const size_t ps = dst->ps, cs = dst->cs;
+    for (size_t p = 0; p < n; p++) {
+        const int32_t k = idx[p];
+        if (k < 0) {
+            for (int c = 0; c < C; c++) store(d, p * ps + c * cs, fv[c], du8);
+        } else {
+            const size_t b = (size_t)k * C;
+            for (int c = 0; c < C; c++) store(d, p * ps + c * cs, load(s, b + c, su8) * m[c] + a[c], du8);
+        }
+    }
+}
+
 static void emit(const src_desc *src, const int32_t *idx, float fill, const dst_desc *dst, size_t n) {
     const int cin = src->c;
+    if (idx && dst->mode == CH_SAME && (cin == 1 || cin == 3)) {
+        const int key = (src->u8 << 2) | (dst->u8 << 1) | (cin == 3);
+        switch (key) {
+        case 0: gather_body(src->data, 0, 1, idx, fill, dst, n, 0); break;
+        case 1: gather_body(src->data, 0, 3, idx, fill, dst, n, 0); break;
+        case 2: gather_body(src->data, 0, 1, idx, fill, dst, n, 1); break;
+        case 3: gather_body(src->data, 0, 3, idx, fill, dst, n, 1); break;
+        case 4: gather_body(src->data, 1, 1, idx, fill, dst, n, 0); break;
+        case 5: gather_body(src->data, 1, 3, idx, fill, dst, n, 0); break;
+        case 6: gather_body(src->data, 1, 1, idx, fill, dst, n, 1); break;
+        default: gather_body(src->data, 1, 3, idx, fill, dst, n, 1); break;
+        }
+        return;
+    }
     if (src->u8 && dst->u8)
         emit_body(src->data, 1, cin, idx, fill, dst, n, 1);
     else if (src->u8)
@@ -130,14 +166,44 @@ AUG_INLINE float taps_sum(const void *s, int su8, int C, int c, int K, const int
     return acc;
 }
 
+/* four consecutive elements as a vector (GCC/Clang vector extension): the three channels of an RGB
+ * pixel and one element of the next, which is ignored */
+typedef float aug_v4f __attribute__((vector_size(16)));
+typedef uint8_t aug_v4u8 __attribute__((vector_size(4)));
+
+AUG_INLINE aug_v4f load4(const void *s, size_t i, int su8) {
+    if (su8) {
+        aug_v4u8 b;
+        memcpy(&b, (const uint8_t *)s + i, sizeof b);
+        return __builtin_convertvector(b, aug_v4f);
+    }
+    aug_v4f v;
+    memcpy(&v, (const float *)s + i, sizeof v);
+    return v;
+}
+
 AUG_INLINE void taps_body(const void *s, int su8, int C, const aug_stage *st, float fill, const dst_desc *dst,
                           int du8) {
     const size_t n = (size_t)st->out_h * st->out_w, ps = dst->ps, cs = dst->cs, row = (size_t)st->in_w * C;
+    const size_t total = row * st->in_h;
     const int pc = dst->per_channel, K = st->k;
+    const aug_v4f mv = {dst->mul[0], dst->mul[pc ? 1 : 0], dst->mul[pc ? 2 : 0], 0.0f};
+    const aug_v4f av = {dst->add[0], dst->add[pc ? 1 : 0], dst->add[pc ? 2 : 0], 0.0f};
     void *d = dst->data;
     for (size_t p = 0; p < n; p++) {
         const int32_t b = st->idx[p];
-        if (!st->frac) { /* k taps per pixel */
+        if (C == 3 && st->frac && b >= 0 && (size_t)b * 3 + row + 7 <= total) { /* RGB, all channels at once */
+            const size_t off = (size_t)b * 3;
+            const float fx = st->frac[2 * p], fy = st->frac[2 * p + 1];
+            const aug_v4f fxv = {fx, fx, fx, fx}, fyv = {fy, fy, fy, fy};
+            aug_v4f v00 = load4(s, off, su8), v01 = load4(s, off + 3, su8);
+            aug_v4f v10 = load4(s, off + row, su8), v11 = load4(s, off + row + 3, su8);
+            aug_v4f top = v00 + fxv * (v01 - v00), bot = v10 + fxv * (v11 - v10);
+            aug_v4f v = (top + fyv * (bot - top)) * mv + av;
+            store(d, p * ps, v[0], du8);
+            store(d, p * ps + cs, v[1], du8);
+            store(d, p * ps + 2 * cs, v[2], du8);
+        } else if (!st->frac) { /* k taps per pixel */
             for (int c = 0; c < C; c++) {
                 float v = taps_sum(s, su8, C, c, K, st->idx + p * K, st->w + p * K, fill);
                 store(d, p * ps + c * cs, v * dst->mul[pc ? c : 0] + dst->add[pc ? c : 0], du8);
@@ -364,6 +430,14 @@ static tta_status ensure_scratch(tta_aug_plan *plan, int channels, int n_threads
             sc->sep = p;
             sc->sep_cap = need_sep;
         }
+        size_t need_conv = (size_t)plan->in_h * plan->in_w * channels;
+        if (sc->conv_cap < need_conv) {
+            float *p = tta_realloc(sc->conv, need_conv * sizeof *p);
+            if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for augmentation scratch");
+            sc->conv = p;
+            sc->conv_cap = need_conv;
+        }
+        sc->conv_of = NULL; /* the caller's images may have changed since the last call */
     }
     return TTA_OK;
 }
@@ -382,6 +456,17 @@ static void run_view(const tta_aug_plan *plan, aug_scratch *sc, int v, const tta
     const aug_view *av = &plan->views[v];
     const float maxv = img->dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     src_desc cur = {img->data, img->dtype == TTA_DTYPE_UINT8, img->height, img->width, img->channels};
+    if (cur.u8 && av->n_stages > 0 && (av->stages[0].kind == AUG_STAGE_TAPS || av->stages[0].kind == AUG_STAGE_SEP)) {
+        /* interpolation reads every input value several times: convert it once per image */
+        if (sc->conv_of != img) {
+            const size_t ne = (size_t)img->height * img->width * img->channels;
+            const uint8_t *u = img->data;
+            for (size_t e = 0; e < ne; e++) sc->conv[e] = u[e];
+            sc->conv_of = img;
+        }
+        cur.data = sc->conv;
+        cur.u8 = 0;
+    }
     int which = 0;
     for (int s = 0; s < av->n_stages; s++) {
         const aug_stage *st = &av->stages[s];
@@ -547,7 +632,7 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
     int n_threads = omp_get_max_threads();
     if (n_threads > AUG_MAX_THREADS) n_threads = AUG_MAX_THREADS;
     if (n_threads > n_items) n_threads = (int)n_items;
-    if ((double)n_items * item < 32768) n_threads = 1; /* not worth waking threads for */
+    if ((double)n_items * item < 8192) n_threads = 1; /* not worth waking threads for */
     if (n_threads < 1) n_threads = 1;
     TTA_TRY(ensure_scratch(plan, cin, n_threads));
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1)

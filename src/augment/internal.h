@@ -99,6 +99,11 @@ typedef struct aug_view {
 typedef struct aug_scratch {
     float *buf[2], *sep;
     size_t buf_cap, sep_cap; /* floats */
+    /* a uint8 input converted to float for interpolating stages, shared by the views of one
+     * image within one call (conv_of: the image it holds, NULL when none) */
+    float *conv;
+    size_t conv_cap;
+    const void *conv_of;
 } aug_scratch;
 
 #define AUG_MAX_THREADS 16

@@ -251,6 +251,7 @@ void tta_aug_plan_free(tta_aug_plan *plan) {
         tta_free(plan->scratch[t].buf[0]);
         tta_free(plan->scratch[t].buf[1]);
         tta_free(plan->scratch[t].sep);
+        tta_free(plan->scratch[t].conv);
     }
     tta_free(plan);
 }
