@@ -68,6 +68,12 @@ if [ -n "$dirs" ]; then
     echo "models: $(tail -n 1 "$LOG/models.log")"
     grep -E '^FAIL' "$LOG/models.log" | head -n 20
     add_counts "$LOG/models.log"
+    # the same without graph rewrites: BatchNorm, activations and Identity run as written
+    # shellcheck disable=SC2086
+    TTA_NO_REWRITES=1 $TTA conformance $dirs > "$LOG/models-norewrite.log" 2>&1
+    echo "models without rewrites: $(tail -n 1 "$LOG/models-norewrite.log")"
+    grep -E '^FAIL' "$LOG/models-norewrite.log" | head -n 20
+    add_counts "$LOG/models-norewrite.log"
 fi
 
 # cli_tests BINARY SUFFIX: every tests/cli/test_*.sh with that tta binary

@@ -40,6 +40,14 @@ tta_status tta_model_load(const char *path, tta_model **out);
 tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, tta_model **out);
 void tta_model_free(tta_model *model);
 
+/* Loading options. A zeroed struct (or NULL) gives the defaults. */
+typedef struct tta_model_options {
+    int no_rewrites; /* keep the graph as written: no BatchNorm folding or activation fusion */
+} tta_model_options;
+tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, tta_model **out);
+tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
+                                      tta_model **out);
+
 int tta_model_n_inputs(const tta_model *model);
 int tta_model_n_outputs(const tta_model *model);
 tta_status tta_model_input(const tta_model *model, int i, tta_io_info *info);

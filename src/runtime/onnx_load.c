@@ -10,6 +10,7 @@
 #include "onnx.pb-c.h"
 #include "runtime/model.h"
 #include "runtime/op.h"
+#include "runtime/rewrite.h"
 #include "tta/tensor_io.h"
 
 /* ---- name -> value index map (open addressing) */
@@ -331,6 +332,11 @@ static tta_status check_kernels(const char *file, const tta_graph *g) {
 }
 
 tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, tta_model **out) {
+    return tta_model_load_buffer_opts(data, size, name, NULL, out);
+}
+
+tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
+                                      tta_model **out) {
     if (!out) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_model_load: out is NULL");
     *out = NULL;
     if (!data && size) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_model_load: data is NULL");
@@ -348,6 +354,10 @@ tta_status tta_model_load_buffer(const void *data, size_t size, const char *name
     tta_status st = m->name ? load_graph(&L, mp) : tta_errorf(TTA_ERR_NOMEM, "out of memory");
     tta_free(L.map.slots);
     onnx__model_proto__free_unpacked(mp, NULL);
+    if (st == TTA_OK && !(opts && opts->no_rewrites)) {
+        st = tta_graph_rewrite(&m->graph, NULL);
+        if (st) st = tta_error_context(st, "%s: graph rewrites", file);
+    }
     if (st == TTA_OK) st = check_kernels(file, &m->graph);
     if (st) {
         tta_model_free(m);
@@ -357,12 +367,14 @@ tta_status tta_model_load_buffer(const void *data, size_t size, const char *name
     return TTA_OK;
 }
 
-tta_status tta_model_load(const char *path, tta_model **out) {
+tta_status tta_model_load(const char *path, tta_model **out) { return tta_model_load_opts(path, NULL, out); }
+
+tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, tta_model **out) {
     void *buf;
     size_t size;
     if (out) *out = NULL;
     TTA_TRY(tta_read_file(path, &buf, &size));
-    tta_status st = tta_model_load_buffer(buf, size, path, out);
+    tta_status st = tta_model_load_buffer_opts(buf, size, path, opts, out);
     tta_free(buf);
     return st;
 }

@@ -997,10 +997,11 @@ TEST(batch_checks_images) {
 TEST(augmentation_is_deterministic) {
     const char *text =
         "seed; rot90; vflip; scale(0.9); brightness(1.2) > rotate(5, bicubic); letterbox(31, 40)";
-    tta_aug_plan *p1 = plan_for(text, 31, 29, 31, 29), *p2 = plan_for(text, 31, 29, 31, 29);
+    /* 13 views of 64 x 61 x 3: enough values for the batch to be split over threads */
+    tta_aug_plan *p1 = plan_for(text, 64, 61, 64, 61), *p2 = plan_for(text, 64, 61, 64, 61);
     if (!p1 || !p2) return;
     tta_image img = {0};
-    coord_image_f(&img, 31, 29, 3);
+    coord_image_f(&img, 64, 61, 3);
     for (size_t i = 0; i < tta_image_nbytes(&img) / 4; i++)
         ((float *)img.data)[i] /= 40000.0f;
     int V = tta_aug_plan_n_views(p1);

@@ -1,0 +1,358 @@
+/* rewrite.c - graph rewrites applied once after loading, each a small rule with a condition
+ * and an apply step (as in ONNX Runtime's optimisers):
+ *
+ *   constant     Constant nodes with a tensor or number value become initializers, so that
+ *                the rules below see their values.
+ *   identity     Identity, and Dropout in inference, removed: consumers read the input.
+ *   bn-fold      BatchNormalization after a Conv with constant weights folded into the Conv's
+ *                weights and bias (new initializers; the originals may be shared).
+ *   act-fuse     Conv followed by Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish or
+ *                Clip (constant bounds) becomes one com.microsoft FusedConv node, which the
+ *                oneDNN kernel runs as a convolution with a post-op.
+ *
+ * A rule fires only where the intermediate value has exactly one consumer and is not a graph
+ * output, so the model's outputs and their names never change. TTA_NO_REWRITES=1 turns the
+ * rewrites off (for A/B checks); tests run the whole models both ways.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "runtime/op.h"
+#include "runtime/rewrite.h"
+
+/* uses[v]: number of node inputs reading value v, plus one per graph output naming it. */
+static int *count_uses(const tta_graph *g) {
+    int *uses = tta_calloc((size_t)g->n_values + 1, sizeof(int));
+    if (!uses) return NULL;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] >= 0) uses[g->nodes[i].inputs[k]]++;
+    for (int i = 0; i < g->n_outputs; i++) uses[g->outputs[i]] += 1000000; /* never rewritten away */
+    return uses;
+}
+
+static bool is_op(const tta_node *n, const char *op) { return !n->domain[0] && !strcmp(n->op_type, op); }
+
+static const tta_tensor *constant_of(const tta_graph *g, const tta_node *n, int k) {
+    if (k >= n->n_inputs || n->inputs[k] < 0) return NULL;
+    return g->values[n->inputs[k]].constant;
+}
+
+/* The only node reading value v (NULL when v has another consumer or is a graph output). */
+static tta_node *sole_consumer(tta_graph *g, const int *uses, int v) {
+    if (v < 0 || uses[v] != 1) return NULL;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] == v) return &g->nodes[i];
+    return NULL;
+}
+
+static void mark_dead(tta_node *n) { n->op_type[0] = '\0'; }
+
+static void replace_uses(tta_graph *g, int from, int to) {
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_inputs; k++)
+            if (g->nodes[i].inputs[k] == from) g->nodes[i].inputs[k] = to;
+}
+
+/* Adds a constant value owning `t` (moved in). */
+static tta_status add_constant(tta_graph *g, const char *name, tta_tensor *t, int *index) {
+    tta_value *vals = tta_realloc(g->values, sizeof(tta_value) * ((size_t)g->n_values + 2));
+    if (!vals) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    g->values = vals;
+    tta_value *v = &g->values[g->n_values];
+    memset(v, 0, sizeof *v);
+    v->name = tta_strdup(name);
+    v->constant = tta_malloc(sizeof(tta_tensor));
+    if (!v->name || !v->constant) {
+        tta_free(v->name);
+        tta_free(v->constant);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    *v->constant = *t;
+    memset(t, 0, sizeof *t);
+    v->dtype = v->constant->dtype;
+    v->ndim = v->constant->ndim;
+    for (int d = 0; d < v->ndim; d++) v->dims[d].value = v->constant->dims[d];
+    *index = g->n_values++;
+    return TTA_OK;
+}
+
+static tta_status add_attr(tta_node *n, tta_attr *a) {
+    tta_attr *attrs = tta_realloc(n->attrs, sizeof(tta_attr) * ((size_t)n->n_attrs + 2));
+    if (!attrs) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    n->attrs = attrs;
+    n->attrs[n->n_attrs++] = *a;
+    return TTA_OK;
+}
+
+/* ---- constant: a Constant node's value becomes the constant of its output value */
+static tta_status rule_constant(tta_graph *g, const int *uses, tta_node *n, int *fired) {
+    (void)uses;
+    if (!is_op(n, "Constant") || n->n_outputs != 1 || n->outputs[0] < 0 || n->n_attrs != 1) return TTA_OK;
+    const tta_attr *a = &n->attrs[0];
+    tta_tensor t = {0};
+    int64_t one[1] = {1}, len[1] = {a->n};
+    if (!strcmp(a->name, "value") && a->type == TTA_ATTR_TENSOR && a->t) {
+        TTA_TRY(tta_tensor_copy(&t, a->t));
+    } else if (!strcmp(a->name, "value_float") && a->type == TTA_ATTR_FLOAT) {
+        TTA_TRY(tta_tensor_resize(&t, TTA_DTYPE_FLOAT32, 0, one));
+        *(float *)t.data = a->f;
+    } else if (!strcmp(a->name, "value_int") && a->type == TTA_ATTR_INT) {
+        TTA_TRY(tta_tensor_resize(&t, TTA_DTYPE_INT64, 0, one));
+        *(int64_t *)t.data = a->i;
+    } else if (!strcmp(a->name, "value_floats") && a->type == TTA_ATTR_FLOATS) {
+        TTA_TRY(tta_tensor_resize(&t, TTA_DTYPE_FLOAT32, 1, len));
+        if (a->n) memcpy(t.data, a->floats, sizeof(float) * (size_t)a->n);
+    } else if (!strcmp(a->name, "value_ints") && a->type == TTA_ATTR_INTS) {
+        TTA_TRY(tta_tensor_resize(&t, TTA_DTYPE_INT64, 1, len));
+        if (a->n) memcpy(t.data, a->ints, sizeof(int64_t) * (size_t)a->n);
+    } else {
+        return TTA_OK; /* sparse or string values: left to the Constant kernel to report */
+    }
+    tta_value *v = &g->values[n->outputs[0]];
+    v->constant = tta_malloc(sizeof(tta_tensor));
+    if (!v->constant) {
+        tta_tensor_destroy(&t);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    *v->constant = t;
+    v->dtype = t.dtype;
+    v->ndim = t.ndim;
+    for (int d = 0; d < t.ndim; d++) v->dims[d].value = t.dims[d];
+    mark_dead(n);
+    (*fired)++;
+    return TTA_OK;
+}
+
+/* ---- identity: Identity and inference-mode Dropout */
+static tta_status rule_identity(tta_graph *g, const int *uses, tta_node *n, int *fired) {
+    if (!is_op(n, "Identity") && !is_op(n, "Dropout")) return TTA_OK;
+    if (n->n_inputs < 1 || n->inputs[0] < 0 || n->n_outputs < 1 || n->outputs[0] < 0) return TTA_OK;
+    if (is_op(n, "Dropout")) {
+        for (int o = 1; o < n->n_outputs; o++) /* the mask must be unused */
+            if (n->outputs[o] >= 0 && uses[n->outputs[o]]) return TTA_OK;
+        const tta_tensor *train = constant_of(g, n, 2);
+        if (n->n_inputs > 2 && n->inputs[2] >= 0 && (!train || tta_get_i64(train, 0) != 0)) return TTA_OK;
+        if (tta_attr_int(n, "is_test", 1) == 0 && n->opset < 7) return TTA_OK;
+    }
+    int out = n->outputs[0];
+    if (uses[out] >= 1000000) return TTA_OK; /* a graph output keeps its name */
+    replace_uses(g, out, n->inputs[0]);
+    mark_dead(n);
+    (*fired)++;
+    return TTA_OK;
+}
+
+/* ---- bn-fold: Conv (constant W, B) -> BatchNormalization (constant parameters) */
+static tta_status rule_bn_fold(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
+    if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
+    const tta_tensor *w = constant_of(g, conv, 1), *b = constant_of(g, conv, 2);
+    if (!w || w->dtype != TTA_DTYPE_FLOAT32 || w->ndim < 3) return TTA_OK;
+    if (conv->n_inputs > 2 && conv->inputs[2] >= 0 && (!b || b->dtype != TTA_DTYPE_FLOAT32)) return TTA_OK;
+    tta_node *bn = sole_consumer(g, uses, conv->outputs[0]);
+    if (!bn || !is_op(bn, "BatchNormalization") || bn->inputs[0] != conv->outputs[0] || bn->n_inputs < 5) return TTA_OK;
+    if (tta_attr_int(bn, "training_mode", 0) != 0 || tta_attr_int(bn, "spatial", 1) != 1) return TTA_OK;
+    if (bn->opset < 7 && tta_attr_int(bn, "is_test", 0) == 0) return TTA_OK;
+    for (int o = 1; o < bn->n_outputs; o++)
+        if (bn->outputs[o] >= 0 && uses[bn->outputs[o]]) return TTA_OK;
+    const tta_tensor *sc = constant_of(g, bn, 1), *bi = constant_of(g, bn, 2), *mu = constant_of(g, bn, 3),
+                     *var = constant_of(g, bn, 4);
+    int64_t m = w->dims[0];
+    const tta_tensor *ps[4] = {sc, bi, mu, var};
+    for (int i = 0; i < 4; i++)
+        if (!ps[i] || ps[i]->dtype != TTA_DTYPE_FLOAT32 || tta_tensor_numel(ps[i]) != m) return TTA_OK;
+    if (b && tta_tensor_numel(b) != m) return TTA_OK;
+    double eps = tta_attr_float(bn, "epsilon", 1e-5f);
+
+    tta_tensor nw = {0}, nb = {0};
+    int64_t bdim[1] = {m};
+    TTA_TRY(tta_tensor_copy(&nw, w));
+    tta_status st = tta_tensor_resize(&nb, TTA_DTYPE_FLOAT32, 1, bdim);
+    if (st) {
+        tta_tensor_destroy(&nw);
+        return st;
+    }
+    int64_t per = tta_tensor_numel(w) / m;
+    for (int64_t c = 0; c < m; c++) {
+        double f = ((const float *)sc->data)[c] / sqrt((double)((const float *)var->data)[c] + eps);
+        float *wc = (float *)nw.data + c * per;
+        for (int64_t i = 0; i < per; i++) wc[i] = (float)(wc[i] * f);
+        double b0 = b ? ((const float *)b->data)[c] : 0.0;
+        ((float *)nb.data)[c] = (float)((b0 - ((const float *)mu->data)[c]) * f + ((const float *)bi->data)[c]);
+    }
+    char name[512];
+    int wi, bi_idx;
+    snprintf(name, sizeof name, "%s/bn_folded_weight", g->values[bn->outputs[0]].name);
+    st = add_constant(g, name, &nw, &wi);
+    snprintf(name, sizeof name, "%s/bn_folded_bias", g->values[bn->outputs[0]].name);
+    if (!st) st = add_constant(g, name, &nb, &bi_idx);
+    tta_tensor_destroy(&nw);
+    tta_tensor_destroy(&nb);
+    if (st) return st;
+    if (conv->n_inputs < 3) {
+        int *in = tta_realloc(conv->inputs, sizeof(int) * 3);
+        if (!in) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+        conv->inputs = in;
+        conv->n_inputs = 3;
+    }
+    conv->inputs[1] = wi;
+    conv->inputs[2] = bi_idx;
+    conv->outputs[0] = bn->outputs[0];
+    mark_dead(bn);
+    (*fired)++;
+    return TTA_OK;
+}
+
+/* ---- act-fuse: Conv -> activation becomes FusedConv */
+static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
+    if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
+    tta_node *act = sole_consumer(g, uses, conv->outputs[0]);
+    if (!act || act->n_inputs < 1 || act->inputs[0] != conv->outputs[0] || act->n_outputs != 1) return TTA_OK;
+    float params[2];
+    int np = 0;
+    const char *name = NULL;
+    if (is_op(act, "Relu") || is_op(act, "Sigmoid") || is_op(act, "Tanh") || is_op(act, "HardSwish")) {
+        name = act->op_type;
+    } else if (is_op(act, "LeakyRelu")) {
+        name = "LeakyRelu";
+        params[np++] = tta_attr_float(act, "alpha", 0.01f);
+    } else if (is_op(act, "HardSigmoid")) {
+        name = "HardSigmoid";
+        params[np++] = tta_attr_float(act, "alpha", 0.2f);
+        params[np++] = tta_attr_float(act, "beta", 0.5f);
+    } else if (is_op(act, "Clip")) {
+        name = "Clip";
+        if (act->opset < 11) {
+            params[np++] = tta_attr_float(act, "min", -INFINITY);
+            params[np++] = tta_attr_float(act, "max", INFINITY);
+        } else {
+            const tta_tensor *lo = constant_of(g, act, 1), *hi = constant_of(g, act, 2);
+            if ((act->n_inputs > 1 && act->inputs[1] >= 0 && !lo) || (act->n_inputs > 2 && act->inputs[2] >= 0 && !hi))
+                return TTA_OK; /* bounds computed at run time */
+            params[np++] = lo ? (float)tta_get_f64(lo, 0) : -INFINITY;
+            params[np++] = hi ? (float)tta_get_f64(hi, 0) : INFINITY;
+        }
+    }
+    if (!name) return TTA_OK;
+    const tta_kernel *probe;
+    tta_attr a = {0};
+    a.name = tta_strdup("activation");
+    a.type = TTA_ATTR_STRING;
+    a.s = tta_strdup(name);
+    if (!a.name || !a.s) {
+        tta_free(a.name);
+        tta_free(a.s);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    TTA_TRY(add_attr(conv, &a));
+    if (np) {
+        tta_attr p = {0};
+        p.name = tta_strdup("activation_params");
+        p.type = TTA_ATTR_FLOATS;
+        p.n = np;
+        p.floats = tta_malloc(sizeof(float) * (size_t)np);
+        if (!p.name || !p.floats) {
+            tta_free(p.name);
+            tta_free(p.floats);
+            return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+        }
+        memcpy(p.floats, params, sizeof(float) * (size_t)np);
+        TTA_TRY(add_attr(conv, &p));
+    }
+    char *op = tta_strdup("FusedConv"), *dom = tta_strdup("com.microsoft");
+    if (!op || !dom) {
+        tta_free(op);
+        tta_free(dom);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    char *old_op = conv->op_type, *old_dom = conv->domain;
+    int old_opset = conv->opset;
+    conv->op_type = op;
+    conv->domain = dom;
+    conv->opset = 1;
+    probe = tta_kernel_find(conv);
+    if (!probe) { /* no FusedConv kernel for this node: undo (the new attributes are harmless) */
+        conv->op_type = old_op;
+        conv->domain = old_dom;
+        conv->opset = old_opset;
+        tta_free(op);
+        tta_free(dom);
+        return TTA_OK;
+    }
+    tta_free(old_op);
+    tta_free(old_dom);
+    conv->outputs[0] = act->outputs[0];
+    mark_dead(act);
+    (*fired)++;
+    return TTA_OK;
+}
+
+typedef tta_status (*rule_fn)(tta_graph *g, const int *uses, tta_node *n, int *fired);
+
+static void compact(tta_graph *g) {
+    int k = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (g->nodes[i].op_type[0]) {
+            g->nodes[k++] = g->nodes[i];
+            continue;
+        }
+        tta_node *n = &g->nodes[i];
+        tta_free(n->name);
+        tta_free(n->op_type);
+        tta_free(n->domain);
+        tta_free(n->inputs);
+        tta_free(n->outputs);
+        for (int a = 0; a < n->n_attrs; a++) {
+            tta_attr *at = &n->attrs[a];
+            tta_free(at->name);
+            tta_free(at->s);
+            tta_free(at->floats);
+            tta_free(at->ints);
+            for (int s = 0; at->strings && s < at->n; s++) tta_free(at->strings[s]);
+            tta_free(at->strings);
+            if (at->t) {
+                tta_tensor_destroy(at->t);
+                tta_free(at->t);
+            }
+        }
+        tta_free(n->attrs);
+    }
+    g->n_nodes = k;
+}
+
+tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
+    static const rule_fn rules[] = {rule_constant, rule_identity, rule_bn_fold, rule_act_fuse};
+    int *fired[4];
+    tta_rewrite_stats local = {0};
+    if (!stats) stats = &local;
+    memset(stats, 0, sizeof *stats);
+    const char *off = getenv("TTA_NO_REWRITES");
+    if (off && off[0] && strcmp(off, "0")) return TTA_OK;
+    fired[0] = &stats->constants_inlined;
+    fired[1] = &stats->identity_removed;
+    fired[2] = &stats->bn_folded;
+    fired[3] = &stats->activations_fused;
+    for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+        int *uses = count_uses(g);
+        if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+        tta_status st = TTA_OK;
+        for (int i = 0; i < g->n_nodes && !st; i++) {
+            if (!g->nodes[i].op_type[0]) continue;
+            int before = *fired[r];
+            st = rules[r](g, uses, &g->nodes[i], fired[r]);
+            if (*fired[r] != before) { /* the graph changed: recount */
+                tta_free(uses);
+                uses = count_uses(g);
+                if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+            }
+        }
+        tta_free(uses);
+        compact(g);
+        if (st) return st;
+    }
+    return TTA_OK;
+}

@@ -1,0 +1,59 @@
+/* test_rewrite.c - the graph rewrites: BatchNorm folding and activation fusion fire where they
+ * should (operator counts before and after), and the rewritten graph computes the same outputs
+ * as the graph as written and as PyTorch (the whole-model reference data). */
+#include "test.h"
+#include "tta/runtime.h"
+#include "tta/tensor_io.h"
+
+static int count_op(const tta_model *m, const char *op) {
+    const char *ops[64];
+    int counts[64];
+    int n = tta_model_op_counts(m, ops, counts, 64);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(ops[i], op)) return counts[i];
+    return 0;
+}
+
+static void run_both(const char *dir, const char *op_gone, int left, int expect_fused_min) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    tta_model *plain = NULL, *opt = NULL;
+    tta_model_options no = {.no_rewrites = 1};
+    CHECK(tta_model_load_opts(path, &no, &plain) == TTA_OK);
+    CHECK(tta_model_load(path, &opt) == TTA_OK);
+    if (!plain || !opt) return;
+    if (op_gone) {
+        CHECK(count_op(plain, op_gone) > left);
+        CHECK_EQ_INT(count_op(opt, op_gone), left);
+    }
+    CHECK(count_op(opt, "FusedConv") >= expect_fused_min);
+    CHECK_EQ_INT(count_op(plain, "FusedConv"), 0);
+    tta_tensor in = {0}, ref = {0};
+    snprintf(path, sizeof path, "%s/test_data_set_1/input_0.pb", dir);
+    CHECK(tta_tensor_read_pb(path, &in, NULL) == TTA_OK);
+    snprintf(path, sizeof path, "%s/test_data_set_1/output_0.pb", dir);
+    CHECK(tta_tensor_read_pb(path, &ref, NULL) == TTA_OK);
+    tta_plan *pp = NULL, *po = NULL;
+    CHECK(tta_plan_new(plain, &in, 1, &pp) == TTA_OK);
+    CHECK(tta_plan_new(opt, &in, 1, &po) == TTA_OK);
+    if (pp && po) {
+        CHECK(tta_plan_run(pp, &in, 1) == TTA_OK);
+        CHECK(tta_plan_run(po, &in, 1) == TTA_OK);
+        char why[256];
+        CHECK(tta_tensor_allclose(tta_plan_output(po, 0), tta_plan_output(pp, 0), 1e-4, 1e-5, why, sizeof why));
+        CHECK(tta_tensor_allclose(tta_plan_output(po, 0), &ref, 1e-3, 1e-7, why, sizeof why));
+    }
+    tta_plan_free(pp);
+    tta_plan_free(po);
+    tta_tensor_destroy(&in);
+    tta_tensor_destroy(&ref);
+    tta_model_free(plain);
+    tta_model_free(opt);
+}
+
+/* resnet_tiny keeps one BatchNormalization that follows no Conv (bn_final) */
+TEST(resnet_batchnorm_folded_and_relu_fused) { run_both("tests/models/resnet_tiny_op13", "BatchNormalization", 1, 4); }
+TEST(unet_batchnorm_folded) { run_both("tests/models/unet_tiny_op17", "BatchNormalization", 0, 4); }
+/* Clip's bounds come from Constant nodes, inlined first */
+TEST(mobilenet_clip_fused) { run_both("tests/models/mobilenetv2_tiny_op13", "Clip", 0, 4); }
+TEST(yolo_leaky_relu_fused) { run_both("tests/models/yolo_tiny_op13", NULL, 0, 1); }
