@@ -369,12 +369,11 @@ def main():
     dep = Deployed(net).eval()
     results = {}
     t1 = time.time()
-    for split in ("val", "test"):
-        for tta in (False, True):
-            r = evaluate(dep, data[split], tta_flip=tta)
-            results["%s%s" % (split, "_flip" if tta else "")] = r
-            log("  %-4s %-12s mAP@[.5:.95] %.4f  mAP@.5 %.4f  mAP@.75 %.4f"
-                % (split, "flip TTA" if tta else "single", r["map"], r["map50"], r["map75"]))
+    for split, tta in (("val", False), ("test", False), ("test", True)):
+        r = evaluate(dep, data[split], tta_flip=tta)
+        results["%s%s" % (split, "_flip" if tta else "")] = r
+        log("  %-4s %-9s mAP@[.5:.95] %.4f  mAP@.5 %.4f  mAP@.75 %.4f"
+            % (split, "flip TTA" if tta else "single", r["map"], r["map50"], r["map75"]))
     log("  test AP per class: " + ", ".join("%s %.3f" % (n, a) for n, a in
                                             zip(mosaic_data.CLASS_NAMES, results["test"]["per_class"])))
     log("evaluation took %.0f s" % (time.time() - t1))

@@ -48,7 +48,8 @@
  *     tta_aug_plan *plan;
  *     tta_aug_plan_new(&plan, &pol, img.height, img.width, 0, 0);   // views keep the input size
  *     tta_batch_format fmt = {TTA_LAYOUT_NCHW, TTA_DTYPE_FLOAT32};  // floats in [0, 1]
- *     float *batch = malloc(tta_batch_bytes(plan, 1, 0, 8, &fmt, img.channels));
+ *     size_t bytes = tta_batch_bytes(plan, 1, 0, 8, &fmt, img.channels);
+ *     float *batch = malloc(bytes);
  *     tta_augment_batch(plan, &img, 1, 0, 8, &fmt, batch, bytes);
  *     ... run the model on the 8 x C x H x W batch; class vectors need no inverse ...
  *     tta_aug_plan_free(plan); tta_policy_destroy(&pol);
@@ -212,8 +213,9 @@ size_t tta_batch_bytes(const tta_aug_plan *plan, int n_images, int first_view, i
 /* Writes views first_view .. first_view+n_views-1 of each image into `out`, item
  * (image i, view v) at batch index i * n_views + (v - first_view), each item C x H x W (NCHW)
  * or H x W x C (NHWC). All images must be in_h x in_w with the same channel count, and all the
- * views the same size (see out_h, out_w of tta_aug_plan_new). No allocation after the first call.
- * Errors: SHAPE (sizes differ, out_bytes too small), INVALID_ARG, NOMEM. */
+ * views the same size (see out_h, out_w of tta_aug_plan_new). Large batches are split over the
+ * OpenMP threads (the result is the same bytes on any number of threads). No allocation after
+ * the first call. Errors: SHAPE (sizes differ, out_bytes too small), INVALID_ARG, NOMEM. */
 tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_images, int first_view,
                              int n_views, const tta_batch_format *fmt, void *out, size_t out_bytes);
 

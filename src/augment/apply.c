@@ -36,7 +36,6 @@ typedef struct dst_desc {
     int map[AUG_MAX_UNIFORM_C]; /* CH_MAP: source channel of each output channel */
     int per_channel;            /* mul/add differ by channel (c <= 4) */
     float mul[AUG_MAX_UNIFORM_C], add[AUG_MAX_UNIFORM_C];
-    const float *lut; /* or NULL: 256 values per channel, v * mul + add for uint8 inputs (c <= 4) */
 } dst_desc;
 
 static inline uint8_t to_u8(float v) { return !(v > 0.0f) ? 0 : v >= 255.0f ? 255 : (uint8_t)(v + 0.5f); }
@@ -103,52 +102,41 @@ AUG_INLINE void emit_body(const void *s, int su8, int cin, const int32_t *idx, f
 
 /* a gather keeping the channels, one pixel at a time (C is a constant after inlining): the index
  * is read once per pixel and every channel written from registers */
-/* the common final write: channels kept (C is a constant after inlining), one pixel at a time
- * so that the index is read once per pixel (idx NULL: the identity); uint8 inputs go through the
- * lookup table when there is one (a load instead of a conversion, a multiply and an add) */
-AUG_INLINE void gather_body(const void *s, int su8, int C, const int32_t *idx, float fill, const dst_desc *dst,
-                            size_t n, int du8, int uselut) {
+AUG_INLINE void gather_body(const void *s, int su8, int C, const int32_t *idx, float fill,
+                            const dst_desc *dst, size_t n, int du8) {
     float m[4], a[4], fv[4];
-    char *o[4]; /* the start of each output channel */
-    const size_t esize = du8 ? 1 : sizeof(float), ps = dst->ps * esize;
-    const float *lut = dst->lut;
     for (int c = 0; c < C; c++) {
         m[c] = dst->mul[dst->per_channel ? c : 0], a[c] = dst->add[dst->per_channel ? c : 0];
         fv[c] = fill * m[c] + a[c];
-        o[c] = (char *)dst->data + (size_t)c * dst->cs * esize;
     }
-    for (size_t p = 0, q = 0; p < n; p++, q += ps) {
-        const int32_t k = idx ? idx[p] : (int32_t)p;
+    void *d = dst->data;
+    const size_t ps = dst->ps, cs = dst->cs;
+    for (size_t p = 0; p < n; p++) {
+        const int32_t k = idx[p];
         if (k < 0) {
-            for (int c = 0; c < C; c++) store(o[c] + q, 0, fv[c], du8);
+            for (int c = 0; c < C; c++)
+                store(d, p * ps + c * cs, fv[c], du8);
         } else {
             const size_t b = (size_t)k * C;
-            for (int c = 0; c < C; c++) {
-                float v = uselut ? lut[c * 256 + ((const uint8_t *)s)[b + c]] : load(s, b + c, su8) * m[c] + a[c];
-                store(o[c] + q, 0, v, du8);
-            }
+            for (int c = 0; c < C; c++)
+                store(d, p * ps + c * cs, load(s, b + c, su8) * m[c] + a[c], du8);
         }
     }
 }
 
 static void emit(const src_desc *src, const int32_t *idx, float fill, const dst_desc *dst, size_t n) {
     const int cin = src->c;
-    if (dst->mode == CH_SAME && (cin == 1 || cin == 3)) {
-        const int key = ((src->u8 && dst->lut) << 3) | (src->u8 << 2) | (dst->u8 << 1) | (cin == 3);
-        const void *s = src->data;
+    if (idx && dst->mode == CH_SAME && (cin == 1 || cin == 3)) {
+        const int key = (src->u8 << 2) | (dst->u8 << 1) | (cin == 3);
         switch (key) {
-        case 0: gather_body(s, 0, 1, idx, fill, dst, n, 0, 0); break;
-        case 1: gather_body(s, 0, 3, idx, fill, dst, n, 0, 0); break;
-        case 2: gather_body(s, 0, 1, idx, fill, dst, n, 1, 0); break;
-        case 3: gather_body(s, 0, 3, idx, fill, dst, n, 1, 0); break;
-        case 4: gather_body(s, 1, 1, idx, fill, dst, n, 0, 0); break;
-        case 5: gather_body(s, 1, 3, idx, fill, dst, n, 0, 0); break;
-        case 6: gather_body(s, 1, 1, idx, fill, dst, n, 1, 0); break;
-        case 7: gather_body(s, 1, 3, idx, fill, dst, n, 1, 0); break;
-        case 12: gather_body(s, 1, 1, idx, fill, dst, n, 0, 1); break;
-        case 13: gather_body(s, 1, 3, idx, fill, dst, n, 0, 1); break;
-        case 14: gather_body(s, 1, 1, idx, fill, dst, n, 1, 1); break;
-        default: gather_body(s, 1, 3, idx, fill, dst, n, 1, 1); break;
+        case 0: gather_body(src->data, 0, 1, idx, fill, dst, n, 0); break;
+        case 1: gather_body(src->data, 0, 3, idx, fill, dst, n, 0); break;
+        case 2: gather_body(src->data, 0, 1, idx, fill, dst, n, 1); break;
+        case 3: gather_body(src->data, 0, 3, idx, fill, dst, n, 1); break;
+        case 4: gather_body(src->data, 1, 1, idx, fill, dst, n, 0); break;
+        case 5: gather_body(src->data, 1, 3, idx, fill, dst, n, 0); break;
+        case 6: gather_body(src->data, 1, 1, idx, fill, dst, n, 1); break;
+        default: gather_body(src->data, 1, 3, idx, fill, dst, n, 1); break;
         }
         return;
     }
@@ -161,7 +149,6 @@ static void emit(const src_desc *src, const int32_t *idx, float fill, const dst_
     else
         emit_body(src->data, 0, cin, idx, fill, dst, n, 0);
 }
-
 
 /* the destination seen from output pixel `first` on */
 static dst_desc dst_from(const dst_desc *dst, size_t first) {
@@ -207,7 +194,8 @@ AUG_INLINE void taps_body(const void *s, int su8, int C, const aug_stage *st, fl
     void *d = dst->data;
     for (size_t p = 0; p < n; p++) {
         const int32_t b = st->idx[p];
-        if (C == 3 && st->frac && b >= 0 && (size_t)b * 3 + row + 7 <= total) { /* RGB, all channels at once */
+        if (C == 3 && st->frac && b >= 0 &&
+            (size_t)b * 3 + row + 7 <= total) { /* RGB, all channels at once */
             const size_t off = (size_t)b * 3;
             const float fx = st->frac[2 * p], fy = st->frac[2 * p + 1];
             const aug_v4f fxv = {fx, fx, fx, fx}, fyv = {fy, fy, fy, fy};
@@ -471,12 +459,14 @@ static void run_view(const tta_aug_plan *plan, aug_scratch *sc, int v, const tta
     const aug_view *av = &plan->views[v];
     const float maxv = img->dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     src_desc cur = {img->data, img->dtype == TTA_DTYPE_UINT8, img->height, img->width, img->channels};
-    if (cur.u8 && av->n_stages > 0 && (av->stages[0].kind == AUG_STAGE_TAPS || av->stages[0].kind == AUG_STAGE_SEP)) {
+    if (cur.u8 && av->n_stages > 0 &&
+        (av->stages[0].kind == AUG_STAGE_TAPS || av->stages[0].kind == AUG_STAGE_SEP)) {
         /* interpolation reads every input value several times: convert it once per image */
         if (sc->conv_of != img) {
             const size_t ne = (size_t)img->height * img->width * img->channels;
             const uint8_t *u = img->data;
-            for (size_t e = 0; e < ne; e++) sc->conv[e] = u[e];
+            for (size_t e = 0; e < ne; e++)
+                sc->conv[e] = u[e];
             sc->conv_of = img;
         }
         cur.data = sc->conv;
@@ -517,17 +507,6 @@ static void run_view(const tta_aug_plan *plan, aug_scratch *sc, int v, const tta
     emit(&cur, NULL, 0.0f, dst, (size_t)cur.h * cur.w);
 }
 
-/* a lookup table for uint8 inputs written without a change of channels */
-static void set_lut(dst_desc *d, const tta_image *img, float *lut) {
-    d->lut = NULL;
-    if (img->dtype != TTA_DTYPE_UINT8 || d->mode != CH_SAME || d->c > AUG_MAX_UNIFORM_C) return;
-    for (int c = 0; c < d->c; c++) {
-        const float m = d->mul[d->per_channel ? c : 0], a = d->add[d->per_channel ? c : 0];
-        for (int v = 0; v < 256; v++) lut[c * 256 + v] = (float)v * m + a;
-    }
-    d->lut = lut;
-}
-
 tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta_dtype dtype,
                             tta_image *dst) {
     if (!plan || !dst || v < 0 || v >= plan->n_views)
@@ -553,8 +532,6 @@ tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta
                   {0}};
     TTA_TRY(check_view_input(plan, v, src));
     TTA_TRY(ensure_scratch(plan, src->channels, 1));
-    float lut[AUG_MAX_UNIFORM_C * 256];
-    set_lut(&d, src, lut);
     run_view(plan, &plan->scratch[0], v, src, &d);
     return TTA_OK;
 }
@@ -663,8 +640,6 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
     if ((double)n_items * item < 65536) n_threads = 1; /* not worth waking threads for */
     if (n_threads < 1) n_threads = 1;
     TTA_TRY(ensure_scratch(plan, cin, n_threads));
-    float lut[AUG_MAX_UNIFORM_C * 256];
-    set_lut(&d, &images[0], lut);
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1)
     for (long it = 0; it < n_items; it++) {
         dst_desc di = d;

@@ -386,7 +386,6 @@ static tta_status parse_transform(parser *ps, tta_transform *t) {
     return TTA_OK;
 }
 
-
 /* Adds a parsed view; `at` is where it started, for messages. */
 static tta_status add_parsed(parser *ps, tta_policy *pol, tta_view *view, const char *at) {
     normalise_view(view); /* transforms were checked one by one */

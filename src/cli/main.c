@@ -4,13 +4,6 @@
 
 #include "cli/commands.h"
 
-/* Placeholder until the augment command is linked in; the real one overrides it. */
-__attribute__((weak)) int tta_cmd_augment(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tta: augment: not available in this build\n");
-    return 1;
-}
 
 static const struct {
     const char *name;

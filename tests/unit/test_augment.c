@@ -45,7 +45,8 @@ static void coord_image_f(tta_image *img, int h, int w, int ch) {
                 fpix(img, r, c)[k] = (float)(r * 1000 + c * 10 + k);
 }
 
-/* uint8 image (h, w <= 16): channel 0 = r * 16 + c, channel 1 = 255 - that, channel 2 = 7 * that */
+/* uint8 image (h, w <= 16): channel 0 = r * 16 + c, channel 1 = 255 - that, channel k >= 2 =
+ * (2k + 3) * that, mod 256 */
 static void coord_image_u8(tta_image *img, int h, int w, int ch) {
     tta_image_init(img, h, w, ch, TTA_DTYPE_UINT8);
     uint8_t *p = img->data;
@@ -53,7 +54,9 @@ static void coord_image_u8(tta_image *img, int h, int w, int ch) {
         for (int c = 0; c < w; c++)
             for (int k = 0; k < ch; k++) {
                 int v = r * 16 + c;
-                p[((size_t)r * w + c) * ch + k] = (uint8_t)(k == 0 ? v : k == 1 ? 255 - v : (7 * v) & 255);
+                p[((size_t)r * w + c) * ch + k] = (uint8_t)(k == 0   ? v
+                                                            : k == 1 ? 255 - v
+                                                                     : ((2 * k + 3) * v) & 255);
             }
 }
 
@@ -158,7 +161,7 @@ TEST(exact_transforms_match_the_oracle) {
         CHECK(tta_aug_plan_new(&plan, &pol, H, W, 0, 0) == TTA_OK);
         if (!plan) continue;
         for (int u8 = 0; u8 <= 1; u8++) {
-            for (int C = 1; C <= 3; C += 2) {
+            for (int C = 1; C <= 5; C++) { /* 1 and 3 have their own loops, the others share one */
                 tta_image in = {0}, got = {0}, want = {0};
                 if (u8)
                     coord_image_u8(&in, H, W, C);
@@ -770,6 +773,49 @@ TEST(interpolating_transforms_round_trip_linear_images) {
     free(map), free(back), free(valid);
     tta_image_destroy(&in);
     tta_image_destroy(&out);
+}
+
+/* the loops specialised for 1 and 3 channels and the generic one agree: every channel of a
+ * multi-channel result equals the single-channel result of that channel */
+TEST(channel_counts_agree) {
+    const char *text = "rotate(10); rotate(-33, bicubic, reflect); rotate(20, bilinear, constant, fill=0.3);"
+                       "scale(0.8); resize(13, 17); hflip > rotate(5); rotate(7) > shift(1, 2, constant)";
+    const int H = 11, W = 14;
+    tta_aug_plan *plan = plan_for(text, H, W, 0, 0);
+    if (!plan) return;
+    for (int u8 = 0; u8 <= 1; u8++) {
+        for (int C = 2; C <= 4; C++) {
+            tta_image multi = {0}, single = {0}, out_m = {0}, out_s = {0};
+            if (u8)
+                coord_image_u8(&multi, H, W, C);
+            else {
+                coord_image_f(&multi, H, W, C);
+                for (int i = 0; i < H * W * C; i++)
+                    ((float *)multi.data)[i] /= 16000.0f;
+            }
+            tta_image_init(&single, H, W, 1, multi.dtype);
+            int bad = 0;
+            for (int v = 1; v < tta_aug_plan_n_views(plan); v++) {
+                CHECK(tta_augment_view(plan, v, &multi, TTA_DTYPE_FLOAT32, &out_m) == TTA_OK);
+                for (int c = 0; c < C; c++) {
+                    for (int i = 0; i < H * W; i++) {
+                        if (u8)
+                            ((uint8_t *)single.data)[i] = ((uint8_t *)multi.data)[i * C + c];
+                        else
+                            ((float *)single.data)[i] = ((float *)multi.data)[i * C + c];
+                    }
+                    CHECK(tta_augment_view(plan, v, &single, TTA_DTYPE_FLOAT32, &out_s) == TTA_OK);
+                    for (int i = 0; i < out_s.height * out_s.width; i++)
+                        bad += fabsf(((float *)out_s.data)[i] - ((float *)out_m.data)[i * C + c]) > 1e-5f;
+                }
+            }
+            if (bad) fprintf(stderr, "  %d channels, %s: %d values differ\n", C, u8 ? "uint8" : "float", bad);
+            CHECK_EQ_INT(bad, 0);
+            tta_image_destroy(&multi), tta_image_destroy(&single), tta_image_destroy(&out_m),
+                tta_image_destroy(&out_s);
+        }
+    }
+    tta_aug_plan_free(plan);
 }
 
 TEST(rotation_boxes_enclose_the_rotated_box) {
