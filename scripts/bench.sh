@@ -171,3 +171,22 @@ if [ -s "$ERRS" ]; then
     exit 1
 fi
 rm -f "$ERRS"
+
+# ---- augmentation cost beside the model (issue 4): the seed policy's 8 views of one image,
+# against running the classifier on those 8 views (one batch of 8).
+CLS=models/fashion_cnn.onnx
+[ -f "$CLS" ] || CLS=tests/models/mobilenetv2_tiny_op17/model.onnx
+IMG="$OUT/augment_input.png"
+TTA=build/tta
+cp "$(ls tests/data/datasets/folder/*/*.png | head -n 1)" "$IMG"
+aug_us=$($TTA augment --policy seed "$IMG" --size 28x28 --bench 2000 -o /dev/null 2>/dev/null | sed -nE 's/.*: ([0-9.]+) us per image.*/\1/p')
+model_ms=$($TTA bench "$CLS" --batch 8 --threads "$THREADS" --seconds "$SECS" --json 2>/dev/null | sed -nE 's/.*"latency_ms": ([0-9.]+).*/\1/p')
+if [ -n "$aug_us" ] && [ -n "$model_ms" ]; then
+    echo
+    echo "augmentation: seed policy, 8 views of a 28x28 image: $aug_us us; $(basename "$CLS") on those 8 views: $model_ms ms;" \
+        "augmentation / model = $(awk -v a="$aug_us" -v m="$model_ms" 'BEGIN { printf "%.1f%%", 100 * a / (m * 1000) }')"
+fi
+if $TTA search --help 2>/dev/null | grep -q -- --bench-subset; then
+    echo
+    $TTA search --bench-subset
+fi
