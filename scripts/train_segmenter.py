@@ -140,25 +140,19 @@ def train(net, data, epochs, seed, batch=32, lr=3e-3, wd=5e-4, log=print):
 # ---------------------------------------------------------------- evaluation
 
 
-def predict_probs(net, images, flip=False, batch=128):
-    out = []
+def evaluate(net, data, tta_flip=False, batch=200):
+    """Confusion matrix of the argmax over a data set (with flip TTA: mean of the two softmaxes)."""
+    conf = np.zeros((NUM_OUT, NUM_OUT), np.int64)
+    images, masks = data["images"], data["masks"]
     with torch.no_grad():
         for s in range(0, len(images), batch):
             x = torch.from_numpy(images[s:s + batch]).float().div_(255).unsqueeze(1)
-            if flip:
-                x = x.flip(3)
             p = torch.softmax(net(x), 1)
-            out.append((p.flip(3) if flip else p).numpy())
-    return np.concatenate(out)
-
-
-def evaluate(net, data, tta_flip=False):
-    probs = predict_probs(net, data["images"])
-    if tta_flip:
-        probs = (probs + predict_probs(net, data["images"], flip=True)) / 2
-    pred = probs.argmax(1).ravel()
-    true = data["masks"].ravel().astype(np.int64)
-    conf = np.bincount(true * NUM_OUT + pred, minlength=NUM_OUT * NUM_OUT).reshape(NUM_OUT, NUM_OUT)
+            if tta_flip:
+                p = (p + torch.softmax(net(x.flip(3)), 1).flip(3)) / 2
+            pred = p.argmax(1).numpy().ravel()
+            true = masks[s:s + batch].ravel().astype(np.int64)
+            conf += np.bincount(true * NUM_OUT + pred, minlength=NUM_OUT * NUM_OUT).reshape(NUM_OUT, NUM_OUT)
     tp = np.diag(conf).astype(np.float64)
     iou = tp / np.maximum(conf.sum(0) + conf.sum(1) - tp, 1)
     return {"miou": float(iou[1:].mean()), "miou_with_bg": float(iou.mean()),
