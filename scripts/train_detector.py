@@ -80,11 +80,15 @@ class Detector(nn.Module):
         nn.init.constant_(self.box.bias, math.log(math.e ** 2 - 1))  # softplus = 2 strides = 16 px
         nn.init.constant_(self.cls.bias, -4.6)                          # sigmoid = 0.01
 
-    def forward(self, x):
-        """x: [N,1,H,W] in [0,1] -> box logits [N,4,H/8,W/8], class logits [N,nc,H/8,W/8]."""
+    def features(self, x):
+        """x: [N,1,H,W] in [0,1] -> fused stride-8 features [N,64,H/8,W/8]."""
         f8 = self.s8(self.stem(x))
         f16 = self.s16(f8)
-        f = self.fuse(torch.cat([f8, F.interpolate(f16, scale_factor=2.0, mode="nearest")], 1))
+        return self.fuse(torch.cat([f8, F.interpolate(f16, scale_factor=2.0, mode="nearest")], 1))
+
+    def forward(self, x):
+        """x: [N,1,H,W] in [0,1] -> box logits [N,4,H/8,W/8], class logits [N,nc,H/8,W/8]."""
+        f = self.features(x)
         return self.box(f), self.cls(f)
 
 
@@ -108,19 +112,21 @@ class Deployed(nn.Module):
         self.net = net
 
     def forward(self, image):
-        box, cls = self.net(image)
-        h, w = box.shape[2], box.shape[3]
-        d = F.softplus(box) * STRIDE                                           # [N,4,h,w]
+        f = self.net.features(image)
+        h, w = f.shape[2], f.shape[3]
+        # Anchors are flattened before the 1x1 heads, so that the exported graph declares the
+        # output's second dimension as 4 + nc (a Conv's channel count) rather than a symbol.
+        f = f.reshape(f.shape[0], self.net.box.in_channels, -1, 1)               # [N,64,A,1]
+        d = F.softplus(self.net.box(f)) * STRIDE                                 # [N,4,A,1]
+        cls = torch.sigmoid(self.net.cls(f))                                     # [N,nc,A,1]
         ys = (torch.arange(h, dtype=torch.float32) + 0.5) * STRIDE
         xs = (torch.arange(w, dtype=torch.float32) + 0.5) * STRIDE
-        ax = xs.view(1, 1, w) + torch.zeros_like(ys).view(1, h, 1)             # [1,h,w]
-        ay = ys.view(1, h, 1) + torch.zeros_like(xs).view(1, 1, w)
-        l, t, r, b = d[:, 0], d[:, 1], d[:, 2], d[:, 3]
-        cx = ax + (r - l) * 0.5
-        cy = ay + (b - t) * 0.5
-        xywh = torch.stack([cx, cy, l + r, t + b], 1)                           # [N,4,h,w]
-        out = torch.cat([xywh, torch.sigmoid(cls)], 1)                          # [N,4+nc,h,w]
-        return out.reshape(out.shape[0], 4 + self.net.cls.out_channels, -1)
+        ax = (xs.view(1, w) + torch.zeros_like(ys).view(h, 1)).reshape(1, -1, 1)  # [1,A,1], row-major
+        ay = (ys.view(h, 1) + torch.zeros_like(xs).view(1, w)).reshape(1, -1, 1)
+        l, t, r, b = d[:, 0], d[:, 1], d[:, 2], d[:, 3]                          # [N,A,1]
+        xywh = torch.stack([ax + (r - l) * 0.5, ay + (b - t) * 0.5, l + r, t + b], 1)
+        return torch.cat([xywh, cls], 1)[:, :, :, 0]                             # [N,4+nc,A]
+
 
 # ---------------------------------------------------------------- training
 
@@ -330,7 +336,7 @@ def write_refs(dep, ref_dir, test, big):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--seed", type=int, default=20240602)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--models-dir", default=os.path.join(ROOT, "models"))

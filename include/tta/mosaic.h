@@ -54,12 +54,12 @@ extern const char *const tta_mosaic_class_names[TTA_MOSAIC_NUM_CLASSES];
 /* Labelled square item images to paste: `count` images of item_size x item_size, row-major. */
 typedef struct tta_mosaic_source {
     int count;
-    int item_size;      /* 28 for Fashion-MNIST */
-    int first_index;    /* index of pixels[0] in its IDX file (train 0, val 55000, test 0) */
-    char split[8];      /* "train", "val", "test" (or anything for a hand-made source) */
-    uint8_t *pixels;    /* count * item_size * item_size */
-    uint8_t *labels;    /* count, each 0..9 */
-    int owned;          /* 1 when loaded by tta_mosaic_source_load (freed by _destroy) */
+    int item_size;   /* 28 for Fashion-MNIST */
+    int first_index; /* index of pixels[0] in its IDX file (train 0, val 55000, test 0) */
+    char split[8];   /* "train", "val", "test" (or anything for a hand-made source) */
+    uint8_t *pixels; /* count * item_size * item_size */
+    uint8_t *labels; /* count, each 0..9 */
+    int owned;       /* 1 when loaded by tta_mosaic_source_load (freed by _destroy) */
 } tta_mosaic_source;
 
 /* Loads a split of Fashion-MNIST from data_dir (NULL: TTA_MOSAIC_DEFAULT_DATA_DIR), reading the
@@ -73,14 +73,14 @@ tta_status tta_mosaic_source_load(tta_mosaic_source *src, const char *data_dir, 
 void tta_mosaic_source_destroy(tta_mosaic_source *src);
 
 typedef struct tta_mosaic_options {
-    int size;             /* canvas side P; default 64 */
-    int min_items;        /* default 1 */
-    int max_items;        /* default 5 (at most TTA_MOSAIC_MAX_ITEMS) */
-    double min_scale;     /* item side relative to the source image; default 0.75 */
-    double max_scale;     /* default 1.5 (sides are clamped to P) */
-    int threshold;        /* foreground: pixel value > threshold; default 30 */
-    int noise;            /* background noise amplitude, 0..threshold; default 0 */
-    double max_overlap;   /* fraction of an item's square other squares may cover; default 0.25 */
+    int size;           /* canvas side P; default 64 */
+    int min_items;      /* default 1 */
+    int max_items;      /* default 5 (at most TTA_MOSAIC_MAX_ITEMS) */
+    double min_scale;   /* item side relative to the source image; default 0.75 */
+    double max_scale;   /* default 1.5 (sides are clamped to P) */
+    int threshold;      /* foreground: pixel value > threshold; default 30 */
+    int noise;          /* background noise amplitude, 0..threshold; default 0 */
+    double max_overlap; /* fraction of an item's square other squares may cover; default 0.25 */
 } tta_mosaic_options;
 
 void tta_mosaic_options_default(tta_mosaic_options *opt);
@@ -89,17 +89,17 @@ void tta_mosaic_options_default(tta_mosaic_options *opt);
 tta_status tta_mosaic_options_check(const tta_mosaic_options *opt);
 
 typedef struct tta_mosaic_item {
-    int label;         /* Fashion-MNIST class 0..9; the COCO category_id and mask value are label + 1 */
-    int source_index;  /* index of the item's image in its IDX file */
-    int x, y, side;    /* where its scaled square was pasted */
-    int bbox[4];       /* x, y, w, h of the pixels it owns (see the coordinate note above) */
-    int area;          /* number of pixels it owns */
+    int label;        /* Fashion-MNIST class 0..9; the COCO category_id and mask value are label + 1 */
+    int source_index; /* index of the item's image in its IDX file */
+    int x, y, side;   /* where its scaled square was pasted */
+    int bbox[4];      /* x, y, w, h of the pixels it owns (see the coordinate note above) */
+    int area;         /* number of pixels it owns */
 } tta_mosaic_item;
 
 typedef struct tta_mosaic {
     int count;                                   /* items kept, 1..max_items */
     tta_mosaic_item items[TTA_MOSAIC_MAX_ITEMS]; /* in pasting order */
-    tta_image image;    /* P x P x 1 uint8: the canvas */
+    tta_image image;                             /* P x P x 1 uint8: the canvas */
     tta_image mask;     /* P x P x 1 uint8: label + 1 of the pixel's owner, 0 = background */
     tta_image instance; /* P x P x 1 uint8: item index + 1 of the pixel's owner, 0 = background */
 } tta_mosaic;
@@ -125,8 +125,9 @@ typedef void (*tta_mosaic_progress_fn)(void *user, int done, int total);
  *                                 iscrowd 0, source_index), categories (id 1..10 with the
  *                                 Fashion-MNIST names), info (split, seed, options).
  * count is 1..1,000,000. Errors: INVALID_ARG, IO (names the file), NOMEM. */
-tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosaic_options *opt, uint64_t seed,
-                                    int count, const char *dir, tta_mosaic_progress_fn progress, void *user);
+tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosaic_options *opt,
+                                    uint64_t seed, int count, const char *dir,
+                                    tta_mosaic_progress_fn progress, void *user);
 
 #ifdef __cplusplus
 }

@@ -11,30 +11,29 @@
 #include "tta/mosaic.h"
 
 static int usage(FILE *f, int code) {
-    fprintf(f,
-            "usage: tta data mosaic --split S --count K -o DIR [--seed N] [--size P] [options]\n\n"
-            "Writes K canvases of P x P pixels, each with 1 to 5 Fashion-MNIST items of split S\n"
-            "(train = training images 0..54999, val = 55000..59999, test = the 10,000 t10k images)\n"
-            "at random positions and scales, pasted with max blending on a black background:\n"
-            "  DIR/images/000000.png ...   the canvases (8-bit grayscale)\n"
-            "  DIR/masks/000000.png ...    class id + 1 per pixel (0 = background)\n"
-            "  DIR/annotations.json        COCO boxes [x, y, w, h] of each item's mask pixels,\n"
-            "                              category_id = class id + 1, area, iscrowd 0\n"
-            "The same seed and options give the same files byte for byte.\n\n"
-            "  --split S          train, val or test (required)\n"
-            "  --count K          number of canvases, 1..1000000 (required)\n"
-            "  -o, --out DIR      output directory, created if missing (required)\n"
-            "  --seed N           PRNG seed, 0..2^64-1 (default 1)\n"
-            "  --size P           canvas side in pixels, 8..4096 (default 64)\n"
-            "  --min-items N      fewest items per canvas (default 1)\n"
-            "  --max-items N      most items per canvas, at most 5 (default 5)\n"
-            "  --min-scale X      smallest item scale, relative to 28 px (default 0.75)\n"
-            "  --max-scale X      largest item scale (default 1.5; clamped to the canvas)\n"
-            "  --max-overlap X    fraction of an item's square others may cover (default 0.25)\n"
-            "  --threshold T      foreground = pixel value > T (default 30)\n"
-            "  --noise A          background noise, uniform in [0, A], A <= T (default 0)\n"
-            "  --data-dir D       Fashion-MNIST .gz files (default " TTA_MOSAIC_DEFAULT_DATA_DIR ")\n"
-            "  -q, --quiet        no progress on stderr\n");
+    fprintf(f, "usage: tta data mosaic --split S --count K -o DIR [--seed N] [--size P] [options]\n\n"
+               "Writes K canvases of P x P pixels, each with 1 to 5 Fashion-MNIST items of split S\n"
+               "(train = training images 0..54999, val = 55000..59999, test = the 10,000 t10k images)\n"
+               "at random positions and scales, pasted with max blending on a black background:\n"
+               "  DIR/images/000000.png ...   the canvases (8-bit grayscale)\n"
+               "  DIR/masks/000000.png ...    class id + 1 per pixel (0 = background)\n"
+               "  DIR/annotations.json        COCO boxes [x, y, w, h] of each item's mask pixels,\n"
+               "                              category_id = class id + 1, area, iscrowd 0\n"
+               "The same seed and options give the same files byte for byte.\n\n"
+               "  --split S          train, val or test (required)\n"
+               "  --count K          number of canvases, 1..1000000 (required)\n"
+               "  -o, --out DIR      output directory, created if missing (required)\n"
+               "  --seed N           PRNG seed, 0..2^64-1 (default 1)\n"
+               "  --size P           canvas side in pixels, 8..4096 (default 64)\n"
+               "  --min-items N      fewest items per canvas (default 1)\n"
+               "  --max-items N      most items per canvas, at most 5 (default 5)\n"
+               "  --min-scale X      smallest item scale, relative to 28 px (default 0.75)\n"
+               "  --max-scale X      largest item scale (default 1.5; clamped to the canvas)\n"
+               "  --max-overlap X    fraction of an item's square others may cover (default 0.25)\n"
+               "  --threshold T      foreground = pixel value > T (default 30)\n"
+               "  --noise A          background noise, uniform in [0, A], A <= T (default 0)\n"
+               "  --data-dir D       Fashion-MNIST .gz files (default " TTA_MOSAIC_DEFAULT_DATA_DIR ")\n"
+               "  -q, --quiet        no progress on stderr\n");
     return code;
 }
 
@@ -107,19 +106,32 @@ static int cmd_mosaic(int argc, char **argv) {
         }
         const char *v = argv[++i];
         int ok = 1;
-        if (!strcmp(a, "--split")) split = v;
-        else if (!strcmp(a, "-o") || !strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--data-dir")) data_dir = v;
-        else if (!strcmp(a, "--seed")) ok = parse_seed(v, &seed);
-        else if (!strcmp(a, "--count")) ok = parse_int(a, v, 1, 1000000, &count);
-        else if (!strcmp(a, "--size")) ok = parse_int(a, v, 8, 4096, &opt.size);
-        else if (!strcmp(a, "--min-items")) ok = parse_int(a, v, 1, TTA_MOSAIC_MAX_ITEMS, &opt.min_items);
-        else if (!strcmp(a, "--max-items")) ok = parse_int(a, v, 1, TTA_MOSAIC_MAX_ITEMS, &opt.max_items);
-        else if (!strcmp(a, "--threshold")) ok = parse_int(a, v, 0, 254, &opt.threshold);
-        else if (!strcmp(a, "--noise")) ok = parse_int(a, v, 0, 254, &opt.noise);
-        else if (!strcmp(a, "--min-scale")) ok = parse_double(a, v, &opt.min_scale);
-        else if (!strcmp(a, "--max-scale")) ok = parse_double(a, v, &opt.max_scale);
-        else if (!strcmp(a, "--max-overlap")) ok = parse_double(a, v, &opt.max_overlap);
+        if (!strcmp(a, "--split"))
+            split = v;
+        else if (!strcmp(a, "-o") || !strcmp(a, "--out"))
+            out = v;
+        else if (!strcmp(a, "--data-dir"))
+            data_dir = v;
+        else if (!strcmp(a, "--seed"))
+            ok = parse_seed(v, &seed);
+        else if (!strcmp(a, "--count"))
+            ok = parse_int(a, v, 1, 1000000, &count);
+        else if (!strcmp(a, "--size"))
+            ok = parse_int(a, v, 8, 4096, &opt.size);
+        else if (!strcmp(a, "--min-items"))
+            ok = parse_int(a, v, 1, TTA_MOSAIC_MAX_ITEMS, &opt.min_items);
+        else if (!strcmp(a, "--max-items"))
+            ok = parse_int(a, v, 1, TTA_MOSAIC_MAX_ITEMS, &opt.max_items);
+        else if (!strcmp(a, "--threshold"))
+            ok = parse_int(a, v, 0, 254, &opt.threshold);
+        else if (!strcmp(a, "--noise"))
+            ok = parse_int(a, v, 0, 254, &opt.noise);
+        else if (!strcmp(a, "--min-scale"))
+            ok = parse_double(a, v, &opt.min_scale);
+        else if (!strcmp(a, "--max-scale"))
+            ok = parse_double(a, v, &opt.max_scale);
+        else if (!strcmp(a, "--max-overlap"))
+            ok = parse_double(a, v, &opt.max_overlap);
         else {
             fprintf(stderr, "tta: data mosaic: unknown option '%s'\n", a);
             return usage(stderr, 2);
@@ -127,7 +139,10 @@ static int cmd_mosaic(int argc, char **argv) {
         if (!ok) return 2;
     }
     if (!split || !count || !out) {
-        fprintf(stderr, "tta: data mosaic: %s is required\n", !split ? "--split" : !count ? "--count" : "-o DIR");
+        fprintf(stderr, "tta: data mosaic: %s is required\n",
+                !split   ? "--split"
+                : !count ? "--count"
+                         : "-o DIR");
         return 2;
     }
     if (strcmp(split, "train") && strcmp(split, "val") && strcmp(split, "test")) {

@@ -65,13 +65,15 @@ static tta_status idx_open(const char *path, int ndim, uint32_t *dims, gzFile *o
         gzclose(f);
         return st;
     }
-    for (int d = 0; d < ndim; d++) dims[d] = be32(head + 4 + 4 * d);
+    for (int d = 0; d < ndim; d++)
+        dims[d] = be32(head + 4 + 4 * d);
     *out = f;
     return TTA_OK;
 }
 
 /* Reads records [first, first + count) of an IDX file whose records are `record` bytes. */
-static tta_status idx_read_range(gzFile f, const char *path, size_t record, int first, int count, uint8_t *dst) {
+static tta_status idx_read_range(gzFile f, const char *path, size_t record, int first, int count,
+                                 uint8_t *dst) {
     TTA_TRY(gz_skip(f, record * (size_t)first, path));
     return gz_read_exact(f, dst, record * (size_t)count, path);
 }
@@ -81,9 +83,12 @@ tta_status tta_mosaic_source_load(tta_mosaic_source *src, const char *data_dir, 
     memset(src, 0, sizeof *src);
     if (!data_dir) data_dir = TTA_MOSAIC_DEFAULT_DATA_DIR;
     const char *part;
-    if (!strcmp(split, "train") || !strcmp(split, "val")) part = "train";
-    else if (!strcmp(split, "test")) part = "t10k";
-    else return tta_errorf(TTA_ERR_INVALID_ARG, "unknown split '%s' (train, val or test)", split);
+    if (!strcmp(split, "train") || !strcmp(split, "val"))
+        part = "train";
+    else if (!strcmp(split, "test"))
+        part = "t10k";
+    else
+        return tta_errorf(TTA_ERR_INVALID_ARG, "unknown split '%s' (train, val or test)", split);
 
     char ipath[4096], lpath[4096];
     snprintf(ipath, sizeof ipath, "%s/%s-images-idx3-ubyte.gz", data_dir, part);
@@ -93,9 +98,11 @@ tta_status tta_mosaic_source_load(tta_mosaic_source *src, const char *data_dir, 
     tta_status st = idx_open(ipath, 3, idims, &fi);
     if (st == TTA_OK) st = idx_open(lpath, 1, ldims, &fl);
     if (st == TTA_OK && (idims[1] != idims[2] || idims[1] < 1 || idims[1] > 1024))
-        st = tta_errorf(TTA_ERR_PARSE, "%s: images are %ux%u, expected square images", ipath, idims[1], idims[2]);
+        st = tta_errorf(TTA_ERR_PARSE, "%s: images are %ux%u, expected square images", ipath, idims[1],
+                        idims[2]);
     if (st == TTA_OK && idims[0] != ldims[0])
-        st = tta_errorf(TTA_ERR_PARSE, "%s: %u images but %s has %u labels", ipath, idims[0], lpath, ldims[0]);
+        st =
+            tta_errorf(TTA_ERR_PARSE, "%s: %u images but %s has %u labels", ipath, idims[0], lpath, ldims[0]);
     int first = 0, count = (int)idims[0];
     if (st == TTA_OK && !strcmp(split, "train")) count = TRAIN_END;
     if (st == TTA_OK && !strcmp(split, "val")) first = TRAIN_END, count = (int)idims[0] - TRAIN_END;
@@ -106,14 +113,15 @@ tta_status tta_mosaic_source_load(tta_mosaic_source *src, const char *data_dir, 
         record = (size_t)idims[1] * idims[2];
         src->pixels = tta_malloc(record * (size_t)count);
         src->labels = tta_malloc((size_t)count);
-        if (!src->pixels || !src->labels) st = tta_errorf(TTA_ERR_NOMEM, "out of memory for the %s split", split);
+        if (!src->pixels || !src->labels)
+            st = tta_errorf(TTA_ERR_NOMEM, "out of memory for the %s split", split);
     }
     if (st == TTA_OK) st = idx_read_range(fi, ipath, record, first, count, src->pixels);
     if (st == TTA_OK) st = idx_read_range(fl, lpath, 1, first, count, src->labels);
     for (int i = 0; st == TTA_OK && i < count; i++)
         if (src->labels[i] >= TTA_MOSAIC_NUM_CLASSES)
-            st = tta_errorf(TTA_ERR_PARSE, "%s: label %d of record %d is not a class 0..9", lpath, src->labels[i],
-                            first + i);
+            st = tta_errorf(TTA_ERR_PARSE, "%s: label %d of record %d is not a class 0..9", lpath,
+                            src->labels[i], first + i);
     if (fi) gzclose(fi);
     if (fl) gzclose(fl);
     if (st != TTA_OK) {
@@ -142,8 +150,13 @@ void tta_mosaic_source_destroy(tta_mosaic_source *src) {
 /* ---- options ---- */
 
 void tta_mosaic_options_default(tta_mosaic_options *opt) {
-    *opt = (tta_mosaic_options){.size = 64, .min_items = 1, .max_items = TTA_MOSAIC_MAX_ITEMS,
-                                .min_scale = 0.75, .max_scale = 1.5, .threshold = 30, .noise = 0,
+    *opt = (tta_mosaic_options){.size = 64,
+                                .min_items = 1,
+                                .max_items = TTA_MOSAIC_MAX_ITEMS,
+                                .min_scale = 0.75,
+                                .max_scale = 1.5,
+                                .threshold = 30,
+                                .noise = 0,
                                 .max_overlap = 0.25};
 }
 
@@ -152,11 +165,11 @@ tta_status tta_mosaic_options_check(const tta_mosaic_options *opt) {
     if (opt->size < 8 || opt->size > 4096)
         return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic size %d is outside 8..4096", opt->size);
     if (opt->min_items < 1 || opt->max_items > TTA_MOSAIC_MAX_ITEMS || opt->min_items > opt->max_items)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic items %d..%d: need 1 <= min <= max <= %d", opt->min_items,
-                          opt->max_items, TTA_MOSAIC_MAX_ITEMS);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic items %d..%d: need 1 <= min <= max <= %d",
+                          opt->min_items, opt->max_items, TTA_MOSAIC_MAX_ITEMS);
     if (!(opt->min_scale > 0) || !(opt->max_scale <= 64) || !(opt->min_scale <= opt->max_scale))
-        return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic scales %g..%g: need 0 < min <= max <= 64", opt->min_scale,
-                          opt->max_scale);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic scales %g..%g: need 0 < min <= max <= 64",
+                          opt->min_scale, opt->max_scale);
     if (opt->threshold < 0 || opt->threshold > 254)
         return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic threshold %d is outside 0..254", opt->threshold);
     if (opt->noise < 0 || opt->noise > opt->threshold)
@@ -187,7 +200,8 @@ static void rng_init(rng *r, uint64_t seed, uint64_t index) {
     x = index ^ 0x6A09E667F3BCC909ull;
     uint64_t b = splitmix64(&x);
     x = a ^ (b * 0xD1342543DE82EF95ull);
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
 }
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -207,7 +221,8 @@ static uint64_t rng_next(rng *r) {
 /* Uniform integer in [lo, hi] (inclusive), without modulo bias (rejection). */
 static int rng_int(rng *r, int lo, int hi) {
     uint64_t span = (uint64_t)((int64_t)hi - lo) + 1, limit = UINT64_MAX - UINT64_MAX % span, v;
-    do v = rng_next(r);
+    do
+        v = rng_next(r);
     while (v >= limit);
     return lo + (int)(v % span);
 }
@@ -246,7 +261,8 @@ static int64_t inter_area(int ax, int ay, int as, int bx, int by, int bs) {
 static int place_items(rng *r, const tta_mosaic_source *src, const tta_mosaic_options *opt,
                        tta_mosaic_item *items) {
     int n = rng_int(r, opt->min_items, opt->max_items), count = 0;
-    int smin = (int)(opt->min_scale * src->item_size + 0.5), smax = (int)(opt->max_scale * src->item_size + 0.5);
+    int smin = (int)(opt->min_scale * src->item_size + 0.5),
+        smax = (int)(opt->max_scale * src->item_size + 0.5);
     if (smin < 1) smin = 1;
     if (smax > opt->size) smax = opt->size;
     if (smin > smax) smin = smax;
@@ -264,10 +280,12 @@ static int place_items(rng *r, const tta_mosaic_source *src, const tta_mosaic_op
                 ok = covered[i] + a <= opt->max_overlap * items[i].side * items[i].side;
             }
             if (!ok || mine > opt->max_overlap * area) continue;
-            for (int i = 0; i < count; i++) covered[i] += inter_area(x, y, s, items[i].x, items[i].y, items[i].side);
+            for (int i = 0; i < count; i++)
+                covered[i] += inter_area(x, y, s, items[i].x, items[i].y, items[i].side);
             covered[count] = mine;
             /* source_index is relative to src here; made absolute when the item is kept */
-            items[count++] = (tta_mosaic_item){.label = src->labels[j], .source_index = j, .x = x, .y = y, .side = s};
+            items[count++] =
+                (tta_mosaic_item){.label = src->labels[j], .source_index = j, .x = x, .y = y, .side = s};
             break;
         }
     }
@@ -293,19 +311,21 @@ tta_status tta_mosaic_generate(tta_mosaic *m, const tta_mosaic_source *src, cons
     for (int attempt = 0; attempt < MOSAIC_TRIES; attempt++) {
         tta_mosaic_item items[TTA_MOSAIC_MAX_ITEMS];
         int count = place_items(&r, src, opt, items);
-        for (int i = 0; i < P * P; i++) img[i] = opt->noise ? (uint8_t)rng_int(&r, 0, opt->noise) : 0;
+        for (int i = 0; i < P * P; i++)
+            img[i] = opt->noise ? (uint8_t)rng_int(&r, 0, opt->noise) : 0;
         memset(inst, 0, (size_t)P * P);
         for (int k = 0; k < count; k++) {
             tta_mosaic_item *it = &items[k];
             if (it->label < 0 || it->label >= TTA_MOSAIC_NUM_CLASSES) {
                 tta_free(scaled);
-                return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic source: label %d of image %d is not 0..9", it->label,
-                                  it->source_index);
+                return tta_errorf(TTA_ERR_INVALID_ARG, "mosaic source: label %d of image %d is not 0..9",
+                                  it->label, it->source_index);
             }
             int s = it->side;
             resize_bilinear(src->pixels + (size_t)it->source_index * n * n, n, scaled, s);
             for (int yy = 0; yy < s; yy++) {
-                uint8_t *row = img + (size_t)(it->y + yy) * P + it->x, *irow = inst + (size_t)(it->y + yy) * P + it->x;
+                uint8_t *row = img + (size_t)(it->y + yy) * P + it->x,
+                        *irow = inst + (size_t)(it->y + yy) * P + it->x;
                 const uint8_t *srow = scaled + (size_t)yy * s;
                 for (int xx = 0; xx < s; xx++) {
                     uint8_t v = srow[xx];
@@ -317,9 +337,11 @@ tta_status tta_mosaic_generate(tta_mosaic *m, const tta_mosaic_source *src, cons
             }
         }
         /* boxes and areas of the owned pixels; drop items that own nothing */
-        int x0[TTA_MOSAIC_MAX_ITEMS], y0[TTA_MOSAIC_MAX_ITEMS], x1[TTA_MOSAIC_MAX_ITEMS], y1[TTA_MOSAIC_MAX_ITEMS];
+        int x0[TTA_MOSAIC_MAX_ITEMS], y0[TTA_MOSAIC_MAX_ITEMS], x1[TTA_MOSAIC_MAX_ITEMS],
+            y1[TTA_MOSAIC_MAX_ITEMS];
         int area[TTA_MOSAIC_MAX_ITEMS] = {0};
-        for (int k = 0; k < count; k++) x0[k] = y0[k] = P, x1[k] = y1[k] = -1;
+        for (int k = 0; k < count; k++)
+            x0[k] = y0[k] = P, x1[k] = y1[k] = -1;
         for (int y = 0; y < P; y++)
             for (int x = 0; x < P; x++) {
                 int k = inst[y * P + x] - 1;
@@ -337,7 +359,8 @@ tta_status tta_mosaic_generate(tta_mosaic *m, const tta_mosaic_source *src, cons
             if (!area[k]) continue;
             tta_mosaic_item it = items[k];
             it.source_index += src->first_index;
-            it.bbox[0] = x0[k], it.bbox[1] = y0[k], it.bbox[2] = x1[k] - x0[k] + 1, it.bbox[3] = y1[k] - y0[k] + 1;
+            it.bbox[0] = x0[k], it.bbox[1] = y0[k], it.bbox[2] = x1[k] - x0[k] + 1,
+            it.bbox[3] = y1[k] - y0[k] + 1;
             it.area = area[k];
             m->items[m->count++] = it;
             renum[k + 1] = (uint8_t)m->count;
@@ -351,7 +374,8 @@ tta_status tta_mosaic_generate(tta_mosaic *m, const tta_mosaic_source *src, cons
         return TTA_OK;
     }
     tta_free(scaled);
-    return tta_errorf(TTA_ERR_INTERNAL, "mosaic %llu: no item has a pixel above %d in %d attempts (blank source?)",
+    return tta_errorf(TTA_ERR_INTERNAL,
+                      "mosaic %llu: no item has a pixel above %d in %d attempts (blank source?)",
                       (unsigned long long)index, opt->threshold, MOSAIC_TRIES);
 }
 

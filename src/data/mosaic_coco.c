@@ -39,8 +39,9 @@ static void json_string(FILE *f, const char *s) {
 
 static void write_header(FILE *f, const tta_mosaic_source *src, const tta_mosaic_options *opt, uint64_t seed,
                          int count) {
-    fprintf(f, "{\n\"info\": {\"description\": \"Fashion-MNIST mosaics\", \"generator\": \"tta data mosaic\", "
-               "\"version\": 1, \"split\": ");
+    fprintf(f,
+            "{\n\"info\": {\"description\": \"Fashion-MNIST mosaics\", \"generator\": \"tta data mosaic\", "
+            "\"version\": 1, \"split\": ");
     json_string(f, src->split);
     fprintf(f,
             ", \"seed\": %llu, \"count\": %d, \"size\": %d, \"min_items\": %d, \"max_items\": %d, "
@@ -58,8 +59,9 @@ static void write_header(FILE *f, const tta_mosaic_source *src, const tta_mosaic
     fprintf(f, "\n],\n\"annotations\": [");
 }
 
-tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosaic_options *opt, uint64_t seed,
-                                    int count, const char *dir, tta_mosaic_progress_fn progress, void *user) {
+tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosaic_options *opt,
+                                    uint64_t seed, int count, const char *dir,
+                                    tta_mosaic_progress_fn progress, void *user) {
     if (!src || !dir) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_mosaic_write_dataset: NULL argument");
     TTA_TRY(tta_mosaic_options_check(opt));
     if (count < 1 || count > 1000000)
@@ -102,8 +104,8 @@ tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosa
     if (st == TTA_OK) {
         fprintf(f, "\n],\n\"images\": [");
         for (int i = 0; i < count; i++)
-            fprintf(f, "%s\n  {\"id\": %d, \"file_name\": \"%06d.png\", \"width\": %d, \"height\": %d}", i ? "," : "",
-                    i, i, opt->size, opt->size);
+            fprintf(f, "%s\n  {\"id\": %d, \"file_name\": \"%06d.png\", \"width\": %d, \"height\": %d}",
+                    i ? "," : "", i, i, opt->size, opt->size);
         fprintf(f, "\n]\n}\n");
     }
     int bad = ferror(f);

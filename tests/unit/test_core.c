@@ -139,6 +139,12 @@ TEST(model_info_and_metadata) {
     CHECK(tta_model_metadata(m, "nope") == NULL);
     tta_model_stats s;
     tta_model_stats_get(m, &s);
+    CHECK_EQ_INT(s.n_nodes, 1); /* Conv + Relu fused by the rewrites */
+    tta_model_free(m);
+    tta_model_options no = {.no_rewrites = 1};
+    CHECK(tta_model_load_opts(MODELS "conv_relu.onnx", &no, &m) == TTA_OK);
+    if (!m) return;
+    tta_model_stats_get(m, &s);
     CHECK_EQ_INT(s.n_parameters, 9);
     CHECK_EQ_INT(s.n_nodes, 2);
     tta_model_free(m);

@@ -26,13 +26,15 @@ static tta_mosaic_source fake_source(void) {
         for (int y = 0; y < ISZ; y++)
             for (int x = 0; x < ISZ; x++) {
                 int dx = x - 14, dy = y - 14, r2 = dx * dx + dy * dy, rad = 4 + i % 9;
-                int v = r2 < rad * rad ? 60 + (x * 7 + y * 3 + i * 11) % 190 : (r2 < (rad + 2) * (rad + 2) ? 20 : 0);
+                int v = r2 < rad * rad ? 60 + (x * 7 + y * 3 + i * 11) % 190
+                                       : (r2 < (rad + 2) * (rad + 2) ? 20 : 0);
                 src_pixels[(i * ISZ + y) * ISZ + x] = (uint8_t)v;
             }
     }
-    for (int k = 0; k < ISZ * ISZ; k++) src_pixels[(NSRC - 1) * ISZ * ISZ + k] = (uint8_t)(k * 13 % 256);
-    tta_mosaic_source s = {.count = NSRC, .item_size = ISZ, .first_index = 0, .pixels = src_pixels,
-                           .labels = src_labels};
+    for (int k = 0; k < ISZ * ISZ; k++)
+        src_pixels[(NSRC - 1) * ISZ * ISZ + k] = (uint8_t)(k * 13 % 256);
+    tta_mosaic_source s = {
+        .count = NSRC, .item_size = ISZ, .first_index = 0, .pixels = src_pixels, .labels = src_labels};
     strcpy(s.split, "fake");
     return s;
 }
@@ -41,7 +43,8 @@ static int same_mosaic(const tta_mosaic *a, const tta_mosaic *b) {
     size_t n = tta_image_nbytes(&a->image);
     return a->count == b->count && n == tta_image_nbytes(&b->image) &&
            !memcmp(a->image.data, b->image.data, n) && !memcmp(a->mask.data, b->mask.data, n) &&
-           !memcmp(a->instance.data, b->instance.data, n) && !memcmp(a->items, b->items, sizeof a->items[0] * (size_t)a->count);
+           !memcmp(a->instance.data, b->instance.data, n) &&
+           !memcmp(a->items, b->items, sizeof a->items[0] * (size_t)a->count);
 }
 
 static char *temp_dir(const char *tag) {
@@ -83,7 +86,8 @@ static int files_equal(const char *a, const char *b) {
 
 static int count_substr(const char *hay, const char *needle) {
     int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
     return n;
 }
 
@@ -168,8 +172,10 @@ static void check_invariants(const tta_mosaic *m, const tta_mosaic_options *opt)
     }
     int bad_mask = 0, bad_fg = 0, bad_bg = 0;
     for (int i = 0; i < P * P; i++) {
-        if (inst[i] > m->count) bad_mask++;
-        else if (mask[i] != (inst[i] ? m->items[inst[i] - 1].label + 1 : 0)) bad_mask++;
+        if (inst[i] > m->count)
+            bad_mask++;
+        else if (mask[i] != (inst[i] ? m->items[inst[i] - 1].label + 1 : 0))
+            bad_mask++;
         if ((mask[i] != 0) != (img[i] > opt->threshold)) bad_fg++;
         if (!mask[i] && img[i] > opt->threshold) bad_bg++;
     }
@@ -209,7 +215,8 @@ TEST(item_counts_follow_the_options) {
         if (m.count >= 1 && m.count <= 5) hist[m.count]++;
     }
     /* roomy canvas: every count 1..5 is drawn, about equally often */
-    for (int c = 1; c <= 5; c++) CHECK(hist[c] > 60 && hist[c] < 140);
+    for (int c = 1; c <= 5; c++)
+        CHECK(hist[c] > 60 && hist[c] < 140);
     opt.min_items = opt.max_items = 1;
     for (int i = 0; i < 50; i++) {
         CHECK(tta_mosaic_generate(&m, &src, &opt, 3, (uint64_t)i) == TTA_OK);
@@ -244,8 +251,10 @@ TEST(scale_one_pastes_the_source_exactly) {
         for (int y = 0; y < 50; y++)
             for (int x = 0; x < 50; x++) {
                 int in = x >= it->x && x < it->x + 28 && y >= it->y && y < it->y + 28;
-                if (in) diff += img[y * 50 + x] != s[(y - it->y) * 28 + (x - it->x)];
-                else outside += img[y * 50 + x] != 0;
+                if (in)
+                    diff += img[y * 50 + x] != s[(y - it->y) * 28 + (x - it->x)];
+                else
+                    outside += img[y * 50 + x] != 0;
             }
         CHECK_EQ_INT(diff, 0);
         CHECK_EQ_INT(outside, 0);
@@ -414,14 +423,16 @@ TEST(written_dataset_matches_the_generator_and_repeats_byte_for_byte) {
         CHECK_EQ_INT(count_substr(json, "\"file_name\""), 12);
         CHECK_EQ_INT(count_substr(json, "\"supercategory\""), 10);
         CHECK_STR_CONTAINS(json, "{\"id\": 10, \"name\": \"Ankle boot\"");
-        CHECK_STR_CONTAINS(json, "{\"id\": 11, \"file_name\": \"000011.png\", \"width\": 72, \"height\": 72}");
+        CHECK_STR_CONTAINS(json,
+                           "{\"id\": 11, \"file_name\": \"000011.png\", \"width\": 72, \"height\": 72}");
         CHECK_STR_CONTAINS(json, "\"split\": \"fake\", \"seed\": 99, \"count\": 12, \"size\": 72");
         /* the last mosaic's items, as annotations */
         char want[300];
         const tta_mosaic_item *it = &m.items[m.count - 1];
-        snprintf(want, sizeof want,
-                 "\"image_id\": 11, \"category_id\": %d, \"bbox\": [%d, %d, %d, %d], \"area\": %d, \"iscrowd\": 0",
-                 it->label + 1, it->bbox[0], it->bbox[1], it->bbox[2], it->bbox[3], it->area);
+        snprintf(
+            want, sizeof want,
+            "\"image_id\": 11, \"category_id\": %d, \"bbox\": [%d, %d, %d, %d], \"area\": %d, \"iscrowd\": 0",
+            it->label + 1, it->bbox[0], it->bbox[1], it->bbox[2], it->bbox[3], it->area);
         CHECK_STR_CONTAINS(json, want);
         snprintf(want, sizeof want, "{\"id\": %d, \"image_id\": 11", total_items);
         CHECK_STR_CONTAINS(json, want);
@@ -481,10 +492,12 @@ static void write_fake_idx(const char *dir, int n, int truncate_images, int bad_
     im[4] = (unsigned char)(n >> 24), im[5] = (unsigned char)(n >> 16), im[6] = (unsigned char)(n >> 8),
     im[7] = (unsigned char)n;
     im[11] = 28, im[15] = 28;
-    for (size_t k = 16; k < isz; k++) im[k] = (unsigned char)(k * 31 % 256);
+    for (size_t k = 16; k < isz; k++)
+        im[k] = (unsigned char)(k * 31 % 256);
     lb[2] = 8, lb[3] = 1;
     memcpy(lb + 4, im + 4, 4);
-    for (int i = 0; i < n; i++) lb[8 + i] = (unsigned char)(i % 10);
+    for (int i = 0; i < n; i++)
+        lb[8 + i] = (unsigned char)(i % 10);
     if (bad_magic) im[2] = 9;
     if (bad_label) lb[8 + n - 1] = 12;
     char p[600];
