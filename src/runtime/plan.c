@@ -6,6 +6,12 @@
  * become constants of the plan: shape-only subgraphs are folded. What is left is the run list.
  * tta_plan_run re-infers each step's shapes (cheap; exact for data-dependent ops such as
  * NonMaxSuppression), grows output buffers only when needed, and computes.
+ *
+ * Memory: intermediate tensors whose shapes are known at plan time share one arena, placed by
+ * liveness (a value lives from the step that writes it to the last step that reads it; two
+ * values may overlap in the arena only if their lifetimes do not), so steady-state runs
+ * allocate nothing and peak memory stays near the largest live set. Graph outputs, and values
+ * whose shape is only known at run time, keep their own buffers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +41,9 @@ struct tta_plan {
     int n_all;           /* every prepared step, including folded ones (released on free) */
     plan_step *all;
     int n_threads;
+    unsigned char *arena; /* intermediate tensors, placed by liveness */
+    size_t arena_bytes;
+    bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
 };
 
 static int default_threads(void) {
@@ -109,15 +118,101 @@ static bool is_shape_only_op(const tta_node *n) {
     return !n->domain[0] && (!strcmp(n->op_type, "Shape") || !strcmp(n->op_type, "Size"));
 }
 
-static tta_status size_outputs(tta_op_ctx *ctx) {
+static tta_status size_outputs(tta_plan *p, tta_op_ctx *ctx) {
     for (int o = 0; o < ctx->n_out; o++) {
         tta_tensor *t = ctx->out[o];
         if (!t) continue;
         if (t->dtype == TTA_DTYPE_UNDEFINED)
             return tta_op_error(ctx, TTA_ERR_INTERNAL, "kernel did not set the dtype of output %d", o);
+        int v = ctx->node->outputs[o];
+        if (p->in_arena && p->in_arena[v] && tta_tensor_nbytes(t) > t->capacity) {
+            /* larger than planned (cannot happen for plan-time shapes): leave the arena */
+            p->in_arena[v] = false;
+            t->data = NULL;
+            t->capacity = 0;
+        }
         TTA_TRY(tta_tensor_resize(t, t->dtype, t->ndim, t->dims));
     }
     return TTA_OK;
+}
+
+typedef struct arena_item {
+    int value, first, last;
+    size_t size, offset;
+} arena_item;
+
+static int by_size_desc(const void *a, const void *b) {
+    const arena_item *x = a, *y = b;
+    return x->size < y->size ? 1 : x->size > y->size ? -1 : x->value - y->value;
+}
+
+/* Places every intermediate value with a plan-time shape in one arena (greedy by size, lowest
+ * offset that overlaps no value whose lifetime intersects). */
+static tta_status plan_arena(tta_plan *p) {
+    const tta_graph *g = &p->model->graph;
+    int nv = g->n_values;
+    int *first = tta_malloc(sizeof(int) * ((size_t)nv + 1)), *last = tta_malloc(sizeof(int) * ((size_t)nv + 1));
+    arena_item *items = tta_malloc(sizeof(arena_item) * ((size_t)nv + 1));
+    p->in_arena = tta_calloc((size_t)nv + 1, sizeof(bool));
+    if (!first || !last || !items || !p->in_arena) {
+        tta_free(first);
+        tta_free(last);
+        tta_free(items);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    for (int v = 0; v < nv; v++) first[v] = last[v] = -1;
+    for (int i = 0; i < p->n_steps; i++) {
+        const tta_node *n = p->steps[i]->node;
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] >= 0) last[n->inputs[k]] = i;
+        for (int k = 0; k < n->n_outputs; k++)
+            if (n->outputs[k] >= 0 && first[n->outputs[k]] < 0) first[n->outputs[k]] = i;
+    }
+    int n_items = 0;
+    for (int v = 0; v < nv; v++) {
+        if (first[v] < 0 || p->known[v] || !p->shaped[v] || g->values[v].is_output) continue;
+        size_t bytes = tta_tensor_nbytes(&p->values[v]);
+        if (bytes == 0) continue;
+        arena_item *it = &items[n_items++];
+        it->value = v;
+        it->first = first[v];
+        it->last = last[v] < first[v] ? first[v] : last[v];
+        it->size = (bytes + 63) & ~(size_t)63;
+        it->offset = 0;
+    }
+    qsort(items, (size_t)n_items, sizeof *items, by_size_desc);
+    size_t total = 0;
+    for (int i = 0; i < n_items; i++) {
+        size_t off = 0;
+        for (bool moved = true; moved;) { /* first fit among the placed items that live at the same time */
+            moved = false;
+            for (int j = 0; j < i; j++) {
+                if (items[j].last < items[i].first || items[i].last < items[j].first) continue;
+                if (off < items[j].offset + items[j].size && items[j].offset < off + items[i].size) {
+                    off = items[j].offset + items[j].size;
+                    moved = true;
+                }
+            }
+        }
+        items[i].offset = off;
+        if (off + items[i].size > total) total = off + items[i].size;
+    }
+    tta_status st = TTA_OK;
+    if (total) {
+        p->arena = tta_malloc(total);
+        if (!p->arena) st = tta_errorf(TTA_ERR_NOMEM, "out of memory allocating a %zu-byte arena", total);
+        p->arena_bytes = total;
+    }
+    for (int i = 0; !st && i < n_items; i++) {
+        tta_tensor *t = &p->values[items[i].value];
+        t->data = p->arena + items[i].offset;
+        t->capacity = items[i].size;
+        p->in_arena[items[i].value] = true;
+    }
+    tta_free(first);
+    tta_free(last);
+    tta_free(items);
+    return st;
 }
 
 static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
@@ -157,7 +252,7 @@ static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
     for (int o = 0; o < n->n_outputs; o++)
         if (n->outputs[o] >= 0) p->shaped[n->outputs[o]] = true;
     if (all_known || is_shape_only_op(n)) {
-        st = size_outputs(c);
+        st = size_outputs(p, c);
         if (!st) st = s->kernel->compute(c);
         if (st) return node_context(p, n, st);
         for (int o = 0; o < n->n_outputs; o++)
@@ -205,6 +300,7 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
             if (!folded || g->nodes[i].n_outputs == 0) p->steps[p->n_steps++] = s;
         }
     }
+    if (!st) st = plan_arena(p);
     if (st) {
         tta_plan_free(p);
         return st;
@@ -246,7 +342,7 @@ tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
         plan_step *s = p->steps[i];
         tta_status st = s->kernel->infer(&s->ctx);
         if (st == TTA_DEFER) st = tta_op_error(&s->ctx, TTA_ERR_INTERNAL, "shape still unknown at run time");
-        if (!st) st = size_outputs(&s->ctx);
+        if (!st) st = size_outputs(p, &s->ctx);
         if (!st) st = s->kernel->compute(&s->ctx);
         if (st) return node_context(p, s->node, st);
     }
@@ -269,7 +365,9 @@ void tta_plan_free(tta_plan *p) {
         tta_free(s->ctx.out);
     }
     for (int i = 0; p->values && i < p->n_values; i++)
-        if (p->values[i].capacity) tta_tensor_destroy(&p->values[i]);
+        if (p->values[i].capacity && !(p->in_arena && p->in_arena[i])) tta_tensor_destroy(&p->values[i]);
+    tta_free(p->arena);
+    tta_free(p->in_arena);
     tta_free(p->values);
     tta_free(p->known);
     tta_free(p->shaped);
