@@ -4,6 +4,7 @@
 #define TTA_CLI_UTIL_H
 
 #include "tta/augment.h"
+#include "tta/classify.h"
 #include "tta/runtime.h"
 
 /* P is a preset name, policy text, or the path of a policy file ("@FILE" forces a file). */
@@ -12,6 +13,20 @@ int cli_load_policy(const char *arg, tta_policy *pol);
  * Returns a malloc'd array of k strings (free with cli_free_names). */
 char **cli_class_names(const tta_model *m, int k);
 void cli_free_names(char **names, int k);
+/* Preprocessing overrides from the command line (--layout, --input-size, --scale, --mean,
+ * --std); unset fields keep what the model's metadata and input shape say. */
+typedef struct cli_format {
+    const char *layout, *size, *scale, *mean, *std;
+} cli_format;
+/* If argv[*i] is one of the flags above (with its value), consumes it and returns 1. */
+int cli_format_flag(int argc, char **argv, int *i, cli_format *f);
+/* Help text for those flags. */
+extern const char *cli_format_help;
+/* A classifier for model m with the overrides applied; prints the error and returns 1 on
+ * failure. */
+int cli_classifier_new(struct tta_classifier **out, const tta_model *m, const cli_format *f, int threads,
+                       int max_batch);
+
 /* Prints "tta: <last error>" to stderr and returns 1. */
 int cli_fail(void);
 

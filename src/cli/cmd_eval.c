@@ -49,15 +49,16 @@ static int usage(FILE *f, int code) {
             "runs once per image. With several --model flags every policy merges views x models\n"
             "(a model ensemble), and each model alone is also reported.\n\n"
             "  --policy P      a preset (seed, flip, d4, five-crop, ten-crop, multiscale), policy text\n"
-            "                  or a policy file; NAME=P names the row (default: P itself)\n"
+            "                  or a policy file; NAME=P names the row (default: P itself); views\n"
+            "                  with weights ('hflip @ 0.35') are merged by weighted mean\n"
             "  --merge RULE    mean (default), logits, geometric, max, vote\n"
             "  --random K      also score one random augmentation per image and the mean of 1..K\n"
             "                  random ones (flip, shifts of up to 3 px, rotations up to 10 degrees)\n"
             "  --seed N        seed of the random views (default 0)\n"
             "  --calibrate S   fit a temperature per policy on data S and report calibrated NLL/ECE\n"
             "  --json FILE     write every figure as JSON\n\n"
-            "%s\n",
-            tta_dataset_spec_help());
+            "%s\n%s\n",
+            cli_format_help, tta_dataset_spec_help());
     return code;
 }
 
@@ -171,6 +172,7 @@ int tta_cmd_eval(int argc, char **argv) {
                                                                       *calib = NULL;
     int n_models = 0, n_pols = 0, random_k = 0, max_batch = 0, threads = 0;
     uint64_t seed = 0;
+    cli_format fmt_over = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -185,6 +187,7 @@ int tta_cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--calibrate") && more) calib = argv[++i];
         else if (!strcmp(a, "--max-batch") && more) max_batch = atoi(argv[++i]);
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
+        else if (cli_format_flag(argc, argv, &i, &fmt_over)) continue;
         else {
             fprintf(stderr, "tta: eval: unknown, incomplete or repeated-too-often option '%s'\n", a);
             return usage(stderr, 2);
@@ -235,11 +238,11 @@ int tta_cmd_eval(int argc, char **argv) {
     const int *labels = tta_dataset_labels(ds);
     int V = uni.n_views;
     for (int j = 0; j < n_models; j++) {
-        tta_classifier_options o = {.n_threads = threads, .max_batch = max_batch};
-        if (tta_model_load(model_paths[j], &models[j]) || tta_classifier_new(&cls[j], models[j], &o)) {
+        if (tta_model_load(model_paths[j], &models[j])) {
             cli_fail();
             goto done;
         }
+        if (cli_classifier_new(&cls[j], models[j], &fmt_over, threads, max_batch)) goto done;
         tta_image first = {0};
         int kj = 0;
         if (tta_dataset_get(ds, 0, &first, NULL) || tta_classify_views(cls[j], &uni, &first, 1, NULL, &kj)) {
@@ -305,8 +308,11 @@ int tta_cmd_eval(int argc, char **argv) {
             int nsel = p < n_pols ? pols[p].n_views : 1;
             pr->name = p < n_pols ? names[p] : model_paths[r];
             pr->n_views = nsel * (m1 - m0);
+            /* a policy with view weights ("view @ W") merges them by weighted mean */
+            const double *w = p < n_pols ? pols[p].weights : NULL;
+            tta_merge rm = w && merge == TTA_MERGE_MEAN ? TTA_MERGE_WEIGHTED : merge;
             tta_merger mg;
-            if (tta_merger_init(&mg, merge, k)) {
+            if (tta_merger_init(&mg, rm, k)) {
                 cli_fail();
                 goto done;
             }
@@ -314,7 +320,7 @@ int tta_cmd_eval(int argc, char **argv) {
                 tta_merger_reset(&mg);
                 for (int j = m0; j < m1; j++)
                     for (int s = 0; s < nsel; s++)
-                        tta_merger_add(&mg, table + (((size_t)j * n + i) * V + sel[s]) * k, 1.0);
+                        tta_merger_add(&mg, table + (((size_t)j * n + i) * V + sel[s]) * k, w ? w[s] : 1.0);
                 tta_merger_result(&mg, merged + (size_t)i * k);
             }
             tta_merger_destroy(&mg);
@@ -326,7 +332,7 @@ int tta_cmd_eval(int argc, char **argv) {
                 pr->cumulative = malloc(sizeof(double) * (size_t)nsel);
                 for (int s = 1; s <= nsel && pr->cumulative; s++) {
                     tta_metrics cm;
-                    tta_merge_table(table, (int)n, V, k, sel, s, merge, NULL, tmp);
+                    tta_merge_table(table, (int)n, V, k, sel, s, rm, w, tmp);
                     tta_metrics_compute(tmp, labels, (int)n, k, &cm);
                     pr->cumulative[s - 1] = cm.top1;
                 }
@@ -389,9 +395,11 @@ int tta_cmd_eval(int argc, char **argv) {
         printf("\ntemperature scaling fitted on %s (first model):\n", calib);
         printf("%-28s %8s %8s %8s %8s\n", "policy", "T", "NLL", "ECE", "accuracy");
         for (int p = 0; p < n_pols && cm; p++) {
-            tta_merge_table(cal_table, (int)nc, V, k, map[p], pols[p].n_views, merge, NULL, cm);
+            const double *w = pols[p].weights;
+            tta_merge rm = w && merge == TTA_MERGE_MEAN ? TTA_MERGE_WEIGHTED : merge;
+            tta_merge_table(cal_table, (int)nc, V, k, map[p], pols[p].n_views, rm, w, cm);
             double t = tta_fit_temperature(cm, tta_dataset_labels(cal_ds), (int)nc, k);
-            tta_merge_table(table, (int)n, V, k, map[p], pols[p].n_views, merge, NULL, tmp);
+            tta_merge_table(table, (int)n, V, k, map[p], pols[p].n_views, rm, w, tmp);
             tta_apply_temperature(tmp, (int)n, k, t);
             tta_metrics tm;
             tta_metrics_compute(tmp, labels, (int)n, k, &tm);

@@ -19,7 +19,8 @@ static int usage(FILE *f, int code) {
                "through every model, and the outputs are merged (mean, logits, geometric, max, vote).\n"
                "Prints the top N classes (default 3) with merged probabilities, the entropy of the\n"
                "merged distribution (nats) and the agreement: the share of views (x models) whose\n"
-               "own top class is the merged top class.\n");
+               "own top class is the merged top class.\n\n%s",
+            cli_format_help);
     return code;
 }
 
@@ -27,6 +28,7 @@ int tta_cmd_predict(int argc, char **argv) {
     const char *models[MAX_MODELS], *policy = "seed", *merge_name = "mean";
     const char *files[1024];
     int n_models = 0, n_files = 0, top = 3, rc = 1;
+    cli_format fmt_over = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return usage(stdout, 0);
         if (!strcmp(argv[i], "--model") && i + 1 < argc) {
@@ -38,6 +40,7 @@ int tta_cmd_predict(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--policy") && i + 1 < argc) policy = argv[++i];
         else if (!strcmp(argv[i], "--merge") && i + 1 < argc) merge_name = argv[++i];
         else if (!strcmp(argv[i], "--top") && i + 1 < argc) top = atoi(argv[++i]);
+        else if (cli_format_flag(argc, argv, &i, &fmt_over)) continue;
         else if (argv[i][0] == '-') {
             fprintf(stderr, "tta: predict: unknown or incomplete option '%s'\n", argv[i]);
             return usage(stderr, 2);
@@ -56,10 +59,11 @@ int tta_cmd_predict(int argc, char **argv) {
     int k = 0;
     if (cli_load_policy(policy, &pol)) goto done;
     for (int j = 0; j < n_models; j++) {
-        if (tta_model_load(models[j], &m[j]) || tta_classifier_new(&c[j], m[j], NULL)) {
+        if (tta_model_load(models[j], &m[j])) {
             cli_fail();
             goto done;
         }
+        if (cli_classifier_new(&c[j], m[j], &fmt_over, 0, 0)) goto done;
     }
     for (int f = 0; f < n_files; f++) {
         if (tta_image_read(&img, files[f])) {

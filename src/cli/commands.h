@@ -14,5 +14,6 @@ int tta_cmd_predict(int argc, char **argv);
 int tta_cmd_eval(int argc, char **argv);
 int tta_cmd_bench(int argc, char **argv);
 int tta_cmd_data(int argc, char **argv);
+int tta_cmd_search(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const struct {
     {"conformance", tta_cmd_conformance, "run the ONNX backend test suite (or other case folders)"},
     {"eval", tta_cmd_eval, "score TTA policies on a labelled data set (the reference table)"},
     {"predict", tta_cmd_predict, "classify images with test-time augmentation"},
+    {"search", tta_cmd_search, "find the best TTA policy within a budget of passes per image"},
     {"compare", tta_cmd_compare, "compare two tensor files with the ONNX test tolerance"},
     {"bench", tta_cmd_bench, "time a model at a batch size: images/s, latency, peak memory"},
     {"augment", tta_cmd_augment, "show the views of an augmentation policy on an image, as a grid"},

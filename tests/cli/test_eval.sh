@@ -79,5 +79,15 @@ expect_fail "eval model that is not a classifier" "one input; this one has 2" "$
 expect_fail "predict truncated image" "trunc.png" sh -c "head -c 40 \$(ls tests/data/datasets/folder/*/*.png | head -n 1) > $TMP/trunc.png; \"$TTA\" predict --model $M $TMP/trunc.png"
 expect_fail "eval json not writable" "cannot create" "$TTA" eval --model $M --data "fashion-mnist:test[0:2]" --policy flip --json /proc/nope/x.json
 
+expect_fail "std of zero" "standard deviation of 0" "$TTA" eval --model $M --data "$DATA" --std 0
+expect_fail "bad layout" "expected NCHW or NHWC" "$TTA" eval --model $M --data "$DATA" --layout CHW
+expect_fail "layout that does not fit the model" "dim 1 must be 3, got shape \[2,32,32,3\]" "$TTA" eval --model $M --data "$DATA" --policy flip --layout NHWC
+expect_fail "bad input size" "expected HxW" "$TTA" eval --model $M --data "$DATA" --input-size 32
+# a preprocessing override changes the model input: mean 255 makes every pixel <= 0
+"$TTA" eval --model $M --data "$DATA" --policy "none=identity" --mean 0.5 --json "$TMP/m.json" > /dev/null 2>&1
+a1=$(grep '"name": "none"' "$TMP/a.json" | sed -E 's/.*"nll": ([0-9.]+).*/\1/')
+a2=$(grep '"name": "none"' "$TMP/m.json" | sed -E 's/.*"nll": ([0-9.]+).*/\1/')
+[ -n "$a2" ] && [ "$a1" != "$a2" ] && ok || bad "--mean changes the model input (NLL $a1 vs $a2)"
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
