@@ -8,6 +8,7 @@
  *     shift(3, 0, wrap); shift(0, 3, wrap)
  *     rotate(10, bilinear, edge)
  *     hflip > shift(0, -3)
+ *     rotate(-10) @ 0.35           # '@ W': the view's weight in a weighted merge (default 1)
  *
  * or as a preset name: seed (the reference experiment's 8 views), flip, d4, five-crop, ten-crop,
  * multiscale. A preset name may also stand on a line of its own inside a longer policy.
@@ -132,6 +133,7 @@ typedef struct tta_policy {
     int n_views;
     tta_view *views;
     int capacity;
+    double *weights; /* per view (weights[v] >= 0), or NULL when no view has one; missing ones are 1 */
 } tta_policy;
 
 /* Makes `pol` the policy holding only the identity view. */
@@ -147,8 +149,9 @@ tta_status tta_policy_parse(tta_policy *pol, const char *text, const char *sourc
  * transform or a view already in the policy (the identity included). */
 tta_status tta_policy_add_view(tta_policy *pol, const tta_view *view);
 
-/* Writes the policy as text, one view per line, that tta_policy_parse reads back to the same
- * policy. Returns the length of the full text (like snprintf); writes at most `size` bytes. */
+/* Writes the policy as text, one view per line (each with " @ W" when the policy has weights),
+ * that tta_policy_parse reads back to the same policy. Returns the length of the full text
+ * (like snprintf); writes at most `size` bytes. */
 size_t tta_policy_format(const tta_policy *pol, char *buf, size_t size);
 /* One view (e.g. "hflip > shift(0, 3, wrap)"; "identity" for the identity). */
 size_t tta_view_format(const tta_view *view, char *buf, size_t size);

@@ -3,12 +3,14 @@
  * Grammar (whitespace allowed between tokens, '#' starts a comment that runs to the end of
  * the line):
  *     policy    := item { ('\n' | ';') item }
- *     item      := <empty> | PRESET | transform { '>' transform }
+ *     item      := <empty> | PRESET | transform { '>' transform } [ '@' NUMBER ]
  *     transform := NAME [ '(' [ arg { ',' arg } ] ')' ]
  *     arg       := NUMBER ['%'] | WORD | 'fill' '=' NUMBER
  * Errors carry the line and column (both from 1) of the offending token. Printing a policy
  * writes each view on a line in canonical form (every argument that matters spelled out), so
- * parse(print(p)) == p, and two views are the same view exactly when they print the same. */
+ * parse(print(p)) == p, and two views are the same view exactly when they print the same.
+ * "@ W" gives a view a weight W >= 0 for the weighted merge; a policy keeps weights only when
+ * some view has one (the others then weigh 1). */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +56,7 @@ static const char *preset_by_span(const char *s, size_t len) {
 
 tta_status tta_policy_init(tta_policy *pol) {
     if (!pol) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_policy_init: NULL policy");
+    pol->weights = NULL;
     pol->views = tta_calloc(8, sizeof *pol->views);
     if (!pol->views) {
         pol->n_views = pol->capacity = 0;
@@ -67,6 +70,7 @@ tta_status tta_policy_init(tta_policy *pol) {
 void tta_policy_destroy(tta_policy *pol) {
     if (!pol) return;
     tta_free(pol->views);
+    tta_free(pol->weights);
     memset(pol, 0, sizeof *pol);
 }
 
@@ -97,6 +101,11 @@ size_t tta_policy_format(const tta_policy *pol, char *buf, size_t size) {
     if (size) buf[0] = '\0';
     for (int v = 0; v < pol->n_views; v++) {
         n += tta_view_format(&pol->views[v], n < size ? buf + n : NULL, n < size ? size - n : 0);
+        if (pol->weights) {
+            char w[40];
+            aug_format_number(pol->weights[v], w, sizeof w);
+            n += (size_t)snprintf(n < size ? buf + n : NULL, n < size ? size - n : 0, " @ %s", w);
+        }
         if (n + 1 < size) {
             buf[n] = '\n';
             buf[n + 1] = '\0';
@@ -133,9 +142,26 @@ static tta_status append_view(tta_policy *pol, const tta_view *view) {
         tta_view *nv = tta_realloc(pol->views, sizeof *nv * (size_t)cap);
         if (!nv) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a policy of %d views", cap);
         pol->views = nv;
+        if (pol->weights) {
+            double *nw = tta_realloc(pol->weights, sizeof *nw * (size_t)cap);
+            if (!nw) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a policy of %d views", cap);
+            pol->weights = nw;
+        }
         pol->capacity = cap;
     }
+    if (pol->weights) pol->weights[pol->n_views] = 1;
     pol->views[pol->n_views++] = *view;
+    return TTA_OK;
+}
+
+/* Gives view v weight w, creating the weights (all 1) on first use. */
+static tta_status set_weight(tta_policy *pol, int v, double w) {
+    if (!pol->weights) {
+        pol->weights = tta_malloc(sizeof(double) * (size_t)pol->capacity);
+        if (!pol->weights) return tta_errorf(TTA_ERR_NOMEM, "out of memory for view weights");
+        for (int i = 0; i < pol->capacity; i++) pol->weights[i] = 1;
+    }
+    pol->weights[v] = w;
     return TTA_OK;
 }
 
@@ -386,13 +412,13 @@ static tta_status parse_transform(parser *ps, tta_transform *t) {
     return TTA_OK;
 }
 
-/* Adds a parsed view; `at` is where it started, for messages. */
-static tta_status add_parsed(parser *ps, tta_policy *pol, tta_view *view, const char *at) {
+/* Adds a parsed view; `at` is where it started, for messages. weight < 0: none given. */
+static tta_status add_parsed(parser *ps, tta_policy *pol, tta_view *view, const char *at, double weight) {
     normalise_view(view); /* transforms were checked one by one */
     if (view->n == 0) {
         if (ps->identity_seen && !ps->preset) return perr(ps, at, "the identity view is listed twice");
         ps->identity_seen = 1;
-        return TTA_OK; /* views[0] is the identity already */
+        return weight >= 0 ? set_weight(pol, 0, weight) : TTA_OK; /* views[0] is the identity already */
     }
     int dup = find_view(pol, view);
     if (dup >= 0) {
@@ -404,6 +430,7 @@ static tta_status add_parsed(parser *ps, tta_policy *pol, tta_view *view, const 
         return perr(ps, at, "view '%s' is already in the policy (view %d)", text, dup);
     }
     tta_status st = append_view(pol, view);
+    if (st == TTA_OK && weight >= 0) st = set_weight(pol, pol->n_views - 1, weight);
     if (st != TTA_OK) return tta_error_context(st, "line %d", ps->line);
     return TTA_OK;
 }
@@ -429,6 +456,7 @@ static tta_status parse_text(parser *ps, tta_policy *pol) {
         if (preset && !aug_op_by_name(at, wl)) {
             ps->p += wl;
             skip_blank(ps);
+            if (*ps->p == '@') return perr(ps, ps->p, "preset '%.*s' takes no weight", (int)wl, at);
             if (!at_view_end(*ps->p))
                 return perr(ps, at, "preset '%.*s' must be a view of its own, not part of a chain", (int)wl,
                             at);
@@ -448,13 +476,14 @@ static tta_status parse_text(parser *ps, tta_policy *pol) {
             for (int v = 1; st == TTA_OK && v < tmp.n_views; v++) {
                 parser here = *ps;
                 here.preset = name;
-                st = add_parsed(&here, pol, &tmp.views[v], at);
+                st = add_parsed(&here, pol, &tmp.views[v], at, -1);
             }
             tta_policy_destroy(&tmp);
             TTA_TRY(st);
             continue;
         }
         tta_view view = {0};
+        double weight = -1;
         for (;;) {
             skip_blank(ps);
             if (view.n == TTA_MAX_CHAIN)
@@ -468,10 +497,22 @@ static tta_status parse_text(parser *ps, tta_policy *pol) {
                 if (at_view_end(*ps->p)) return perr(ps, ps->p, "expected a transform after '>'");
                 continue;
             }
+            if (*ps->p == '@') {
+                ps->p++;
+                skip_blank(ps);
+                size_t nl = number_len(ps->p);
+                if (!nl) return perr(ps, ps->p, "expected a weight (a number >= 0) after '@'");
+                weight = parse_number(ps->p, nl);
+                if (!(weight >= 0 && weight <= 1e12)) return perr(ps, ps->p, "a weight must be a number >= 0");
+                ps->p += nl;
+                skip_blank(ps);
+                if (at_view_end(*ps->p)) break;
+                return perr(ps, ps->p, "expected ';' or the end of the line after the weight, found '%c'", *ps->p);
+            }
             if (at_view_end(*ps->p)) break;
             return perr(ps, ps->p, "expected '>', ';' or the end of the line, found '%c'", *ps->p);
         }
-        TTA_TRY(add_parsed(ps, pol, &view, at));
+        TTA_TRY(add_parsed(ps, pol, &view, at, weight));
     }
 }
 
@@ -482,6 +523,12 @@ tta_status tta_policy_parse(tta_policy *pol, const char *text, const char *sourc
     TTA_TRY(tta_policy_init(pol));
     parser ps = {.source = source, .p = text, .line_start = text, .line = 1};
     tta_status st = parse_text(&ps, pol);
+    if (st == TTA_OK && pol->weights) {
+        double sum = 0;
+        for (int v = 0; v < pol->n_views; v++) sum += pol->weights[v];
+        if (!(sum > 0))
+            st = tta_errorf(TTA_ERR_PARSE, "%s%severy view has weight 0", source ? source : "", source ? ": " : "");
+    }
     if (st != TTA_OK) {
         tta_policy_destroy(pol);
         TTA_TRY(tta_policy_init(pol)); /* leave a valid (identity) policy behind */

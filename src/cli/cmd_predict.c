@@ -91,12 +91,15 @@ int tta_cmd_predict(int argc, char **argv) {
                 goto done;
             }
         }
+        /* a policy with view weights ("view @ W") merges by weighted mean unless told otherwise */
+        tta_merge used_merge = pol.weights && merge == TTA_MERGE_MEAN ? TTA_MERGE_WEIGHTED : merge;
         tta_merger mg = {0};
-        if (tta_merger_init(&mg, merge, k)) {
+        if (tta_merger_init(&mg, used_merge, k)) {
             cli_fail();
             goto done;
         }
-        for (int v = 0; v < nv * n_models; v++) tta_merger_add(&mg, vp + (size_t)v * k, 1.0);
+        for (int v = 0; v < nv * n_models; v++)
+            tta_merger_add(&mg, vp + (size_t)v * k, pol.weights ? pol.weights[v % nv] : 1.0);
         tta_merger_result(&mg, probs);
         tta_merger_destroy(&mg);
         int best = tta_argmax(probs, k), agree = 0;

@@ -248,7 +248,8 @@ static int fill_split(split *s, const char *name, tta_classifier *cls, const tta
             tta_view_format(&pool->views[missing[j]], text, sizeof text);
             if (tta_pred_cache_put(cache, s->spec, text, n, k, lh, s->probs + missing[j] * block)) rc = cli_fail();
         }
-        if (!rc && cache && tta_pred_cache_save(cache)) rc = cli_fail();
+        if (!rc && cache && tta_pred_cache_save(cache))
+            fprintf(stderr, "tta: warning: %s; going on without saving the cache\n", tta_last_error());
     }
     s->t = (tta_pred_table){n, k, V, s->probs, s->labels};
 done:
@@ -463,6 +464,9 @@ int tta_cmd_search(int argc, char **argv) {
     have_res = 1;
     fprintf(stderr, "search: %lld subsets scored in %.2f s\n", res.n_evaluated, res.seconds);
     int B = res.budget;
+    if (B < budget)
+        fprintf(stderr, "tta: search: note: the pool has %d views, so the budget is %d, not %d\n", pool.n_views, B,
+                budget);
 
     /* figures for each budget */
     size_t nvk = (size_t)val.n * k, ntk = (size_t)test.n * k;

@@ -4,13 +4,15 @@
  * the better calibrated one wins), NLL, and calibrated NLL: the NLL after the temperature that
  * minimises it on the same data, as GPS chooses its policies (an ensemble of views is usually
  * under-confident, which raw NLL punishes and a temperature fixes). The temperature is fitted
- * by Newton's method on 1/T, which the search calls thousands of times; it converges in a few
- * passes where the golden-section search of tta_fit_temperature takes sixty. */
+ * by Newton's method on 1/T, which the search calls a thousand times; it converges in a few
+ * passes (fewer from the temperature of a similar policy) where the golden-section search of
+ * tta_fit_temperature takes sixty. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "search/internal.h"
 #include "tta/classify.h"
 #include "tta/search.h"
 
@@ -35,32 +37,37 @@ tta_status tta_objective_parse(const char *name, tta_objective *out) {
                       name ? name : "(null)");
 }
 
-/* f(beta) = mean NLL of softmax(beta * l), with its first and second derivatives. l holds the
- * log-probabilities, n x k. */
-static double nll_beta(const double *l, const int *labels, int n, int k, double beta, double *g, double *h) {
+/* The log-probabilities of a table of probabilities, prepared once per fit: d (n x k) is each
+ * log minus the image's largest (the softmax's shift for any beta > 0, so that the
+ * exponentials never overflow), dy the true class's. Double precision throughout: near the
+ * optimum f changes by less than single-precision exponentials would blur it. */
+typedef struct logs {
+    int n, k;
+    double *d, *dy;
+} logs;
+
+/* f(beta) = mean NLL of softmax(beta * l), with its first and second derivatives (f is convex
+ * in beta: f'' is the mean variance of l under the softmax). */
+static double nll_beta(const logs *L, double beta, double *g, double *h) {
     double f = 0, gs = 0, hs = 0;
-    for (int i = 0; i < n; i++) {
-        const double *li = l + (size_t)i * k;
-        double mx = -DBL_MAX;
-        for (int c = 0; c < k; c++)
-            if (beta * li[c] > mx) mx = beta * li[c];
+    for (int i = 0; i < L->n; i++) {
+        const double *di = L->d + (size_t)i * L->k;
         double s = 0, e1 = 0, e2 = 0;
-        for (int c = 0; c < k; c++) {
-            double w = exp(beta * li[c] - mx);
+        for (int c = 0; c < L->k; c++) {
+            double w = exp(beta * di[c]);
             s += w;
-            e1 += w * li[c];
-            e2 += w * li[c] * li[c];
+            e1 += w * di[c];
+            e2 += w * di[c] * di[c];
         }
         e1 /= s;
         e2 /= s;
-        double ly = li[labels[i]];
-        f += mx + log(s) - beta * ly;
-        gs += e1 - ly;
+        f += log(s) - beta * L->dy[i];
+        gs += e1 - L->dy[i];
         hs += e2 - e1 * e1;
     }
-    if (g) *g = gs / n;
-    if (h) *h = hs / n;
-    return f / n;
+    if (g) *g = gs / L->n;
+    if (h) *h = hs / L->n;
+    return f / L->n;
 }
 
 /* f(beta) straight from the probabilities, without a buffer of logs. */
@@ -79,42 +86,58 @@ static double nll_at(const float *probs, const int *labels, int n, int k, double
     return f / n;
 }
 
-double tta_temperature_fit_newton(const float *probs, const int *labels, int n, int k, double *nll) {
+double search_fit_temperature(const float *probs, const int *labels, int n, int k, double t0, double *nll) {
     if (n <= 0 || k <= 0) {
         if (nll) *nll = 0;
         return 1;
     }
-    double *l = tta_malloc(sizeof(double) * (size_t)n * k);
-    if (!l) { /* no memory for the logs: the slower fit that needs none */
+    logs L = {n, k, tta_malloc(sizeof(double) * (size_t)n * (k + 1)), NULL};
+    if (!L.d) { /* no memory for the logs: the slower fit that needs none */
         double t = tta_fit_temperature(probs, labels, n, k);
         if (nll) *nll = nll_at(probs, labels, n, k, 1 / t);
         return t;
     }
-    for (size_t j = 0; j < (size_t)n * k; j++) l[j] = log(probs[j] > LOG_FLOOR ? probs[j] : LOG_FLOOR);
-    double beta = 1, g, h, f = nll_beta(l, labels, n, k, beta, &g, &h);
+    L.dy = L.d + (size_t)n * k;
+    for (int i = 0; i < n; i++) {
+        double *di = L.d + (size_t)i * k, mx = -DBL_MAX;
+        for (int c = 0; c < k; c++) {
+            float p = probs[(size_t)i * k + c];
+            di[c] = log(p > LOG_FLOOR ? p : LOG_FLOOR);
+            mx = di[c] > mx ? di[c] : mx;
+        }
+        for (int c = 0; c < k; c++) di[c] -= mx;
+        L.dy[i] = di[labels[i]];
+    }
+    double beta = t0 > 0 ? 1 / t0 : 1;
+    if (beta < BETA_MIN) beta = BETA_MIN;
+    if (beta > BETA_MAX) beta = BETA_MAX;
+    double g, h, f = nll_beta(&L, beta, &g, &h);
+    /* Newton steps, halved while one overshoots; a step below 1e-7 beta ends the search */
     for (int it = 0; it < 50; it++) {
-        double step = h > 1e-12 ? -g / h : -g; /* f is convex in beta: h >= 0 */
+        double step = h > 1e-12 ? -g / h : -g;
         double nb = beta + step;
         if (nb < BETA_MIN) nb = BETA_MIN;
         if (nb > BETA_MAX) nb = BETA_MAX;
-        if (nb == beta) break;
-        double ng, nh, nf = nll_beta(l, labels, n, k, nb, &ng, &nh);
-        for (int back = 0; back < 30 && nf > f; back++) { /* damp a step that overshoots */
+        if (fabs(nb - beta) < 1e-7 * beta) break;
+        double ng, nh, nf = nll_beta(&L, nb, &ng, &nh);
+        for (int back = 0; back < 30 && nf > f; back++) {
             nb = beta + (nb - beta) / 2;
-            nf = nll_beta(l, labels, n, k, nb, &ng, &nh);
+            nf = nll_beta(&L, nb, &ng, &nh);
         }
         if (nf > f) break;
-        double moved = fabs(nb - beta);
         beta = nb, f = nf, g = ng, h = nh;
-        if (moved < 1e-9 * beta) break;
     }
-    tta_free(l);
+    tta_free(L.d);
     if (nll) *nll = f;
     return 1 / beta;
 }
 
-void tta_objective_eval(tta_objective obj, const float *probs, const int *labels, int n, int k,
-                        tta_objective_value *out) {
+double tta_temperature_fit_newton(const float *probs, const int *labels, int n, int k, double *nll) {
+    return search_fit_temperature(probs, labels, n, k, 1, nll);
+}
+
+void search_objective_eval(tta_objective obj, const float *probs, const int *labels, int n, int k, double t0,
+                           tta_objective_value *out) {
     memset(out, 0, sizeof *out);
     out->temperature = 1;
     if (n <= 0) return;
@@ -129,15 +152,23 @@ void tta_objective_eval(tta_objective obj, const float *probs, const int *labels
     out->accuracy = (double)correct / n;
     out->nll = out->calibrated_nll = nll / n;
     if (obj == TTA_OBJECTIVE_CALIBRATED_NLL)
-        out->temperature = tta_temperature_fit_newton(probs, labels, n, k, &out->calibrated_nll);
+        out->temperature = search_fit_temperature(probs, labels, n, k, t0, &out->calibrated_nll);
     out->loss = obj == TTA_OBJECTIVE_ACCURACY ? 1 - out->accuracy
                 : obj == TTA_OBJECTIVE_NLL    ? out->nll
                                               : out->calibrated_nll;
 }
 
+void tta_objective_eval(tta_objective obj, const float *probs, const int *labels, int n, int k,
+                        tta_objective_value *out) {
+    search_objective_eval(obj, probs, labels, n, k, 1, out);
+}
+
 int tta_objective_compare(tta_objective obj, const tta_objective_value *a, const tta_objective_value *b) {
-    if (a->loss < b->loss) return -1;
-    if (a->loss > b->loss) return 1;
+    /* NLLs within 1e-9 are equal: the same policy fitted from two starting temperatures
+     * differs in the last digits */
+    double tol = obj == TTA_OBJECTIVE_ACCURACY ? 0 : 1e-9 * (fabs(a->loss) > 1 ? fabs(a->loss) : 1);
+    if (a->loss < b->loss - tol) return -1;
+    if (a->loss > b->loss + tol) return 1;
     double sa = obj == TTA_OBJECTIVE_ACCURACY ? a->nll : -a->accuracy;
     double sb = obj == TTA_OBJECTIVE_ACCURACY ? b->nll : -b->accuracy;
     return sa < sb ? -1 : sa > sb ? 1 : 0;

@@ -295,3 +295,54 @@ TEST(format_truncates_like_snprintf) {
     CHECK_EQ_INT(tta_policy_format(&pol, NULL, 0), n);
     tta_policy_destroy(&pol);
 }
+
+TEST(view_weights) {
+    tta_policy pol;
+    /* no '@' anywhere: no weights */
+    CHECK(parse_ok(&pol, "hflip; shift(1, 0, wrap)"));
+    CHECK(pol.weights == NULL);
+    tta_policy_destroy(&pol);
+    /* '@ W' on some lines (the identity's too); the others weigh 1 */
+    CHECK(parse_ok(&pol, "hflip @ 0.35\nshift(1, 0, wrap)   # no weight\nidentity @2\nrotate(10) @ 0 ; vflip @ 1e-3"));
+    CHECK_EQ_INT(pol.n_views, 5);
+    CHECK(pol.weights != NULL);
+    if (pol.weights) {
+        CHECK_NEAR(pol.weights[0], 2, 0);
+        CHECK_NEAR(pol.weights[1], 0.35, 0);
+        CHECK_NEAR(pol.weights[2], 1, 0);
+        CHECK_NEAR(pol.weights[3], 0, 0);
+        CHECK_NEAR(pol.weights[4], 0.001, 0);
+    }
+    char text[1024];
+    tta_policy_format(&pol, text, sizeof text);
+    CHECK(strcmp(text, "identity @ 2\nhflip @ 0.35\nshift(1, 0, wrap) @ 1\nrotate(10, bilinear, edge) @ 0\n"
+                       "vflip @ 0.001\n") == 0);
+    /* a view added later weighs 1; growing past the capacity keeps the weights */
+    for (int k = 1; k <= 20; k++) {
+        tta_view r = {1, {{TTA_OP_SHIFT, {0, k}, 0, 0, TTA_INTERP_NEAREST, TTA_BORDER_WRAP, 0}}};
+        CHECK(tta_policy_add_view(&pol, &r) == TTA_OK);
+    }
+    CHECK_NEAR(pol.weights[1], 0.35, 0);
+    CHECK_NEAR(pol.weights[24], 1, 0);
+    tta_policy_destroy(&pol);
+    check_round_trip("hflip @ 0.35; shift(3, 0, wrap) @ 1.5; identity @ 0.25");
+    check_round_trip("seed\nhflip > vflip @ 3");
+    /* a policy built without weights has none after init */
+    tta_policy p2;
+    memset(&p2, 0x5a, sizeof p2);
+    CHECK(tta_policy_init(&p2) == TTA_OK);
+    CHECK(p2.weights == NULL);
+    tta_policy_destroy(&p2);
+    /* malformed weights */
+    check_error("hflip @", 1, 8, "expected a weight");
+    check_error("hflip @ -1", 1, 9, "a weight must be a number >= 0");
+    check_error("hflip @ x", 1, 9, "expected a weight");
+    check_error("hflip @ 1 @ 2", 1, 11, "after the weight");
+    check_error("hflip @ 1 > vflip", 1, 11, "after the weight");
+    check_error("hflip\nseed @ 2", 2, 6, "preset 'seed' takes no weight");
+    tta_status st = tta_policy_parse(&pol, "identity @ 0; hflip @ 0", "p.txt");
+    CHECK_EQ_INT(st, TTA_ERR_PARSE);
+    CHECK_STR_CONTAINS(tta_last_error(), "p.txt: every view has weight 0");
+    CHECK(pol.weights == NULL && pol.n_views == 1);
+    tta_policy_destroy(&pol);
+}
