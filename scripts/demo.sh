@@ -22,7 +22,17 @@ $TTA eval --model "$MODEL" --data "$DATA" \
     --policy "height + width shifts=shift(3, 0, wrap); shift(-3, 0, wrap); shift(0, 3, wrap); shift(0, -3, wrap)" \
     --policy "flip + shifts=hflip; shift(3, 0, wrap); shift(-3, 0, wrap); shift(0, 3, wrap); shift(0, -3, wrap)" \
     --policy "rotations=rotate(10, bilinear, edge); rotate(-10, bilinear, edge)" \
-    --policy "all (seed)=seed" \
+    --policy "all=seed" \
     --random 8 --seed 0 --json build/demo.json
+
+# ---- the policy search: the best policy of at most 4 passes per image, chosen on the
+# validation split (never trained on) and reported on the test split, with its confidence.
 echo
-echo "every figure: build/demo.json"
+echo "== policy search on the validation split, reported on the test split"
+$TTA search --model "$MODEL" --val fashion-mnist:val --test "$DATA" --budget 4 --pool small \
+    --cache build/demo-search.cache -o build/demo-policy.txt --json build/demo-search.json
+echo
+echo "chosen policy (build/demo-policy.txt):"
+cat build/demo-policy.txt
+echo
+echo "every figure: build/demo.json, build/demo-search.json"
