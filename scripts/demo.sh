@@ -23,13 +23,15 @@ $TTA eval --model "$MODEL" --data "$DATA" \
     --policy "flip + shifts=hflip; shift(3, 0, wrap); shift(-3, 0, wrap); shift(0, 3, wrap); shift(0, -3, wrap)" \
     --policy "rotations=rotate(10, bilinear, edge); rotate(-10, bilinear, edge)" \
     --policy "all=seed" \
-    --random 8 --seed 0 --json build/demo.json
+    --random 4 --seed 0 --json build/demo.json
 
 # ---- the policy search: the best policy of at most 4 passes per image, chosen on the
 # validation split (never trained on) and reported on the test split, with its confidence.
 echo
 echo "== policy search on the validation split, reported on the test split"
-$TTA search --model "$MODEL" --val fashion-mnist:val --test "$DATA" --budget 4 --pool small \
+# a compact pool keeps the demo to a few minutes; `--pool default` searches 82 candidates
+POOL="hflip; shift(1, 0, wrap); shift(-1, 0, wrap); shift(0, 1, wrap); shift(0, -1, wrap); scale(0.9); scale(1.1); rotate(5); rotate(-5); hflip > scale(1.1)"
+$TTA search --model "$MODEL" --val fashion-mnist:val --test "$DATA" --budget 4 --pool "$POOL" \
     --cache build/demo-search.cache -o build/demo-policy.txt --json build/demo-search.json
 echo
 echo "chosen policy (build/demo-policy.txt):"

@@ -60,21 +60,32 @@ echo "== ONNX backend suite"
 conformance suite "$TTA"
 
 echo "== whole models and shipped models (PyTorch references)"
-dirs=""
-for d in tests/models models/refs; do [ -d "$d" ] && dirs="$dirs $d"; done
-if [ -n "$dirs" ]; then
-    # shellcheck disable=SC2086
-    $TTA conformance $dirs > "$LOG/models.log" 2>&1
-    echo "models: $(tail -n 1 "$LOG/models.log")"
-    grep -E '^FAIL' "$LOG/models.log" | head -n 20
-    add_counts "$LOG/models.log"
-    # the same without graph rewrites: BatchNorm, activations and Identity run as written
-    # shellcheck disable=SC2086
-    TTA_NO_REWRITES=1 $TTA conformance $dirs > "$LOG/models-norewrite.log" 2>&1
-    echo "models without rewrites: $(tail -n 1 "$LOG/models-norewrite.log")"
-    grep -E '^FAIL' "$LOG/models-norewrite.log" | head -n 20
-    add_counts "$LOG/models-norewrite.log"
-fi
+# models_run BINARY LOGNAME: tests/models, and models/refs/NAME against models/NAME.onnx
+models_run() {
+    : > "$LOG/$2.log"
+    [ -d tests/models ] && $1 conformance tests/models >> "$LOG/$2.log" 2>&1
+    for r in models/refs/*/; do
+        [ -d "$r" ] || continue
+        name=$(basename "$r")
+        if [ -f "models/$name.onnx" ]; then
+            $1 conformance --model "models/$name.onnx" "$r" >> "$LOG/$2.log" 2>&1
+        else
+            echo "FAIL refs/$name: models/$name.onnx is missing" >> "$LOG/$2.log"
+            echo "0 passed, 1 failed, 0 skipped" >> "$LOG/$2.log"
+        fi
+    done
+    p=$(grep -E '^[0-9]+ passed' "$LOG/$2.log" | awk '{s += $1} END {print s + 0}')
+    f=$(grep -E '^[0-9]+ passed' "$LOG/$2.log" | awk '{s += $3} END {print s + 0}')
+    echo "$p passed, $f failed" >> "$LOG/$2.log"
+    echo "$2: $p passed, $f failed"
+    grep -E '^FAIL' "$LOG/$2.log" | head -n 20
+    add_counts "$LOG/$2.log"
+}
+models_run "$TTA" models
+# the same without graph rewrites: BatchNorm, activations and Identity run as written
+export TTA_NO_REWRITES=1
+models_run "$TTA" models-norewrite
+unset TTA_NO_REWRITES
 
 # cli_tests BINARY SUFFIX: every tests/cli/test_*.sh with that tta binary
 cli_tests() {
@@ -103,11 +114,7 @@ if [ -x "$TTA_ASAN" ]; then
         add_counts "$LOG/$n.log"
     done
     conformance suite-asan "$TTA_ASAN"
-    if [ -d tests/models ]; then
-        $TTA_ASAN conformance tests/models > "$LOG/models-asan.log" 2>&1
-        echo "models-asan: $(tail -n 1 "$LOG/models-asan.log")"
-        add_counts "$LOG/models-asan.log"
-    fi
+    models_run "$TTA_ASAN" models-asan
     cli_tests "$TTA_ASAN" "-asan"
 fi
 

@@ -71,9 +71,12 @@ static void free_list(char **names, int n) {
 }
 
 /* Runs one case in this process. Returns 0 pass, 1 fail, 2 skip; why gets the reason. */
+static const char *model_override; /* --model: the model of every case */
+
 static int run_case(const char *dir, char *why, size_t size) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    if (model_override) snprintf(path, sizeof path, "%s", model_override);
+    else snprintf(path, sizeof path, "%s/model.onnx", dir);
     char **sets;
     int n_sets = list_dirs(dir, "test_data_set_", &sets);
     if (n_sets <= 0) {
@@ -238,6 +241,8 @@ static int usage(FILE *f, int code) {
             "  --expected-failures FILE fail (exit 1) if a case outside FILE fails or a listed case passes\n"
             "  --write-failures FILE    write the failing cases with their reasons, in that format\n"
             "  --no-fork                run cases in this process (for debuggers)\n"
+            "  --model FILE             use FILE for every case (case folders then need only\n"
+            "                           test_data_set_N/, as in models/refs/)\n"
             "Ends with the line \"N passed, N failed, N skipped\".\n");
     return code;
 }
@@ -253,6 +258,7 @@ int tta_cmd_conformance(int argc, char **argv) {
         else if (!strcmp(argv[i], "--no-fork")) fork_cases = 0;
         else if (!strcmp(argv[i], "--expected-failures") && i + 1 < argc) expected_path = argv[++i];
         else if (!strcmp(argv[i], "--write-failures") && i + 1 < argc) write_path = argv[++i];
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc) model_override = argv[++i];
         else if (argv[i][0] == '-') {
             fprintf(stderr, "tta: conformance: unknown option '%s'\n", argv[i]);
             return usage(stderr, 2);
@@ -280,10 +286,11 @@ int tta_cmd_conformance(int argc, char **argv) {
     for (int d = 0; d < n_dirs; d++) {
         char model[4096];
         snprintf(model, sizeof model, "%s/model.onnx", dirs[d]);
-        char **cases = NULL;
-        int n_cases;
+        char **cases = NULL, **sets = NULL;
+        int n_cases, n_sets = model_override ? list_dirs(dirs[d], "test_data_set_", &sets) : 0;
+        free_list(sets, n_sets > 0 ? n_sets : 0);
         char parent[4096];
-        if (is_file(model)) { /* a single case */
+        if (is_file(model) || n_sets > 0) { /* a single case */
             n_cases = 1;
             cases = malloc(sizeof(char *));
             const char *slash = strrchr(dirs[d], '/');
