@@ -17,9 +17,13 @@ Steps (each printed as it goes):
    (with background), pixel accuracy; also with a horizontal-flip TTA (mean of softmax) for reference.
 5. Export to ONNX (opset 13): input `image` float32 [N, 1, H, W] = pixel / 255 (H and W dynamic,
    multiples of 8; trained at 64x64), output `logits` float32 [N, 11, H, W], channel 0 =
-   background, channel c + 1 = class c. metadata_props describe this. Reference vectors go to
-   models/refs/segmenter/ (with a copy of the model when it is under 300 KB), checked with
-   `build/tta conformance` if built.
+   background, channel c + 1 = class c. metadata_props describe this.
+6. Reference vectors: the backend-test rule |got - ref| <= 1e-7 + 1e-3 |ref| cannot hold for raw
+   logits (some pass within 1e-4 of zero, where float32 rounding differences alone exceed it), so
+   models/refs/segmenter/ holds the same network with a Softmax over the channels appended
+   (model.onnx, output `probs`) and its PyTorch outputs, run by `build/tta conformance`; the
+   shipped logits file itself is run with `build/tta run` on the same inputs and compared with
+   PyTorch's logits by absolute error (must be < 1e-3).
 """
 
 import argparse
@@ -215,9 +219,9 @@ def export_onnx(model, path, meta, out_name="logits"):
 
 
 def write_refs(model, ref_dir, test, big, out_name):
-    """Set 0: test mosaics 0..2 (batch 3, 64x64); set 1: test mosaic 3 flipped (batch 1);
-    set 2: one 96x96 test-split mosaic (dynamic H, W)."""
-    sets = [test[0:3], test[3:4, :, ::-1], big[0:1]]
+    """Set 0: test mosaics 0 and 1 (batch 2, 64x64); set 1: an 80x48 crop of a 96x96 test-split
+    mosaic (batch 1; H and W are dynamic). (Few sets: each output holds 11 values per pixel.)"""
+    sets = [test[0:2], big[0:1]]
     for k, imgs in enumerate(sets):
         d = os.path.join(ref_dir, "test_data_set_%d" % k)
         os.makedirs(d, exist_ok=True)
@@ -231,12 +235,14 @@ def write_refs(model, ref_dir, test, big, out_name):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20240603)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--models-dir", default=os.path.join(ROOT, "models"))
     ap.add_argument("--work-dir", default=os.path.join(ROOT, "build", "models"))
     ap.add_argument("--train-limit", type=int, default=0, help="smoke test: train on the first N mosaics")
+    ap.add_argument("--from-checkpoint", action="store_true",
+                    help="skip training: load <work-dir>/segmenter.pt and redo evaluation, export and references")
     args = ap.parse_args()
     if args.threads > 2:
         ap.error("--threads: at most 2 (the machine is shared)")
@@ -251,7 +257,8 @@ def main():
     t0 = time.time()
     data = {s: mosaic_data.load_mosaics(mosaic_data.make_mosaics(s, seed, count, log=log))
             for s, (seed, count) in DATA.items()}
-    big = mosaic_data.load_mosaics(mosaic_data.make_mosaics("test", 4, 1, 96, log=log))["images"]
+    # a non-square input for the reference vectors (H and W are dynamic): a crop of a 96x96 mosaic
+    big = mosaic_data.load_mosaics(mosaic_data.make_mosaics("test", 4, 1, 96, log=log))["images"][:, 8:88, 24:72]
     if args.train_limit:
         data["train"] = {k: (v[:args.train_limit] if k in ("images", "masks", "boxes", "labels") else v)
                          for k, v in data["train"].items()}
@@ -262,11 +269,22 @@ def main():
     nparams = sum(p.numel() for p in net.parameters())
     log("segmenter: %d parameters; %d epochs, seed %d, %d threads" % (nparams, args.epochs, args.seed,
                                                                        args.threads))
-    train_seconds = train(net, data["train"], args.epochs, args.seed, log=log)
-    log("training took %.0f s" % train_seconds)
-    net.to(memory_format=torch.contiguous_format)
-    os.makedirs(args.work_dir, exist_ok=True)
-    torch.save(net.state_dict(), os.path.join(args.work_dir, "segmenter.pt"))
+    pt = os.path.join(args.work_dir, "segmenter.pt")
+    train_info = os.path.join(args.work_dir, "segmenter.train.json")
+    if args.from_checkpoint:
+        net.load_state_dict(torch.load(pt))
+        with open(train_info) as f:
+            saved = json.load(f)
+        train_seconds, args.epochs = saved["train_seconds"], saved["epochs"]
+        log("loaded %s (trained in %.0f s)" % (pt, train_seconds))
+    else:
+        train_seconds = train(net, data["train"], args.epochs, args.seed, log=log)
+        log("training took %.0f s" % train_seconds)
+        net.to(memory_format=torch.contiguous_format)
+        os.makedirs(args.work_dir, exist_ok=True)
+        torch.save(net.state_dict(), pt)
+        with open(train_info, "w") as f:
+            json.dump({"epochs": args.epochs, "seed": args.seed, "train_seconds": round(train_seconds, 1)}, f)
 
     net.eval()
     results = {}
