@@ -14,6 +14,16 @@ static void attr_free(tta_attr *a) {
     }
 }
 
+void tta_node_destroy(tta_node *n) {
+    tta_free(n->name);
+    tta_free(n->op_type);
+    tta_free(n->domain);
+    tta_free(n->inputs);
+    tta_free(n->outputs);
+    for (int a = 0; a < n->n_attrs; a++) attr_free(&n->attrs[a]);
+    tta_free(n->attrs);
+}
+
 void tta_graph_free(tta_graph *g) {
     if (!g) return;
     for (int i = 0; i < g->n_values; i++) {
@@ -26,16 +36,7 @@ void tta_graph_free(tta_graph *g) {
         }
     }
     tta_free(g->values);
-    for (int i = 0; i < g->n_nodes; i++) {
-        tta_node *n = &g->nodes[i];
-        tta_free(n->name);
-        tta_free(n->op_type);
-        tta_free(n->domain);
-        tta_free(n->inputs);
-        tta_free(n->outputs);
-        for (int a = 0; a < n->n_attrs; a++) attr_free(&n->attrs[a]);
-        tta_free(n->attrs);
-    }
+    for (int i = 0; i < g->n_nodes; i++) tta_node_destroy(&g->nodes[i]);
     tta_free(g->nodes);
     tta_free(g->inputs);
     tta_free(g->outputs);

@@ -90,6 +90,8 @@ typedef struct tta_graph {
 } tta_graph;
 
 void tta_graph_free(tta_graph *g);
+/* Frees what a node owns (names, edges, attributes), not the node itself. */
+void tta_node_destroy(tta_node *n);
 
 /* Attribute lookup on a node; NULL when absent. */
 const tta_attr *tta_node_attr(const tta_node *node, const char *name);

@@ -300,26 +300,7 @@ static void compact(tta_graph *g) {
             g->nodes[k++] = g->nodes[i];
             continue;
         }
-        tta_node *n = &g->nodes[i];
-        tta_free(n->name);
-        tta_free(n->op_type);
-        tta_free(n->domain);
-        tta_free(n->inputs);
-        tta_free(n->outputs);
-        for (int a = 0; a < n->n_attrs; a++) {
-            tta_attr *at = &n->attrs[a];
-            tta_free(at->name);
-            tta_free(at->s);
-            tta_free(at->floats);
-            tta_free(at->ints);
-            for (int s = 0; at->strings && s < at->n; s++) tta_free(at->strings[s]);
-            tta_free(at->strings);
-            if (at->t) {
-                tta_tensor_destroy(at->t);
-                tta_free(at->t);
-            }
-        }
-        tta_free(n->attrs);
+        tta_node_destroy(&g->nodes[i]);
     }
     g->n_nodes = k;
 }
