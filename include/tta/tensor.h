@@ -68,6 +68,9 @@ tta_status tta_tensor_copy(tta_tensor *dst, const tta_tensor *src);
 /* Writes "[1,3,224,224]" into buf. Returns buf. */
 char *tta_shape_str(const tta_tensor *t, char *buf, size_t size);
 
+/* IEEE binary16 (given as its bits) to float, exact. */
+float tta_half_to_float(uint16_t h);
+
 /* 1 when got matches ref: same dtype and shape; integers equal; floats within
  * atol + rtol * |ref| (NaN matches NaN). Otherwise 0, with the first mismatch described in why
  * (may be NULL). The ONNX backend tests use rtol 1e-3, atol 1e-7. */

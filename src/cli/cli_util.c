@@ -7,6 +7,17 @@
 #include "cli/cli_util.h"
 #include "tta/tensor_io.h"
 
+void cli_json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
 int cli_fail(void) {
     fprintf(stderr, "tta: %s\n", tta_last_error());
     return 1;

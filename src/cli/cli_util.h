@@ -3,6 +3,8 @@
 #ifndef TTA_CLI_UTIL_H
 #define TTA_CLI_UTIL_H
 
+#include <stdio.h>
+
 #include "tta/augment.h"
 #include "tta/classify.h"
 #include "tta/runtime.h"
@@ -26,6 +28,9 @@ extern const char *cli_format_help;
  * failure. */
 int cli_classifier_new(struct tta_classifier **out, const tta_model *m, const cli_format *f, int threads,
                        int max_batch);
+
+/* Writes s as a JSON string literal (quoted, with escapes). */
+void cli_json_str(FILE *f, const char *s);
 
 /* Prints "tta: <last error>" to stderr and returns 1. */
 int cli_fail(void);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "tta/runtime.h"
 
@@ -114,17 +115,6 @@ static int parse_dims(const char *s, int64_t *dims) {
         else if (*s) return -1;
     }
     return n;
-}
-
-static void json_string(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
-    }
-    putchar('"');
 }
 
 static int resolved_threads(int threads) {
@@ -332,7 +322,7 @@ int tta_cmd_bench(int argc, char **argv) {
     int nt = resolved_threads(threads);
     if (json) {
         printf("{\"runtime\": \"tta\", \"model\": ");
-        json_string(model_path);
+        cli_json_str(stdout, model_path);
         printf(", \"batch\": %ld, \"threads\": %d, \"seconds\": %.3f, \"repeats\": %d, \"images_per_s\": %.3f, "
                "\"latency_ms\": %.4f, \"latency_p90_ms\": %.4f, \"latency_mean_ms\": %.4f, \"peak_rss_mb\": %.1f, "
                "\"load_rss_mb\": %.1f}\n",

@@ -157,16 +157,6 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
     return rc;
 }
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 int tta_cmd_eval(int argc, char **argv) {
     const char *model_paths[MAX_MODELS], *policy_args[MAX_POLICIES], *data = NULL, *json = NULL, *merge_name = "mean",
                                                                       *calib = NULL;
@@ -415,17 +405,17 @@ int tta_cmd_eval(int argc, char **argv) {
             goto done;
         }
         fprintf(jf, "{\n  \"data\": ");
-        json_str(jf, data);
+        cli_json_str(jf, data);
         fprintf(jf, ",\n  \"n_images\": %lld,\n  \"merge\": \"%s\",\n  \"models\": [", (long long)n, tta_merge_name(merge));
         for (int j = 0; j < n_models; j++) {
             if (j) fprintf(jf, ", ");
-            json_str(jf, model_paths[j]);
+            cli_json_str(jf, model_paths[j]);
         }
         fprintf(jf, "],\n  \"policies\": [\n");
         for (int r = 0; r < n_res; r++) {
             policy_result *pr = &res[r];
             fprintf(jf, "    {\"name\": ");
-            json_str(jf, pr->name);
+            cli_json_str(jf, pr->name);
             fprintf(jf,
                     ", \"kind\": \"%s\", \"views\": %d, \"accuracy\": %.6f, \"top5\": %.6f, \"nll\": %.6f, \"brier\": %.6f, "
                     "\"ece\": %.6f, \"corrected\": %d, \"broken\": %d, \"net\": %d, \"seconds\": %.3f",
@@ -446,7 +436,7 @@ int tta_cmd_eval(int argc, char **argv) {
             tta_metrics_compute(tmp, labels, (int)n, k, &vm);
             tta_view_format(&uni.views[v], vt, sizeof vt);
             fprintf(jf, "    {\"view\": ");
-            json_str(jf, vt);
+            cli_json_str(jf, vt);
             fprintf(jf, ", \"accuracy\": %.6f, \"far_below_identity\": %s}%s\n", vm.top1,
                     vm.top1 < id_acc - WARN_DROP ? "true" : "false", v + 1 < V ? "," : "");
         }

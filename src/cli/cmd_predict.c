@@ -72,8 +72,9 @@ int tta_cmd_predict(int argc, char **argv) {
         }
         int nv = pol.n_views;
         for (int j = 0; j < n_models; j++) {
-            int kj;
-            if (tta_classify_views(c[j], &pol, &img, 1, NULL, &kj)) {
+            /* the class count is learnt from one run of the first image, then known */
+            int kj = tta_classifier_n_classes(c[j]);
+            if (!kj && tta_classify_views(c[j], &pol, &img, 1, NULL, &kj)) {
                 fprintf(stderr, "tta: %s: %s\n", models[j], tta_last_error());
                 goto done;
             }

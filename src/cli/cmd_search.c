@@ -79,16 +79,6 @@ static int usage(FILE *f, int code) {
     return code;
 }
 
-static void json_str(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
-        else fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* JSON has no NaN or infinity */
 static void json_num(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, "%.6g", v);
@@ -697,11 +687,11 @@ int tta_cmd_search(int argc, char **argv) {
             goto done;
         }
         fprintf(jf, "{\n  \"model\": ");
-        json_str(jf, model_path);
+        cli_json_str(jf, model_path);
         fprintf(jf, ",\n  \"val\": ");
-        json_str(jf, val_spec);
+        cli_json_str(jf, val_spec);
         fprintf(jf, ",\n  \"test\": ");
-        json_str(jf, test_spec);
+        cli_json_str(jf, test_spec);
         fprintf(jf, ",\n  \"n_val\": %d,\n  \"n_test\": %d,\n  \"objective\": \"%s\",\n  \"budget\": %d,\n", val.n, test.n,
                 tta_objective_name(obj), B);
         fprintf(jf, "  \"pool_views\": %d,\n  \"subsets_scored\": %lld,\n  \"search_seconds\": %.3f,\n", pool.n_views,
@@ -710,18 +700,18 @@ int tta_cmd_search(int argc, char **argv) {
         for (int f = 0; f < res.n_families; f++) {
             const tta_family *F = &res.families[f];
             fprintf(jf, "    {\"family\": ");
-            json_str(jf, F->name);
+            cli_json_str(jf, F->name);
             fprintf(jf, ", \"composite\": %s, \"rows\": [", F->composite ? "true" : "false");
             for (int r = 0; r < F->n_rows; r++) {
                 const tta_family_row *R = &F->rows[r];
                 fprintf(jf, "%s{\"row\": ", r ? ", " : "");
-                json_str(jf, R->label);
+                cli_json_str(jf, R->label);
                 fprintf(jf, ", \"views\": [");
                 for (int j = 0; j < R->n_views; j++) {
                     char text[512];
                     tta_view_format(&pool.views[R->views[j]], text, sizeof text);
                     if (j) fprintf(jf, ", ");
-                    json_str(jf, text);
+                    cli_json_str(jf, text);
                 }
                 fprintf(jf, "], \"alone_accuracy\": %.6f, \"val_accuracy\": %.6f, \"val_nll\": %.6f, "
                             "\"val_objective\": ",
@@ -746,7 +736,7 @@ int tta_cmd_search(int argc, char **argv) {
         for (int b = 0; b < B; b++) {
             const row *r = &rows[b];
             fprintf(jf, "    {\"budget\": %d, \"policy\": ", b + 1);
-            json_str(jf, r->policy);
+            cli_json_str(jf, r->policy);
             fprintf(jf,
                     ", \"views\": %d, \"cost\": %d, \"method\": \"%s\", \"weighted\": %s, \"val_objective\": ",
                     r->pick.n_views, r->pick.n_views, r->pick.method, r->pick.weighted ? "true" : "false");
@@ -763,7 +753,7 @@ int tta_cmd_search(int argc, char **argv) {
                     b + 1 < B ? "," : "");
         }
         fprintf(jf, "  ],\n  \"chosen\": {\"budget\": %d, \"policy_file\": ", B);
-        json_str(jf, out_path);
+        cli_json_str(jf, out_path);
         fprintf(jf, ", \"weights_saved\": %s},\n", save_w ? "true" : "false");
         fprintf(jf, "  \"weights\": ");
         if (have_w) {

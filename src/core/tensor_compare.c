@@ -41,14 +41,9 @@ int tta_tensor_allclose(const tta_tensor *got, const tta_tensor *ref, double rto
         } else if (ref->dtype == TTA_DTYPE_FLOAT64) {
             g = ((double *)got->data)[i];
             r = ((double *)ref->data)[i];
-        } else { /* float16: compare the bits converted through a tiny decoder */
-            uint16_t hg = ((uint16_t *)got->data)[i], hr = ((uint16_t *)ref->data)[i];
-            g = ldexp((hg & 0x3ff) | ((hg >> 10 & 0x1f) ? 0x400 : 0), ((hg >> 10 & 0x1f) ? (hg >> 10 & 0x1f) : 1) - 25);
-            r = ldexp((hr & 0x3ff) | ((hr >> 10 & 0x1f) ? 0x400 : 0), ((hr >> 10 & 0x1f) ? (hr >> 10 & 0x1f) : 1) - 25);
-            if ((hg >> 10 & 0x1f) == 0x1f) g = (hg & 0x3ff) ? NAN : INFINITY;
-            if ((hr >> 10 & 0x1f) == 0x1f) r = (hr & 0x3ff) ? NAN : INFINITY;
-            if (hg & 0x8000) g = -g;
-            if (hr & 0x8000) r = -r;
+        } else {
+            g = tta_half_to_float(((uint16_t *)got->data)[i]);
+            r = tta_half_to_float(((uint16_t *)ref->data)[i]);
         }
         if (isnan(r) && isnan(g)) continue;
         if (isinf(r) && g == r) continue;

@@ -67,8 +67,6 @@ int64_t tta_get_i64(const tta_tensor *t, int64_t i);
 double tta_get_f64(const tta_tensor *t, int64_t i);
 void tta_set_f64(tta_tensor *t, int64_t i, double v);
 void tta_set_i64(tta_tensor *t, int64_t i, int64_t v);
-/* IEEE half (bits) to float, exact. */
-float tta_half_to_float(uint16_t h);
 bool tta_dtype_is_float(tta_dtype d);
 bool tta_dtype_is_int(tta_dtype d); /* signed or unsigned integers, not bool */
 
