@@ -29,110 +29,25 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_pb  # noqa: E402  (the protobuf writer/reader shared by the scripts)
+
 SEED = 20240611
 OPSETS = (13, 17)
 BATCHES = (1, 3)  # test_data_set_0 and test_data_set_1: the second exercises the dynamic batch
-TENSOR_FLOAT = 1  # TensorProto.DataType.FLOAT
 
 # ---------------------------------------------------------------------------------------------
-# Minimal protobuf wire format: enough to write and read TensorProto and to list a model's ops.
-
-
-def _varint(v):
-    if v < 0:
-        v += 1 << 64  # int64 fields encode negatives as 10-byte two's complement
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _key(field, wire):
-    return _varint((field << 3) | wire)
-
-
-def _len_field(field, payload):
-    return _key(field, 2) + _varint(len(payload)) + payload
-
-
-def encode_tensor(name, array):
-    """TensorProto: dims (1, varint each), data_type (2), name (8), raw_data (9, little-endian)."""
-    a = np.ascontiguousarray(array, dtype="<f4")
-    msg = bytearray()
-    for d in a.shape:
-        msg += _key(1, 0) + _varint(int(d))
-    msg += _key(2, 0) + _varint(TENSOR_FLOAT)
-    msg += _len_field(8, name.encode("utf-8"))
-    msg += _len_field(9, a.tobytes())
-    return bytes(msg)
-
-
-def _read_varint(buf, pos):
-    shift = result = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-
-
-def iter_fields(buf):
-    """Yield (field number, wire type, value) for each field of a serialized message."""
-    pos = 0
-    while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _read_varint(buf, pos)
-        elif wire == 1:
-            value, pos = buf[pos:pos + 8], pos + 8
-        elif wire == 2:
-            n, pos = _read_varint(buf, pos)
-            value, pos = buf[pos:pos + n], pos + n
-        elif wire == 5:
-            value, pos = buf[pos:pos + 4], pos + 4
-        else:
-            raise ValueError("unsupported wire type %d" % wire)
-        yield field, wire, value
-
-
-def decode_tensor(buf):
-    """Inverse of encode_tensor for float tensors: returns (name, array)."""
-    dims, dtype, name, raw = [], None, "", None
-    for field, wire, value in iter_fields(buf):
-        if field == 1 and wire == 0:
-            dims.append(value - (1 << 64) if value >= 1 << 63 else value)
-        elif field == 1 and wire == 2:  # packed dims
-            p = 0
-            while p < len(value):
-                v, p = _read_varint(value, p)
-                dims.append(v)
-        elif field == 2:
-            dtype = value
-        elif field == 8:
-            name = bytes(value).decode("utf-8")
-        elif field == 9:
-            raw = bytes(value)
-    if dtype != TENSOR_FLOAT:
-        raise ValueError("decode_tensor: data_type %r is not FLOAT" % dtype)
-    return name, np.frombuffer(raw, dtype="<f4").reshape(dims)
+# Listing a model's opsets and ops (the wire format itself is scripts/onnx_pb.py).
 
 
 def model_summary(buf):
     """From a serialized ModelProto: opset imports, node op types, initializer byte count."""
     opsets, ops, init_bytes = {}, [], 0
     graph = None
-    for field, _, value in iter_fields(buf):
+    for field, _, value in onnx_pb.fields(buf):
         if field == 8:  # opset_import: OperatorSetIdProto {domain=1, version=2}
             dom, ver = "", 0
-            for f, _, v in iter_fields(value):
+            for f, _, v in onnx_pb.fields(value):
                 if f == 1:
                     dom = bytes(v).decode()
                 elif f == 2:
@@ -140,9 +55,9 @@ def model_summary(buf):
             opsets[dom] = ver
         elif field == 7:
             graph = value
-    for field, _, value in iter_fields(graph):
+    for field, _, value in onnx_pb.fields(graph):
         if field == 1:  # NodeProto.op_type = 4
-            ops += [bytes(v).decode() for f, _, v in iter_fields(value) if f == 4]
+            ops += [bytes(v).decode() for f, _, v in onnx_pb.fields(value) if f == 4]
         elif field == 5:
             init_bytes += len(value)
     return opsets, ops, init_bytes
@@ -399,9 +314,9 @@ def main():
                 for fname, tname, arr in tensors:
                     path = os.path.join(ds, fname)
                     with open(path, "wb") as f:
-                        f.write(encode_tensor(tname, arr))
+                        f.write(onnx_pb.encode_tensor(np.ascontiguousarray(arr, dtype="<f4"), tname))
                     with open(path, "rb") as f:
-                        back_name, back = decode_tensor(f.read())
+                        back_name, back = onnx_pb.decode_tensor(f.read())
                     assert back_name == tname and back.shape == arr.shape, (path, back.shape)
                     assert np.array_equal(back, arr.astype(np.float32)), path
             size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(case)
