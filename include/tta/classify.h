@@ -83,6 +83,13 @@ typedef struct tta_input_format {
     int height, width;      /* model input size; images of another size are resized */
 } tta_input_format;
 
+/* Overrides parts of a format from text, as written in metadata_props or on a command line
+ * (NULL leaves a part alone): layout "NCHW" or "NHWC"; size "HxW"; scale a positive number or
+ * fraction applied to 0..255 pixels ("1/255"); mean and std one number or one per channel
+ * ("0.485,0.456,0.406"). Errors: INVALID_ARG naming the part. */
+tta_status tta_input_format_set(tta_input_format *f, const char *layout, const char *size, const char *scale,
+                                const char *mean, const char *std);
+
 typedef struct tta_classifier_options {
     int n_threads;              /* 0: default (TTA_THREADS, OMP_NUM_THREADS or all cores) */
     int max_batch;              /* largest batch sent to the model (0: 256) */

@@ -73,35 +73,6 @@ int cli_format_flag(int argc, char **argv, int *i, cli_format *f) {
     return 0;
 }
 
-static double number(const char *s, int *ok) {
-    char *end;
-    double a = strtod(s, &end);
-    if (end == s) *ok = 0;
-    if (*end == '/') {
-        const char *d = end + 1;
-        double b = strtod(d, &end);
-        if (end == d || b == 0) *ok = 0;
-        else a /= b;
-    }
-    if (*end && *end != ',') *ok = 0;
-    return a;
-}
-
-static int per_channel(const char *s, float *out, const char *flag) {
-    int n = 0, ok = 1;
-    while (s && *s && n < 4) {
-        out[n++] = (float)number(s, &ok);
-        const char *c = strchr(s, ',');
-        s = c ? c + 1 : NULL;
-    }
-    if (!ok || n == 0) {
-        fprintf(stderr, "tta: %s: expected a number or a comma-separated list of numbers\n", flag);
-        return -1;
-    }
-    for (int i = n; i < 4; i++) out[i] = out[n - 1];
-    return 0;
-}
-
 int cli_classifier_new(tta_classifier **out, const tta_model *m, const cli_format *f, int threads, int max_batch) {
     tta_classifier_options o = {.n_threads = threads, .max_batch = max_batch};
     *out = NULL;
@@ -110,34 +81,7 @@ int cli_classifier_new(tta_classifier **out, const tta_model *m, const cli_forma
     tta_input_format fmt = *tta_classifier_format(*out);
     tta_classifier_free(*out);
     *out = NULL;
-    if (f->layout) {
-        if (!strcmp(f->layout, "NCHW")) fmt.batch.layout = TTA_LAYOUT_NCHW;
-        else if (!strcmp(f->layout, "NHWC")) fmt.batch.layout = TTA_LAYOUT_NHWC;
-        else {
-            fprintf(stderr, "tta: --layout: expected NCHW or NHWC, got '%s'\n", f->layout);
-            return 1;
-        }
-    }
-    if (f->size && (sscanf(f->size, "%dx%d", &fmt.height, &fmt.width) != 2 || fmt.height <= 0 || fmt.width <= 0)) {
-        fprintf(stderr, "tta: --input-size: expected HxW such as 224x224, got '%s'\n", f->size);
-        return 1;
-    }
-    if (f->scale) {
-        int ok = 1;
-        double v = number(f->scale, &ok);
-        if (!ok || v <= 0) {
-            fprintf(stderr, "tta: --scale: expected a positive number such as 1/255, got '%s'\n", f->scale);
-            return 1;
-        }
-        fmt.batch.scale = (float)(255.0 * v);
-    }
-    if (f->mean && per_channel(f->mean, fmt.batch.mean, "--mean")) return 1;
-    if (f->std && per_channel(f->std, fmt.batch.std, "--std")) return 1;
-    for (int c = 0; c < 4; c++)
-        if (fmt.batch.std[c] == 0) {
-            fprintf(stderr, "tta: --std: a standard deviation of 0\n");
-            return 1;
-        }
+    if (tta_input_format_set(&fmt, f->layout, f->size, f->scale, f->mean, f->std)) return cli_fail();
     o.format = &fmt;
     if (tta_classifier_new(out, m, &o)) return cli_fail();
     return 0;

@@ -35,29 +35,59 @@ struct tta_classifier {
     char *aug_key;
 };
 
-/* "1/255" or "0.0039" -> number; -1 on error. */
-static double parse_number(const char *s) {
+/* "1/255" or "0.0039" -> number; *ok = 0 when s is not one. Stops at a comma. */
+static double parse_number(const char *s, int *ok) {
     char *end;
     double a = strtod(s, &end);
-    if (end == s) return -1;
+    if (end == s) *ok = 0;
     if (*end == '/') {
-        double b = strtod(end + 1, &end);
-        if (b == 0) return -1;
-        a /= b;
+        const char *d = end + 1;
+        double b = strtod(d, &end);
+        if (end == d || b == 0) *ok = 0;
+        else a /= b;
     }
+    while (*end == ' ') end++;
+    if (*end && *end != ',') *ok = 0;
     return a;
 }
 
-static int parse_list(const char *s, float *out, int max) {
-    int n = 0;
-    while (s && *s && n < max) {
-        char *end;
-        out[n++] = (float)strtod(s, &end);
-        if (end == s) return -1;
-        s = end;
-        while (*s == ',' || *s == ' ') s++;
+/* One number for every channel, or a comma-separated list (the last one repeats). */
+static tta_status parse_channels(const char *s, float *out, const char *what) {
+    int n = 0, ok = 1;
+    while (s && *s && n < 4) {
+        out[n++] = (float)parse_number(s, &ok);
+        const char *c = strchr(s, ',');
+        s = c ? c + 1 : NULL;
     }
-    return n;
+    if (!ok || n == 0)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "%s: expected a number or a comma-separated list of numbers", what);
+    for (int i = n; i < 4; i++) out[i] = out[n - 1];
+    return TTA_OK;
+}
+
+tta_status tta_input_format_set(tta_input_format *f, const char *layout, const char *size, const char *scale,
+                                const char *mean, const char *std) {
+    if (layout) {
+        if (!strcmp(layout, "NCHW")) f->batch.layout = TTA_LAYOUT_NCHW;
+        else if (!strcmp(layout, "NHWC")) f->batch.layout = TTA_LAYOUT_NHWC;
+        else return tta_errorf(TTA_ERR_INVALID_ARG, "layout: expected NCHW or NHWC, got '%s'", layout);
+    }
+    if (size && (sscanf(size, "%dx%d", &f->height, &f->width) != 2 || f->height <= 0 || f->width <= 0))
+        return tta_errorf(TTA_ERR_INVALID_ARG, "input size: expected HxW such as 224x224, got '%s'", size);
+    if (scale) {
+        int ok = 1;
+        double v = parse_number(scale, &ok);
+        if (!ok || v <= 0)
+            return tta_errorf(TTA_ERR_INVALID_ARG, "scale: expected a positive number such as 1/255, got '%s'", scale);
+        f->batch.scale = (float)(255.0 * v); /* the scale applies to 0..255 pixels */
+    }
+    if (mean) TTA_TRY(parse_channels(mean, f->batch.mean, "mean"));
+    if (std) {
+        TTA_TRY(parse_channels(std, f->batch.std, "std"));
+        for (int c = 0; c < 4; c++)
+            if (f->batch.std[c] == 0) return tta_errorf(TTA_ERR_INVALID_ARG, "std: a standard deviation of 0");
+    }
+    return TTA_OK;
 }
 
 static tta_status format_from_model(const tta_model *m, tta_input_format *f) {
@@ -76,8 +106,6 @@ static tta_status format_from_model(const tta_model *m, tta_input_format *f) {
     f->width = (int)(nhwc ? in.dims[2] : in.dims[3]);
     if (f->height < 0) f->height = 0; /* symbolic: the images' own size */
     if (f->width < 0) f->width = 0;
-    const char *size = tta_model_metadata(m, "tta.input_size");
-    if (size) sscanf(size, "%dx%d", &f->height, &f->width);
     const char *ch = tta_model_metadata(m, "tta.channels");
     if (ch) f->batch.channels = atoi(ch);
     if (f->batch.channels <= 0) return tta_errorf(TTA_ERR_UNSUPPORTED, "input '%s': cannot tell the channel count", in.name);
@@ -90,21 +118,12 @@ static tta_status format_from_model(const tta_model *m, tta_input_format *f) {
     f->batch.scale = in.dtype == TTA_DTYPE_UINT8 ? 255.0f : 1.0f;
     for (int c = 0; c < 4; c++) f->batch.std[c] = 1;
     const char *pre = tta_model_metadata(m, "tta.preprocess");
-    if (!pre || strcmp(pre, "inside-graph")) {
-        const char *sc = tta_model_metadata(m, "tta.scale"), *mean = tta_model_metadata(m, "tta.mean"),
-                   *std = tta_model_metadata(m, "tta.std");
-        if (sc) {
-            double v = parse_number(sc);
-            if (v <= 0) return tta_errorf(TTA_ERR_PARSE, "metadata tta.scale '%s' is not a positive number", sc);
-            f->batch.scale = (float)(255.0 * v); /* the metadata scale applies to 0..255 pixels */
-        }
-        float tmp[4];
-        int n;
-        if (mean && (n = parse_list(mean, tmp, 4)) > 0)
-            for (int c = 0; c < 4; c++) f->batch.mean[c] = tmp[n == 1 ? 0 : c < n ? c : n - 1];
-        if (std && (n = parse_list(std, tmp, 4)) > 0)
-            for (int c = 0; c < 4; c++) f->batch.std[c] = tmp[n == 1 ? 0 : c < n ? c : n - 1];
-    }
+    int inside = pre && !strcmp(pre, "inside-graph"); /* then scale, mean and std only document the graph */
+    tta_status st = tta_input_format_set(f, NULL, tta_model_metadata(m, "tta.input_size"),
+                                         inside ? NULL : tta_model_metadata(m, "tta.scale"),
+                                         inside ? NULL : tta_model_metadata(m, "tta.mean"),
+                                         inside ? NULL : tta_model_metadata(m, "tta.std"));
+    if (st) return tta_error_context(st, "metadata_props");
     return TTA_OK;
 }
 
