@@ -203,7 +203,7 @@ int tta_cmd_eval(int argc, char **argv) {
     policy_result res[MAX_POLICIES + MAX_MODELS];
     memset(res, 0, sizeof res);
     int n_res = 0, k = 0;
-    double model_seconds[MAX_MODELS] = {0}, *random_acc = NULL;
+    double model_seconds[MAX_MODELS] = {0}, *random_acc = NULL, *view_acc = NULL;
     FILE *jf = NULL;
 
     for (int p = 0; p < n_pols; p++) {
@@ -357,17 +357,18 @@ int tta_cmd_eval(int argc, char **argv) {
                    bm.top1);
     }
     printf("\naccuracy of each view alone (model %s):\n", model_paths[0]);
-    double id_acc = 0;
+    view_acc = malloc(sizeof(double) * (size_t)V);
+    if (!view_acc) goto done;
     int n_warn = 0;
-    for (int v = 0; v < V; v++) {
+    for (int v = 0; v < V; v++) { /* computed once, printed here and written to the JSON */
         tta_metrics vm;
         char vt[256];
         tta_merge_table(table, (int)n, V, k, &v, 1, TTA_MERGE_MEAN, NULL, tmp);
         tta_metrics_compute(tmp, labels, (int)n, k, &vm);
-        if (v == 0) id_acc = vm.top1;
+        view_acc[v] = vm.top1;
         tta_view_format(&uni.views[v], vt, sizeof vt);
-        printf("  %-36.36s %.4f%s\n", vt, vm.top1, vm.top1 < id_acc - WARN_DROP ? "  <- far below the identity" : "");
-        n_warn += vm.top1 < id_acc - WARN_DROP;
+        printf("  %-36.36s %.4f%s\n", vt, vm.top1, vm.top1 < view_acc[0] - WARN_DROP ? "  <- far below the identity" : "");
+        n_warn += vm.top1 < view_acc[0] - WARN_DROP;
     }
     if (n_warn)
         printf("warning: %d view%s score more than %.0f points below the identity; averaging them in can hurt "
@@ -430,15 +431,12 @@ int tta_cmd_eval(int argc, char **argv) {
         }
         fprintf(jf, "  ],\n  \"views\": [\n");
         for (int v = 0; v < V; v++) {
-            tta_metrics vm;
             char vt[256];
-            tta_merge_table(table, (int)n, V, k, &v, 1, TTA_MERGE_MEAN, NULL, tmp);
-            tta_metrics_compute(tmp, labels, (int)n, k, &vm);
             tta_view_format(&uni.views[v], vt, sizeof vt);
             fprintf(jf, "    {\"view\": ");
             cli_json_str(jf, vt);
-            fprintf(jf, ", \"accuracy\": %.6f, \"far_below_identity\": %s}%s\n", vm.top1,
-                    vm.top1 < id_acc - WARN_DROP ? "true" : "false", v + 1 < V ? "," : "");
+            fprintf(jf, ", \"accuracy\": %.6f, \"far_below_identity\": %s}%s\n", view_acc[v],
+                    view_acc[v] < view_acc[0] - WARN_DROP ? "true" : "false", v + 1 < V ? "," : "");
         }
         fprintf(jf, "  ]");
         if (random_k > 0) {
@@ -480,5 +478,6 @@ done:
     free(base);
     free(tmp);
     free(random_acc);
+    free(view_acc);
     return rc;
 }

@@ -57,10 +57,9 @@ static int default_threads(void) {
 #endif
 }
 
-static tta_status node_context(const tta_plan *p, const tta_node *n, tta_status st) {
-    /* kernels usually name the node already; add the model file */
+/* Kernels name the node in their messages already; this adds the model file. */
+static tta_status model_context(const tta_plan *p, tta_status st) {
     return tta_error_context(st, "%s", p->model->name);
-    (void)n;
 }
 
 static tta_status bind_inputs(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
@@ -216,7 +215,6 @@ static tta_status plan_arena(tta_plan *p) {
 }
 
 static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
-    const tta_graph *g = &p->model->graph;
     s->node = n;
     s->kernel = tta_kernel_find(n);
     if (!s->kernel)
@@ -234,7 +232,7 @@ static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
     c->n_threads = p->n_threads;
     if (s->kernel->prepare) {
         tta_status st = s->kernel->prepare(c);
-        if (st) return node_context(p, n, st);
+        if (st) return model_context(p, st);
     }
     s->prepared = true;
 
@@ -244,17 +242,16 @@ static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
         all_known &= p->known[n->inputs[i]];
         all_shaped &= p->shaped[n->inputs[i]];
     }
-    (void)g;
     if (!all_shaped) return TTA_OK; /* inferred at run time */
     tta_status st = s->kernel->infer(c);
     if (st == TTA_DEFER) return TTA_OK;
-    if (st) return node_context(p, n, st);
+    if (st) return model_context(p, st);
     for (int o = 0; o < n->n_outputs; o++)
         if (n->outputs[o] >= 0) p->shaped[n->outputs[o]] = true;
     if (all_known || is_shape_only_op(n)) {
         st = size_outputs(p, c);
         if (!st) st = s->kernel->compute(c);
-        if (st) return node_context(p, n, st);
+        if (st) return model_context(p, st);
         for (int o = 0; o < n->n_outputs; o++)
             if (n->outputs[o] >= 0) p->known[n->outputs[o]] = true;
         return TTA_OK;
@@ -344,7 +341,7 @@ tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
         if (st == TTA_DEFER) st = tta_op_error(&s->ctx, TTA_ERR_INTERNAL, "shape still unknown at run time");
         if (!st) st = size_outputs(p, &s->ctx);
         if (!st) st = s->kernel->compute(&s->ctx);
-        if (st) return node_context(p, s->node, st);
+        if (st) return model_context(p, st);
     }
     return TTA_OK;
 }
