@@ -72,6 +72,7 @@ int tta_model_op_counts(const tta_model *model, const char **ops, int *counts, i
 
 typedef struct tta_plan_options {
     int n_threads; /* 0: TTA_THREADS, else OMP_NUM_THREADS, else all cores */
+    int profile;   /* time every step of every run (read with tta_plan_step_info) */
 } tta_plan_options;
 
 /* inputs: one per graph input, in graph-input order; only dtype and dims are read. */
@@ -84,6 +85,18 @@ int tta_plan_n_outputs(const tta_plan *plan);
 /* Output i after a run; owned by the plan, valid until the next run or tta_plan_free. */
 const tta_tensor *tta_plan_output(const tta_plan *plan, int i);
 void tta_plan_free(tta_plan *plan);
+
+/* The steps a run executes, in order (folded constants are not steps; layout conversions the
+ * plan inserted are, with op_type "Reorder" and domain "tta"). Time is summed over runs when the
+ * plan was made with options.profile, else 0. Strings are owned by the model/plan. */
+typedef struct tta_step_info {
+    const char *name, *op_type, *domain;
+    const char *backend; /* "c", "dnnl" */
+    double total_ms;
+    long runs;
+} tta_step_info;
+int tta_plan_n_steps(const tta_plan *plan);
+tta_status tta_plan_step_info(const tta_plan *plan, int i, tta_step_info *info);
 
 #ifdef __cplusplus
 }

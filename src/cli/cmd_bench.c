@@ -27,7 +27,7 @@
 static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta bench MODEL.onnx [--batch B] [--threads T] [--seconds S] [--shape [NAME=]D0,D1,...]\n"
-            "                 [--json]\n\n"
+            "                 [--json] [--profile]\n\n"
             "Times the model at batch size B: builds a plan with dim 0 of every input\n"
             "set to B, fills the inputs with fixed pseudo-random data (uint8 0..255, floats in\n"
             "[0, 1)), warms up, then runs for S seconds (default 3). Prints images per second (at\n"
@@ -41,7 +41,9 @@ static int usage(FILE *f, int code) {
             "                 dim 0 is replaced by B\n"
             "  --json         print one JSON object: model, batch, threads, seconds, repeats,\n"
             "                 images_per_s, latency_ms (median), latency_p90_ms, latency_mean_ms,\n"
-            "                 peak_rss_mb, load_rss_mb\n");
+            "                 peak_rss_mb, load_rss_mb\n"
+            "  --profile      also time every step: prints the time per run by operator and\n"
+            "                 backend, and the slowest nodes (to stderr with --json)\n");
     return code;
 }
 
@@ -117,6 +119,54 @@ static int parse_dims(const char *s, int64_t *dims) {
     return n;
 }
 
+typedef struct op_time {
+    const char *op, *backend;
+    double ms;
+    int nodes;
+} op_time;
+
+static int by_ms_desc(const void *a, const void *b) {
+    double x = ((const op_time *)a)->ms, y = ((const op_time *)b)->ms;
+    return (x < y) - (x > y);
+}
+
+/* Time per run by (operator, backend), then the slowest steps. Runs include the warm-up. */
+static void print_profile(FILE *f, const tta_plan *p) {
+    int n = tta_plan_n_steps(p);
+    op_time *ops = calloc((size_t)n + 1, sizeof *ops), *steps = calloc((size_t)n + 1, sizeof *steps);
+    if (!ops || !steps) {
+        free(ops);
+        free(steps);
+        return;
+    }
+    int n_ops = 0;
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        tta_step_info s;
+        if (tta_plan_step_info(p, i, &s) || s.runs == 0) continue;
+        double ms = s.total_ms / (double)s.runs;
+        total += ms;
+        steps[i] = (op_time){s.name && *s.name ? s.name : s.op_type, s.op_type, ms, i};
+        int k = 0;
+        while (k < n_ops && (strcmp(ops[k].op, s.op_type) || strcmp(ops[k].backend, s.backend))) k++;
+        if (k == n_ops) ops[n_ops++] = (op_time){s.op_type, s.backend, 0, 0};
+        ops[k].ms += ms;
+        ops[k].nodes++;
+    }
+    qsort(ops, (size_t)n_ops, sizeof *ops, by_ms_desc);
+    fprintf(f, "\nprofile: %.3f ms per run in %d steps (sum of the steps' times)\n", total, n);
+    fprintf(f, "  %-22s %-6s %6s %10s %7s\n", "operator", "kernel", "nodes", "ms/run", "share");
+    for (int k = 0; k < n_ops; k++)
+        fprintf(f, "  %-22s %-6s %6d %10.3f %6.1f%%\n", ops[k].op, ops[k].backend, ops[k].nodes, ops[k].ms,
+                total > 0 ? 100 * ops[k].ms / total : 0.0);
+    qsort(steps, (size_t)n, sizeof *steps, by_ms_desc);
+    fprintf(f, "  slowest steps (step, node, operator, ms/run):\n");
+    for (int i = 0; i < n && i < 10; i++)
+        fprintf(f, "  %4d %-32.32s %-18s %10.3f\n", steps[i].nodes, steps[i].op, steps[i].backend, steps[i].ms);
+    free(ops);
+    free(steps);
+}
+
 static int resolved_threads(int threads) {
     if (threads > 0) return threads;
     const char *e = getenv("TTA_THREADS");
@@ -129,7 +179,7 @@ static int resolved_threads(int threads) {
 int tta_cmd_bench(int argc, char **argv) {
     const char *model_path = NULL;
     const char *shape_specs[MAX_SHAPES];
-    int n_shapes = 0, threads = 0, json = 0, batch_given = 0;
+    int n_shapes = 0, threads = 0, json = 0, batch_given = 0, profile = 0;
     long batch = 1;
     double seconds = 3.0;
     for (int i = 1; i < argc; i++) {
@@ -138,6 +188,8 @@ int tta_cmd_bench(int argc, char **argv) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return usage(stdout, 0);
         if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--profile")) {
+            profile = 1;
         } else if (!strcmp(a, "--batch") && i + 1 < argc) {
             batch = strtol(argv[++i], &end, 10);
             batch_given = 1;
@@ -279,7 +331,7 @@ int tta_cmd_bench(int argc, char **argv) {
         }
     }
 
-    tta_plan_options opts = {.n_threads = threads};
+    tta_plan_options opts = {.n_threads = threads, .profile = profile};
     if (tta_plan_new_opts(m, inputs, n_in, &opts, &p)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;
@@ -336,6 +388,7 @@ int tta_cmd_bench(int argc, char **argv) {
         printf("latency:      %.3f ms per batch (median), %.3f ms p90, %.3f ms mean\n", med, p90, mean);
         printf("peak RSS:     %.1f MB (%.1f MB after loading the model)\n", rss, load_rss);
     }
+    if (profile) print_profile(json ? stderr : stdout, p);
     rc = 0;
 done:
     free(lat);

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -28,6 +29,8 @@ typedef struct plan_step {
     const tta_kernel *kernel;
     tta_op_ctx ctx;
     bool prepared;
+    double total_ms; /* profiling */
+    long runs;
 } plan_step;
 
 struct tta_plan {
@@ -41,6 +44,7 @@ struct tta_plan {
     int n_all;           /* every prepared step, including folded ones (released on free) */
     plan_step *all;
     int n_threads;
+    bool profile;
     unsigned char *arena; /* intermediate tensors, placed by liveness */
     size_t arena_bytes;
     bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
@@ -55,6 +59,12 @@ static int default_threads(void) {
 #else
     return 1;
 #endif
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
 }
 
 /* Kernels name the node in their messages already; this adds the model file. */
@@ -270,6 +280,7 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
     p->model = model;
     p->n_values = g->n_values;
     p->n_threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
+    p->profile = opts && opts->profile;
     p->values = tta_calloc((size_t)g->n_values + 1, sizeof *p->values);
     p->known = tta_calloc((size_t)g->n_values + 1, sizeof *p->known);
     p->shaped = tta_calloc((size_t)g->n_values + 1, sizeof *p->shaped);
@@ -337,12 +348,32 @@ tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
 #endif
     for (int i = 0; i < p->n_steps; i++) {
         plan_step *s = p->steps[i];
+        double t0 = p->profile ? now_ms() : 0;
         tta_status st = s->kernel->infer(&s->ctx);
         if (st == TTA_DEFER) st = tta_op_error(&s->ctx, TTA_ERR_INTERNAL, "shape still unknown at run time");
         if (!st) st = size_outputs(p, &s->ctx);
         if (!st) st = s->kernel->compute(&s->ctx);
         if (st) return model_context(p, st);
+        if (p->profile) {
+            s->total_ms += now_ms() - t0;
+            s->runs++;
+        }
     }
+    return TTA_OK;
+}
+
+int tta_plan_n_steps(const tta_plan *p) { return p ? p->n_steps : 0; }
+
+tta_status tta_plan_step_info(const tta_plan *p, int i, tta_step_info *info) {
+    if (!p || !info || i < 0 || i >= p->n_steps)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_plan_step_info: no step %d", i);
+    const plan_step *s = p->steps[i];
+    info->name = s->node->name;
+    info->op_type = s->node->op_type;
+    info->domain = s->node->domain;
+    info->backend = s->kernel->backend;
+    info->total_ms = s->total_ms;
+    info->runs = s->runs;
     return TTA_OK;
 }
 
