@@ -26,6 +26,20 @@
  * error: the shape is then inferred at run time. Never escapes the runtime. */
 #define TTA_DEFER ((tta_status)100)
 
+/* Memory layouts of the 4-D float32 tensors [N, C, H, W] a plan passes between kernels.
+ * TTA_LAYOUT_BLOCKED is oneDNN's nChw8c (nChw16c on AVX-512 machines): memory order
+ * [N][C/B][H][W][B] with B = tta_layout_block(). The plan uses it only when C is a multiple of B,
+ * so a blocked tensor has the same dims and byte size as the plain one; only the order of the
+ * elements differs. Graph inputs and outputs, constants, and everything else are plain. */
+enum { TTA_LAYOUT_PLAIN = 0, TTA_LAYOUT_BLOCKED = 1 };
+int tta_layout_block(void);
+
+/* What a kernel's `layouts` callback returns: bit i set = input i may be blocked (the kernel
+ * reads ctx->in_layout[i]), plus one of the output rules below for output 0. */
+#define TTA_LAYOUT_IN(i) (1u << (i))
+#define TTA_LAYOUT_OUT_FOLLOW (1u << 16) /* output 0 is blocked exactly when input 0 is */
+#define TTA_LAYOUT_OUT_ANY (1u << 17)    /* output 0 may be blocked whatever the inputs are */
+
 typedef struct tta_op_ctx {
     const tta_node *node;
     int n_in, n_out;
@@ -33,7 +47,14 @@ typedef struct tta_op_ctx {
     tta_tensor **out;  /* n_out entries; NULL for an omitted optional output */
     void *state;       /* kernel-private, set by prepare */
     int n_threads;     /* threads the kernel may use */
+    /* Layout of each input / output (TTA_LAYOUT_*), set by the plan before the first run;
+     * NULL means all plain (always so at plan time and for kernels without `layouts`). */
+    const unsigned char *in_layout, *out_layout;
 } tta_op_ctx;
+
+/* Layout of input i / output o (plain when the plan gave none). */
+static inline int tta_in_layout(const tta_op_ctx *ctx, int i) { return ctx->in_layout ? ctx->in_layout[i] : 0; }
+static inline int tta_out_layout(const tta_op_ctx *ctx, int o) { return ctx->out_layout ? ctx->out_layout[o] : 0; }
 
 typedef struct tta_kernel {
     const char *domain;  /* "" for ai.onnx */
@@ -45,6 +66,10 @@ typedef struct tta_kernel {
     tta_status (*infer)(tta_op_ctx *ctx);
     tta_status (*compute)(tta_op_ctx *ctx);
     void (*release)(tta_op_ctx *ctx); /* optional */
+    /* Optional: called once at plan time after infer (shapes known, data only for constants);
+     * returns which inputs may be blocked and the rule for output 0 (TTA_LAYOUT_* bits), 0 for
+     * plain only. A kernel that says so must honour whatever layouts the plan then sets. */
+    unsigned (*layouts)(const tta_op_ctx *ctx);
 } tta_kernel;
 
 /* Kernel lookup: first registered kernel matching domain, op and opset that accepts the node. */

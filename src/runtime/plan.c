@@ -23,32 +23,7 @@
 #include "core/error.h"
 #include "runtime/model.h"
 #include "runtime/op.h"
-
-typedef struct plan_step {
-    const tta_node *node;
-    const tta_kernel *kernel;
-    tta_op_ctx ctx;
-    bool prepared;
-    double total_ms; /* profiling */
-    long runs;
-} plan_step;
-
-struct tta_plan {
-    const tta_model *model;
-    int n_values;
-    tta_tensor *values;  /* one per graph value; constants borrow the model's data */
-    bool *known;         /* data known at plan time (constant or folded) */
-    bool *shaped;        /* shape known at plan time */
-    int n_steps;         /* steps[0..n_steps) run each time; folded nodes are not in the list */
-    plan_step **steps;
-    int n_all;           /* every prepared step, including folded ones (released on free) */
-    plan_step *all;
-    int n_threads;
-    bool profile;
-    unsigned char *arena; /* intermediate tensors, placed by liveness */
-    size_t arena_bytes;
-    bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
-};
+#include "runtime/plan.h"
 
 static int default_threads(void) {
     const char *e = getenv("TTA_THREADS");
@@ -133,7 +108,7 @@ static tta_status size_outputs(tta_plan *p, tta_op_ctx *ctx) {
         if (!t) continue;
         if (t->dtype == TTA_DTYPE_UNDEFINED)
             return tta_op_error(ctx, TTA_ERR_INTERNAL, "kernel did not set the dtype of output %d", o);
-        int v = ctx->node->outputs[o];
+        int v = (int)(t - p->values);
         if (p->in_arena && p->in_arena[v] && tta_tensor_nbytes(t) > t->capacity) {
             /* larger than planned (cannot happen for plan-time shapes): leave the arena */
             p->in_arena[v] = false;
@@ -159,7 +134,7 @@ static int by_size_desc(const void *a, const void *b) {
  * offset that overlaps no value whose lifetime intersects). */
 static tta_status plan_arena(tta_plan *p) {
     const tta_graph *g = &p->model->graph;
-    int nv = g->n_values;
+    int nv = p->n_values;
     int *first = tta_malloc(sizeof(int) * ((size_t)nv + 1)), *last = tta_malloc(sizeof(int) * ((size_t)nv + 1));
     arena_item *items = tta_malloc(sizeof(arena_item) * ((size_t)nv + 1));
     p->in_arena = tta_calloc((size_t)nv + 1, sizeof(bool));
@@ -170,16 +145,16 @@ static tta_status plan_arena(tta_plan *p) {
         return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     }
     for (int v = 0; v < nv; v++) first[v] = last[v] = -1;
-    for (int i = 0; i < p->n_steps; i++) {
-        const tta_node *n = p->steps[i]->node;
-        for (int k = 0; k < n->n_inputs; k++)
-            if (n->inputs[k] >= 0) last[n->inputs[k]] = i;
-        for (int k = 0; k < n->n_outputs; k++)
-            if (n->outputs[k] >= 0 && first[n->outputs[k]] < 0) first[n->outputs[k]] = i;
+    for (int i = 0; i < p->n_steps; i++) { /* the values a step reads and writes (after layout.c's redirects) */
+        const tta_op_ctx *c = &p->steps[i]->ctx;
+        for (int k = 0; k < c->n_in; k++)
+            if (c->in[k]) last[c->in[k] - p->values] = i;
+        for (int k = 0; k < c->n_out; k++)
+            if (c->out[k] && first[c->out[k] - p->values] < 0) first[c->out[k] - p->values] = i;
     }
     int n_items = 0;
     for (int v = 0; v < nv; v++) {
-        if (first[v] < 0 || p->known[v] || !p->shaped[v] || g->values[v].is_output) continue;
+        if (first[v] < 0 || p->known[v] || !p->shaped[v] || (v < g->n_values && g->values[v].is_output)) continue;
         size_t bytes = tta_tensor_nbytes(&p->values[v]);
         if (bytes == 0) continue;
         arena_item *it = &items[n_items++];
@@ -279,14 +254,17 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
     if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     p->model = model;
     p->n_values = g->n_values;
+    p->cap_values = 2 * g->n_values + 1;
+    p->cap_all = g->n_nodes + g->n_values + 1;
     p->n_threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
     p->profile = opts && opts->profile;
-    p->values = tta_calloc((size_t)g->n_values + 1, sizeof *p->values);
-    p->known = tta_calloc((size_t)g->n_values + 1, sizeof *p->known);
-    p->shaped = tta_calloc((size_t)g->n_values + 1, sizeof *p->shaped);
-    p->all = tta_calloc((size_t)g->n_nodes + 1, sizeof *p->all);
-    p->steps = tta_calloc((size_t)g->n_nodes + 1, sizeof *p->steps);
-    if (!p->values || !p->known || !p->shaped || !p->all || !p->steps) {
+    p->values = tta_calloc((size_t)p->cap_values, sizeof *p->values);
+    p->known = tta_calloc((size_t)p->cap_values, sizeof *p->known);
+    p->shaped = tta_calloc((size_t)p->cap_values, sizeof *p->shaped);
+    p->layout = tta_calloc((size_t)p->cap_values, sizeof *p->layout);
+    p->all = tta_calloc((size_t)p->cap_all, sizeof *p->all);
+    p->steps = tta_calloc((size_t)p->cap_all, sizeof *p->steps);
+    if (!p->values || !p->known || !p->shaped || !p->layout || !p->all || !p->steps) {
         tta_plan_free(p);
         return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     }
@@ -308,6 +286,7 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
             if (!folded || g->nodes[i].n_outputs == 0) p->steps[p->n_steps++] = s;
         }
     }
+    if (!st) st = tta_plan_layouts(p);
     if (!st) st = plan_arena(p);
     if (st) {
         tta_plan_free(p);
@@ -391,7 +370,10 @@ void tta_plan_free(tta_plan *p) {
         if (s->prepared && s->kernel->release) s->kernel->release(&s->ctx);
         tta_free(s->ctx.in);
         tta_free(s->ctx.out);
+        tta_free(s->in_layout);
+        tta_free(s->out_layout);
     }
+    tta_plan_layouts_free(p);
     for (int i = 0; p->values && i < p->n_values; i++)
         if (p->values[i].capacity && !(p->in_arena && p->in_arena[i])) tta_tensor_destroy(&p->values[i]);
     tta_free(p->arena);
@@ -399,6 +381,7 @@ void tta_plan_free(tta_plan *p) {
     tta_free(p->values);
     tta_free(p->known);
     tta_free(p->shaped);
+    tta_free(p->layout);
     tta_free(p->all);
     tta_free(p->steps);
     tta_free(p);

@@ -60,6 +60,13 @@ dnnl_status_t tta_dnnl_plain_md(dnnl_memory_desc_t *md, int ndim, const int64_t 
     return dnnl_memory_desc_init_by_strides(md, ndim, d, dnnl_f32, s);
 }
 
+dnnl_status_t tta_dnnl_layout_md(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, int layout) {
+    if (layout != TTA_LAYOUT_BLOCKED) return tta_dnnl_plain_md(md, ndim, dims);
+    if (ndim != 4) return dnnl_invalid_arguments;
+    dnnl_dims_t d = {dims[0], dims[1], dims[2], dims[3]};
+    return dnnl_memory_desc_init_by_tag(md, 4, d, dnnl_f32, tta_layout_block() == 16 ? dnnl_nChw16c : dnnl_nChw8c);
+}
+
 tta_status tta_dnnl_memory(const tta_op_ctx *ctx, const dnnl_memory_desc_t *md, dnnl_memory_t *out) {
     dnnl_engine_t eng;
     TTA_TRY(tta_dnnl_engine(ctx, &eng));

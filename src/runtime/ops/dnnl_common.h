@@ -30,6 +30,9 @@ tta_status tta_dnnl_error(const tta_op_ctx *ctx, dnnl_status_t s, const char *wh
 /* A float32 memory descriptor with row-major strides for dims[0..ndim). */
 dnnl_status_t tta_dnnl_plain_md(dnnl_memory_desc_t *md, int ndim, const int64_t *dims);
 
+/* A float32 descriptor for a tensor in the given TTA_LAYOUT_* (blocked: 4-D, nChw8c/nChw16c). */
+dnnl_status_t tta_dnnl_layout_md(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, int layout);
+
 /* Memory object for `md` with no buffer yet (set per run with dnnl_memory_set_data_handle). */
 tta_status tta_dnnl_memory(const tta_op_ctx *ctx, const dnnl_memory_desc_t *md, dnnl_memory_t *out);
 
@@ -71,12 +74,16 @@ void tta_dnnl_fallback_release(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
 bool tta_dnnl_is_f32(const tta_tensor *t, int ndim);
 
 /* ---- Kernel entry points (registered in table_dnnl.c) */
+/* dnnl_reorder.c: the plan's layout conversion step (blocked -> plain), used by layout.c */
+extern const tta_kernel tta_dnnl_reorder_kernel;
+
 /* dnnl_conv.c: Conv and com.microsoft FusedConv */
 bool tta_dnnl_fusedconv_accepts(const tta_node *node);
 tta_status tta_dnnl_conv_prepare(tta_op_ctx *ctx);
 tta_status tta_dnnl_conv_infer(tta_op_ctx *ctx);
 tta_status tta_dnnl_conv_compute(tta_op_ctx *ctx);
 void tta_dnnl_conv_release(tta_op_ctx *ctx);
+unsigned tta_dnnl_conv_layouts(const tta_op_ctx *ctx);
 
 /* dnnl_pool.c: MaxPool (without Indices), AveragePool */
 bool tta_dnnl_pool_accepts(const tta_node *node);
@@ -84,6 +91,9 @@ tta_status tta_dnnl_pool_prepare(tta_op_ctx *ctx);
 tta_status tta_dnnl_pool_infer(tta_op_ctx *ctx);
 tta_status tta_dnnl_pool_compute(tta_op_ctx *ctx);
 void tta_dnnl_pool_release(tta_op_ctx *ctx);
+unsigned tta_dnnl_pool_layouts(const tta_op_ctx *ctx);
+/* GlobalAveragePool, GlobalMaxPool (same file) */
+tta_status tta_dnnl_global_pool_prepare(tta_op_ctx *ctx);
 
 /* dnnl_matmul.c: Gemm, MatMul (2-D) */
 tta_status tta_dnnl_matmul_prepare(tta_op_ctx *ctx);

@@ -21,7 +21,7 @@
 #define TTA_DNNL_CONV_ANY_IO 1
 #endif
 
-typedef enum conv_act { ACT_NONE, ACT_RELU, ACT_LEAKYRELU, ACT_TANH, ACT_SIGMOID, ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH } conv_act;
+typedef enum conv_act { ACT_NONE, ACT_RELU, ACT_LEAKYRELU, ACT_TANH, ACT_SIGMOID, ACT_CLIP, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SWISH } conv_act;
 
 typedef struct dconv_state {
     tta_dnnl_fallback fb; /* the plain C Conv */
@@ -90,6 +90,7 @@ static tta_status parse_activation(tta_op_ctx *ctx, dconv_state *st) {
     else if (!strcmp(a, "Tanh")) st->act = ACT_TANH;
     else if (!strcmp(a, "Sigmoid")) st->act = ACT_SIGMOID;
     else if (!strcmp(a, "HardSwish")) st->act = ACT_HARDSWISH;
+    else if (!strcmp(a, "Swish")) st->act = ACT_SWISH;
     else if (!strcmp(a, "LeakyRelu")) {
         st->act = ACT_LEAKYRELU;
         st->act_a = np > 0 ? p[0] : 0.01f;
@@ -108,7 +109,7 @@ static tta_status parse_activation(tta_op_ctx *ctx, dconv_state *st) {
 }
 
 static bool act_known(const char *a) {
-    static const char *const names[] = {"", "Relu", "Tanh", "Sigmoid", "HardSwish", "LeakyRelu", "Clip", "HardSigmoid"};
+    static const char *const names[] = {"", "Relu", "Tanh", "Sigmoid", "HardSwish", "LeakyRelu", "Clip", "HardSigmoid", "Swish"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(a, names[i])) return true;
     return false;
@@ -166,12 +167,15 @@ static double act_apply(const dconv_state *st, double v) {
         double h = v / 6.0 + 0.5;
         return v * (h < 0 ? 0 : h > 1 ? 1 : h);
     }
+    case ACT_SWISH: return v / (1.0 + exp(-v));
     default: return v;
     }
 }
 
 static tta_status conv_plain(tta_op_ctx *ctx) {
     dconv_state *st = ctx->state;
+    if (tta_in_layout(ctx, 0) || tta_out_layout(ctx, 0) || (ctx->n_in > 3 && tta_in_layout(ctx, 3)))
+        return tta_op_error(ctx, TTA_ERR_INTERNAL, "the plain C Conv cannot take blocked tensors");
     TTA_TRY(tta_dnnl_fallback_compute(ctx, &st->fb));
     if (!st->fused) return TTA_OK;
     tta_tensor *y = ctx->out[0];
@@ -202,6 +206,7 @@ static dnnl_status_t append_act(dnnl_post_ops_t po, const dconv_state *st) {
     case ACT_SIGMOID: return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_logistic, 0.0f, 0.0f);
     case ACT_CLIP: return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, st->act_a, st->act_b);
     case ACT_HARDSWISH: return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_hardswish, 0.0f, 0.0f);
+    case ACT_SWISH: return dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_swish, 1.0f, 0.0f);
     case ACT_HARDSIGMOID: {
         dnnl_status_t s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, st->act_a, st->act_b);
         return s != dnnl_success ? s : dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip, 0.0f, 1.0f);
@@ -247,8 +252,10 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
     dnnl_memory_desc_t src_md, dst_md, w_any, b_md, src_any, dst_any;
     dnnl_dims_t wd;
     for (int i = 0; i < wnd; i++) wd[i] = wdims[i];
-    dnnl_status_t s = tta_dnnl_plain_md(&src_md, nd, x->dims);
-    if (s == dnnl_success) s = tta_dnnl_plain_md(&dst_md, nd, y->dims);
+    dnnl_memory_desc_t z_md;
+    dnnl_status_t s = tta_dnnl_layout_md(&src_md, nd, x->dims, tta_in_layout(ctx, 0));
+    if (s == dnnl_success) s = tta_dnnl_layout_md(&dst_md, nd, y->dims, tta_out_layout(ctx, 0));
+    if (s == dnnl_success && sum) s = tta_dnnl_layout_md(&z_md, nd, y->dims, tta_in_layout(ctx, 3));
     if (s == dnnl_success) s = tta_dnnl_plain_md(&st->w_user_md, wnd, wdims);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&w_any, wnd, wd, dnnl_f32, dnnl_format_tag_any);
     if (s == dnnl_success) s = tta_dnnl_plain_md(&b_md, 1, w->dims);
@@ -295,9 +302,9 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
         st->src_buf = tta_malloc(dnnl_memory_desc_get_size(p_src) + 64);
         if (!st->src_buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the blocked input");
     }
+    if (sum && !dnnl_memory_desc_equal(p_dst, &z_md)) TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_z, &z_md, p_dst));
     if (!dnnl_memory_desc_equal(p_dst, &dst_md)) {
         TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_dst, p_dst, &dst_md));
-        if (sum) TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_z, &dst_md, p_dst));
         st->dst_buf = tta_malloc(dnnl_memory_desc_get_size(p_dst) + 64);
         if (!st->dst_buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the blocked output");
     }
@@ -333,12 +340,9 @@ tta_status tta_dnnl_conv_compute(tta_op_ctx *ctx) {
         TTA_TRY(tta_dnnl_reo_run(ctx, &st->reo_src, st->stream, x->data, st->src_buf));
         src = st->src_buf;
     }
-    if (st->dst_buf) {
-        dst = st->dst_buf;
-        if (z) TTA_TRY(tta_dnnl_reo_run(ctx, &st->reo_z, st->stream, z->data, dst));
-    } else if (z && z->data != y->data) {
-        memcpy(y->data, z->data, tta_tensor_nbytes(y));
-    }
+    if (st->dst_buf) dst = st->dst_buf;
+    if (z && st->reo_z.prim) TTA_TRY(tta_dnnl_reo_run(ctx, &st->reo_z, st->stream, z->data, dst));
+    else if (z && z->data != dst) memcpy(dst, z->data, tta_tensor_nbytes(y));
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_src, src), "set src");
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_wei, wdata), "set weights");
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_dst, dst), "set dst");
@@ -354,3 +358,20 @@ tta_status tta_dnnl_conv_compute(tta_op_ctx *ctx) {
     return TTA_OK;
 }
 
+
+/* Plan time: blocked src, Z and dst when oneDNN has a primitive for this node (tried here, then
+ * dropped so that the first run builds it for the layouts the plan chose). */
+unsigned tta_dnnl_conv_layouts(const tta_op_ctx *cctx) {
+    tta_op_ctx *ctx = (tta_op_ctx *)cctx;
+    dconv_state *st = ctx->state;
+    const tta_tensor *x = ctx->in[0], *w = ctx->n_in > 1 ? ctx->in[1] : NULL, *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
+    const tta_tensor *z = st->fused && ctx->n_in > 3 ? ctx->in[3] : NULL;
+    if (!tta_dnnl_is_f32(x, 4) || !tta_dnnl_is_f32(w, 4) || (b && !tta_dnnl_is_f32(b, 1)) ||
+        (z && !tta_dnnl_is_f32(z, 4)) || tta_tensor_numel(x) == 0 || tta_tensor_numel(w) == 0 ||
+        tta_tensor_numel(ctx->out[0]) == 0)
+        return 0;
+    tta_status s = build(ctx, st);
+    bool usable = s == TTA_OK && !st->unusable;
+    drop_primitive(st);
+    return usable ? TTA_LAYOUT_IN(0) | (z ? TTA_LAYOUT_IN(3) : 0) | TTA_LAYOUT_OUT_ANY : 0;
+}

@@ -1,5 +1,7 @@
 /* dnnl_pool.c - MaxPool and AveragePool (1-D, 2-D, 3-D; strides, pads, dilations, auto_pad,
- * ceil_mode, count_include_pad) through oneDNN's pooling_v2 primitive on plain NCHW tensors.
+ * ceil_mode, count_include_pad), GlobalAveragePool and GlobalMaxPool through oneDNN's pooling_v2
+ * primitive, on plain NCHW tensors or channel-blocked ones (the plan's layouts: the output is
+ * blocked when the input is; a global pool's [N,C,1,1] output is the same bytes either way).
  *
  * MaxPool with the Indices output is declined in accepts (the C kernel does it). ceil_mode is
  * expressed as extra end padding, which oneDNN's max and exclude-padding average ignore as
@@ -14,7 +16,7 @@
 typedef struct dpool_state {
     tta_dnnl_fallback fb; /* the plain C pool kernel */
     tta_nn_window win;
-    bool is_max, ceil_mode, include_pad;
+    bool is_max, ceil_mode, include_pad, is_global;
     bool built, unusable;
     int key_nd;
     int64_t key_x[TTA_MAX_DIMS];
@@ -66,10 +68,23 @@ tta_status tta_dnnl_pool_prepare(tta_op_ctx *ctx) {
     return TTA_OK;
 }
 
+tta_status tta_dnnl_global_pool_prepare(tta_op_ctx *ctx) {
+    dpool_state *st = tta_calloc(1, sizeof *st);
+    if (!st) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+    ctx->state = st;
+    TTA_TRY(tta_dnnl_fallback_prepare(ctx, &st->fb, ctx->node->op_type));
+    st->is_global = true;
+    st->is_max = !strcmp(ctx->node->op_type, "GlobalMaxPool");
+    return TTA_OK;
+}
+
 tta_status tta_dnnl_pool_infer(tta_op_ctx *ctx) {
     dpool_state *st = ctx->state;
     return tta_dnnl_fallback_infer(ctx, &st->fb);
 }
+
+static tta_status build_primitive(tta_op_ctx *ctx, dpool_state *st, dnnl_dims_t strides, dnnl_dims_t kernel,
+                                  dnnl_dims_t dil, dnnl_dims_t pl, dnnl_dims_t pr);
 
 static tta_status build(tta_op_ctx *ctx, dpool_state *st) {
     const tta_tensor *x = ctx->in[0], *y = ctx->out[0];
@@ -78,13 +93,21 @@ static tta_status build(tta_op_ctx *ctx, dpool_state *st) {
     st->key_nd = x->ndim;
     memcpy(st->key_x, x->dims, sizeof st->key_x);
     int nd = x->ndim, ns = nd - 2;
+    dnnl_dims_t strides, kernel, dil, pl, pr;
+    if (st->is_global) {
+        for (int i = 0; i < ns; i++) {
+            strides[i] = 1;
+            kernel[i] = x->dims[2 + i];
+            dil[i] = pl[i] = pr[i] = 0;
+        }
+        return build_primitive(ctx, st, strides, kernel, dil, pl, pr);
+    }
     if (st->win.n_kernel != ns) {
         st->unusable = true;
         return TTA_OK;
     }
     tta_nn_geom g;
     TTA_TRY(tta_nn_window_resolve(ctx, &st->win, ns, x->dims + 2, st->win.kernel, st->ceil_mode, &g));
-    dnnl_dims_t strides, kernel, dil, pl, pr;
     for (int i = 0; i < ns; i++) {
         if (g.out[i] != y->dims[2 + i]) {
             st->unusable = true;
@@ -102,9 +125,19 @@ static tta_status build(tta_op_ctx *ctx, dpool_state *st) {
             return TTA_OK;
         }
     }
+    return build_primitive(ctx, st, strides, kernel, dil, pl, pr);
+}
+
+static tta_status build_primitive(tta_op_ctx *ctx, dpool_state *st, dnnl_dims_t strides, dnnl_dims_t kernel,
+                                  dnnl_dims_t dil, dnnl_dims_t pl, dnnl_dims_t pr) {
+    const tta_tensor *x = ctx->in[0], *y = ctx->out[0];
+    int nd = x->ndim;
+    /* an output of one pixel per channel is the same bytes in both layouts: describe it as the input is */
+    int in_layout = tta_in_layout(ctx, 0), out_layout = tta_out_layout(ctx, 0);
+    if (nd == 4 && y->dims[2] * y->dims[3] == 1) out_layout = in_layout;
     dnnl_memory_desc_t src_md, dst_md;
-    dnnl_status_t s = tta_dnnl_plain_md(&src_md, nd, x->dims);
-    if (s == dnnl_success) s = tta_dnnl_plain_md(&dst_md, nd, y->dims);
+    dnnl_status_t s = tta_dnnl_layout_md(&src_md, nd, x->dims, in_layout);
+    if (s == dnnl_success) s = tta_dnnl_layout_md(&dst_md, nd, y->dims, out_layout);
     dnnl_alg_kind_t alg = st->is_max ? dnnl_pooling_max
                           : st->include_pad ? dnnl_pooling_avg_include_padding
                                             : dnnl_pooling_avg_exclude_padding;
@@ -131,21 +164,41 @@ static tta_status build(tta_op_ctx *ctx, dpool_state *st) {
     return TTA_OK;
 }
 
+static tta_status fallback(tta_op_ctx *ctx, dpool_state *st) {
+    if (tta_in_layout(ctx, 0) || tta_out_layout(ctx, 0))
+        return tta_op_error(ctx, TTA_ERR_INTERNAL, "the plain C pooling cannot take blocked tensors");
+    return tta_dnnl_fallback_compute(ctx, &st->fb);
+}
+
 tta_status tta_dnnl_pool_compute(tta_op_ctx *ctx) {
     dpool_state *st = ctx->state;
     const tta_tensor *x = ctx->in[0];
     tta_tensor *y = ctx->out[0];
     bool ok = tta_dnnl_is_f32(x, -1) && x->ndim >= 3 && x->ndim <= 5 && tta_tensor_numel(x) > 0 &&
               tta_tensor_numel(y) > 0;
-    if (!ok) return tta_dnnl_fallback_compute(ctx, &st->fb);
+    if (!ok) return fallback(ctx, st);
     bool same = st->built && st->key_nd == x->ndim;
     for (int i = 0; same && i < x->ndim; i++) same = st->key_x[i] == x->dims[i];
     if (!same) TTA_TRY(build(ctx, st));
-    if (st->unusable) return tta_dnnl_fallback_compute(ctx, &st->fb);
+    if (st->unusable) return fallback(ctx, st);
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_src, x->data), "set src");
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_dst, y->data), "set dst");
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, st->m_src}, {DNNL_ARG_DST, st->m_dst}, {DNNL_ARG_WORKSPACE, st->m_ws}};
     TTA_DNNL_TRY(ctx, dnnl_primitive_execute(st->prim, st->stream, st->m_ws ? 3 : 2, args), "pooling");
     TTA_DNNL_TRY(ctx, dnnl_stream_wait(st->stream), "stream wait");
     return TTA_OK;
+}
+
+/* Plan time: a blocked input (and output, unless it is one pixel per channel) when oneDNN has a
+ * primitive for this node (tried here, then dropped: the first run builds it for the layouts). */
+unsigned tta_dnnl_pool_layouts(const tta_op_ctx *cctx) {
+    tta_op_ctx *ctx = (tta_op_ctx *)cctx;
+    dpool_state *st = ctx->state;
+    const tta_tensor *x = ctx->in[0], *y = ctx->out[0];
+    if (!tta_dnnl_is_f32(x, 4) || tta_tensor_numel(x) == 0 || tta_tensor_numel(y) == 0) return 0;
+    tta_status s = build(ctx, st);
+    bool usable = s == TTA_OK && !st->unusable;
+    drop_primitive(st);
+    if (!usable) return 0;
+    return TTA_LAYOUT_IN(0) | (y->dims[2] * y->dims[3] == 1 ? TTA_LAYOUT_OUT_ANY : TTA_LAYOUT_OUT_FOLLOW);
 }

@@ -3,16 +3,22 @@
  * falls back to the plain C kernel at run time for dtypes, ranks or shapes oneDNN cannot do. */
 #include "runtime/ops/dnnl_common.h"
 
-#define K(dom, op, since, acc, pre, inf, comp, rel) {dom, op, since, 0, "dnnl", acc, pre, inf, comp, rel}
+#define K(dom, op, since, acc, pre, inf, comp, rel) {dom, op, since, 0, "dnnl", acc, pre, inf, comp, rel, NULL}
+#define KL(dom, op, since, acc, pre, inf, comp, rel, lay) {dom, op, since, 0, "dnnl", acc, pre, inf, comp, rel, lay}
 
 const tta_kernel tta_kernels_dnnl[] = {
-    K("", "Conv", 1, NULL, tta_dnnl_conv_prepare, tta_dnnl_conv_infer, tta_dnnl_conv_compute, tta_dnnl_conv_release),
-    K("com.microsoft", "FusedConv", 1, tta_dnnl_fusedconv_accepts, tta_dnnl_conv_prepare, tta_dnnl_conv_infer,
-      tta_dnnl_conv_compute, tta_dnnl_conv_release),
-    K("", "MaxPool", 1, tta_dnnl_pool_accepts, tta_dnnl_pool_prepare, tta_dnnl_pool_infer, tta_dnnl_pool_compute,
-      tta_dnnl_pool_release),
-    K("", "AveragePool", 1, tta_dnnl_pool_accepts, tta_dnnl_pool_prepare, tta_dnnl_pool_infer, tta_dnnl_pool_compute,
-      tta_dnnl_pool_release),
+    KL("", "Conv", 1, NULL, tta_dnnl_conv_prepare, tta_dnnl_conv_infer, tta_dnnl_conv_compute, tta_dnnl_conv_release,
+       tta_dnnl_conv_layouts),
+    KL("com.microsoft", "FusedConv", 1, tta_dnnl_fusedconv_accepts, tta_dnnl_conv_prepare, tta_dnnl_conv_infer,
+       tta_dnnl_conv_compute, tta_dnnl_conv_release, tta_dnnl_conv_layouts),
+    KL("", "MaxPool", 1, tta_dnnl_pool_accepts, tta_dnnl_pool_prepare, tta_dnnl_pool_infer, tta_dnnl_pool_compute,
+       tta_dnnl_pool_release, tta_dnnl_pool_layouts),
+    KL("", "AveragePool", 1, tta_dnnl_pool_accepts, tta_dnnl_pool_prepare, tta_dnnl_pool_infer, tta_dnnl_pool_compute,
+       tta_dnnl_pool_release, tta_dnnl_pool_layouts),
+    KL("", "GlobalAveragePool", 1, NULL, tta_dnnl_global_pool_prepare, tta_dnnl_pool_infer, tta_dnnl_pool_compute,
+       tta_dnnl_pool_release, tta_dnnl_pool_layouts),
+    KL("", "GlobalMaxPool", 1, NULL, tta_dnnl_global_pool_prepare, tta_dnnl_pool_infer, tta_dnnl_pool_compute,
+       tta_dnnl_pool_release, tta_dnnl_pool_layouts),
     K("", "Gemm", 1, NULL, tta_dnnl_matmul_prepare, tta_dnnl_matmul_infer, tta_dnnl_matmul_compute,
       tta_dnnl_matmul_release),
     K("", "MatMul", 1, NULL, tta_dnnl_matmul_prepare, tta_dnnl_matmul_infer, tta_dnnl_matmul_compute,

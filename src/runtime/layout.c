@@ -1,0 +1,211 @@
+/* layout.c - which tensors of a plan travel in oneDNN's blocked layout, and where the plan
+ * converts them back to plain (see TTA_LAYOUT_* in op.h).
+ *
+ * Convolutions run fastest on channel-blocked data (nChw8c on AVX2, nChw16c on AVX-512), and so
+ * do pooling and everything element-wise. Reordering to plain NCHW and back around every node
+ * costs as much as the pooling itself, so the plan keeps a tensor blocked from the kernel that
+ * writes it through every consumer that can take it so, and converts it to plain once, in an
+ * inserted Reorder step (domain "tta"), before the first consumer that cannot.
+ *
+ * One forward pass over the steps decides the layout of each step's output 0:
+ *   - kernels with a `layouts` callback say which inputs they read blocked and whether output 0
+ *     may be blocked always (OUT_ANY: convolutions) or when input 0 is (OUT_FOLLOW: pooling);
+ *   - element-wise ops (unary, and binary ones whose inputs all have the output's shape or are
+ *     scalars) are blocked when every full-size input is: they work on flat arrays;
+ *   - Concat along the channels is blocked when every input is: per image, a blocked tensor is
+ *     one contiguous run of C*H*W floats, as a plain one is.
+ * A value can be blocked only if it is a float32 [N,C,H,W] with C a multiple of the block, H*W
+ * above 1 (with H*W == 1 both layouts are the same bytes) and not a graph output.
+ * TTA_NO_BLOCKED=1 in the environment keeps every tensor plain (for comparisons).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl.h>
+
+#include "runtime/ops/dnnl_common.h"
+#include "runtime/plan.h"
+
+int tta_layout_block(void) {
+    static int block;
+    if (!block) block = dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core ? 16 : 8;
+    return block;
+}
+
+static bool is_pointwise(const tta_node *n) {
+    static const char *const ops[] = {
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Elu", "Selu", "Celu",
+        "Softplus", "Softsign", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round",
+        "Erf", "Mish", "Gelu", "ThresholdedRelu", "Sign", "Identity", "Add", "Sub", "Mul", "Div", "Max", "Min",
+        "Sum", "Mean", "Pow", "PRelu",
+    };
+    if (n->domain[0] || n->n_outputs != 1) return false;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(n->op_type, ops[i])) return true;
+    return false;
+}
+
+static int value_of(const tta_plan *p, const tta_tensor *t) { return (int)(t - p->values); }
+
+/* Whether value v could be stored blocked. */
+static bool blockable(const tta_plan *p, int v) {
+    const tta_graph *g = &p->model->graph;
+    const tta_tensor *t = &p->values[v];
+    if (!p->shaped[v] || p->known[v] || (v < g->n_values && g->values[v].is_output)) return false;
+    return t->dtype == TTA_DTYPE_FLOAT32 && t->ndim == 4 && t->dims[0] > 0 && t->dims[1] > 0 &&
+           t->dims[1] % tta_layout_block() == 0 && t->dims[2] * t->dims[3] > 1;
+}
+
+static bool same_dims(const tta_tensor *a, const tta_tensor *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->dims[d] != b->dims[d]) return false;
+    return true;
+}
+
+/* Element-wise step: blocked when every full-size input is blocked (scalars are fine too). */
+static bool pointwise_blocked(const tta_plan *p, const tta_op_ctx *c) {
+    bool any = false;
+    for (int i = 0; i < c->n_in; i++) {
+        const tta_tensor *t = c->in[i];
+        if (!t || (p->shaped[value_of(p, t)] && tta_tensor_numel(t) == 1)) continue;
+        if (!same_dims(t, c->out[0]) || p->layout[value_of(p, t)] != TTA_LAYOUT_BLOCKED) return false;
+        any = true;
+    }
+    return any;
+}
+
+static bool concat_blocked(const tta_plan *p, const tta_op_ctx *c) {
+    if (strcmp(c->node->op_type, "Concat") || c->node->domain[0]) return false;
+    int64_t axis = tta_attr_int(c->node, "axis", 1);
+    if (axis != 1 && axis != -3) return false;
+    for (int i = 0; i < c->n_in; i++)
+        if (!c->in[i] || p->layout[value_of(p, c->in[i])] != TTA_LAYOUT_BLOCKED) return false;
+    return c->n_in > 0;
+}
+
+/* The plain copy of blocked value v, made by a new Reorder step appended to out_steps. */
+static tta_status plain_copy(tta_plan *p, int v, int *copy_of, plan_step **out_steps, int *n_out) {
+    if (copy_of[v] >= 0) return TTA_OK;
+    if (p->n_values >= p->cap_values || p->n_all >= p->cap_all || p->n_extra >= p->model->graph.n_values)
+        return tta_errorf(TTA_ERR_INTERNAL, "%s: too many layout conversions", p->model->name);
+    int c = p->n_values++;
+    tta_tensor *src = &p->values[v];
+    TTA_TRY(tta_set_shape(&p->values[c], src->dtype, src->ndim, src->dims));
+    p->shaped[c] = true;
+    p->layout[c] = TTA_LAYOUT_PLAIN;
+
+    tta_node *n = &p->extra_nodes[p->n_extra++];
+    const char *vname = v < p->model->graph.n_values ? p->model->graph.values[v].name : "?";
+    size_t len = strlen(vname) + 16;
+    n->name = tta_malloc(len);
+    n->inputs = tta_malloc(2 * sizeof(int));
+    if (!n->name || !n->inputs) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    snprintf(n->name, len, "to_plain:%s", vname);
+    n->op_type = "Reorder";
+    n->domain = "tta";
+    n->opset = 1;
+    n->n_inputs = n->n_outputs = 1;
+    n->inputs[0] = v;
+    n->outputs = n->inputs + 1;
+    n->outputs[0] = c;
+
+    plan_step *s = &p->all[p->n_all++];
+    memset(s, 0, sizeof *s);
+    s->node = n;
+    s->kernel = &tta_dnnl_reorder_kernel;
+    s->ctx.node = n;
+    s->ctx.n_in = s->ctx.n_out = 1;
+    s->ctx.n_threads = p->n_threads;
+    s->ctx.in = tta_calloc(2, sizeof(tta_tensor *));
+    s->ctx.out = tta_calloc(2, sizeof(tta_tensor *));
+    s->in_layout = tta_calloc(2, 1);
+    s->out_layout = tta_calloc(2, 1);
+    if (!s->ctx.in || !s->ctx.out || !s->in_layout || !s->out_layout) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    s->ctx.in[0] = src;
+    s->ctx.out[0] = &p->values[c];
+    s->in_layout[0] = TTA_LAYOUT_BLOCKED;
+    s->ctx.in_layout = s->in_layout;
+    s->ctx.out_layout = s->out_layout;
+    if (s->kernel->prepare) TTA_TRY(s->kernel->prepare(&s->ctx));
+    s->prepared = true;
+    copy_of[v] = c;
+    out_steps[(*n_out)++] = s;
+    return TTA_OK;
+}
+
+tta_status tta_plan_layouts(tta_plan *p) {
+    const char *off = getenv("TTA_NO_BLOCKED");
+    if (off && *off && strcmp(off, "0")) return TTA_OK;
+    int nv = p->model->graph.n_values;
+    p->extra_nodes = tta_calloc((size_t)nv + 1, sizeof *p->extra_nodes);
+    int *copy_of = tta_malloc(sizeof(int) * ((size_t)p->cap_values));
+    plan_step **steps = tta_malloc(sizeof(plan_step *) * ((size_t)p->cap_all));
+    tta_status st = TTA_OK;
+    if (!p->extra_nodes || !copy_of || !steps) st = tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    for (int v = 0; !st && v < p->cap_values; v++) copy_of[v] = -1;
+    int n = 0;
+    for (int i = 0; !st && i < p->n_steps; i++) {
+        plan_step *s = p->steps[i];
+        tta_op_ctx *c = &s->ctx;
+        s->in_layout = tta_calloc((size_t)c->n_in + 1, 1);
+        s->out_layout = tta_calloc((size_t)c->n_out + 1, 1);
+        if (!s->in_layout || !s->out_layout) {
+            st = tta_errorf(TTA_ERR_NOMEM, "out of memory");
+            break;
+        }
+        unsigned caps = 0;
+        bool all_shaped = true;
+        for (int k = 0; k < c->n_in; k++)
+            if (c->in[k] && !p->shaped[value_of(p, c->in[k])]) all_shaped = false;
+        if (s->kernel->layouts && all_shaped) caps = s->kernel->layouts(c);
+        int out = c->n_out > 0 && c->out[0] ? value_of(p, c->out[0]) : -1;
+        bool blocked = false, elementwise = false;
+        if (out >= 0 && blockable(p, out)) {
+            if (caps & TTA_LAYOUT_OUT_ANY) blocked = true;
+            else if (caps & TTA_LAYOUT_OUT_FOLLOW)
+                blocked = c->in[0] && p->layout[value_of(p, c->in[0])] == TTA_LAYOUT_BLOCKED;
+            else if (!caps && (is_pointwise(c->node) || concat_blocked(p, c)))
+                blocked = elementwise = is_pointwise(c->node) ? pointwise_blocked(p, c) : true;
+        }
+        for (int k = 0; k < c->n_in; k++) {
+            if (!c->in[k]) continue;
+            int v = value_of(p, c->in[k]);
+            if (p->layout[v] != TTA_LAYOUT_BLOCKED) continue;
+            bool ok = elementwise ||
+                      ((caps & TTA_LAYOUT_IN(k)) && !(k == 0 && (caps & TTA_LAYOUT_OUT_FOLLOW) && !blocked));
+            if (ok) {
+                s->in_layout[k] = TTA_LAYOUT_BLOCKED;
+                continue;
+            }
+            st = plain_copy(p, v, copy_of, steps, &n);
+            if (st) break;
+            c->in[k] = &p->values[copy_of[v]];
+        }
+        if (st) break;
+        if (blocked) {
+            p->layout[out] = TTA_LAYOUT_BLOCKED;
+            s->out_layout[0] = TTA_LAYOUT_BLOCKED;
+        }
+        c->in_layout = s->in_layout;
+        c->out_layout = s->out_layout;
+        steps[n++] = s;
+    }
+    if (!st) {
+        memcpy(p->steps, steps, sizeof(plan_step *) * (size_t)n);
+        p->n_steps = n;
+    }
+    tta_free(copy_of);
+    tta_free(steps);
+    return st;
+}
+
+void tta_plan_layouts_free(tta_plan *p) {
+    for (int i = 0; p->extra_nodes && i < p->n_extra; i++) {
+        tta_free(p->extra_nodes[i].name);
+        tta_free(p->extra_nodes[i].inputs);
+    }
+    tta_free(p->extra_nodes);
+    p->extra_nodes = NULL;
+}

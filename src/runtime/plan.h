@@ -1,0 +1,48 @@
+/* plan.h - the plan's private structure, shared by plan.c (binding, running, memory) and
+ * layout.c (which tensors travel blocked, and the Reorder steps that convert them). */
+#ifndef TTA_RUNTIME_PLAN_H
+#define TTA_RUNTIME_PLAN_H
+
+#include <stdbool.h>
+
+#include "runtime/model.h"
+#include "runtime/op.h"
+
+typedef struct plan_step {
+    const tta_node *node;
+    const tta_kernel *kernel;
+    tta_op_ctx ctx;
+    bool prepared;
+    unsigned char *in_layout, *out_layout; /* owned; ctx points at them once layouts are set */
+    double total_ms; /* profiling */
+    long runs;
+} plan_step;
+
+struct tta_plan {
+    const tta_model *model;
+    int n_values;        /* graph values, then the plain copies layout.c adds */
+    int cap_values;      /* room in values/known/shaped/layout: twice the graph's values */
+    tta_tensor *values;  /* one per value; constants borrow the model's data */
+    bool *known;         /* data known at plan time (constant or folded) */
+    bool *shaped;        /* shape known at plan time */
+    unsigned char *layout; /* TTA_LAYOUT_* of each value */
+    int n_steps;         /* steps[0..n_steps) run each time; folded nodes are not in the list */
+    plan_step **steps;
+    int n_all;           /* every prepared step, including folded ones (released on free) */
+    int cap_all;
+    plan_step *all;
+    tta_node *extra_nodes; /* the Reorder nodes layout.c adds (n_extra of them) */
+    int n_extra;
+    int n_threads;
+    bool profile;
+    unsigned char *arena; /* intermediate tensors, placed by liveness */
+    size_t arena_bytes;
+    bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
+};
+
+/* layout.c: decides the layout of every value the steps write, sets each step's in/out layouts
+ * and inserts a Reorder step before the first consumer that needs a blocked value plain. */
+tta_status tta_plan_layouts(tta_plan *p);
+void tta_plan_layouts_free(tta_plan *p);
+
+#endif
