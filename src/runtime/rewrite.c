@@ -6,6 +6,9 @@
  *   identity     Identity, and Dropout in inference, removed: consumers read the input.
  *   bn-fold      BatchNormalization after a Conv with constant weights folded into the Conv's
  *                weights and bias (new initializers; the originals may be shared).
+ *   silu-fuse    Conv whose output X feeds exactly Sigmoid(X) and Mul(X, Sigmoid(X)) (SiLU,
+ *                as PyTorch exports it) becomes FusedConv with activation "Swish" (tta's
+ *                addition to ONNX Runtime's list).
  *   act-fuse     Conv followed by Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish or
  *                Clip (constant bounds) becomes one com.microsoft FusedConv node, which the
  *                oneDNN kernel runs as a convolution with a post-op.
@@ -207,6 +210,36 @@ static tta_status rule_bn_fold(tta_graph *g, const int *uses, tta_node *conv, in
     return TTA_OK;
 }
 
+/* Turns conv into FusedConv with the given activation, writing out (the activation's output). */
+static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
+                             bool *done);
+
+/* ---- silu-fuse: Conv -> X; Sigmoid(X) -> S; Mul(X, S) becomes FusedConv "Swish" */
+static tta_status rule_silu_fuse(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
+    if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
+    int x = conv->outputs[0];
+    if (x < 0 || uses[x] != 2) return TTA_OK;
+    tta_node *sig = NULL, *mul = NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        tta_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] == x) {
+                if (is_op(n, "Sigmoid") && n->n_outputs == 1) sig = n;
+                else if (is_op(n, "Mul") && n->n_inputs == 2 && n->n_outputs == 1) mul = n;
+            }
+    }
+    if (!sig || !mul || sole_consumer(g, uses, sig->outputs[0]) != mul) return TTA_OK;
+    int other = mul->inputs[0] == x ? mul->inputs[1] : mul->inputs[0];
+    if (other != sig->outputs[0]) return TTA_OK;
+    bool done = false;
+    TTA_TRY(make_fused(g, conv, "Swish", NULL, 0, mul->outputs[0], &done));
+    if (!done) return TTA_OK;
+    mark_dead(sig);
+    mark_dead(mul);
+    (*fired)++;
+    return TTA_OK;
+}
+
 /* ---- act-fuse: Conv -> activation becomes FusedConv */
 static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
     if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
@@ -238,6 +271,17 @@ static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, i
         }
     }
     if (!name) return TTA_OK;
+    bool done = false;
+    TTA_TRY(make_fused(g, conv, name, params, np, act->outputs[0], &done));
+    if (!done) return TTA_OK;
+    mark_dead(act);
+    (*fired)++;
+    return TTA_OK;
+}
+
+static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
+                             bool *done) {
+    (void)g;
     const tta_kernel *probe;
     tta_attr a = {0};
     a.name = tta_strdup("activation");
@@ -285,9 +329,8 @@ static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, i
     }
     tta_free(old_op);
     tta_free(old_dom);
-    conv->outputs[0] = act->outputs[0];
-    mark_dead(act);
-    (*fired)++;
+    conv->outputs[0] = out;
+    *done = true;
     return TTA_OK;
 }
 
@@ -306,8 +349,8 @@ static void compact(tta_graph *g) {
 }
 
 tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
-    static const rule_fn rules[] = {rule_constant, rule_identity, rule_bn_fold, rule_act_fuse};
-    int *fired[4];
+    static const rule_fn rules[] = {rule_constant, rule_identity, rule_bn_fold, rule_silu_fuse, rule_act_fuse};
+    int *fired[5];
     tta_rewrite_stats local = {0};
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
@@ -317,6 +360,7 @@ tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     fired[1] = &stats->identity_removed;
     fired[2] = &stats->bn_folded;
     fired[3] = &stats->activations_fused;
+    fired[4] = &stats->activations_fused;
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         int *uses = count_uses(g);
         if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "runtime/op.h"
+#include "runtime/ops/dnnl_common.h"
 #include "test.h"
 
 TTA_KERNEL_LIST(tta_kernels_nn)
@@ -299,6 +300,7 @@ static double f_hswish(double v, const float *p) {
     return v * (h < 0 ? 0 : h > 1 ? 1 : h);
 }
 static double f_tanh(double v, const float *p) { (void)p; return tanh(v); }
+static double f_swish(double v, const float *p) { (void)p; return v / (1 + exp(-v)); }
 
 TEST(dnnl_fusedconv_post_ops) {
     fused_case(TTA_DTYPE_FLOAT32, "Relu", 0, NULL, false, f_relu);
@@ -309,6 +311,9 @@ TEST(dnnl_fusedconv_post_ops) {
     fused_case(TTA_DTYPE_FLOAT32, "HardSigmoid", 2, (float[]){0.3f, 0.4f}, false, f_hsig);
     fused_case(TTA_DTYPE_FLOAT32, "HardSwish", 0, NULL, true, f_hswish);
     fused_case(TTA_DTYPE_FLOAT32, "Tanh", 0, NULL, false, f_tanh);
+    fused_case(TTA_DTYPE_FLOAT32, "Swish", 0, NULL, false, f_swish);
+    fused_case(TTA_DTYPE_FLOAT32, "Swish", 0, NULL, true, f_swish);
+    fused_case(TTA_DTYPE_FLOAT64, "Swish", 0, NULL, true, f_swish);
     /* float64: the plain C path (C Conv, then Z and the activation) */
     fused_case(TTA_DTYPE_FLOAT64, "Clip", 2, (float[]){-0.5f, 0.7f}, true, f_clip);
     fused_case(TTA_DTYPE_FLOAT64, "Relu", 0, NULL, false, f_relu);
@@ -376,6 +381,138 @@ TEST(dnnl_pool_matches_c) {
     nb_ints(&nb, "kernel_shape", INTS(2, 2));
     compare(&nb.node, "MaxPool", in, 1, "uint8");
     tta_tensor_destroy(&X);
+}
+
+/* ---- Blocked layouts (nChw8c / nChw16c): the same results as plain, for every combination
+ * of blocked and plain input, residual Z and output the plan can ask for. */
+
+/* Element (n,c,h,w) of a blocked [N,C,H,W] tensor sits at ((n*C/B + c/B)*H*W + h*W + w)*B + c%B. */
+static tta_tensor to_layout(const tta_tensor *t, int blocked) {
+    tta_tensor b = {0};
+    CHECK(tta_tensor_resize(&b, t->dtype, t->ndim, t->dims) == TTA_OK);
+    const float *x = t->data;
+    float *y = b.data;
+    int64_t B = tta_layout_block(), N = t->dims[0], C = t->dims[1], HW = t->dims[2] * t->dims[3];
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t i = 0; i < HW; i++) {
+                int64_t plain = (n * C + c) * HW + i, blk = ((n * (C / B) + c / B) * HW + i) * B + c % B;
+                if (blocked) y[blk] = x[plain];
+                else y[plain] = x[blk];
+            }
+    return b;
+}
+
+/* Runs the dnnl kernel with the given layouts (inputs given plain, converted here) and compares
+ * its output, converted back, with the plain run. */
+static void layout_case(const tta_node *node, tta_tensor **in, int n_in, const unsigned char *in_l,
+                        unsigned char out_l, const char *what) {
+    const tta_kernel *k = dnnl_kernel(node);
+    if (!k) return;
+    tta_tensor ref = {0}, got = {0}, conv[8];
+    tta_tensor *og[] = {&got}, *orf[] = {&ref}, *bin[8];
+    CHECK(run_kernel(k, node, in, n_in, orf, 1, 1) == TTA_OK);
+    for (int i = 0; i < n_in; i++) {
+        memset(&conv[i], 0, sizeof conv[i]);
+        bin[i] = in[i];
+        if (in[i] && in_l[i]) {
+            conv[i] = to_layout(in[i], 1);
+            bin[i] = &conv[i];
+        }
+    }
+    tta_op_ctx ctx = {node, n_in, 1, bin, og, NULL, 2, in_l, &out_l};
+    CHECK(k->layouts && k->prepare(&ctx) == TTA_OK);
+    CHECK(k->infer(&ctx) == TTA_OK);
+    int64_t dims[TTA_MAX_DIMS];
+    memcpy(dims, got.dims, sizeof dims);
+    CHECK(tta_tensor_resize(&got, got.dtype, got.ndim, dims) == TTA_OK);
+    tta_status st = k->compute(&ctx);
+    if (st) fprintf(stderr, "  %s: %s\n", what, tta_last_error());
+    CHECK_EQ_INT(st, TTA_OK);
+    k->release(&ctx);
+    if (!st) {
+        tta_tensor back = out_l ? to_layout(&got, 0) : got;
+        check_close(&back, &ref, what);
+        if (out_l) tta_tensor_destroy(&back);
+    }
+    for (int i = 0; i < n_in; i++)
+        if (bin[i] == &conv[i]) tta_tensor_destroy(&conv[i]);
+    tta_tensor_destroy(&got);
+    tta_tensor_destroy(&ref);
+}
+
+TEST(dnnl_blocked_layouts) {
+    int64_t B = tta_layout_block();
+    CHECK(B == 8 || B == 16);
+    /* FusedConv with residual Z: every combination of blocked X, Z and Y */
+    node_builder nb;
+    nb_init(&nb, "FusedConv", 1, 4, 1);
+    nb.node.domain = "com.microsoft";
+    nb_ints(&nb, "pads", INTS(1, 1, 1, 1));
+    nb_str(&nb, "activation", "Relu");
+    tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 3, 2 * B, 7, 9), W = RAND(TTA_DTYPE_FLOAT32, B, 2 * B, 3, 3);
+    tta_tensor Bi = RAND(TTA_DTYPE_FLOAT32, B), Z = RAND(TTA_DTYPE_FLOAT32, 3, B, 7, 9);
+    tta_tensor *in[] = {&X, &W, &Bi, &Z};
+    for (int m = 0; m < 8; m++) {
+        unsigned char il[4] = {(unsigned char)(m & 1), 0, 0, (unsigned char)((m >> 1) & 1)};
+        char what[64];
+        snprintf(what, sizeof what, "FusedConv x%d z%d y%d", il[0], il[3], (m >> 2) & 1);
+        layout_case(&nb.node, in, 4, il, (unsigned char)((m >> 2) & 1), what);
+    }
+    /* plain input with few channels (a first layer), blocked output */
+    node_builder cn;
+    nb_init(&cn, "Conv", 11, 3, 1);
+    nb_ints(&cn, "pads", INTS(1, 1, 1, 1));
+    nb_ints(&cn, "strides", INTS(2, 2));
+    tta_tensor X3 = RAND(TTA_DTYPE_FLOAT32, 2, 3, 11, 10), W3 = RAND(TTA_DTYPE_FLOAT32, 2 * B, 3, 3, 3);
+    tta_tensor B3 = RAND(TTA_DTYPE_FLOAT32, 2 * B);
+    tta_tensor *in3[] = {&X3, &W3, &B3};
+    layout_case(&cn.node, in3, 3, (unsigned char[]){0, 0, 0}, 1, "Conv plain x, blocked y");
+    /* pooling: blocked in and out; global pools: blocked in, [N,C,1,1] out */
+    nb_init(&cn, "MaxPool", 12, 1, 1);
+    nb_ints(&cn, "kernel_shape", INTS(3, 3));
+    nb_ints(&cn, "strides", INTS(2, 2));
+    nb_ints(&cn, "pads", INTS(1, 1, 1, 1));
+    tta_tensor *in1[] = {&X};
+    layout_case(&cn.node, in1, 1, (unsigned char[]){1}, 1, "MaxPool blocked");
+    nb_init(&cn, "AveragePool", 11, 1, 1);
+    nb_ints(&cn, "kernel_shape", INTS(2, 2));
+    nb_ints(&cn, "strides", INTS(2, 2));
+    layout_case(&cn.node, in1, 1, (unsigned char[]){1}, 1, "AveragePool blocked");
+    nb_init(&cn, "GlobalAveragePool", 1, 1, 1);
+    layout_case(&cn.node, in1, 1, (unsigned char[]){1}, 0, "GlobalAveragePool blocked");
+    layout_case(&cn.node, in1, 1, (unsigned char[]){0}, 0, "GlobalAveragePool plain");
+    nb_init(&cn, "GlobalMaxPool", 1, 1, 1);
+    layout_case(&cn.node, in1, 1, (unsigned char[]){1}, 0, "GlobalMaxPool blocked");
+    compare(&cn.node, "GlobalMaxPool", in1, 1, "GlobalMaxPool plain vs C");
+    /* the plan's Reorder step: blocked -> plain */
+    tta_tensor Xb = to_layout(&X, 1), P = {0};
+    tta_tensor *rin[] = {&Xb}, *rout[] = {&P};
+    node_builder rn;
+    nb_init(&rn, "Reorder", 1, 1, 1);
+    rn.node.domain = "tta";
+    tta_op_ctx ctx = {&rn.node, 1, 1, rin, rout, NULL, 2, (unsigned char[]){1}, (unsigned char[]){0}};
+    const tta_kernel *rk = &tta_dnnl_reorder_kernel;
+    CHECK(rk->prepare(&ctx) == TTA_OK);
+    CHECK(rk->infer(&ctx) == TTA_OK);
+    int64_t dims[TTA_MAX_DIMS];
+    memcpy(dims, P.dims, sizeof dims);
+    CHECK(tta_tensor_resize(&P, P.dtype, P.ndim, dims) == TTA_OK);
+    CHECK(rk->compute(&ctx) == TTA_OK);
+    rk->release(&ctx);
+    CHECK(memcmp(P.data, X.data, tta_tensor_nbytes(&X)) == 0);
+    /* the plan-time answers: float64 or a rank the blocked layout does not cover -> plain only */
+    tta_tensor X5 = RAND(TTA_DTYPE_FLOAT64, 1, B, 4, 4);
+    tta_tensor *in5[] = {&X5};
+    tta_op_ctx c5 = {&cn.node, 1, 1, in5, rout, NULL, 2, NULL, NULL};
+    const tta_kernel *gk = tta_kernel_find(&cn.node);
+    CHECK(gk && gk->prepare(&c5) == TTA_OK && gk->infer(&c5) == TTA_OK);
+    if (gk) {
+        CHECK_EQ_INT(gk->layouts(&c5), 0);
+        gk->release(&c5);
+    }
+    tta_tensor *all[] = {&X, &W, &Bi, &Z, &X3, &W3, &B3, &Xb, &P, &X5};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tta_tensor_destroy(all[i]);
 }
 
 /* ---- Gemm, MatMul */

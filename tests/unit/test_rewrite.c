@@ -57,3 +57,5 @@ TEST(unet_batchnorm_folded) { run_both("tests/models/unet_tiny_op17", "BatchNorm
 /* Clip's bounds come from Constant nodes, inlined first */
 TEST(mobilenet_clip_fused) { run_both("tests/models/mobilenetv2_tiny_op13", "Clip", 0, 4); }
 TEST(yolo_leaky_relu_fused) { run_both("tests/models/yolo_tiny_op13", NULL, 0, 1); }
+/* opset 17 exports SiLU as Sigmoid + Mul: three of the five Sigmoids are Conv -> SiLU */
+TEST(yolo_silu_fused) { run_both("tests/models/yolo_tiny_op17", "Sigmoid", 2, 4); }
