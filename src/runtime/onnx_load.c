@@ -3,6 +3,7 @@
  * are held once. Every node is checked against the kernel table here, and all unsupported nodes
  * are reported together in one message. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -354,7 +355,9 @@ tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char 
     tta_status st = m->name ? load_graph(&L, mp) : tta_errorf(TTA_ERR_NOMEM, "out of memory");
     tta_free(L.map.slots);
     onnx__model_proto__free_unpacked(mp, NULL);
-    if (st == TTA_OK && !(opts && opts->no_rewrites)) {
+    const char *off = getenv("TTA_NO_REWRITES");
+    m->rewrites = !(opts && opts->no_rewrites) && !(off && off[0] && strcmp(off, "0"));
+    if (st == TTA_OK && m->rewrites) {
         st = tta_graph_rewrite(&m->graph, NULL);
         if (st) st = tta_error_context(st, "%s: graph rewrites", file);
     }

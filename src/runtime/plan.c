@@ -199,7 +199,7 @@ static tta_status plan_arena(tta_plan *p) {
     return st;
 }
 
-static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
+tta_status tta_plan_step_init(tta_plan *p, plan_step *s, const tta_node *n) {
     s->node = n;
     s->kernel = tta_kernel_find(n);
     if (!s->kernel)
@@ -220,6 +220,12 @@ static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
         if (st) return model_context(p, st);
     }
     s->prepared = true;
+    return TTA_OK;
+}
+
+static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
+    TTA_TRY(tta_plan_step_init(p, s, n));
+    tta_op_ctx *c = &s->ctx;
 
     bool all_known = true, all_shaped = true;
     for (int i = 0; i < n->n_inputs; i++) {
@@ -255,7 +261,7 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
     p->model = model;
     p->n_values = g->n_values;
     p->cap_values = 2 * g->n_values + 1;
-    p->cap_all = g->n_nodes + g->n_values + 1;
+    p->cap_all = 2 * g->n_nodes + g->n_values + 1;
     p->n_threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
     p->profile = opts && opts->profile;
     p->values = tta_calloc((size_t)p->cap_values, sizeof *p->values);
@@ -286,6 +292,7 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
             if (!folded || g->nodes[i].n_outputs == 0) p->steps[p->n_steps++] = s;
         }
     }
+    if (!st) st = tta_plan_fuse(p);
     if (!st) st = tta_plan_layouts(p);
     if (!st) st = plan_arena(p);
     if (st) {
@@ -374,6 +381,7 @@ void tta_plan_free(tta_plan *p) {
         tta_free(s->out_layout);
     }
     tta_plan_layouts_free(p);
+    tta_plan_fuse_free(p);
     for (int i = 0; p->values && i < p->n_values; i++)
         if (p->values[i].capacity && !(p->in_arena && p->in_arena[i])) tta_tensor_destroy(&p->values[i]);
     tta_free(p->arena);

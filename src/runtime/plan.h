@@ -33,12 +33,23 @@ struct tta_plan {
     plan_step *all;
     tta_node *extra_nodes; /* the Reorder nodes layout.c adds (n_extra of them) */
     int n_extra;
+    tta_node *fused_nodes; /* the FusedConv nodes plan_fuse.c makes (n_fused of them) */
+    int n_fused;
     int n_threads;
     bool profile;
     unsigned char *arena; /* intermediate tensors, placed by liveness */
     size_t arena_bytes;
     bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
 };
+
+/* plan.c: finds the kernel for n, points the step's inputs and outputs at the plan's values and
+ * prepares the kernel (no shape inference). */
+tta_status tta_plan_step_init(tta_plan *p, plan_step *s, const tta_node *n);
+
+/* plan_fuse.c: a Conv whose output only feeds an Add with a same-shape tensor computed earlier
+ * (a residual connection), and that Add's sole consumer Relu, become one FusedConv step. */
+tta_status tta_plan_fuse(tta_plan *p);
+void tta_plan_fuse_free(tta_plan *p);
 
 /* layout.c: decides the layout of every value the steps write, sets each step's in/out layouts
  * and inserts a Reorder step before the first consumer that needs a blocked value plain. */

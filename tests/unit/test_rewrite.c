@@ -59,3 +59,43 @@ TEST(mobilenet_clip_fused) { run_both("tests/models/mobilenetv2_tiny_op13", "Cli
 TEST(yolo_leaky_relu_fused) { run_both("tests/models/yolo_tiny_op13", NULL, 0, 1); }
 /* opset 17 exports SiLU as Sigmoid + Mul: three of the five Sigmoids are Conv -> SiLU */
 TEST(yolo_silu_fused) { run_both("tests/models/yolo_tiny_op17", "Sigmoid", 2, 4); }
+
+/* Steps of a plan (after fusion and layout conversion) running op_type. */
+static int count_steps(const tta_plan *p, const char *op) {
+    int n = 0;
+    for (int i = 0; i < tta_plan_n_steps(p); i++) {
+        tta_step_info s;
+        if (tta_plan_step_info(p, i, &s) == TTA_OK && !strcmp(s.op_type, op)) n++;
+    }
+    return n;
+}
+
+/* Residual connections: Conv -> Add(R) -> Relu becomes one FusedConv step at plan time, where
+ * R's shape is known; the outputs still match PyTorch's (run_both). Without rewrites the plan
+ * keeps the Adds. */
+TEST(resnet_residual_add_fused_in_plan) {
+    run_both("tests/models/resnet_tiny_op17", NULL, 0, 4);
+    tta_model *plain = NULL, *opt = NULL;
+    tta_model_options no = {.no_rewrites = 1};
+    CHECK(tta_model_load_opts("tests/models/resnet_tiny_op17/model.onnx", &no, &plain) == TTA_OK);
+    CHECK(tta_model_load("tests/models/resnet_tiny_op17/model.onnx", &opt) == TTA_OK);
+    tta_tensor in = {0};
+    CHECK(tta_tensor_read_pb("tests/models/resnet_tiny_op17/test_data_set_1/input_0.pb", &in, NULL) == TTA_OK);
+    tta_plan *pp = NULL, *po = NULL;
+    if (plain && opt) {
+        CHECK(tta_plan_new(plain, &in, 1, &pp) == TTA_OK);
+        CHECK(tta_plan_new(opt, &in, 1, &po) == TTA_OK);
+    }
+    if (pp && po) {
+        CHECK_EQ_INT(count_steps(pp, "Add"), 3);
+        CHECK_EQ_INT(count_steps(po, "Add"), 0);
+        CHECK_EQ_INT(count_steps(po, "Relu"), 0);
+        CHECK_EQ_INT(count_steps(pp, "FusedConv"), 0);
+        CHECK(count_steps(po, "FusedConv") >= 7);
+    }
+    tta_plan_free(pp);
+    tta_plan_free(po);
+    tta_model_free(plain);
+    tta_model_free(opt);
+    tta_tensor_destroy(&in);
+}
