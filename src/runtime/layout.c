@@ -14,8 +14,10 @@
  *     scalars) are blocked when every full-size input is: they work on flat arrays;
  *   - Concat along the channels is blocked when every input is: per image, a blocked tensor is
  *     one contiguous run of C*H*W floats, as a plain one is.
- * A value can be blocked only if it is a float32 [N,C,H,W] with C a multiple of the block, H*W
- * above 1 (with H*W == 1 both layouts are the same bytes) and not a graph output.
+ * A value can be blocked only if it is a float32 [N,C,H,W] with H*W above 1 (with H*W == 1 both
+ * layouts are the same bytes), C above half the block, and not a graph output. When C is not a
+ * multiple of the block the tensor is padded (larger): element-wise ops and Concat, which work
+ * on flat arrays, then want it plain, as do kernels without TTA_LAYOUT_PADDED.
  * TTA_NO_BLOCKED=1 in the environment keeps every tensor plain (for comparisons).
  */
 #include <stdio.h>
@@ -53,8 +55,17 @@ static bool blockable(const tta_plan *p, int v) {
     const tta_graph *g = &p->model->graph;
     const tta_tensor *t = &p->values[v];
     if (!p->shaped[v] || p->known[v] || (v < g->n_values && g->values[v].is_output)) return false;
-    return t->dtype == TTA_DTYPE_FLOAT32 && t->ndim == 4 && t->dims[0] > 0 && t->dims[1] > 0 &&
-           t->dims[1] % tta_layout_block() == 0 && t->dims[2] * t->dims[3] > 1;
+    return t->dtype == TTA_DTYPE_FLOAT32 && t->ndim == 4 && t->dims[0] > 0 && 2 * t->dims[1] > tta_layout_block() &&
+           t->dims[2] * t->dims[3] > 1;
+}
+
+static bool padded(const tta_tensor *t) { return t->ndim == 4 && t->dims[1] % tta_layout_block() != 0; }
+
+size_t tta_layout_nbytes(const tta_tensor *t, int layout) {
+    size_t n = tta_tensor_nbytes(t);
+    if (layout != TTA_LAYOUT_BLOCKED || !padded(t) || t->dims[1] <= 0) return n;
+    int64_t b = tta_layout_block(), cp = (t->dims[1] + b - 1) / b * b;
+    return n / (size_t)t->dims[1] * (size_t)cp;
 }
 
 static bool same_dims(const tta_tensor *a, const tta_tensor *b) {
@@ -70,7 +81,7 @@ static bool pointwise_blocked(const tta_plan *p, const tta_op_ctx *c) {
     for (int i = 0; i < c->n_in; i++) {
         const tta_tensor *t = c->in[i];
         if (!t || (p->shaped[value_of(p, t)] && tta_tensor_numel(t) == 1)) continue;
-        if (!same_dims(t, c->out[0]) || p->layout[value_of(p, t)] != TTA_LAYOUT_BLOCKED) return false;
+        if (!same_dims(t, c->out[0]) || p->layout[value_of(p, t)] != TTA_LAYOUT_BLOCKED || padded(t)) return false;
         any = true;
     }
     return any;
@@ -81,7 +92,7 @@ static bool concat_blocked(const tta_plan *p, const tta_op_ctx *c) {
     int64_t axis = tta_attr_int(c->node, "axis", 1);
     if (axis != 1 && axis != -3) return false;
     for (int i = 0; i < c->n_in; i++)
-        if (!c->in[i] || p->layout[value_of(p, c->in[i])] != TTA_LAYOUT_BLOCKED) return false;
+        if (!c->in[i] || p->layout[value_of(p, c->in[i])] != TTA_LAYOUT_BLOCKED || padded(c->in[i])) return false;
     return c->n_in > 0;
 }
 
@@ -162,7 +173,7 @@ tta_status tta_plan_layouts(tta_plan *p) {
         if (s->kernel->layouts && all_shaped) caps = s->kernel->layouts(c);
         int out = c->n_out > 0 && c->out[0] ? value_of(p, c->out[0]) : -1;
         bool blocked = false, elementwise = false;
-        if (out >= 0 && blockable(p, out)) {
+        if (out >= 0 && blockable(p, out) && (!padded(&p->values[out]) || (caps & TTA_LAYOUT_PADDED))) {
             if (caps & TTA_LAYOUT_OUT_ANY) blocked = true;
             else if (caps & TTA_LAYOUT_OUT_FOLLOW)
                 blocked = c->in[0] && p->layout[value_of(p, c->in[0])] == TTA_LAYOUT_BLOCKED;
@@ -173,8 +184,10 @@ tta_status tta_plan_layouts(tta_plan *p) {
             if (!c->in[k]) continue;
             int v = value_of(p, c->in[k]);
             if (p->layout[v] != TTA_LAYOUT_BLOCKED) continue;
-            bool ok = elementwise ||
-                      ((caps & TTA_LAYOUT_IN(k)) && !(k == 0 && (caps & TTA_LAYOUT_OUT_FOLLOW) && !blocked));
+            bool pad_ok = !padded(c->in[k]) || (caps & TTA_LAYOUT_PADDED);
+            bool ok = (elementwise && !padded(c->in[k])) ||
+                      (pad_ok && (caps & TTA_LAYOUT_IN(k)) &&
+                       !(k == 0 && (caps & TTA_LAYOUT_OUT_FOLLOW) && !blocked));
             if (ok) {
                 s->in_layout[k] = TTA_LAYOUT_BLOCKED;
                 continue;

@@ -28,9 +28,11 @@
 
 /* Memory layouts of the 4-D float32 tensors [N, C, H, W] a plan passes between kernels.
  * TTA_LAYOUT_BLOCKED is oneDNN's nChw8c (nChw16c on AVX-512 machines): memory order
- * [N][C/B][H][W][B] with B = tta_layout_block(). The plan uses it only when C is a multiple of B,
- * so a blocked tensor has the same dims and byte size as the plain one; only the order of the
- * elements differs. Graph inputs and outputs, constants, and everything else are plain. */
+ * [N][Cp/B][H][W][B] with B = tta_layout_block() and Cp = C rounded up to a multiple of B; the
+ * padding channels hold zeros (or values no kernel reads back into real channels). When C is a
+ * multiple of B a blocked tensor has the plain one's byte size; otherwise ("padded") it is
+ * larger, and only kernels whose `layouts` says TTA_LAYOUT_PADDED see such tensors.
+ * Graph inputs and outputs, constants, and everything else are plain. */
 enum { TTA_LAYOUT_PLAIN = 0, TTA_LAYOUT_BLOCKED = 1 };
 int tta_layout_block(void);
 
@@ -39,6 +41,9 @@ int tta_layout_block(void);
 #define TTA_LAYOUT_IN(i) (1u << (i))
 #define TTA_LAYOUT_OUT_FOLLOW (1u << 16) /* output 0 is blocked exactly when input 0 is */
 #define TTA_LAYOUT_OUT_ANY (1u << 17)    /* output 0 may be blocked whatever the inputs are */
+#define TTA_LAYOUT_PADDED (1u << 18)     /* blocked inputs/output 0 may have C % B != 0 */
+/* Bytes of t's data in the given layout (the padded size for a padded blocked tensor). */
+size_t tta_layout_nbytes(const tta_tensor *t, int layout);
 
 typedef struct tta_op_ctx {
     const tta_node *node;

@@ -109,7 +109,7 @@ static tta_status size_outputs(tta_plan *p, tta_op_ctx *ctx) {
         if (t->dtype == TTA_DTYPE_UNDEFINED)
             return tta_op_error(ctx, TTA_ERR_INTERNAL, "kernel did not set the dtype of output %d", o);
         int v = (int)(t - p->values);
-        if (p->in_arena && p->in_arena[v] && tta_tensor_nbytes(t) > t->capacity) {
+        if (p->in_arena && p->in_arena[v] && tta_layout_nbytes(t, p->layout[v]) > t->capacity) {
             /* larger than planned (cannot happen for plan-time shapes): leave the arena */
             p->in_arena[v] = false;
             t->data = NULL;
@@ -155,7 +155,7 @@ static tta_status plan_arena(tta_plan *p) {
     int n_items = 0;
     for (int v = 0; v < nv; v++) {
         if (first[v] < 0 || p->known[v] || !p->shaped[v] || (v < g->n_values && g->values[v].is_output)) continue;
-        size_t bytes = tta_tensor_nbytes(&p->values[v]);
+        size_t bytes = tta_layout_nbytes(&p->values[v], p->layout[v]); /* padded when blocked */
         if (bytes == 0) continue;
         arena_item *it = &items[n_items++];
         it->value = v;

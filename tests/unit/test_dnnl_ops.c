@@ -386,17 +386,21 @@ TEST(dnnl_pool_matches_c) {
 /* ---- Blocked layouts (nChw8c / nChw16c): the same results as plain, for every combination
  * of blocked and plain input, residual Z and output the plan can ask for. */
 
-/* Element (n,c,h,w) of a blocked [N,C,H,W] tensor sits at ((n*C/B + c/B)*H*W + h*W + w)*B + c%B. */
+/* Element (n,c,h,w) of a blocked [N,C,H,W] tensor sits at ((n*Cp/B + c/B)*H*W + h*W + w)*B + c%B,
+ * Cp = C rounded up to a multiple of B (the padding channels are zeros). */
 static tta_tensor to_layout(const tta_tensor *t, int blocked) {
     tta_tensor b = {0};
-    CHECK(tta_tensor_resize(&b, t->dtype, t->ndim, t->dims) == TTA_OK);
+    int64_t B = tta_layout_block(), N = t->dims[0], C = t->dims[1], HW = t->dims[2] * t->dims[3];
+    int64_t Cp = (C + B - 1) / B * B, dims[4] = {N, Cp, t->dims[2], t->dims[3]};
+    CHECK(tta_tensor_resize(&b, t->dtype, t->ndim, dims) == TTA_OK);
+    memset(b.data, 0, b.capacity);
+    b.dims[1] = C;
     const float *x = t->data;
     float *y = b.data;
-    int64_t B = tta_layout_block(), N = t->dims[0], C = t->dims[1], HW = t->dims[2] * t->dims[3];
     for (int64_t n = 0; n < N; n++)
         for (int64_t c = 0; c < C; c++)
             for (int64_t i = 0; i < HW; i++) {
-                int64_t plain = (n * C + c) * HW + i, blk = ((n * (C / B) + c / B) * HW + i) * B + c % B;
+                int64_t plain = (n * C + c) * HW + i, blk = ((n * (Cp / B) + c / B) * HW + i) * B + c % B;
                 if (blocked) y[blk] = x[plain];
                 else y[plain] = x[blk];
             }
@@ -425,7 +429,9 @@ static void layout_case(const tta_node *node, tta_tensor **in, int n_in, const u
     CHECK(k->infer(&ctx) == TTA_OK);
     int64_t dims[TTA_MAX_DIMS];
     memcpy(dims, got.dims, sizeof dims);
-    CHECK(tta_tensor_resize(&got, got.dtype, got.ndim, dims) == TTA_OK);
+    if (out_l) dims[1] = (dims[1] + tta_layout_block() - 1) / tta_layout_block() * tta_layout_block();
+    CHECK(tta_tensor_resize(&got, got.dtype, got.ndim, dims) == TTA_OK); /* room for the padding */
+    got.dims[1] = ref.dims[1];
     tta_status st = k->compute(&ctx);
     if (st) fprintf(stderr, "  %s: %s\n", what, tta_last_error());
     CHECK_EQ_INT(st, TTA_OK);
@@ -459,6 +465,12 @@ TEST(dnnl_blocked_layouts) {
         snprintf(what, sizeof what, "FusedConv x%d z%d y%d", il[0], il[3], (m >> 2) & 1);
         layout_case(&nb.node, in, 4, il, (unsigned char)((m >> 2) & 1), what);
     }
+    /* padded channels (C not a multiple of B) through a residual conv and a pool */
+    tta_tensor Xp = RAND(TTA_DTYPE_FLOAT32, 2, B + 4, 6, 5), Wp = RAND(TTA_DTYPE_FLOAT32, B - 2, B + 4, 3, 3);
+    tta_tensor Bp = RAND(TTA_DTYPE_FLOAT32, B - 2), Zp = RAND(TTA_DTYPE_FLOAT32, 2, B - 2, 6, 5);
+    tta_tensor *inp[] = {&Xp, &Wp, &Bp, &Zp};
+    layout_case(&nb.node, inp, 4, (unsigned char[]){1, 0, 0, 1}, 1, "FusedConv padded x, z, y");
+    layout_case(&nb.node, inp, 4, (unsigned char[]){1, 0, 0, 0}, 0, "FusedConv padded x, plain y");
     /* plain input with few channels (a first layer), blocked output */
     node_builder cn;
     nb_init(&cn, "Conv", 11, 3, 1);
@@ -475,6 +487,8 @@ TEST(dnnl_blocked_layouts) {
     nb_ints(&cn, "pads", INTS(1, 1, 1, 1));
     tta_tensor *in1[] = {&X};
     layout_case(&cn.node, in1, 1, (unsigned char[]){1}, 1, "MaxPool blocked");
+    tta_tensor *inp1[] = {&Xp};
+    layout_case(&cn.node, inp1, 1, (unsigned char[]){1}, 1, "MaxPool padded");
     nb_init(&cn, "AveragePool", 11, 1, 1);
     nb_ints(&cn, "kernel_shape", INTS(2, 2));
     nb_ints(&cn, "strides", INTS(2, 2));
@@ -511,7 +525,7 @@ TEST(dnnl_blocked_layouts) {
         CHECK_EQ_INT(gk->layouts(&c5), 0);
         gk->release(&c5);
     }
-    tta_tensor *all[] = {&X, &W, &Bi, &Z, &X3, &W3, &B3, &Xb, &P, &X5};
+    tta_tensor *all[] = {&X, &W, &Bi, &Z, &X3, &W3, &B3, &Xb, &P, &X5, &Xp, &Wp, &Bp, &Zp};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tta_tensor_destroy(all[i]);
 }
 

@@ -41,6 +41,7 @@ typedef struct dconv_state {
     dnnl_stream_t stream;
     dnnl_memory_t m_src, m_wei, m_bias, m_dst;
     dnnl_memory_desc_t w_user_md;
+    dnnl_memory_desc_t dst_md; /* the primitive's (Z is copied into it whole, padding included) */
     bool w_reorder;
     void *w_buf;
     /* src/dst in the primitive's own layout when it differs from plain: reordered per run */
@@ -297,6 +298,7 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
     if (!st->stream) TTA_TRY(tta_dnnl_stream_new(ctx, &st->stream));
     const dnnl_memory_desc_t *p_src = dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *p_dst = dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0);
+    st->dst_md = *p_dst;
     if (!dnnl_memory_desc_equal(p_src, &src_md)) {
         TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_src, &src_md, p_src));
         st->src_buf = tta_malloc(dnnl_memory_desc_get_size(p_src) + 64);
@@ -342,7 +344,7 @@ tta_status tta_dnnl_conv_compute(tta_op_ctx *ctx) {
     }
     if (st->dst_buf) dst = st->dst_buf;
     if (z && st->reo_z.prim) TTA_TRY(tta_dnnl_reo_run(ctx, &st->reo_z, st->stream, z->data, dst));
-    else if (z && z->data != dst) memcpy(dst, z->data, tta_tensor_nbytes(y));
+    else if (z && z->data != dst) memcpy(dst, z->data, dnnl_memory_desc_get_size(&st->dst_md));
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_src, src), "set src");
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_wei, wdata), "set weights");
     TTA_DNNL_TRY(ctx, dnnl_memory_set_data_handle(st->m_dst, dst), "set dst");
@@ -373,5 +375,5 @@ unsigned tta_dnnl_conv_layouts(const tta_op_ctx *cctx) {
     tta_status s = build(ctx, st);
     bool usable = s == TTA_OK && !st->unusable;
     drop_primitive(st);
-    return usable ? TTA_LAYOUT_IN(0) | (z ? TTA_LAYOUT_IN(3) : 0) | TTA_LAYOUT_OUT_ANY : 0;
+    return usable ? TTA_LAYOUT_IN(0) | (z ? TTA_LAYOUT_IN(3) : 0) | TTA_LAYOUT_OUT_ANY | TTA_LAYOUT_PADDED : 0;
 }

@@ -151,6 +151,15 @@ static tta_status build_primitive(tta_op_ctx *ctx, dpool_state *st, dnnl_dims_t 
         return TTA_OK;
     }
     TTA_TRY(tta_dnnl_error(ctx, s, "pooling primitive creation"));
+    /* On plain NCHW, oneDNN 2.6 has only reference pooling for most shapes, slower than the C
+     * kernel's 2-D loop: take the C kernel then (the blocked layouts get a JIT kernel). */
+    const char *impl = NULL;
+    if (in_layout == TTA_LAYOUT_PLAIN && x->ndim <= 4 &&
+        dnnl_primitive_desc_query(st->pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+        (!strncmp(impl, "simple", 6) || !strncmp(impl, "ref", 3))) {
+        st->unusable = true;
+        return TTA_OK;
+    }
     if (!st->stream) TTA_TRY(tta_dnnl_stream_new(ctx, &st->stream));
     TTA_TRY(tta_dnnl_memory(ctx, dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0), &st->m_src));
     TTA_TRY(tta_dnnl_memory(ctx, dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0), &st->m_dst));
@@ -196,9 +205,15 @@ unsigned tta_dnnl_pool_layouts(const tta_op_ctx *cctx) {
     dpool_state *st = ctx->state;
     const tta_tensor *x = ctx->in[0], *y = ctx->out[0];
     if (!tta_dnnl_is_f32(x, 4) || tta_tensor_numel(x) == 0 || tta_tensor_numel(y) == 0) return 0;
+    /* try the primitive as it would run blocked */
+    const unsigned char blocked[2] = {TTA_LAYOUT_BLOCKED, TTA_LAYOUT_BLOCKED}, *in_l = ctx->in_layout,
+                        *out_l = ctx->out_layout;
+    ctx->in_layout = ctx->out_layout = blocked;
     tta_status s = build(ctx, st);
     bool usable = s == TTA_OK && !st->unusable;
+    ctx->in_layout = in_l;
+    ctx->out_layout = out_l;
     drop_primitive(st);
     if (!usable) return 0;
-    return TTA_LAYOUT_IN(0) | (y->dims[2] * y->dims[3] == 1 ? TTA_LAYOUT_OUT_ANY : TTA_LAYOUT_OUT_FOLLOW);
+    return TTA_LAYOUT_IN(0) | TTA_LAYOUT_PADDED | (y->dims[2] * y->dims[3] == 1 ? TTA_LAYOUT_OUT_ANY : TTA_LAYOUT_OUT_FOLLOW);
 }

@@ -227,7 +227,23 @@ static void pool_plane_2d_f32(const pool_args *a, const float *x, float *y, int6
             int64_t ws = ow * sw - pw, j0, j1;
             tap_range(ws, W, kw, dw, &j0, &j1);
             float *yo = y + oh * OW + ow;
-            if (a->kind == POOL_MAX) {
+            if (a->kind == POOL_MAX && !ind) { /* no index to track: a branch-free max */
+                float m = -INFINITY;
+                bool first = true;
+                for (int64_t ki = k0; ki < k1; ki++) {
+                    const float *row = x + (hs + ki * dh) * W + ws;
+                    int64_t kj = j0;
+                    if (first && kj < j1) {
+                        m = row[kj++ * dw];
+                        first = false;
+                    }
+                    for (; kj < j1; kj++) {
+                        float v = row[kj * dw];
+                        m = v > m ? v : m;
+                    }
+                }
+                *yo = m;
+            } else if (a->kind == POOL_MAX) {
                 float m = -INFINITY;
                 int64_t best = -1;
                 for (int64_t ki = k0; ki < k1; ki++) {
