@@ -88,4 +88,29 @@ static inline int64_t misc_prod(const int64_t *dims, int from, int to) {
 /* Whether the kernel computes on this dtype: numeric types (float16 through conversion). */
 static inline bool misc_numeric(tta_dtype d) { return tta_dtype_is_float(d) || tta_dtype_is_int(d); }
 
+/* ---- Resize: extra entry points (misc_resize.c) and the 2-D fast path (misc_resize_fast.c) */
+
+/* Frees the Resize state (its scratch and the fast path's cached tap tables). */
+void tta_misc_resize_release(tta_op_ctx *ctx);
+/* The `layouts` callback: input 0 may be blocked (output follows) when the fast path applies. */
+unsigned tta_misc_resize_layouts(const tta_op_ctx *ctx);
+/* The generic n-D kernel alone, never the fast path (plain layouts only): for tests. */
+tta_status tta_misc_resize_compute_generic(tta_op_ctx *ctx);
+
+/* Taps of a 2-D resize: for each output row (oh) and column (ow), two input indices and their
+ * weights; nearest uses row0/col0 only. See misc_resize_fast.c for the formula. */
+typedef struct tta_resize2d {
+    int64_t ih, iw, oh, ow;
+    bool linear;
+    const int64_t *row0, *row1, *col0, *col1;
+    const double *rw0, *rw1, *cw0, *cw1;
+} tta_resize2d;
+
+/* Scratch bytes per thread tta_resize2d_run needs for pixels of B floats. */
+size_t tta_resize2d_scratch(const tta_resize2d *r, int64_t B);
+/* Resizes `planes` planes of ih x iw pixels of B floats (x) into oh x ow (y); scratch holds
+ * nt * tta_resize2d_scratch(r, B) bytes (may be NULL when that is 0). */
+void tta_resize2d_run(const tta_resize2d *r, const float *x, float *y, int64_t planes, int64_t B, void *scratch,
+                      int nt);
+
 #endif

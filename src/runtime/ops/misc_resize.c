@@ -12,6 +12,12 @@
  * rule (floor when upscaling, ceil when downscaling). Computation is in double; float32 and
  * float64 are handled directly, other numeric types through a double copy (cast back by
  * truncation, like the reference's astype).
+ *
+ * Fast path: a float32 [N,C,H,W] resized over H and W only (N and C identity axes), nearest or
+ * 2-tap linear, no tf_crop_and_resize, goes to misc_resize_fast.c with per-row and per-column
+ * taps built here by the same code (rs_taps) and cached in the state until the shapes change;
+ * it evaluates the generic kernel's expression, so the results are identical. That path also
+ * reads and writes the channel-blocked layout (see tta_misc_resize_layouts).
  */
 #include <math.h>
 #include <string.h>
@@ -41,6 +47,11 @@ typedef struct resize_state {
     double scales_attr[TTA_MAX_DIMS];
     int n_axes; /* opset 18 `axes`; 0 = all */
     int64_t axes[TTA_MAX_DIMS];
+    /* fast path: tap tables of the geometry fast_key (valid when fast_known) */
+    misc_scratch fast_mem;
+    bool fast_known, fast_ok;
+    double fast_key[4][4]; /* in, out, scale, out_f of axes 0..3 */
+    tta_resize2d fast;
 } resize_state;
 
 static int lookup(const char *s, const char *const *names, int n) {
@@ -128,7 +139,7 @@ static const tta_tensor *opt_input(const tta_op_ctx *ctx, int i) {
 }
 
 /* Fills g; with_roi reads the roi input (compute only). */
-static tta_status rs_geometry(tta_op_ctx *ctx, const resize_state *st, rs_geo *g, bool with_roi) {
+static tta_status rs_geometry(const tta_op_ctx *ctx, const resize_state *st, rs_geo *g, bool with_roi) {
     const tta_tensor *x = ctx->in[0];
     int r = x->ndim;
     g->r = r;
@@ -274,46 +285,64 @@ static int rs_ntaps(const resize_state *st, const rs_geo *g, int a, int *start) 
     return 2 - 2 * *start;
 }
 
-/* Fills idx/w (n_out x T) and outside (n_out) for axis a. idx is in input elements along the
- * axis (not yet multiplied by the stride). */
-static void rs_table(const resize_state *st, const rs_geo *g, int a, int T, int start, int64_t *idx, double *w,
-                     unsigned char *outside) {
+/* The T taps (ix, wx) of output coordinate o along axis a; returns whether o maps outside the
+ * input (tf_crop_and_resize only). ix is in input elements along the axis (not yet multiplied
+ * by the stride). */
+static bool rs_taps(const resize_state *st, const rs_geo *g, int a, int T, int start, int64_t o, int64_t *ix,
+                    double *wx) {
     int64_t in = g->in[a];
     double s = st->antialias && g->scale[a] < 1 ? g->scale[a] : 1.0;
-    for (int64_t o = 0; o < g->out[a]; o++) {
-        double x = rs_coord(st, g, a, o);
-        int64_t *ix = idx + o * T;
-        double *wx = w + o * T;
-        outside[o] = st->coord == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(in - 1));
-        double f = floor(x);
-        if (st->mode == RS_NEAREST) {
-            double d = x - f, v;
-            switch (st->nearest) {
-            case NM_ROUND_PREFER_FLOOR: v = d <= 0.5 ? f : f + 1; break;
-            case NM_ROUND_PREFER_CEIL: v = d < 0.5 ? f : f + 1; break;
-            case NM_FLOOR: v = f; break;
-            case NM_CEIL: v = ceil(x); break;
-            default: v = g->scale[a] < 1 ? ceil(x) : f; break; /* NM_SIMPLE */
-            }
-            int64_t i = (int64_t)v;
-            ix[0] = i < 0 ? 0 : i >= in ? in - 1 : i;
-            wx[0] = 1.0;
-            continue;
+    double x = rs_coord(st, g, a, o);
+    bool outside = st->coord == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(in - 1));
+    double f = floor(x);
+    if (st->mode == RS_NEAREST) {
+        double d = x - f, v;
+        switch (st->nearest) {
+        case NM_ROUND_PREFER_FLOOR: v = d <= 0.5 ? f : f + 1; break;
+        case NM_ROUND_PREFER_CEIL: v = d < 0.5 ? f : f + 1; break;
+        case NM_FLOOR: v = f; break;
+        case NM_CEIL: v = ceil(x); break;
+        default: v = g->scale[a] < 1 ? ceil(x) : f; break; /* NM_SIMPLE */
         }
-        double sum = 0;
-        for (int t = 0; t < T; t++) {
-            int64_t j = (int64_t)f + start + t;
-            double d = ((double)j - x) * s;
-            double k = st->mode == RS_LINEAR ? (fabs(d) < 1 ? 1 - fabs(d) : 0) : cubic_kernel(d, st->cubic_a);
-            if (st->exclude_outside && (j < 0 || j >= in)) k = 0;
-            ix[t] = j < 0 ? 0 : j >= in ? in - 1 : j;
-            wx[t] = k;
-            sum += k;
-        }
-        /* antialias and exclude_outside renormalise; plain linear/cubic weights already sum to 1 */
-        if ((st->antialias || st->exclude_outside) && sum != 0)
-            for (int t = 0; t < T; t++) wx[t] /= sum;
+        int64_t i = (int64_t)v;
+        ix[0] = i < 0 ? 0 : i >= in ? in - 1 : i;
+        wx[0] = 1.0;
+        return outside;
     }
+    double sum = 0;
+    for (int t = 0; t < T; t++) {
+        int64_t j = (int64_t)f + start + t;
+        double d = ((double)j - x) * s;
+        double k = st->mode == RS_LINEAR ? (fabs(d) < 1 ? 1 - fabs(d) : 0) : cubic_kernel(d, st->cubic_a);
+        if (st->exclude_outside && (j < 0 || j >= in)) k = 0;
+        ix[t] = j < 0 ? 0 : j >= in ? in - 1 : j;
+        wx[t] = k;
+        sum += k;
+    }
+    /* antialias and exclude_outside renormalise; plain linear/cubic weights already sum to 1 */
+    if ((st->antialias || st->exclude_outside) && sum != 0)
+        for (int t = 0; t < T; t++) wx[t] /= sum;
+    return outside;
+}
+
+/* Fills idx/w (n_out x T) and outside (n_out) for axis a. */
+static void rs_table(const resize_state *st, const rs_geo *g, int a, int T, int start, int64_t *idx, double *w,
+                     unsigned char *outside) {
+    for (int64_t o = 0; o < g->out[a]; o++) outside[o] = rs_taps(st, g, a, T, start, o, idx + o * T, w + o * T);
+}
+
+/* Whether axis a maps every output coordinate to the same input one with weight 1 (the test
+ * the generic kernel applies to skip an axis). T <= 4. */
+static bool rs_axis_identity(const resize_state *st, const rs_geo *g, int a, int T, int start) {
+    if (g->out[a] != g->in[a]) return false;
+    for (int64_t o = 0; o < g->out[a]; o++) {
+        int64_t ix[4];
+        double wx[4];
+        if (rs_taps(st, g, a, T, start, o, ix, wx)) return false;
+        for (int t = 0; t < T; t++)
+            if (wx[t] != 0 && (wx[t] != 1 || ix[t] != o)) return false;
+    }
+    return true;
 }
 
 /* ---- the n-D interpolation over a double or float tensor */
@@ -430,7 +459,141 @@ typedef struct rs_axis {
 RS_KERNEL(float)
 RS_KERNEL(double)
 
-tta_status tta_misc_resize_compute(tta_op_ctx *ctx) {
+/* ---- the fast path (misc_resize_fast.c) */
+
+/* Whether the fast path computes this geometry: float32 of rank 4, N and C identity axes, H and
+ * W nearest or 2-tap linear (so no antialiased downscale), no tf_crop_and_resize. */
+static bool rs_fast_applies(const resize_state *st, const tta_tensor *x, const rs_geo *g) {
+    if (x->dtype != TTA_DTYPE_FLOAT32 || g->r != 4 || st->mode == RS_CUBIC || st->coord == CT_TF_CROP_AND_RESIZE)
+        return false;
+    int want = st->mode == RS_NEAREST ? 1 : 2;
+    for (int a = 0; a < 4; a++) {
+        int start;
+        if (g->in[a] <= 0 || g->out[a] <= 0 || rs_ntaps(st, g, a, &start) != want || start != 0) return false;
+    }
+    return rs_axis_identity(st, g, 0, want, 0) && rs_axis_identity(st, g, 1, want, 0);
+}
+
+/* Row (a = 2) or column (a = 3) taps of the fast path, chosen so that its expression is the
+ * generic kernel's: along H, zero-weight taps are dropped as the generic's tap combinations do
+ * (the second tap then repeats the first with weight 0), along W all taps are kept; an
+ * identity axis becomes (o, o) with weights (1, 0). */
+static void rs_fast_axis(const resize_state *st, const rs_geo *g, int a, int64_t *i0, int64_t *i1, double *w0,
+                         double *w1) {
+    int T = st->mode == RS_NEAREST ? 1 : 2;
+    bool ident = T == 2 && rs_axis_identity(st, g, a, T, 0);
+    for (int64_t o = 0; o < g->out[a]; o++) {
+        int64_t ix[2];
+        double wx[2];
+        rs_taps(st, g, a, T, 0, o, ix, wx);
+        if (T == 1) {
+            i0[o] = i1[o] = ix[0];
+            w0[o] = 1.0;
+            w1[o] = 0.0;
+        } else if (ident) {
+            i0[o] = i1[o] = o;
+            w0[o] = 1.0;
+            w1[o] = 0.0;
+        } else if (a == 3 || (wx[0] != 0 && wx[1] != 0)) {
+            i0[o] = ix[0], i1[o] = ix[1];
+            w0[o] = wx[0], w1[o] = wx[1];
+        } else {
+            int t = wx[0] == 0 && wx[1] != 0 ? 1 : 0; /* the non-zero tap; tap 0 when both are 0 */
+            i0[o] = i1[o] = ix[t];
+            w0[o] = wx[t];
+            w1[o] = 0.0;
+        }
+    }
+}
+
+/* Sets *ok to whether the fast path applies and, if so, st->fast to its tables, rebuilt only
+ * when the geometry differs from the last call's. */
+static tta_status rs_fast_tables(const tta_op_ctx *ctx, resize_state *st, const tta_tensor *x, const rs_geo *g,
+                                 bool *ok) {
+    *ok = false;
+    if (x->dtype != TTA_DTYPE_FLOAT32 || g->r != 4) return TTA_OK;
+    double key[4][4];
+    for (int a = 0; a < 4; a++) {
+        key[0][a] = (double)g->in[a];
+        key[1][a] = (double)g->out[a];
+        key[2][a] = g->scale[a];
+        key[3][a] = g->out_f[a];
+    }
+    if (st->fast_known && !memcmp(key, st->fast_key, sizeof key)) {
+        *ok = st->fast_ok;
+        return TTA_OK;
+    }
+    st->fast_known = false;
+    st->fast_ok = rs_fast_applies(st, x, g);
+    if (st->fast_ok) {
+        int64_t oh = g->out[2], ow = g->out[3];
+        size_t n = 2 * (size_t)(oh + ow);
+        unsigned char *mem = misc_scratch_get(&st->fast_mem, n * (sizeof(int64_t) + sizeof(double)));
+        if (!mem) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+        double *w = (double *)mem;
+        int64_t *idx = (int64_t *)(w + n);
+        tta_resize2d *r = &st->fast;
+        r->ih = g->in[2], r->iw = g->in[3], r->oh = oh, r->ow = ow;
+        r->linear = st->mode == RS_LINEAR;
+        r->row0 = idx, r->row1 = idx + oh, r->col0 = idx + 2 * oh, r->col1 = idx + 2 * oh + ow;
+        r->rw0 = w, r->rw1 = w + oh, r->cw0 = w + 2 * oh, r->cw1 = w + 2 * oh + ow;
+        rs_fast_axis(st, g, 2, idx, idx + oh, w, w + oh);
+        rs_fast_axis(st, g, 3, idx + 2 * oh, idx + 2 * oh + ow, w + 2 * oh, w + 2 * oh + ow);
+    }
+    memcpy(st->fast_key, key, sizeof key);
+    st->fast_known = true;
+    *ok = st->fast_ok;
+    return TTA_OK;
+}
+
+/* Runs the fast path on plain [N,C,H,W] (planes of 1-float pixels) or blocked
+ * [N][C/B][H][W][B] (planes of B-float pixels). */
+static tta_status rs_fast_run(tta_op_ctx *ctx, resize_state *st) {
+    const tta_tensor *x = ctx->in[0];
+    tta_tensor *y = ctx->out[0];
+    int64_t B = 1, planes = x->dims[0] * x->dims[1];
+    if (tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED) {
+        B = tta_layout_block();
+        if (x->dims[1] % B)
+            return tta_op_error(ctx, TTA_ERR_INTERNAL, "blocked input with %lld channels (block %lld)",
+                                (long long)x->dims[1], (long long)B);
+        planes /= B;
+    }
+    int nt = misc_threads(ctx);
+    size_t need = (size_t)nt * tta_resize2d_scratch(&st->fast, B);
+    void *buf = NULL;
+    if (need && !(buf = misc_scratch_get(&st->scratch, need))) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+    tta_resize2d_run(&st->fast, x->data, y->data, planes, B, buf, nt);
+    return TTA_OK;
+}
+
+unsigned tta_misc_resize_layouts(const tta_op_ctx *ctx) {
+    const resize_state *st = ctx->state;
+    if (!st || ctx->n_in < 1 || !ctx->in[0] || ctx->n_out < 1 || !ctx->out[0]) return 0;
+    const tta_tensor *x = ctx->in[0], *y = ctx->out[0];
+    if (x->dtype != TTA_DTYPE_FLOAT32 || x->ndim != 4 || y->dtype != TTA_DTYPE_FLOAT32 || y->ndim != 4) return 0;
+    for (int a = 0; a < 4; a++)
+        if (x->dims[a] <= 0 || y->dims[a] <= 0) return 0;
+    if (y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1]) return 0;
+    rs_geo g;
+    if (rs_geometry(ctx, st, &g, false) != TTA_OK) return 0; /* scales/sizes not known yet */
+    for (int a = 0; a < 4; a++)
+        if (g.out[a] != y->dims[a]) return 0;
+    return rs_fast_applies(st, x, &g) ? TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_FOLLOW : 0;
+}
+
+void tta_misc_resize_release(tta_op_ctx *ctx) {
+    resize_state *st = ctx->state;
+    if (!st) return;
+    misc_scratch_free(&st->scratch);
+    misc_scratch_free(&st->fast_mem);
+    tta_free(st);
+    ctx->state = NULL;
+}
+
+/* ---- compute */
+
+static tta_status rs_compute(tta_op_ctx *ctx, bool allow_fast) {
     resize_state *st = ctx->state;
     const tta_tensor *x = ctx->in[0];
     tta_tensor *y = ctx->out[0];
@@ -446,6 +609,18 @@ tta_status tta_misc_resize_compute(tta_op_ctx *ctx) {
     }
     for (int a = 0; a < g.r; a++)
         if (g.in[a] == 0) return tta_op_error(ctx, TTA_ERR_SHAPE, "cannot resize an empty axis to %lld", (long long)g.out[a]);
+
+    int layout = tta_in_layout(ctx, 0);
+    if (layout != tta_out_layout(ctx, 0))
+        return tta_op_error(ctx, TTA_ERR_INTERNAL, "input and output layouts differ (%d, %d)", layout,
+                            tta_out_layout(ctx, 0));
+    if (allow_fast) {
+        bool fast;
+        TTA_TRY(rs_fast_tables(ctx, st, x, &g, &fast));
+        if (fast) return rs_fast_run(ctx, st);
+    }
+    if (layout != TTA_LAYOUT_PLAIN)
+        return tta_op_error(ctx, TTA_ERR_INTERNAL, "blocked layout on a resize the fast path does not handle");
 
     /* tap tables: sizes first, then one allocation */
     int T[TTA_MAX_DIMS], start[TTA_MAX_DIMS];
@@ -517,3 +692,7 @@ tta_status tta_misc_resize_compute(tta_op_ctx *ctx) {
     }
     return TTA_OK;
 }
+
+tta_status tta_misc_resize_compute(tta_op_ctx *ctx) { return rs_compute(ctx, true); }
+
+tta_status tta_misc_resize_compute_generic(tta_op_ctx *ctx) { return rs_compute(ctx, false); }
