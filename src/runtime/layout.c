@@ -9,7 +9,8 @@
  *
  * One forward pass over the steps decides the layout of each step's output 0:
  *   - kernels with a `layouts` callback say which inputs they read blocked and whether output 0
- *     may be blocked always (OUT_ANY: convolutions) or when input 0 is (OUT_FOLLOW: pooling);
+ *     may be blocked always (OUT_ANY: convolutions; blocked then if some reader could take it
+ *     so) or when input 0 is (OUT_FOLLOW: pooling);
  *   - element-wise ops (unary, and binary ones whose inputs all have the output's shape or are
  *     scalars) are blocked when every full-size input is: they work on flat arrays;
  *   - Concat along the channels is blocked when every input is: per image, a blocked tensor is
@@ -96,6 +97,21 @@ static bool concat_blocked(const tta_plan *p, const tta_op_ctx *c) {
     return c->n_in > 0;
 }
 
+/* Whether a step after `from` that reads value v could read it blocked (else a kernel that may
+ * write either layout writes it plain: one conversion fewer). */
+static bool some_reader_takes_blocked(const tta_plan *p, const unsigned *caps, int from, int v) {
+    bool pad = padded(&p->values[v]);
+    for (int j = from + 1; j < p->n_steps; j++) {
+        const tta_op_ctx *c = &p->steps[j]->ctx;
+        for (int k = 0; k < c->n_in; k++) {
+            if (!c->in[k] || value_of(p, c->in[k]) != v) continue;
+            if ((caps[j] & TTA_LAYOUT_IN(k)) && (!pad || (caps[j] & TTA_LAYOUT_PADDED))) return true;
+            if (!caps[j] && !pad && (is_pointwise(c->node) || !strcmp(c->node->op_type, "Concat"))) return true;
+        }
+    }
+    return false;
+}
+
 /* The plain copy of blocked value v, made by a new Reorder step appended to out_steps. */
 static tta_status plain_copy(tta_plan *p, int v, int *copy_of, plan_step **out_steps, int *n_out) {
     if (copy_of[v] >= 0) return TTA_OK;
@@ -156,6 +172,15 @@ tta_status tta_plan_layouts(tta_plan *p) {
     tta_status st = TTA_OK;
     if (!p->extra_nodes || !copy_of || !steps) st = tta_errorf(TTA_ERR_NOMEM, "out of memory");
     for (int v = 0; !st && v < p->cap_values; v++) copy_of[v] = -1;
+    unsigned *all_caps = tta_calloc((size_t)p->n_steps + 1, sizeof(unsigned));
+    if (!all_caps) st = tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    for (int i = 0; !st && i < p->n_steps; i++) { /* what each step could take blocked */
+        tta_op_ctx *c = &p->steps[i]->ctx;
+        bool all_shaped = true;
+        for (int k = 0; k < c->n_in; k++)
+            if (c->in[k] && !p->shaped[value_of(p, c->in[k])]) all_shaped = false;
+        if (p->steps[i]->kernel->layouts && all_shaped) all_caps[i] = p->steps[i]->kernel->layouts(c);
+    }
     int n = 0;
     for (int i = 0; !st && i < p->n_steps; i++) {
         plan_step *s = p->steps[i];
@@ -166,15 +191,11 @@ tta_status tta_plan_layouts(tta_plan *p) {
             st = tta_errorf(TTA_ERR_NOMEM, "out of memory");
             break;
         }
-        unsigned caps = 0;
-        bool all_shaped = true;
-        for (int k = 0; k < c->n_in; k++)
-            if (c->in[k] && !p->shaped[value_of(p, c->in[k])]) all_shaped = false;
-        if (s->kernel->layouts && all_shaped) caps = s->kernel->layouts(c);
+        unsigned caps = all_caps[i];
         int out = c->n_out > 0 && c->out[0] ? value_of(p, c->out[0]) : -1;
         bool blocked = false, elementwise = false;
         if (out >= 0 && blockable(p, out) && (!padded(&p->values[out]) || (caps & TTA_LAYOUT_PADDED))) {
-            if (caps & TTA_LAYOUT_OUT_ANY) blocked = true;
+            if (caps & TTA_LAYOUT_OUT_ANY) blocked = some_reader_takes_blocked(p, all_caps, i, out);
             else if (caps & TTA_LAYOUT_OUT_FOLLOW)
                 blocked = c->in[0] && p->layout[value_of(p, c->in[0])] == TTA_LAYOUT_BLOCKED;
             else if (!caps && (is_pointwise(c->node) || concat_blocked(p, c)))
@@ -211,6 +232,7 @@ tta_status tta_plan_layouts(tta_plan *p) {
     }
     tta_free(copy_of);
     tta_free(steps);
+    tta_free(all_caps);
     return st;
 }
 

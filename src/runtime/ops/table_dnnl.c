@@ -2,6 +2,7 @@
  * first in the lookup; each `accepts` only the nodes oneDNN handles exactly like ONNX, and each
  * falls back to the plain C kernel at run time for dtypes, ranks or shapes oneDNN cannot do. */
 #include "runtime/ops/dnnl_common.h"
+#include "runtime/ops/dnnl_deconv.h"
 
 #define K(dom, op, since, acc, pre, inf, comp, rel) {dom, op, since, 0, "dnnl", acc, pre, inf, comp, rel, NULL}
 #define KL(dom, op, since, acc, pre, inf, comp, rel, lay) {dom, op, since, 0, "dnnl", acc, pre, inf, comp, rel, lay}
@@ -19,6 +20,8 @@ const tta_kernel tta_kernels_dnnl[] = {
        tta_dnnl_pool_release, tta_dnnl_pool_layouts),
     KL("", "GlobalMaxPool", 1, NULL, tta_dnnl_global_pool_prepare, tta_dnnl_pool_infer, tta_dnnl_pool_compute,
        tta_dnnl_pool_release, tta_dnnl_pool_layouts),
+    KL("", "ConvTranspose", 1, NULL, tta_dnnl_deconv_prepare, tta_dnnl_deconv_infer, tta_dnnl_deconv_compute,
+       tta_dnnl_deconv_release, tta_dnnl_deconv_layouts),
     K("", "Gemm", 1, NULL, tta_dnnl_matmul_prepare, tta_dnnl_matmul_infer, tta_dnnl_matmul_compute,
       tta_dnnl_matmul_release),
     K("", "MatMul", 1, NULL, tta_dnnl_matmul_prepare, tta_dnnl_matmul_infer, tta_dnnl_matmul_compute,
