@@ -428,3 +428,35 @@ TEST(large_broadcast_matches_scalar_loop) {
     CHECK_EQ_INT(bad, 0);
     tta_tensor_destroy(&out);
 }
+
+/* Softplus (float32: a vectorised exp/log, see math_unary.c) against double libm over
+ * 1..1e-30 magnitudes of both signs, at the runtime's tolerance of relative 1e-5 (the
+ * polynomials are good to a few ulp), plus infinities and NaN. */
+TEST(softplus_float_accuracy) {
+    enum { N = 2003 };
+    static float x[N];
+    for (int i = 0; i < N - 3; i++) {
+        double mag = pow(10.0, -30.0 + 32.0 * i / (N - 4)); /* 1e-30 .. 100 */
+        x[i] = (float)(i % 2 ? mag : -mag);
+    }
+    x[N - 3] = INFINITY;
+    x[N - 2] = -INFINITY;
+    x[N - 1] = NAN;
+    const int64_t d[] = {N};
+    tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x), out = {0};
+    tta_tensor *in[] = {&tx};
+    tta_node n = make_node("Softplus", 1, NULL, 0);
+    CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
+    const float *y = out.data;
+    int bad = 0;
+    for (int i = 0; i < N - 3; i++) {
+        double v = x[i], ref = v > 0 ? v + log1p(exp(-v)) : log1p(exp(v));
+        if (!(fabs(y[i] - ref) <= 1e-5 * fabs(ref) + 1e-37) && bad++ < 3)
+            fprintf(stderr, "  softplus(%g) = %.9g, libm %.9g\n", v, y[i], ref);
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(isinf(y[N - 3]) && y[N - 3] > 0);
+    CHECK(fabs(y[N - 2]) < 1e-30);
+    CHECK(isnan(y[N - 1]));
+    tta_tensor_destroy(&out);
+}

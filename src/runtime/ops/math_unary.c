@@ -128,8 +128,8 @@ typedef void (*unary_fn)(const unary_args *a, const void *x, void *y, int64_t n)
 
 /* ---- fast float32 exp and tanh
  *
- * glibc's expf and tanhf are scalar calls; these branch-free versions vectorise inside the
- * loops below (Sigmoid, Tanh and Exp run several times faster) and are accurate to about one
+ * glibc's expf, tanhf and log1pf are scalar calls; these branch-free versions vectorise inside
+ * the loops below (Sigmoid, Tanh, Exp and Softplus run several times faster) and are accurate to about one
  * ulp (Cephes polynomials), far inside the 1e-3 relative tolerance the runtime is held to.
  * Double keeps libm.
  *
@@ -177,6 +177,43 @@ static inline float fast_tanhf(float x) {
     return ax < 0.625f ? small : big;
 }
 
+/* log(x) for x in [1, 2] (Softplus's 1 + exp(-|v|)): Cephes logf's reduction and polynomial. */
+static inline float fast_log12f(float x) {
+    union {
+        float f;
+        uint32_t u;
+    } b = {x};
+    float e = (float)((int)(b.u >> 23) - 127);
+    b.u = (b.u & 0x007fffffu) | 0x3f800000u; /* mantissa in [1, 2) */
+    float m = b.f;
+    float big = m > 1.41421356f ? 1.0f : 0.0f; /* m in [sqrt(1/2), sqrt(2)) */
+    m = big > 0 ? 0.5f * m : m;
+    e += big;
+    float t = m - 1.0f, z = t * t;
+    float y = 7.0376836292e-2f;
+    y = y * t - 1.1514610310e-1f;
+    y = y * t + 1.1676998740e-1f;
+    y = y * t - 1.2420140846e-1f;
+    y = y * t + 1.4249322787e-1f;
+    y = y * t - 1.6668057665e-1f;
+    y = y * t + 2.0000714765e-1f;
+    y = y * t - 2.4999993993e-1f;
+    y = y * t + 3.3333331174e-1f;
+    y = y * t * z - 2.12194440e-4f * e - 0.5f * z;
+    return t + y + 0.693359375f * e;
+}
+
+/* softplus(v) = max(v, 0) + log1p(exp(-|v|)); log1p(t) as log(u) * t / (u - 1), u = 1 + t, which
+ * keeps its relative accuracy for tiny t. */
+static inline float fast_softplusf(float v) {
+    float t = fast_expf(-fabsf(v)), u = 1.0f + t;
+    float l = u == 1.0f ? t : fast_log12f(u) * (t / (u - 1.0f));
+    return (v > 0.0f ? v : 0.0f) + l;
+}
+
+static inline double libm_softplus(double v) { return v > 0 ? v + log1p(exp(-v)) : log1p(exp(v)); }
+#define SOFTPLUS_FAST(v) _Generic((v), float : fast_softplusf, double : libm_softplus)(v)
+
 static inline double libm_exp(double x) { return exp(x); }
 static inline double libm_tanh(double x) { return tanh(x); }
 #define EXP_FAST(v) _Generic((v), float : fast_expf, double : libm_exp)(v)
@@ -215,7 +252,7 @@ static inline double libm_tanh(double x) { return tanh(x); }
         case U_ELU: ULOOP(v < zero ? alpha * expm1(v) : v); break;                                           \
         case U_SELU: ULOOP(v <= zero ? gamma * alpha * expm1(v) : gamma * v); break;                         \
         case U_CELU: ULOOP(v > zero ? v : alpha * expm1(v / alpha)); break;                                  \
-        case U_SOFTPLUS: ULOOP(v > zero ? v + log1p(exp(-v)) : log1p(exp(v))); break;                        \
+        case U_SOFTPLUS: ULOOP(SOFTPLUS_FAST(v)); break;                                                     \
         case U_SOFTSIGN: ULOOP(v / (one + fabs(v))); break;                                                  \
         case U_ERF: ULOOP(erf(v)); break;                                                                    \
         case U_SQRT: ULOOP(sqrt(v)); break;                                                                  \

@@ -66,6 +66,20 @@ tta_status tta_tt_gather_compute(tta_op_ctx *ctx) {
     const char *s = x->data;
     char *o = y->data;
     int nt = tta_tt_threads(ctx, (int64_t)tta_tensor_nbytes(y));
+    if ((part == 4 || part == 8) && (idx->dtype == TTA_DTYPE_INT64 || idx->dtype == TTA_DTYPE_INT32)) {
+        /* single elements (gathering along the last axis): typed copies, no call per element */
+        const int64_t *i64 = idx->dtype == TTA_DTYPE_INT64 ? idx->data : NULL;
+        const int32_t *i32 = idx->data;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+        for (int64_t oi = 0; oi < outer; oi++)
+            for (int64_t i = 0; i < n; i++) {
+                int64_t at = i64 ? i64[i] : i32[i];
+                at += at < 0 ? D : 0;
+                if (part == 4) ((uint32_t *)o)[oi * n + i] = ((const uint32_t *)s)[oi * D + at];
+                else ((uint64_t *)o)[oi * n + i] = ((const uint64_t *)s)[oi * D + at];
+            }
+        return TTA_OK;
+    }
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
     for (int64_t oi = 0; oi < outer; oi++)
         for (int64_t i = 0; i < n; i++) {
