@@ -97,6 +97,7 @@ tta_status tta_nn_maxunpool_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_maxunpool_infer(tta_op_ctx *ctx);
 tta_status tta_nn_maxunpool_compute(tta_op_ctx *ctx);
 void tta_nn_pool_release(tta_op_ctx *ctx);
+unsigned tta_nn_pool_layouts(const tta_op_ctx *ctx); /* blocked 2-D float32 MaxPool/AveragePool */
 
 /* nn_norm.c: BatchNormalization, InstanceNormalization, LayerNormalization, LRN, MVN */
 tta_status tta_nn_batchnorm_prepare(tta_op_ctx *ctx);

@@ -296,6 +296,89 @@ static void pool_plane_2d_f32(const pool_args *a, const float *x, float *y, int6
 
 POOL_PLANE(double, pool_plane_f64)
 
+/* A plane of a channel-blocked tensor: H x W pixels of B floats (one block of channels), 2-D
+ * MaxPool or AveragePool. The same taps as pool_plane_2d_f32, the B channels side by side so
+ * that the inner loops vectorise; B is a constant at each call site below. */
+static inline __attribute__((always_inline)) void pool_plane_blk(const pool_args *a, const float *x, float *y,
+                                                                  int64_t B) {
+    const tta_nn_geom *g = a->g;
+    int64_t H = g->in[0], W = g->in[1], kh = g->k[0], kw = g->k[1], sh = g->s[0], sw = g->s[1];
+    int64_t dh = g->d[0], dw = g->d[1], ph = g->pb[0], pw = g->pb[1], OH = g->out[0], OW = g->out[1];
+    float acc[16];
+    for (int64_t oh = 0; oh < OH; oh++) {
+        int64_t hs = oh * sh - ph, k0, k1, pk0, pk1;
+        tap_range(hs, H, kh, dh, &k0, &k1);
+        tap_range(hs + ph, H + ph + g->pe[0], kh, dh, &pk0, &pk1);
+        for (int64_t ow = 0; ow < OW; ow++) {
+            int64_t ws = ow * sw - pw, j0, j1;
+            tap_range(ws, W, kw, dw, &j0, &j1);
+            float *yo = y + (oh * OW + ow) * B;
+            if (a->kind == POOL_MAX) {
+                bool first = true;
+                for (int64_t l = 0; l < B; l++) acc[l] = -INFINITY;
+                for (int64_t ki = k0; ki < k1; ki++)
+                    for (int64_t kj = j0; kj < j1; kj++) {
+                        const float *v = x + ((hs + ki * dh) * W + ws + kj * dw) * B;
+                        if (first) {
+                            for (int64_t l = 0; l < B; l++) acc[l] = v[l];
+                            first = false;
+                            continue;
+                        }
+                        for (int64_t l = 0; l < B; l++) acc[l] = v[l] > acc[l] ? v[l] : acc[l];
+                    }
+                for (int64_t l = 0; l < B; l++) yo[l] = acc[l];
+            } else {
+                for (int64_t l = 0; l < B; l++) acc[l] = 0;
+                for (int64_t ki = k0; ki < k1; ki++)
+                    for (int64_t kj = j0; kj < j1; kj++) {
+                        const float *v = x + ((hs + ki * dh) * W + ws + kj * dw) * B;
+                        for (int64_t l = 0; l < B; l++) acc[l] += v[l];
+                    }
+                int64_t div;
+                if (a->include_pad) {
+                    int64_t pj0, pj1;
+                    tap_range(ws + pw, W + pw + g->pe[1], kw, dw, &pj0, &pj1);
+                    div = (pk1 - pk0) * (pj1 - pj0);
+                } else {
+                    div = (k1 - k0) * (j1 - j0);
+                }
+                float inv = div > 0 ? 1.0f / (float)div : NAN;
+                for (int64_t l = 0; l < B; l++) yo[l] = acc[l] * inv;
+            }
+        }
+    }
+}
+
+static void pool_plane_blk8(const pool_args *a, const float *x, float *y) { pool_plane_blk(a, x, y, 8); }
+static void pool_plane_blk16(const pool_args *a, const float *x, float *y) { pool_plane_blk(a, x, y, 16); }
+
+/* Blocked tensors: 2-D float32 MaxPool (without Indices) and AveragePool, output as blocked as
+ * the input (padding channels pooled like the others). */
+unsigned tta_nn_pool_layouts(const tta_op_ctx *ctx) {
+    const pool_state *st = ctx->state;
+    const tta_tensor *x = ctx->in[0];
+    if (!x || x->dtype != TTA_DTYPE_FLOAT32 || x->ndim != 4 || st->kind == POOL_LP ||
+        (ctx->n_out > 1 && ctx->out[1]))
+        return 0;
+    return TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_FOLLOW | TTA_LAYOUT_PADDED;
+}
+
+static tta_status pool_blocked(tta_op_ctx *ctx, const pool_args *a) {
+    const tta_tensor *xt = ctx->in[0];
+    tta_tensor *yt = ctx->out[0];
+    int64_t B = tta_layout_block(), planes = xt->dims[0] * ((xt->dims[1] + B - 1) / B);
+    int64_t in_sp = xt->dims[2] * xt->dims[3] * B, out_sp = yt->dims[2] * yt->dims[3] * B;
+    if (xt->dtype != TTA_DTYPE_FLOAT32 || xt->ndim != 4 || (B != 8 && B != 16) || a->kind == POOL_LP)
+        return tta_op_error(ctx, TTA_ERR_INTERNAL, "blocked pooling wants a float32 [N,C,H,W] MaxPool/AveragePool");
+    const float *x = xt->data;
+    float *y = yt->data;
+    int nt = ctx->n_threads > 0 ? ctx->n_threads : 1;
+#pragma omp parallel for num_threads(nt) if (planes > 1) schedule(static)
+    for (int64_t pl = 0; pl < planes; pl++)
+        (B == 8 ? pool_plane_blk8 : pool_plane_blk16)(a, x + pl * in_sp, y + pl * out_sp);
+    return TTA_OK;
+}
+
 tta_status tta_nn_pool_compute(tta_op_ctx *ctx) {
     pool_state *st = ctx->state;
     tta_nn_geom g;
@@ -306,6 +389,7 @@ tta_status tta_nn_pool_compute(tta_op_ctx *ctx) {
     pool_args a = {&g, st->kind, st->count_include_pad, st->storage_order == 1, st->p};
     int nt = ctx->n_threads > 0 ? ctx->n_threads : 1;
     int64_t *ind = it ? it->data : NULL;
+    if (tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED) return pool_blocked(ctx, &a);
     int64_t ksz = prod(g.k, g.ns);
     int par = planes > 1 && planes * out_sp * ksz > 32768;
     if (xt->dtype == TTA_DTYPE_FLOAT64) {

@@ -4,14 +4,18 @@
 #include "runtime/ops/nn.h"
 
 #define K(op, since, prep, inf, comp, rel)                                                                   \
-    { "", op, since, 0, "c", NULL, prep, inf, comp, rel }
+    { "", op, since, 0, "c", NULL, prep, inf, comp, rel, NULL }
+#define KL(op, since, prep, inf, comp, rel, lay)                                                             \
+    { "", op, since, 0, "c", NULL, prep, inf, comp, rel, lay }
 
 const tta_kernel tta_kernels_nn[] = {
     K("Conv", 1, tta_nn_conv_prepare, tta_nn_conv_infer, tta_nn_conv_compute, tta_nn_conv_release),
     K("ConvTranspose", 1, tta_nn_convtranspose_prepare, tta_nn_convtranspose_infer,
       tta_nn_convtranspose_compute, tta_nn_conv_release),
-    K("MaxPool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release),
-    K("AveragePool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release),
+    KL("MaxPool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release,
+       tta_nn_pool_layouts),
+    KL("AveragePool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release,
+       tta_nn_pool_layouts),
     K("LpPool", 1, tta_nn_pool_prepare, tta_nn_pool_infer, tta_nn_pool_compute, tta_nn_pool_release),
     K("GlobalAveragePool", 1, NULL, tta_nn_global_pool_infer, tta_nn_global_pool_compute, NULL),
     K("GlobalMaxPool", 1, NULL, tta_nn_global_pool_infer, tta_nn_global_pool_compute, NULL),
