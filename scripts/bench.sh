@@ -17,7 +17,7 @@
 # Peak RSS is the whole process's: ONNX Runtime's includes Node itself (about 45 MB before
 # anything is loaded). GFLOP/s: FLOPs per image of the Conv, ConvTranspose, Gemm and MatMul nodes
 # (ort_bench.js --flops, from ONNX Runtime's profile of the unoptimised graph) times images/s;
-# "peak" is the machine's fp32 vector peak for the thread count (FMA width x clock x threads).
+# "peak" is the machine's fp32 multiply-add peak for the thread count, measured (bench/peak.c).
 set -e
 
 cd "$(dirname "$0")/.."
@@ -80,17 +80,23 @@ TTA=$OUT/tta
 ERRS="$OUT/errors.txt"
 : >"$ERRS"
 
-# Machine peak (fp32 FLOP/cycle/core from the vector units, times clock, times threads).
-PEAK_GF=$(awk -v t="$THREADS" '
-    /^flags/ && !f { f = 1; w = 8; if ($0 ~ / avx /) w = 16; if ($0 ~ / avx2 / && $0 ~ / fma /) w = 32;
-                     if ($0 ~ / avx512f /) w = 64 }
-    /^cpu MHz/ && !m { m = $4 }
-    END { if (m > 0) printf "%.1f", w * m / 1000 * t; else print 0 }' /proc/cpuinfo)
-PEAK=$(awk -v t="$THREADS" '
-    /^flags/ && !f { f = 1; w = 8; if ($0 ~ / avx /) w = 16; if ($0 ~ / avx2 / && $0 ~ / fma /) w = 32;
-                     if ($0 ~ / avx512f /) w = 64 }
-    /^cpu MHz/ && !m { m = $4 }
-    END { if (m > 0) printf "%.0f GFLOP/s fp32 (%d FLOP/cycle/core x %.2f GHz x %d threads)", w * m / 1000 * t, w, m / 1000, t }' /proc/cpuinfo)
+# Machine peak: measured by bench/peak.c (independent FMA chains on every thread; the clock the
+# cores really run at, turbo included); if it cannot be built, estimated from /proc/cpuinfo
+# (FMA width x the nominal clock x threads, which undercounts a turbo clock).
+PEAK_GF=""
+if ${CC:-cc} -O2 -fopenmp bench/peak.c -o "$OUT/peak" 2>/dev/null; then
+    set -- $("$OUT/peak" "$THREADS")
+    PEAK_GF=$1
+    PEAK="$1 GFLOP/s fp32, measured ($2 multiply-adds on $THREADS threads, bench/peak.c)"
+fi
+if [ -z "$PEAK_GF" ]; then
+    PEAK_GF=$(awk -v t="$THREADS" '
+        /^flags/ && !f { f = 1; w = 8; if ($0 ~ / avx /) w = 16; if ($0 ~ / avx2 / && $0 ~ / fma /) w = 32;
+                         if ($0 ~ / avx512f /) w = 64 }
+        /^cpu MHz/ && !m { m = $4 }
+        END { if (m > 0) printf "%.1f", w * m / 1000 * t; else print 0 }' /proc/cpuinfo)
+    PEAK="$PEAK_GF GFLOP/s fp32, estimated from /proc/cpuinfo (nominal clock)"
+fi
 ORTV=$(node -e 'console.log(require("./bench/ort/node_modules/onnxruntime-node/package.json").version)')
 echo "bench: tta vs ONNX Runtime $ORTV (CPU provider), $THREADS threads, median of $RUNS runs of ${SECS} s each"
 [ -n "$PEAK" ] && echo "bench: machine peak about $PEAK"
