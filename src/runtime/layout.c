@@ -180,6 +180,7 @@ tta_status tta_plan_layouts(tta_plan *p) {
         for (int k = 0; k < c->n_in; k++)
             if (c->in[k] && !p->shaped[value_of(p, c->in[k])]) all_shaped = false;
         if (p->steps[i]->kernel->layouts && all_shaped) all_caps[i] = p->steps[i]->kernel->layouts(c);
+        p->steps[i]->caps = all_caps[i];
     }
     int n = 0;
     for (int i = 0; !st && i < p->n_steps; i++) {

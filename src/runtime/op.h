@@ -42,6 +42,7 @@ int tta_layout_block(void);
 #define TTA_LAYOUT_OUT_FOLLOW (1u << 16) /* output 0 is blocked exactly when input 0 is */
 #define TTA_LAYOUT_OUT_ANY (1u << 17)    /* output 0 may be blocked whatever the inputs are */
 #define TTA_LAYOUT_PADDED (1u << 18)     /* blocked inputs/output 0 may have C % B != 0 */
+#define TTA_SUM_IN_PLACE (1u << 19)      /* output 0 may share input 3's buffer (a residual sum) */
 /* Bytes of t's data in the given layout (the padded size for a padded blocked tensor). */
 size_t tta_layout_nbytes(const tta_tensor *t, int layout);
 

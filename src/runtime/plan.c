@@ -152,9 +152,36 @@ static tta_status plan_arena(tta_plan *p) {
         for (int k = 0; k < c->n_out; k++)
             if (c->out[k] && first[c->out[k] - p->values] < 0) first[c->out[k] - p->values] = i;
     }
+    /* A residual sum computed in place: the output takes over Z's buffer when Z dies at that
+     * step (same bytes, same layout); the two become one item living from Z's birth. */
+    int *alias = tta_malloc(sizeof(int) * ((size_t)nv + 1));
+    if (!alias) {
+        tta_free(first);
+        tta_free(last);
+        tta_free(items);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    for (int v = 0; v < nv; v++) alias[v] = -1;
+    for (int i = 0; i < p->n_steps; i++) {
+        const tta_op_ctx *c = &p->steps[i]->ctx;
+        if (!(p->steps[i]->caps & TTA_SUM_IN_PLACE) || c->n_in < 4 || !c->in[3] || !c->out[0]) continue;
+        int z = (int)(c->in[3] - p->values), y = (int)(c->out[0] - p->values);
+        bool ok = last[z] == i && first[z] >= 0 && first[z] < i && alias[z] < 0 && !p->known[z] && p->shaped[z] &&
+                  p->shaped[y] && p->layout[z] == p->layout[y] && !(z < g->n_values && g->values[z].is_output) &&
+                  !(y < g->n_values && g->values[y].is_output) &&
+                  tta_layout_nbytes(&p->values[z], p->layout[z]) == tta_layout_nbytes(&p->values[y], p->layout[y]);
+        for (int k = 0; ok && k < c->n_in; k++) /* Z must not also be read as another input */
+            if (k != 3 && c->in[k] == c->in[3]) ok = false;
+        if (!ok) continue;
+        alias[y] = z;
+        first[y] = first[z];
+        last[z] = last[y] > i ? last[y] : i;
+    }
     int n_items = 0;
     for (int v = 0; v < nv; v++) {
-        if (first[v] < 0 || p->known[v] || !p->shaped[v] || (v < g->n_values && g->values[v].is_output)) continue;
+        if (first[v] < 0 || alias[v] >= 0 || p->known[v] || !p->shaped[v] ||
+            (v < g->n_values && g->values[v].is_output))
+            continue;
         size_t bytes = tta_layout_nbytes(&p->values[v], p->layout[v]); /* padded when blocked */
         if (bytes == 0) continue;
         arena_item *it = &items[n_items++];
@@ -193,6 +220,15 @@ static tta_status plan_arena(tta_plan *p) {
         t->capacity = items[i].size;
         p->in_arena[items[i].value] = true;
     }
+    for (int v = 0; !st && v < nv; v++) { /* chains of in-place sums end at a placed value */
+        int r = v;
+        while (alias[r] >= 0) r = alias[r];
+        if (r == v || !p->in_arena[r]) continue;
+        p->values[v].data = p->values[r].data;
+        p->values[v].capacity = p->values[r].capacity;
+        p->in_arena[v] = true;
+    }
+    tta_free(alias);
     tta_free(first);
     tta_free(last);
     tta_free(items);

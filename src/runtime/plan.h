@@ -14,6 +14,7 @@ typedef struct plan_step {
     tta_op_ctx ctx;
     bool prepared;
     unsigned char *in_layout, *out_layout; /* owned; ctx points at them once layouts are set */
+    unsigned caps;   /* what the kernel's `layouts` answered at plan time (TTA_LAYOUT_*, TTA_SUM_IN_PLACE) */
     double total_ms; /* profiling */
     long runs;
 } plan_step;

@@ -375,5 +375,7 @@ unsigned tta_dnnl_conv_layouts(const tta_op_ctx *cctx) {
     tta_status s = build(ctx, st);
     bool usable = s == TTA_OK && !st->unusable;
     drop_primitive(st);
-    return usable ? TTA_LAYOUT_IN(0) | (z ? TTA_LAYOUT_IN(3) : 0) | TTA_LAYOUT_OUT_ANY | TTA_LAYOUT_PADDED : 0;
+    if (!usable) return 0;
+    /* Z may be Y's own buffer when the layouts match: then Z is not copied (see compute) */
+    return TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_ANY | TTA_LAYOUT_PADDED | (z ? TTA_LAYOUT_IN(3) | TTA_SUM_IN_PLACE : 0);
 }
