@@ -13,6 +13,7 @@
 #include "runtime/op.h"
 #include "runtime/ops/dnnl_deconv.h"
 #include "test.h"
+#include "test_nodes.h"
 
 TTA_KERNEL_LIST(tta_kernels_nn)
 
@@ -34,61 +35,6 @@ static const tta_kernel *c_kernel(void) {
     return NULL;
 }
 
-/* ---- nodes */
-
-typedef struct node_builder {
-    tta_node node;
-    tta_attr attrs[12];
-    int inputs[4], outputs[1];
-    int64_t ints[12][12];
-} node_builder;
-
-static void nb_init(node_builder *b, int n_in) {
-    memset(b, 0, sizeof *b);
-    b->node.name = "t";
-    b->node.op_type = "ConvTranspose";
-    b->node.domain = "";
-    b->node.opset = 11;
-    b->node.n_inputs = n_in;
-    b->node.n_outputs = 1;
-    for (int i = 0; i < 4; i++) b->inputs[i] = i;
-    b->outputs[0] = 10;
-    b->node.inputs = b->inputs;
-    b->node.outputs = b->outputs;
-    b->node.attrs = b->attrs;
-}
-static tta_attr *nb_attr(node_builder *b, const char *name, tta_attr_type type) {
-    tta_attr *a = &b->attrs[b->node.n_attrs++];
-    a->name = (char *)name;
-    a->type = type;
-    return a;
-}
-static void nb_int(node_builder *b, const char *name, int64_t v) { nb_attr(b, name, TTA_ATTR_INT)->i = v; }
-static void nb_str(node_builder *b, const char *name, const char *v) { nb_attr(b, name, TTA_ATTR_STRING)->s = (char *)v; }
-static void nb_ints(node_builder *b, const char *name, int n, const int64_t *v) {
-    int slot = b->node.n_attrs;
-    tta_attr *a = nb_attr(b, name, TTA_ATTR_INTS);
-    memcpy(b->ints[slot], v, (size_t)n * sizeof(int64_t));
-    a->ints = b->ints[slot];
-    a->n = n;
-}
-#define INTS(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
-
-/* ---- tensors */
-
-static uint32_t rng_state = 20240612u;
-static float frand(void) {
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-static tta_tensor rand_tensor(tta_dtype dt, int ndim, const int64_t *dims) {
-    tta_tensor t = {0};
-    if (tta_tensor_resize(&t, dt, ndim, dims) != TTA_OK) return t;
-    for (int64_t i = 0; i < tta_tensor_numel(&t); i++) tta_set_f64(&t, i, frand());
-    return t;
-}
-#define RAND(dt, ...) rand_tensor(dt, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 
 /* Channels of a blocked tensor with padding: C rounded up to a multiple of the block. */
 static int64_t padded_c(int64_t c) {
@@ -288,7 +234,7 @@ TEST(dnnl_deconv_matches_c) {
         tta_tensor B = RAND(TTA_DTYPE_FLOAT32, dc->m);
         tta_tensor *in[] = {&X, &W, &B};
         node_builder nb;
-        nb_init(&nb, dc->bias ? 3 : 2);
+        nb_init(&nb, "ConvTranspose", 11, dc->bias ? 3 : 2, 1);
         if (dc->group > 1) nb_int(&nb, "group", dc->group);
         nb_ints(&nb, "strides", INTS(dc->sh, dc->sw));
         if (dc->dh > 1 || dc->dw > 1) nb_ints(&nb, "dilations", INTS(dc->dh, dc->dw));
@@ -308,12 +254,12 @@ TEST(dnnl_deconv_1d_3d_float64) {
     node_builder nb;
     tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 3, 4, 11), W = RAND(TTA_DTYPE_FLOAT32, 4, 5, 3), B = RAND(TTA_DTYPE_FLOAT32, 5);
     tta_tensor *in[] = {&X, &W, &B};
-    nb_init(&nb, 3);
+    nb_init(&nb, "ConvTranspose", 11, 3, 1);
     nb_ints(&nb, "strides", INTS(2));
     nb_ints(&nb, "pads", INTS(1, 0));
     nb_ints(&nb, "output_padding", INTS(1));
     compare(&nb.node, in, 3, "1-D stride 2 output_padding", true, false);
-    nb_init(&nb, 2);
+    nb_init(&nb, "ConvTranspose", 11, 2, 1);
     nb_int(&nb, "group", 2);
     nb_ints(&nb, "dilations", INTS(2));
     compare(&nb.node, in, 2, "1-D groups 2 dilation 2", true, false);
@@ -324,11 +270,11 @@ TEST(dnnl_deconv_1d_3d_float64) {
     X = RAND(TTA_DTYPE_FLOAT32, 2, 3, 4, 5, 3);
     W = RAND(TTA_DTYPE_FLOAT32, 3, 2, 3, 2, 3);
     B = RAND(TTA_DTYPE_FLOAT32, 2);
-    nb_init(&nb, 3);
+    nb_init(&nb, "ConvTranspose", 11, 3, 1);
     nb_ints(&nb, "strides", INTS(2, 1, 2));
     nb_ints(&nb, "pads", INTS(1, 0, 1, 0, 1, 1));
     compare(&nb.node, in, 3, "3-D", true, false);
-    nb_init(&nb, 2);
+    nb_init(&nb, "ConvTranspose", 11, 2, 1);
     nb_str(&nb, "auto_pad", "SAME_UPPER");
     nb_ints(&nb, "strides", INTS(2, 2, 2));
     compare(&nb.node, in, 2, "3-D SAME_UPPER", true, false);
@@ -340,7 +286,7 @@ TEST(dnnl_deconv_1d_3d_float64) {
     X = RAND(TTA_DTYPE_FLOAT64, 2, 16, 5, 4);
     W = RAND(TTA_DTYPE_FLOAT64, 16, 3, 3, 3);
     B = RAND(TTA_DTYPE_FLOAT64, 3);
-    nb_init(&nb, 3);
+    nb_init(&nb, "ConvTranspose", 11, 3, 1);
     nb_ints(&nb, "strides", INTS(2, 2));
     compare(&nb.node, in, 3, "float64", false, false);
     tta_tensor_destroy(&X);
@@ -352,7 +298,7 @@ TEST(dnnl_deconv_1d_3d_float64) {
  * new input shape; also with the input blocked. k: kernel size (2: the kernel == stride path). */
 static void changing(bool in_blk, int64_t k) {
     node_builder nb;
-    nb_init(&nb, 3);
+    nb_init(&nb, "ConvTranspose", 11, 3, 1);
     nb_ints(&nb, "strides", INTS(2, 2));
     if (k != 2) nb_ints(&nb, "pads", INTS(1, 1, 0, 0));
     tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 1, 16, 6, 6), W = RAND(TTA_DTYPE_FLOAT32, 16, 8, k, k);
@@ -432,7 +378,7 @@ static double median_ms(const tta_kernel *k, const tta_node *node, tta_tensor **
 TEST(dnnl_deconv_timing) {
     /* unet_tiny_op17's up2: ConvTranspose2d(16, 12, 2, stride=2) on [64, 16, 8, 8] */
     node_builder nb;
-    nb_init(&nb, 3);
+    nb_init(&nb, "ConvTranspose", 11, 3, 1);
     nb_ints(&nb, "strides", INTS(2, 2));
     nb_ints(&nb, "kernel_shape", INTS(2, 2));
     tta_tensor X = RAND(TTA_DTYPE_FLOAT32, 64, 16, 8, 8), W = RAND(TTA_DTYPE_FLOAT32, 16, 12, 2, 2);
@@ -451,7 +397,7 @@ TEST(dnnl_deconv_timing) {
     tta_tensor_destroy(&B);
 
     /* a decoder's ConvTranspose(k=3, s=2, pad 1, output_padding 1): oneDNN's deconvolution */
-    nb_init(&nb, 3);
+    nb_init(&nb, "ConvTranspose", 11, 3, 1);
     nb_ints(&nb, "strides", INTS(2, 2));
     nb_ints(&nb, "pads", INTS(1, 1, 1, 1));
     nb_ints(&nb, "output_padding", INTS(1, 1));

@@ -11,75 +11,10 @@
 #include "runtime/op.h"
 #include "runtime/ops/dnnl_common.h"
 #include "test.h"
+#include "test_nodes.h"
 
 TTA_KERNEL_LIST(tta_kernels_nn)
 TTA_KERNEL_LIST(tta_kernels_math)
-
-/* ---- nodes */
-
-typedef struct node_builder {
-    tta_node node;
-    tta_attr attrs[12];
-    int inputs[8], outputs[4];
-    int64_t ints[12][12];
-    float floats[12][4];
-} node_builder;
-
-static void nb_init(node_builder *b, const char *op, int opset, int n_in, int n_out) {
-    memset(b, 0, sizeof *b);
-    b->node.name = "t";
-    b->node.op_type = (char *)op;
-    b->node.domain = "";
-    b->node.opset = opset;
-    b->node.n_inputs = n_in;
-    b->node.n_outputs = n_out;
-    for (int i = 0; i < 8; i++) b->inputs[i] = i;
-    for (int i = 0; i < 4; i++) b->outputs[i] = 10 + i;
-    b->node.inputs = b->inputs;
-    b->node.outputs = b->outputs;
-    b->node.attrs = b->attrs;
-}
-static tta_attr *nb_attr(node_builder *b, const char *name, tta_attr_type type) {
-    tta_attr *a = &b->attrs[b->node.n_attrs++];
-    a->name = (char *)name;
-    a->type = type;
-    return a;
-}
-static void nb_int(node_builder *b, const char *name, int64_t v) { nb_attr(b, name, TTA_ATTR_INT)->i = v; }
-static void nb_float(node_builder *b, const char *name, float v) { nb_attr(b, name, TTA_ATTR_FLOAT)->f = v; }
-static void nb_str(node_builder *b, const char *name, const char *v) { nb_attr(b, name, TTA_ATTR_STRING)->s = (char *)v; }
-static void nb_ints(node_builder *b, const char *name, int n, const int64_t *v) {
-    int slot = b->node.n_attrs;
-    tta_attr *a = nb_attr(b, name, TTA_ATTR_INTS);
-    memcpy(b->ints[slot], v, (size_t)n * sizeof(int64_t));
-    a->ints = b->ints[slot];
-    a->n = n;
-}
-static void nb_floats(node_builder *b, const char *name, int n, const float *v) {
-    int slot = b->node.n_attrs;
-    tta_attr *a = nb_attr(b, name, TTA_ATTR_FLOATS);
-    memcpy(b->floats[slot], v, (size_t)n * sizeof(float));
-    a->floats = b->floats[slot];
-    a->n = n;
-}
-#define INTS(...) (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__}
-
-/* ---- tensors */
-
-static uint32_t rng_state = 20240611u;
-static float frand(void) {
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
-
-/* An owned random tensor of the given dtype and dims. */
-static tta_tensor rand_tensor(tta_dtype dt, int ndim, const int64_t *dims) {
-    tta_tensor t = {0};
-    if (tta_tensor_resize(&t, dt, ndim, dims) != TTA_OK) return t;
-    for (int64_t i = 0; i < tta_tensor_numel(&t); i++) tta_set_f64(&t, i, frand());
-    return t;
-}
-#define RAND(dt, ...) rand_tensor(dt, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 
 static const tta_kernel *c_kernel(const char *op) {
     for (int i = 0; i < tta_kernels_nn_count; i++)

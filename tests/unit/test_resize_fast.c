@@ -12,61 +12,9 @@
 #include "runtime/op.h"
 #include "runtime/ops/misc.h"
 #include "test.h"
-
-/* ---- nodes */
-
-typedef struct node_builder {
-    tta_node node;
-    tta_attr attrs[12];
-    int inputs[8], outputs[4];
-    int64_t ints[12][8];
-    float floats[12][8];
-} node_builder;
-
-static void nb_init(node_builder *b, const char *op, int opset, int n_in) {
-    memset(b, 0, sizeof *b);
-    b->node.name = "t";
-    b->node.op_type = (char *)op;
-    b->node.domain = "";
-    b->node.opset = opset;
-    b->node.n_inputs = n_in;
-    b->node.n_outputs = 1;
-    for (int i = 0; i < 8; i++) b->inputs[i] = i;
-    b->outputs[0] = 10;
-    b->node.inputs = b->inputs;
-    b->node.outputs = b->outputs;
-    b->node.attrs = b->attrs;
-}
-static tta_attr *nb_attr(node_builder *b, const char *name, tta_attr_type type) {
-    tta_attr *a = &b->attrs[b->node.n_attrs++];
-    a->name = (char *)name;
-    a->type = type;
-    return a;
-}
-static void nb_int(node_builder *b, const char *name, int64_t v) { nb_attr(b, name, TTA_ATTR_INT)->i = v; }
-static void nb_str(node_builder *b, const char *name, const char *v) { nb_attr(b, name, TTA_ATTR_STRING)->s = (char *)v; }
-static void nb_ints(node_builder *b, const char *name, int n, const int64_t *v) {
-    int slot = b->node.n_attrs;
-    tta_attr *a = nb_attr(b, name, TTA_ATTR_INTS);
-    memcpy(b->ints[slot], v, (size_t)n * sizeof(int64_t));
-    a->ints = b->ints[slot];
-    a->n = n;
-}
-static void nb_floats(node_builder *b, const char *name, int n, const float *v) {
-    int slot = b->node.n_attrs;
-    tta_attr *a = nb_attr(b, name, TTA_ATTR_FLOATS);
-    memcpy(b->floats[slot], v, (size_t)n * sizeof(float));
-    a->floats = b->floats[slot];
-    a->n = n;
-}
+#include "test_nodes.h"
 
 /* ---- tensors */
-
-static uint32_t rng_state = 20240917u;
-static float frand(void) {
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
-}
 
 static tta_tensor rand_f32(int64_t n, int64_t c, int64_t h, int64_t w) {
     tta_tensor t = {0};
@@ -224,7 +172,7 @@ TEST(resize_fast_nearest_matches_generic) {
     for (size_t c = 0; c < sizeof coords / sizeof coords[0]; c++)
         for (size_t m = 0; m < sizeof nearest_modes / sizeof nearest_modes[0]; m++) {
             node_builder nb;
-            nb_init(&nb, "Resize", 13, 4);
+            nb_init(&nb, "Resize", 13, 4, 1);
             nb_str(&nb, "mode", "nearest");
             nb_str(&nb, "coordinate_transformation_mode", coords[c]);
             nb_str(&nb, "nearest_mode", nearest_modes[m]);
@@ -236,7 +184,7 @@ TEST(resize_fast_nearest_matches_generic) {
      * down: with ceil / round_prefer_ceil N and C are not identity axes (see layouts_declines) */
     for (size_t m = 0; m < sizeof nearest_modes / sizeof nearest_modes[0]; m += 2) {
         node_builder nb;
-        nb_init(&nb, "Resize", 13, 4);
+        nb_init(&nb, "Resize", 13, 4, 1);
         nb_str(&nb, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
         nb_str(&nb, "nearest_mode", nearest_modes[m]);
         check_all_shapes(&nb, "nearest tf_half_pixel_for_nn");
@@ -246,7 +194,7 @@ TEST(resize_fast_nearest_matches_generic) {
 TEST(resize_fast_linear_matches_generic) {
     for (size_t c = 0; c < sizeof coords / sizeof coords[0]; c++) {
         node_builder nb;
-        nb_init(&nb, "Resize", 13, 4);
+        nb_init(&nb, "Resize", 13, 4, 1);
         nb_str(&nb, "mode", "linear");
         nb_str(&nb, "coordinate_transformation_mode", coords[c]);
         char what[120];
@@ -254,15 +202,15 @@ TEST(resize_fast_linear_matches_generic) {
         check_all_shapes(&nb, what);
     }
     node_builder nb;
-    nb_init(&nb, "Resize", 13, 4);
+    nb_init(&nb, "Resize", 13, 4, 1);
     nb_str(&nb, "mode", "linear");
     nb_int(&nb, "exclude_outside", 1);
     check_all_shapes(&nb, "linear half_pixel exclude_outside");
-    nb_init(&nb, "Resize", 19, 4);
+    nb_init(&nb, "Resize", 19, 4, 1);
     nb_str(&nb, "mode", "linear");
     nb_str(&nb, "coordinate_transformation_mode", "half_pixel_symmetric");
     check_all_shapes(&nb, "linear half_pixel_symmetric");
-    nb_init(&nb, "Resize", 18, 4);
+    nb_init(&nb, "Resize", 18, 4, 1);
     nb_str(&nb, "mode", "linear");
     nb_int(&nb, "antialias", 1); /* antialias changes nothing when upscaling */
     tta_tensor x = rand_f32(2, 3, 5, 6);
@@ -279,15 +227,15 @@ TEST(resize_fast_legacy_and_opset18_forms) {
             tta_tensor sc = vec_f32(4, (float[]){1, 1, scale_pairs[i][0], scale_pairs[i][1]});
             tta_tensor *in[2] = {&x, &sc};
             node_builder nb;
-            nb_init(&nb, "Resize", 10, 2);
+            nb_init(&nb, "Resize", 10, 2, 1);
             nb_str(&nb, "mode", modes[m]);
             snprintf(what, sizeof what, "Resize-10 %s %g x %g", modes[m], scale_pairs[i][0], scale_pairs[i][1]);
             check_fast(&nb.node, in, 2, what);
-            nb_init(&nb, "Upsample", 9, 2);
+            nb_init(&nb, "Upsample", 9, 2, 1);
             nb_str(&nb, "mode", modes[m]);
             snprintf(what, sizeof what, "Upsample-9 %s %g x %g", modes[m], scale_pairs[i][0], scale_pairs[i][1]);
             check_fast(&nb.node, in, 2, what);
-            nb_init(&nb, "Upsample", 7, 1);
+            nb_init(&nb, "Upsample", 7, 1, 1);
             nb_str(&nb, "mode", modes[m]);
             nb_floats(&nb, "scales", 4, (float[]){1, 1, scale_pairs[i][0], scale_pairs[i][1]});
             snprintf(what, sizeof what, "Upsample-7 %s %g x %g", modes[m], scale_pairs[i][0], scale_pairs[i][1]);
@@ -296,7 +244,7 @@ TEST(resize_fast_legacy_and_opset18_forms) {
         }
         /* opset 18: axes (2, 3) with two scales; sizes with keep_aspect_ratio_policy */
         node_builder nb;
-        nb_init(&nb, "Resize", 18, 4);
+        nb_init(&nb, "Resize", 18, 4, 1);
         nb_str(&nb, "mode", modes[m]);
         nb_ints(&nb, "axes", 2, (int64_t[]){2, 3});
         tta_tensor sc = vec_f32(2, (float[]){1.5f, 0.75f});
@@ -306,7 +254,7 @@ TEST(resize_fast_legacy_and_opset18_forms) {
         tta_tensor_destroy(&sc);
         static const char *const policies[] = {"not_larger", "not_smaller"};
         for (int p = 0; p < 2; p++) {
-            nb_init(&nb, "Resize", 18, 4);
+            nb_init(&nb, "Resize", 18, 4, 1);
             nb_str(&nb, "mode", modes[m]);
             nb_ints(&nb, "axes", 2, (int64_t[]){2, 3});
             nb_str(&nb, "keep_aspect_ratio_policy", policies[p]);
@@ -329,7 +277,7 @@ TEST(resize_fast_known_values) {
     tta_tensor sc = vec_f32(4, (float[]){1, 1, 2, 2}), y = {0};
     tta_tensor *in[3] = {&x, NULL, &sc};
     node_builder nb;
-    nb_init(&nb, "Resize", 13, 3);
+    nb_init(&nb, "Resize", 13, 3, 1);
     nb_str(&nb, "mode", "linear");
     runner r;
     CHECK_EQ_INT(runner_init(&r, &nb.node, in, 3, &y, 1), TTA_OK);
@@ -346,7 +294,7 @@ TEST(resize_fast_shape_changes_between_runs) {
     static const char *const modes[] = {"nearest", "linear"};
     for (int m = 0; m < 2; m++) {
         node_builder nb;
-        nb_init(&nb, "Resize", 13, 3);
+        nb_init(&nb, "Resize", 13, 3, 1);
         nb_str(&nb, "mode", modes[m]);
         tta_tensor sc = vec_f32(4, (float[]){1, 1, 1.5f, 2});
         tta_tensor xs[3] = {rand_f32(1, 2, 7, 5), rand_f32(2, 1, 9, 6), rand_f32(1, 2, 7, 5)};
@@ -415,7 +363,7 @@ TEST(resize_fast_blocked_matches_plain) {
         for (size_t c = 0; c < sizeof coords / sizeof coords[0]; c++)
             for (size_t i = 0; i < sizeof scale_pairs / sizeof scale_pairs[0]; i++) {
                 node_builder nb;
-                nb_init(&nb, "Resize", 13, 3);
+                nb_init(&nb, "Resize", 13, 3, 1);
                 nb_str(&nb, "mode", m ? "linear" : "nearest");
                 nb_str(&nb, "coordinate_transformation_mode", coords[c]);
                 float sc[4] = {1, 1, scale_pairs[i][0], scale_pairs[i][1]};
@@ -453,26 +401,26 @@ TEST(resize_fast_layouts_declines) {
     node_builder nb;
     tta_tensor *in[3] = {&x, NULL, &up};
 
-    nb_init(&nb, "Resize", 13, 3);
+    nb_init(&nb, "Resize", 13, 3, 1);
     nb_str(&nb, "mode", "linear");
     CHECK_EQ_INT(layouts_of(&nb.node, in, 3, false), TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_FOLLOW);
 
-    nb_init(&nb, "Resize", 13, 3);
+    nb_init(&nb, "Resize", 13, 3, 1);
     nb_str(&nb, "mode", "cubic");
     CHECK_EQ_INT(layouts_of(&nb.node, in, 3, false), 0);
 
-    nb_init(&nb, "Resize", 13, 3);
+    nb_init(&nb, "Resize", 13, 3, 1);
     nb_str(&nb, "mode", "linear");
     in[2] = &cscale; /* C scaled */
     CHECK_EQ_INT(layouts_of(&nb.node, in, 3, false), 0);
 
-    nb_init(&nb, "Resize", 18, 3); /* antialiased downscale has more than 2 taps */
+    nb_init(&nb, "Resize", 18, 3, 1); /* antialiased downscale has more than 2 taps */
     nb_str(&nb, "mode", "linear");
     nb_int(&nb, "antialias", 1);
     in[2] = &down;
     CHECK_EQ_INT(layouts_of(&nb.node, in, 3, false), 0);
 
-    nb_init(&nb, "Resize", 13, 3);
+    nb_init(&nb, "Resize", 13, 3, 1);
     nb_str(&nb, "mode", "linear");
     nb_str(&nb, "coordinate_transformation_mode", "tf_crop_and_resize");
     in[1] = &roi;
@@ -482,13 +430,13 @@ TEST(resize_fast_layouts_declines) {
 
     /* tf_half_pixel_for_nn with round_prefer_ceil shifts even a scale-1 axis: N and C are not
      * identity axes, so the generic kernel must do it */
-    nb_init(&nb, "Resize", 13, 3);
+    nb_init(&nb, "Resize", 13, 3, 1);
     nb_str(&nb, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
     nb_str(&nb, "nearest_mode", "round_prefer_ceil");
     CHECK_EQ_INT(layouts_of(&nb.node, in, 3, false), 0);
 
     /* scales not known at plan time: the output shape is unknown */
-    nb_init(&nb, "Resize", 13, 3);
+    nb_init(&nb, "Resize", 13, 3, 1);
     nb_str(&nb, "mode", "linear");
     tta_tensor nodata = {.dtype = TTA_DTYPE_FLOAT32, .ndim = 1, .dims = {4}};
     in[2] = &nodata;
@@ -518,7 +466,7 @@ TEST(resize_fast_generic_still_used_elsewhere) {
     static const char *const modes[] = {"cubic", "linear"};
     for (int m = 0; m < 2; m++) {
         node_builder nb;
-        nb_init(&nb, "Resize", 13, 3);
+        nb_init(&nb, "Resize", 13, 3, 1);
         nb_str(&nb, "mode", modes[m]);
         runner r, rg;
         CHECK_EQ_INT(runner_init(&r, &nb.node, in, 3, &y, 2), TTA_OK);
@@ -564,7 +512,7 @@ TEST(resize_fast_timing) {
         tta_tensor x = rand_f32(64, 16, 32, 32), sc = vec_f32(4, (float[]){1, 1, 2, 2}), y = {0}, yb = {0};
         tta_tensor *in[3] = {&x, NULL, &sc};
         node_builder nb;
-        nb_init(&nb, "Resize", 13, 3);
+        nb_init(&nb, "Resize", 13, 3, 1);
         nb_str(&nb, "mode", modes[m]);
         runner r, rb;
         runner_init(&r, &nb.node, in, 3, &y, 2);

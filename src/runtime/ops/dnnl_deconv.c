@@ -130,8 +130,6 @@ tta_status tta_dnnl_deconv_infer(tta_op_ctx *ctx) {
 
 /* ---- geometry */
 
-static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
 /* ONNX's ConvTranspose pads and output size, as convt_geometry in nn_conv.c computes them.
  * False when the attributes do not fit the rank (the C infer reports those). */
 static bool deconv_geometry(const ddeconv_state *st, const tta_tensor *x, const tta_tensor *w, tta_nn_geom *g) {
@@ -145,35 +143,7 @@ static bool deconv_geometry(const ddeconv_state *st, const tta_tensor *x, const 
     if (st->n_out_shape == ns) oshape = st->out_shape;
     else if (st->n_out_shape == ns + 2) oshape = st->out_shape + 2;
     else if (st->n_out_shape) return false;
-    bool same = win->auto_pad == TTA_NN_PAD_SAME_UPPER || win->auto_pad == TTA_NN_PAD_SAME_LOWER;
-    g->ns = ns;
-    for (int i = 0; i < ns; i++) {
-        int64_t in = x->dims[2 + i], k = w->dims[2 + i];
-        g->in[i] = in;
-        g->k[i] = k;
-        g->s[i] = win->n_strides ? win->strides[i] : 1;
-        g->d[i] = win->n_dilations ? win->dilations[i] : 1;
-        int64_t opad = st->n_out_pad ? st->out_pad[i] : 0;
-        int64_t full = g->s[i] * (in - 1) + opad + (k - 1) * g->d[i] + 1;
-        if (oshape || same) {
-            int64_t out = oshape ? oshape[i] : in * g->s[i], total = full - out;
-            /* ONNX: SAME_UPPER puts the odd pixel at the end, anything else at the beginning. */
-            if (win->auto_pad == TTA_NN_PAD_SAME_UPPER) {
-                g->pb[i] = floor_div(total, 2);
-                g->pe[i] = total - g->pb[i];
-            } else {
-                g->pe[i] = floor_div(total, 2);
-                g->pb[i] = total - g->pe[i];
-            }
-            g->out[i] = out;
-        } else {
-            bool explicit_pads = win->auto_pad == TTA_NN_PAD_NOTSET && win->n_pads;
-            g->pb[i] = explicit_pads ? win->pads[i] : 0;
-            g->pe[i] = explicit_pads ? win->pads[ns + i] : 0;
-            g->out[i] = full - g->pb[i] - g->pe[i];
-        }
-    }
-    return true;
+    return tta_nn_convt_axes(win, ns, x->dims + 2, w->dims + 2, st->n_out_pad ? st->out_pad : NULL, oshape, g);
 }
 
 /* ---- blocked <-> plain (the C path) */

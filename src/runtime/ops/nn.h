@@ -64,6 +64,11 @@ typedef struct tta_nn_geom {
 tta_status tta_nn_window_parse(tta_op_ctx *ctx, tta_nn_window *w);
 /* Output size and pads for `ns` spatial axes of sizes in[] and kernel k[]. ceil_mode (pools)
  * rounds the window count up but never starts a window in the end padding. */
+/* ConvTranspose's pads and output size per spatial axis, as ONNX defines them (output_padding
+ * out_pad and output_shape oshape may be NULL; attribute lengths already checked). False when
+ * an output size would be negative. */
+bool tta_nn_convt_axes(const tta_nn_window *win, int ns, const int64_t *in_dims, const int64_t *k_dims,
+                       const int64_t *out_pad, const int64_t *oshape, tta_nn_geom *g);
 tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns, const int64_t *in,
                                  const int64_t *k, bool ceil_mode, tta_nn_geom *g);
 

@@ -521,6 +521,40 @@ tta_status tta_nn_conv_compute(tta_op_ctx *ctx) {
 
 /* Geometry of a ConvTranspose: g->in/out are the input/output spatial sizes, pb the begin pads
  * (possibly negative when output_shape asks for more than the natural size). */
+bool tta_nn_convt_axes(const tta_nn_window *win, int ns, const int64_t *in_dims, const int64_t *k_dims,
+                       const int64_t *out_pad, const int64_t *oshape, tta_nn_geom *g) {
+    g->ns = ns;
+    for (int i = 0; i < ns; i++) {
+        int64_t in = in_dims[i], k = k_dims[i];
+        g->in[i] = in;
+        g->k[i] = k;
+        g->s[i] = win->n_strides ? win->strides[i] : 1;
+        g->d[i] = win->n_dilations ? win->dilations[i] : 1;
+        int64_t full = g->s[i] * (in - 1) + (out_pad ? out_pad[i] : 0) + (k - 1) * g->d[i] + 1;
+        bool same = win->auto_pad == TTA_NN_PAD_SAME_UPPER || win->auto_pad == TTA_NN_PAD_SAME_LOWER;
+        if (oshape || same) {
+            int64_t out = oshape ? oshape[i] : in * g->s[i];
+            int64_t total = full - out;
+            /* ONNX: SAME_UPPER puts the odd pixel at the end, anything else at the beginning. */
+            if (win->auto_pad == TTA_NN_PAD_SAME_UPPER) {
+                g->pb[i] = floor_div(total, 2);
+                g->pe[i] = total - g->pb[i];
+            } else {
+                g->pe[i] = floor_div(total, 2);
+                g->pb[i] = total - g->pe[i];
+            }
+            g->out[i] = out;
+        } else {
+            bool explicit_pads = win->auto_pad == TTA_NN_PAD_NOTSET && win->n_pads;
+            g->pb[i] = explicit_pads ? win->pads[i] : 0;
+            g->pe[i] = explicit_pads ? win->pads[ns + i] : 0;
+            g->out[i] = full - g->pb[i] - g->pe[i];
+        }
+        if (g->out[i] < 0) return false;
+    }
+    return true;
+}
+
 static tta_status convt_geometry(tta_op_ctx *ctx, tta_nn_geom *g) {
     conv_state *st = ctx->state;
     int ns;
@@ -548,36 +582,8 @@ static tta_status convt_geometry(tta_op_ctx *ctx, tta_nn_geom *g) {
         oshape = st->out_shape + 2;
     else if (st->n_out_shape)
         return tta_op_error(ctx, TTA_ERR_ATTR, "'output_shape' has the wrong length");
-    g->ns = ns;
-    for (int i = 0; i < ns; i++) {
-        int64_t in = x->dims[2 + i], k = w->dims[2 + i];
-        g->in[i] = in;
-        g->k[i] = k;
-        g->s[i] = win->n_strides ? win->strides[i] : 1;
-        g->d[i] = win->n_dilations ? win->dilations[i] : 1;
-        int64_t opad = st->n_out_pad ? st->out_pad[i] : 0;
-        int64_t full = g->s[i] * (in - 1) + opad + (k - 1) * g->d[i] + 1;
-        bool same = win->auto_pad == TTA_NN_PAD_SAME_UPPER || win->auto_pad == TTA_NN_PAD_SAME_LOWER;
-        if (oshape || same) {
-            int64_t out = oshape ? oshape[i] : in * g->s[i];
-            int64_t total = full - out;
-            /* ONNX: SAME_UPPER puts the odd pixel at the end, anything else at the beginning. */
-            if (win->auto_pad == TTA_NN_PAD_SAME_UPPER) {
-                g->pb[i] = floor_div(total, 2);
-                g->pe[i] = total - g->pb[i];
-            } else {
-                g->pe[i] = floor_div(total, 2);
-                g->pb[i] = total - g->pe[i];
-            }
-            g->out[i] = out;
-        } else {
-            g->pb[i] = win->auto_pad == TTA_NN_PAD_NOTSET && win->n_pads ? win->pads[i] : 0;
-            g->pe[i] = win->auto_pad == TTA_NN_PAD_NOTSET && win->n_pads ? win->pads[ns + i] : 0;
-            g->out[i] = full - g->pb[i] - g->pe[i];
-        }
-        if (g->out[i] < 0)
-            return tta_op_error(ctx, TTA_ERR_SHAPE, "negative output size along spatial axis %d", i);
-    }
+    if (!tta_nn_convt_axes(win, ns, x->dims + 2, w->dims + 2, st->n_out_pad ? st->out_pad : NULL, oshape, g))
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "negative output size along a spatial axis");
     return TTA_OK;
 }
 
