@@ -460,3 +460,19 @@ TEST(softplus_float_accuracy) {
     CHECK(isnan(y[N - 1]));
     tta_tensor_destroy(&out);
 }
+
+/* Pow with exponent 2 (a fast path): exactly the bits of libm's pow, broadcast exponent. */
+TEST(pow_square_fast_path) {
+    const float x[] = {-3.5f, -1e-20f, 0.0f, 1.1f, 3e18f, 1e30f};
+    const float two[] = {2.0f};
+    const int64_t d[] = {6}, d1[] = {1};
+    tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x), te = borrow(TTA_DTYPE_FLOAT32, 1, d1, two), out = {0};
+    tta_tensor *in[] = {&tx, &te};
+    tta_node n = make_node("Pow", 15, NULL, 0);
+    CHECK_EQ_INT(run_node(&n, in, 2, &out), TTA_OK);
+    for (int i = 0; i < 6; i++) {
+        float want = (float)pow((double)x[i], 2.0), got = ((float *)out.data)[i];
+        CHECK(memcmp(&got, &want, sizeof got) == 0);
+    }
+    tta_tensor_destroy(&out);
+}
