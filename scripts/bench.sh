@@ -172,7 +172,8 @@ rm -f "$OUT/one.json" "$OUT/one.err" "$OUT/tta.jsonl" "$OUT/ort.jsonl" "$OUT/tta
 echo
 echo "img/s: images per second at the median latency per batch; MB: peak RSS of the process"
 echo "(ORT's includes Node, about 45 MB); MFLOP/im: Conv/ConvTranspose/Gemm/MatMul FLOPs per image;"
-echo "GF/s: achieved GFLOP/s; %pk: tta's share of the machine peak. Raw figures: $OUT/raw.jsonl"
+echo "GF/s: achieved GFLOP/s, counting a direct convolution's FLOPs (tta's Winograd 3x3 convolutions do"
+echo "fewer multiply-adds, so %pk can pass 100); %pk: tta's share of the machine peak. Raw: $OUT/raw.jsonl"
 
 # ---- augmentation cost beside the model (issue 4): the seed policy's 8 views of one image,
 # against running the classifier on those 8 views (one batch of 8).
