@@ -9,6 +9,8 @@
 #include "runtime/op.h"
 
 TTA_KERNEL_LIST(tta_kernels_dnnl)   /* ops/dnnl_*.c: oneDNN primitives, chosen first */
+TTA_KERNEL_LIST(tta_kernels_dnnl_ew) /* ops/table_dnnl_ew.c: oneDNN element-wise and binary ops */
+TTA_KERNEL_LIST(tta_kernels_dnnl_cs) /* ops/table_dnnl_cs.c: oneDNN Concat, Softmax */
 TTA_KERNEL_LIST(tta_kernels_math)   /* ops/math_*.c: element-wise, binary, Cast, variadic */
 TTA_KERNEL_LIST(tta_kernels_nn)     /* ops/nn_*.c: Conv, pooling, normalisation, Gemm, MatMul */
 TTA_KERNEL_LIST(tta_kernels_tensor) /* ops/tensor_*.c: reshaping, indexing, data movement */
@@ -21,6 +23,8 @@ typedef struct kernel_family {
 
 static const kernel_family families[] = {
     {tta_kernels_dnnl, &tta_kernels_dnnl_count},
+    {tta_kernels_dnnl_ew, &tta_kernels_dnnl_ew_count},
+    {tta_kernels_dnnl_cs, &tta_kernels_dnnl_cs_count},
     {tta_kernels_math, &tta_kernels_math_count},
     {tta_kernels_nn, &tta_kernels_nn_count},
     {tta_kernels_tensor, &tta_kernels_tensor_count},

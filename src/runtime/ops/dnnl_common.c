@@ -8,6 +8,8 @@
 
 TTA_KERNEL_LIST(tta_kernels_nn)
 TTA_KERNEL_LIST(tta_kernels_math)
+TTA_KERNEL_LIST(tta_kernels_tensor)
+TTA_KERNEL_LIST(tta_kernels_misc)
 
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static dnnl_engine_t engine;
@@ -151,7 +153,10 @@ static const tta_kernel *find_c_kernel(const tta_node *node, const char *op_type
     const struct {
         const tta_kernel *k;
         const int *n;
-    } tables[] = {{tta_kernels_nn, &tta_kernels_nn_count}, {tta_kernels_math, &tta_kernels_math_count}};
+    } tables[] = {{tta_kernels_nn, &tta_kernels_nn_count},
+                  {tta_kernels_math, &tta_kernels_math_count},
+                  {tta_kernels_tensor, &tta_kernels_tensor_count},
+                  {tta_kernels_misc, &tta_kernels_misc_count}};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (int i = 0; i < *tables[t].n; i++) {
             const tta_kernel *k = &tables[t].k[i];
