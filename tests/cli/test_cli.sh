@@ -89,5 +89,16 @@ expect_fail "garbage .npy input" "bad.npy: not a .npy file" "$TTA" run $M/conv_r
 if [ -e "$TMP/o" ] && [ -n "$(ls "$TMP/o")" ]; then bad "failed runs left output in $TMP/o"; else ok; fi
 expect_fail "output dir not creatable" "cannot create" "$TTA" run $M/conv_relu.onnx --input $IN --output-dir /proc/nope/out
 
+# --- bench: the JSON keys make bench reads, the per-operator profile, bad options
+expect_ok "bench json" '"images_per_s": [0-9.]+, "latency_ms": [0-9.]+.*"peak_rss_mb": [0-9.]+' \
+    "$TTA" bench models/fashion_cnn.onnx --batch 4 --threads 2 --seconds 0.2 --json
+expect_ok "bench profile" '^  FusedConv +dnnl +5 ' "$TTA" bench models/fashion_cnn.onnx --batch 4 --seconds 0.2 --profile
+expect_ok "bench profile, symbolic dims" 'Resize +c ' "$TTA" bench models/segmenter.onnx --batch 2 --seconds 0.2 \
+    --shape 1,1,64,64 --profile
+expect_fail "bench batch 0" "batch wants a positive integer" "$TTA" bench models/fashion_cnn.onnx --batch 0
+expect_fail "bench symbolic dims without --shape" "is symbolic; give its shape with --shape" "$TTA" bench \
+    models/segmenter.onnx --batch 2
+expect_fail "bench missing model" "nope.onnx" "$TTA" bench "$TMP/nope.onnx"
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
