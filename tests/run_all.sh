@@ -88,6 +88,10 @@ models_run "$TTA" models
 export TTA_NO_REWRITES=1
 models_run "$TTA" models-norewrite
 unset TTA_NO_REWRITES
+# and with every tensor plain and no Winograd: the oneDNN primitives on NCHW, as a second path
+export TTA_NO_BLOCKED=1 TTA_NO_WINOGRAD=1
+models_run "$TTA" models-plain
+unset TTA_NO_BLOCKED TTA_NO_WINOGRAD
 
 # cli_tests BINARY SUFFIX: every tests/cli/test_*.sh with that tta binary
 cli_tests() {
