@@ -2,9 +2,8 @@
  * operators (see registry.c: after table_dnnl.c, before the plain C families). Each entry runs
  * the plain C kernel of its op for the cases oneDNN does not do exactly or faster (the ops not
  * listed, and why, are in dnnl_eltwise.c and dnnl_binary.c); opset ranges follow the C table's.
- * No `layouts` callbacks: the plan gives
- * element-wise ops blocked tensors only for same-shape or scalar operands, which these kernels
- * treat as flat arrays. */
+ * No `layouts` callbacks: the plan gives element-wise ops blocked tensors only for same-shape or
+ * scalar operands, which these kernels treat as flat arrays. */
 #include "runtime/ops/dnnl_ew.h"
 
 #define ELTWISE(op, since)                                                                                   \
