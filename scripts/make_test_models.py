@@ -139,6 +139,15 @@ def main():
     x2 = value_info("x2", FLOAT, ["batch", 2, 3, 3])
     write("two_inputs.onnx", model([node("Add", ["x", "x2"], ["y"], "add")], [x, x2],
                                    [value_info("y", FLOAT, ["batch", 2, 3, 3])]))
+    # Views sharing their input's buffer in the plan's arena, read after later steps:
+    # a = Relu(x); r = Reshape(Flatten(a)) (same bytes as a); s = r + a; n = -s; y = n + r = -a.
+    # If r's buffer were reused for s or n, y would not be -Relu(x).
+    back = tensor("back", [4], INT64, ints_raw([-1, 2, 3, 3]))
+    write("shared_buffers.onnx", model([node("Relu", ["x"], ["a"], "relu"), node("Flatten", ["a"], ["f"], "flatten"),
+                                        node("Reshape", ["f", "back"], ["r"], "reshape"),
+                                        node("Add", ["r", "a"], ["s"], "add1"), node("Neg", ["s"], ["n"], "neg"),
+                                        node("Add", ["n", "r"], ["y"], "add2")],
+                                       [x], [value_info("y", FLOAT, ["batch", 2, 3, 3])], [back]))
 
 
 def conv_relu_reference(x):
@@ -162,7 +171,12 @@ def flat(v):
     return [a for b in v for a in flat(b)] if isinstance(v, list) else [v]
 
 
-def write_case(name, model_file, batches):
+def shared_buffers_reference(x):
+    """y = -relu(x), elementwise."""
+    return [[[[-max(v, 0.0) for v in row] for row in ch] for ch in img] for img in x]
+
+
+def write_case(name, model_file, batches, reference=None, out_shape=(1, 2, 2)):
     """A case folder in the ONNX test-suite layout with hand-computed references."""
     case = os.path.join(OUT, "..", "cases", name)
     os.makedirs(case, exist_ok=True)
@@ -174,12 +188,12 @@ def write_case(name, model_file, batches):
         # values in [-2, 2] that encode batch, channel, row and column
         x = [[[[((b * 7 + c * 5 + i * 3 + j) % 9 - 4) / 2.0 for j in range(3)] for i in range(3)] for c in range(2)]
              for b in range(n)]
-        y = conv_relu_reference(x)
+        y = (reference or conv_relu_reference)(x)
         with open(os.path.join(d, "input_0.pb"), "wb") as f:
             f.write(tensor("x", [n, 2, 3, 3], FLOAT, floats_raw(flat(x))))
         with open(os.path.join(d, "output_0.pb"), "wb") as f:
-            f.write(tensor("y", [n, 1, 2, 2], FLOAT, floats_raw(flat(y))))
-        if k == 0:  # the same input as .npy, for `tta run`
+            f.write(tensor("y", [n] + list(out_shape), FLOAT, floats_raw(flat(y))))
+        if k == 0 and name == "conv_relu":  # the same input as .npy, for `tta run`
             hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 2, 3, 3), }" % n
             hdr += " " * (63 - (10 + len(hdr)) % 64) + "\n"
             with open(os.path.join(OUT, "..", "conv_relu_input.npy"), "wb") as f:
@@ -189,3 +203,4 @@ def write_case(name, model_file, batches):
 if __name__ == "__main__":
     main()
     write_case("conv_relu", "conv_relu.onnx", [1, 3])
+    write_case("shared_buffers", "shared_buffers.onnx", [1, 4], shared_buffers_reference, (2, 3, 3))

@@ -64,6 +64,7 @@ echo "== whole models and shipped models (PyTorch references)"
 models_run() {
     : > "$LOG/$2.log"
     [ -d tests/models ] && $1 conformance tests/models >> "$LOG/$2.log" 2>&1
+    $1 conformance tests/data/cases >> "$LOG/$2.log" 2>&1 # hand-computed cases (scripts/make_test_models.py)
     for r in models/refs/*/; do
         [ -d "$r" ] || continue
         name=$(basename "$r")

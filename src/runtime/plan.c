@@ -130,6 +130,28 @@ static int by_size_desc(const void *a, const void *b) {
     return x->size < y->size ? 1 : x->size > y->size ? -1 : x->value - y->value;
 }
 
+static bool is_view_op(const tta_node *n) {
+    static const char *const ops[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+    if (n->domain[0] || n->n_outputs != 1) return false;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(n->op_type, ops[i])) return true;
+    return false;
+}
+
+static int root_of(const int *alias, int v) {
+    while (alias[v] >= 0) v = alias[v];
+    return v;
+}
+
+/* Whether value v may share an arena slot: computed at run time into the arena, not a graph
+ * input or output, not a constant. */
+static bool sharable(const tta_plan *p, int v) {
+    const tta_graph *g = &p->model->graph;
+    if (p->known[v] || !p->shaped[v]) return false;
+    if (v < g->n_values && (g->values[v].is_output || g->values[v].is_input)) return false;
+    return tta_layout_nbytes(&p->values[v], p->layout[v]) > 0;
+}
+
 /* Places every intermediate value with a plan-time shape in one arena (greedy by size, lowest
  * offset that overlaps no value whose lifetime intersects). */
 static tta_status plan_arena(tta_plan *p) {
@@ -152,8 +174,10 @@ static tta_status plan_arena(tta_plan *p) {
         for (int k = 0; k < c->n_out; k++)
             if (c->out[k] && first[c->out[k] - p->values] < 0) first[c->out[k] - p->values] = i;
     }
-    /* A residual sum computed in place: the output takes over Z's buffer when Z dies at that
-     * step (same bytes, same layout); the two become one item living from Z's birth. */
+    /* Shared buffers. A view (Reshape, Flatten, Squeeze, Unsqueeze, Identity) reuses its input's
+     * bytes; a residual sum computed in place (a kernel saying TTA_SUM_IN_PLACE) writes its
+     * output over Z when nothing reads Z's buffer afterwards. Such values form a group placed as
+     * one item (its root, the first value) living until the last read of any member. */
     int *alias = tta_malloc(sizeof(int) * ((size_t)nv + 1));
     if (!alias) {
         tta_free(first);
@@ -164,18 +188,24 @@ static tta_status plan_arena(tta_plan *p) {
     for (int v = 0; v < nv; v++) alias[v] = -1;
     for (int i = 0; i < p->n_steps; i++) {
         const tta_op_ctx *c = &p->steps[i]->ctx;
-        if (!(p->steps[i]->caps & TTA_SUM_IN_PLACE) || c->n_in < 4 || !c->in[3] || !c->out[0]) continue;
-        int z = (int)(c->in[3] - p->values), y = (int)(c->out[0] - p->values);
-        bool ok = last[z] == i && first[z] >= 0 && first[z] < i && alias[z] < 0 && !p->known[z] && p->shaped[z] &&
-                  p->shaped[y] && p->layout[z] == p->layout[y] && !(z < g->n_values && g->values[z].is_output) &&
-                  !(y < g->n_values && g->values[y].is_output) &&
-                  tta_layout_nbytes(&p->values[z], p->layout[z]) == tta_layout_nbytes(&p->values[y], p->layout[y]);
-        for (int k = 0; ok && k < c->n_in; k++) /* Z must not also be read as another input */
-            if (k != 3 && c->in[k] == c->in[3]) ok = false;
+        int src = -1;
+        if (c->n_out < 1 || !c->out[0]) continue;
+        if (is_view_op(c->node) && c->n_in >= 1 && c->in[0]) src = (int)(c->in[0] - p->values);
+        else if ((p->steps[i]->caps & TTA_SUM_IN_PLACE) && c->n_in >= 4 && c->in[3]) src = (int)(c->in[3] - p->values);
+        if (src < 0) continue;
+        int y = (int)(c->out[0] - p->values), r = root_of(alias, src);
+        bool ok = alias[y] < 0 && r != root_of(alias, y) && sharable(p, src) && sharable(p, y) &&
+                  p->layout[src] == p->layout[y] &&
+                  tta_layout_nbytes(&p->values[src], p->layout[src]) == tta_layout_nbytes(&p->values[y], p->layout[y]);
+        if (ok && !is_view_op(c->node)) { /* in place: the group dies here, and no other input is in it */
+            ok = last[r] == i;
+            for (int k = 0; ok && k < c->n_in; k++)
+                if (k != 3 && c->in[k] && root_of(alias, (int)(c->in[k] - p->values)) == r) ok = false;
+        }
         if (!ok) continue;
-        alias[y] = z;
-        first[y] = first[z];
-        last[z] = last[y] > i ? last[y] : i;
+        alias[y] = src;
+        if (last[y] > last[r]) last[r] = last[y];
+        if (i > last[r]) last[r] = i;
     }
     int n_items = 0;
     for (int v = 0; v < nv; v++) {
@@ -220,7 +250,7 @@ static tta_status plan_arena(tta_plan *p) {
         t->capacity = items[i].size;
         p->in_arena[items[i].value] = true;
     }
-    for (int v = 0; !st && v < nv; v++) { /* chains of in-place sums end at a placed value */
+    for (int v = 0; !st && v < nv; v++) { /* the members of a group share its root's slot */
         int r = v;
         while (alias[r] >= 0) r = alias[r];
         if (r == v || !p->in_arena[r]) continue;
