@@ -506,7 +506,7 @@ TEST(dnnl_gemm_matmul_match_c) {
         tta_tensor_destroy(&B);
         tta_tensor_destroy(&C);
     }
-    /* MatMul: 2-D through oneDNN; 3-D, 1-D and float64 through the C fallback */
+    /* MatMul: 2-D through oneDNN; these small 3-D and 1-D cases (under 4096 multiply-adds) and float64 through the C fallback */
     struct {
         int ra, rb;
         int64_t da[3], db[3];

@@ -95,7 +95,7 @@ unsigned tta_dnnl_pool_layouts(const tta_op_ctx *ctx);
 /* GlobalAveragePool, GlobalMaxPool (same file) */
 tta_status tta_dnnl_global_pool_prepare(tta_op_ctx *ctx);
 
-/* dnnl_matmul.c: Gemm, MatMul (2-D) */
+/* dnnl_matmul.c: Gemm, MatMul (any rank, numpy broadcasting; tiny batched products on C) */
 tta_status tta_dnnl_matmul_prepare(tta_op_ctx *ctx);
 tta_status tta_dnnl_matmul_infer(tta_op_ctx *ctx);
 tta_status tta_dnnl_matmul_compute(tta_op_ctx *ctx);
