@@ -61,20 +61,6 @@ static tta_status run_kernel(const tta_kernel *k, const tta_node *node, tta_tens
     return st;
 }
 
-static void check_close(const tta_tensor *got, const tta_tensor *ref, const char *what) {
-    CHECK_EQ_INT(got->dtype, ref->dtype);
-    CHECK_EQ_INT(got->ndim, ref->ndim);
-    for (int i = 0; i < got->ndim && i < ref->ndim; i++) CHECK_EQ_INT(got->dims[i], ref->dims[i]);
-    if (tta_tensor_numel(got) != tta_tensor_numel(ref) || got->dtype != ref->dtype) return;
-    int bad = 0;
-    for (int64_t i = 0; i < tta_tensor_numel(ref); i++) {
-        double a = tta_get_f64(got, i), b = tta_get_f64(ref, i);
-        bool ok = (isnan(a) && isnan(b)) || a == b || fabs(a - b) <= 1e-7 + 1e-3 * fabs(b);
-        if (!ok && bad++ < 3)
-            fprintf(stderr, "  %s: element %lld is %.9g, C kernel gives %.9g\n", what, (long long)i, a, b);
-    }
-    CHECK_EQ_INT(bad, 0);
-}
 
 /* Runs node through the dnnl kernel (twice: the cached primitive) and the C kernel; compares. */
 static void compare(const tta_node *node, tta_tensor **in, int n_in, const char *what) {
@@ -164,26 +150,6 @@ TEST(dnnl_concat_fallbacks) {
     tta_tensor_destroy(&y);
 }
 
-/* [N,C,H,W] plain <-> blocked (element (n,c,h,w) at ((n*Cp/B + c/B)*H*W + h*W + w)*B + c%B,
- * padding channels zero). */
-static tta_tensor to_layout(const tta_tensor *t, int blocked) {
-    tta_tensor b = {0};
-    int64_t B = tta_layout_block(), N = t->dims[0], C = t->dims[1], HW = t->dims[2] * t->dims[3];
-    int64_t Cp = (C + B - 1) / B * B, dims[4] = {N, Cp, t->dims[2], t->dims[3]};
-    CHECK(tta_tensor_resize(&b, t->dtype, t->ndim, dims) == TTA_OK);
-    memset(b.data, 0, b.capacity);
-    b.dims[1] = C;
-    const float *x = t->data;
-    float *y = b.data;
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t c = 0; c < C; c++)
-            for (int64_t i = 0; i < HW; i++) {
-                int64_t plain = (n * C + c) * HW + i, blk = ((n * (Cp / B) + c / B) * HW + i) * B + c % B;
-                if (blocked) y[blk] = x[plain];
-                else y[plain] = x[blk];
-            }
-    return b;
-}
 
 /* The channel concat of inputs with the given channel counts, with the layouts given per input
  * and for the output, against the plain C Concat. */

@@ -103,20 +103,6 @@ static tta_status run_kernel(const tta_kernel *k, const tta_node *node, tta_tens
     return st;
 }
 
-static void check_close(const tta_tensor *got, const tta_tensor *ref, const char *what) {
-    CHECK_EQ_INT(got->dtype, ref->dtype);
-    CHECK_EQ_INT(got->ndim, ref->ndim);
-    for (int i = 0; i < got->ndim && i < ref->ndim; i++) CHECK_EQ_INT(got->dims[i], ref->dims[i]);
-    if (tta_tensor_numel(got) != tta_tensor_numel(ref) || got->dtype != ref->dtype) return;
-    int bad = 0;
-    for (int64_t i = 0; i < tta_tensor_numel(ref); i++) {
-        double a = tta_get_f64(got, i), b = tta_get_f64(ref, i);
-        if (!(fabs(a - b) <= 1e-4 * (1.0 + fabs(b))) && bad++ < 3)
-            fprintf(stderr, "  %s: element %lld is %.9g, C kernel gives %.9g\n", what, (long long)i, a, b);
-    }
-    if (bad) fprintf(stderr, "  %s: %d of %lld elements differ\n", what, bad, (long long)tta_tensor_numel(ref));
-    CHECK_EQ_INT(bad, 0);
-}
 
 /* The C kernel's result (plain). */
 static void reference(const tta_node *node, tta_tensor **in, int n_in, tta_tensor *ref, const char *what) {

@@ -54,7 +54,7 @@ static bool close_enough(double a, double b) {
     return fabs(a - b) <= 1e-7 + 1e-3 * fabs(b);
 }
 
-static void check_close(const tta_tensor *got, const tta_tensor *ref, const tta_tensor *x, const char *what) {
+static void check_close_ew(const tta_tensor *got, const tta_tensor *ref, const tta_tensor *x, const char *what) {
     CHECK_EQ_INT(got->dtype, ref->dtype);
     CHECK_EQ_INT(got->ndim, ref->ndim);
     for (int i = 0; i < got->ndim && i < ref->ndim; i++) CHECK_EQ_INT(got->dims[i], ref->dims[i]);
@@ -79,7 +79,7 @@ static void compare_backend(const tta_node *node, tta_tensor **in, int n_in, con
     if (s1 || s2) fprintf(stderr, "  %s: dnnl %d, C %d: %s\n", what, s1, s2, tta_last_error());
     CHECK_EQ_INT(s1, TTA_OK);
     CHECK_EQ_INT(s2, TTA_OK);
-    if (!s1 && !s2) check_close(&got, &ref, in[0], what);
+    if (!s1 && !s2) check_close_ew(&got, &ref, in[0], what);
     tta_tensor_destroy(&got);
     tta_tensor_destroy(&ref);
 }
@@ -346,7 +346,7 @@ TEST(dnnl_ew_shape_changes) {
             CHECK(tta_tensor_resize(&Y, Y.dtype, Y.ndim, Y.dims) == TTA_OK);
             CHECK(k->compute(&ctx) == TTA_OK);
             CHECK(run_kernel(c_kernel(ops[o]), &nb.node, in, n_in, &R, 1) == TTA_OK);
-            check_close(&Y, &R, &X, ops[o]);
+            check_close_ew(&Y, &R, &X, ops[o]);
             tta_tensor_destroy(&R);
         }
         k->release(&ctx);

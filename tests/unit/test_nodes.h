@@ -5,10 +5,13 @@
 #ifndef TTA_TEST_NODES_H
 #define TTA_TEST_NODES_H
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/op.h"
+#include "test.h"
 
 typedef struct node_builder {
     tta_node node;
@@ -75,5 +78,45 @@ static inline tta_tensor rand_tensor(tta_dtype dt, int ndim, const int64_t *dims
 }
 #define RAND(dt, ...)                                                                                        \
     rand_tensor(dt, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+
+/* got against the C kernel's ref: same dtype and dims, |got - ref| <= 1e-4 * (1 + |ref|);
+ * the first mismatches are printed. */
+static inline void check_close(const tta_tensor *got, const tta_tensor *ref, const char *what) {
+    CHECK_EQ_INT(got->dtype, ref->dtype);
+    CHECK_EQ_INT(got->ndim, ref->ndim);
+    for (int i = 0; i < got->ndim && i < ref->ndim; i++) CHECK_EQ_INT(got->dims[i], ref->dims[i]);
+    if (tta_tensor_numel(got) != tta_tensor_numel(ref) || got->dtype != ref->dtype) return;
+    int bad = 0;
+    for (int64_t i = 0; i < tta_tensor_numel(ref); i++) {
+        double a = tta_get_f64(got, i), b = tta_get_f64(ref, i);
+        if (!(fabs(a - b) <= 1e-4 * (1.0 + fabs(b))) && bad++ < 3)
+            fprintf(stderr, "  %s: element %lld is %.9g, C kernel gives %.9g\n", what, (long long)i, a, b);
+    }
+    if (bad) fprintf(stderr, "  %s: %d of %lld elements differ\n", what, bad, (long long)tta_tensor_numel(ref));
+    CHECK_EQ_INT(bad, 0);
+}
+
+/* A float32 [N,C,H,W] converted to the blocked layout (blocked = 1) or back (0). Element
+ * (n,c,h,w) of a blocked tensor sits at ((n*Cp/B + c/B)*H*W + h*W + w)*B + c%B, Cp = C rounded up
+ * to a multiple of B = tta_layout_block(); the padding channels are zeros (the buffer has room
+ * for them; dims[1] stays C). */
+static inline tta_tensor to_layout(const tta_tensor *t, int blocked) {
+    tta_tensor b = {0};
+    int64_t B = tta_layout_block(), N = t->dims[0], C = t->dims[1], HW = t->dims[2] * t->dims[3];
+    int64_t Cp = (C + B - 1) / B * B, dims[4] = {N, Cp, t->dims[2], t->dims[3]};
+    CHECK(tta_tensor_resize(&b, t->dtype, t->ndim, dims) == TTA_OK);
+    memset(b.data, 0, b.capacity);
+    b.dims[1] = C;
+    const float *x = t->data;
+    float *y = b.data;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t i = 0; i < HW; i++) {
+                int64_t plain = (n * C + c) * HW + i, blk = ((n * (Cp / B) + c / B) * HW + i) * B + c % B;
+                if (blocked) y[blk] = x[plain];
+                else y[plain] = x[blk];
+            }
+    return b;
+}
 
 #endif
