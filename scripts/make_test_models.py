@@ -143,6 +143,12 @@ def main():
     # a = Relu(x); r = Reshape(Flatten(a)) (same bytes as a); s = r + a; n = -s; y = n + r = -a.
     # If r's buffer were reused for s or n, y would not be -Relu(x).
     back = tensor("back", [4], INT64, ints_raw([-1, 2, 3, 3]))
+    # 12 channels (not a multiple of the 8- or 16-channel block) into a global pool: y = GAP(Relu(Conv(x) + b)).
+    write("padded_gap.onnx", model([node("Conv", ["x", "w12", "b12"], ["c"], "conv", [attr_ints("pads", [1, 1, 1, 1])]),
+                                    node("Relu", ["c"], ["r"], "relu"), node("GlobalAveragePool", ["r"], ["y"], "gap")],
+                                   [x], [value_info("y", FLOAT, ["batch", 12, 1, 1])],
+                                   [tensor("w12", [12, 2, 3, 3], FLOAT, floats_raw(flat(PADDED_GAP_W))),
+                                    tensor("b12", [12], FLOAT, floats_raw(PADDED_GAP_B))]))
     write("shared_buffers.onnx", model([node("Relu", ["x"], ["a"], "relu"), node("Flatten", ["a"], ["f"], "flatten"),
                                         node("Reshape", ["f", "back"], ["r"], "reshape"),
                                         node("Add", ["r", "a"], ["s"], "add1"), node("Neg", ["s"], ["n"], "neg"),
@@ -169,6 +175,33 @@ def conv_relu_reference(x):
 
 def flat(v):
     return [a for b in v for a in flat(b)] if isinstance(v, list) else [v]
+
+
+PADDED_GAP_W = [[[[((o + 1) * (c + 2) * (3 * i + j + 1) % 5 - 2) / 4.0 for j in range(3)] for i in range(3)]
+                 for c in range(2)] for o in range(12)]
+PADDED_GAP_B = [(o % 4) / 8.0 - 0.125 for o in range(12)]
+
+
+def padded_gap_reference(x):
+    """y[o] = mean over the 3x3 image of relu(conv3x3(x, w, pad 1) + b), by explicit loops."""
+    y = []
+    for img in x:
+        out = []
+        for o in range(12):
+            total = 0.0
+            for i in range(3):
+                for j in range(3):
+                    acc = PADDED_GAP_B[o]
+                    for c in range(2):
+                        for ki in range(3):
+                            for kj in range(3):
+                                ii, jj = i + ki - 1, j + kj - 1
+                                if 0 <= ii < 3 and 0 <= jj < 3:
+                                    acc += PADDED_GAP_W[o][c][ki][kj] * img[c][ii][jj]
+                    total += max(acc, 0.0)
+            out.append([[total / 9.0]])
+        y.append(out)
+    return y
 
 
 def shared_buffers_reference(x):
@@ -204,3 +237,4 @@ if __name__ == "__main__":
     main()
     write_case("conv_relu", "conv_relu.onnx", [1, 3])
     write_case("shared_buffers", "shared_buffers.onnx", [1, 4], shared_buffers_reference, (2, 3, 3))
+    write_case("padded_gap", "padded_gap.onnx", [1, 5], padded_gap_reference, (12, 1, 1))

@@ -427,6 +427,21 @@ TEST(dnnl_blocked_layouts) {
         CHECK_EQ_INT(gk->layouts(&c5), 0);
         gk->release(&c5);
     }
+    /* a global pool of a padded blocked tensor: [N,C,1,1] is not the blocked bytes then, so
+     * the pool takes such inputs plain only (the plan converts them) */
+    tta_tensor *inpad[] = {&Xp};
+    tta_op_ctx cp = {&cn.node, 1, 1, inpad, rout, NULL, 2, NULL, NULL};
+    CHECK(gk && gk->prepare(&cp) == TTA_OK && gk->infer(&cp) == TTA_OK);
+    if (gk) {
+        CHECK_EQ_INT(gk->layouts(&cp), 0);
+        gk->release(&cp);
+    }
+    tta_op_ctx cb = {&cn.node, 1, 1, in1, rout, NULL, 2, NULL, NULL};
+    CHECK(gk && gk->prepare(&cb) == TTA_OK && gk->infer(&cb) == TTA_OK);
+    if (gk) {
+        CHECK_EQ_INT(gk->layouts(&cb), TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_ANY);
+        gk->release(&cb);
+    }
     tta_tensor *all[] = {&X, &W, &Bi, &Z, &X3, &W3, &B3, &Xb, &P, &X5, &Xp, &Wp, &Bp, &Zp};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tta_tensor_destroy(all[i]);
 }

@@ -137,9 +137,11 @@ static tta_status build_primitive(tta_op_ctx *ctx, dpool_state *st, dnnl_dims_t 
                                   dnnl_dims_t dil, dnnl_dims_t pl, dnnl_dims_t pr) {
     const tta_tensor *x = ctx->in[0], *y = ctx->out[0];
     int nd = x->ndim;
-    /* an output of one pixel per channel is the same bytes in both layouts: describe it as the input is */
+    /* an output of one pixel per channel is the same bytes in both layouts when the channels fill
+     * the blocks (padded inputs are never given here, see tta_dnnl_pool_layouts): describe it as
+     * the input is */
     int in_layout = tta_in_layout(ctx, 0), out_layout = tta_out_layout(ctx, 0);
-    if (nd == 4 && y->dims[2] * y->dims[3] == 1) out_layout = in_layout;
+    if (nd == 4 && y->dims[2] * y->dims[3] == 1 && x->dims[1] % tta_layout_block() == 0) out_layout = in_layout;
     dnnl_memory_desc_t src_md, dst_md;
     dnnl_status_t s = tta_dnnl_layout_md(&src_md, nd, x->dims, in_layout);
     if (s == dnnl_success) s = tta_dnnl_layout_md(&dst_md, nd, y->dims, out_layout);
@@ -229,5 +231,9 @@ unsigned tta_dnnl_pool_layouts(const tta_op_ctx *cctx) {
     ctx->out_layout = out_l;
     drop_primitive(st);
     if (!usable) return 0;
-    return TTA_LAYOUT_IN(0) | TTA_LAYOUT_PADDED | (y->dims[2] * y->dims[3] == 1 ? TTA_LAYOUT_OUT_ANY : TTA_LAYOUT_OUT_FOLLOW);
+    /* one pixel per channel: written plain ([N,C,1,1] is the blocked layout's bytes only when C
+     * fills the blocks, so padded inputs are converted first) */
+    if (y->dims[2] * y->dims[3] == 1)
+        return x->dims[1] % tta_layout_block() ? 0 : TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_ANY;
+    return TTA_LAYOUT_IN(0) | TTA_LAYOUT_PADDED | TTA_LAYOUT_OUT_FOLLOW;
 }
