@@ -110,7 +110,10 @@ static tta_status size_outputs(tta_plan *p, tta_op_ctx *ctx) {
             return tta_op_error(ctx, TTA_ERR_INTERNAL, "kernel did not set the dtype of output %d", o);
         int v = (int)(t - p->values);
         if (p->in_arena && p->in_arena[v] && tta_layout_nbytes(t, p->layout[v]) > t->capacity) {
-            /* larger than planned (cannot happen for plan-time shapes): leave the arena */
+            /* larger than planned (cannot happen for plan-time shapes): leave the arena, unless
+             * the value is blocked or shares its slot, which the plan fixed for that shape */
+            if (p->layout[v] != TTA_LAYOUT_PLAIN || p->shared[v])
+                return tta_op_error(ctx, TTA_ERR_INTERNAL, "output %d outgrew its planned buffer", o);
             p->in_arena[v] = false;
             t->data = NULL;
             t->capacity = 0;
@@ -160,7 +163,8 @@ static tta_status plan_arena(tta_plan *p) {
     int *first = tta_malloc(sizeof(int) * ((size_t)nv + 1)), *last = tta_malloc(sizeof(int) * ((size_t)nv + 1));
     arena_item *items = tta_malloc(sizeof(arena_item) * ((size_t)nv + 1));
     p->in_arena = tta_calloc((size_t)nv + 1, sizeof(bool));
-    if (!first || !last || !items || !p->in_arena) {
+    p->shared = tta_calloc((size_t)nv + 1, sizeof(bool));
+    if (!first || !last || !items || !p->in_arena || !p->shared) {
         tta_free(first);
         tta_free(last);
         tta_free(items);
@@ -257,6 +261,7 @@ static tta_status plan_arena(tta_plan *p) {
         p->values[v].data = p->values[r].data;
         p->values[v].capacity = p->values[r].capacity;
         p->in_arena[v] = true;
+        p->shared[v] = p->shared[r] = true;
     }
     tta_free(alias);
     tta_free(first);
@@ -452,6 +457,7 @@ void tta_plan_free(tta_plan *p) {
         if (p->values[i].capacity && !(p->in_arena && p->in_arena[i])) tta_tensor_destroy(&p->values[i]);
     tta_free(p->arena);
     tta_free(p->in_arena);
+    tta_free(p->shared);
     tta_free(p->values);
     tta_free(p->known);
     tta_free(p->shaped);

@@ -41,6 +41,7 @@ struct tta_plan {
     unsigned char *arena; /* intermediate tensors, placed by liveness */
     size_t arena_bytes;
     bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
+    bool *shared;         /* its slot is shared with a view or an in-place sum */
 };
 
 /* plan.c: finds the kernel for n, points the step's inputs and outputs at the plan's values and
