@@ -51,11 +51,14 @@ typedef struct dconv_state {
     void *src_buf, *dst_buf;
     const void *w_done; /* W data last reordered into w_buf (constant weights) */
     tta_wino *wino;     /* set: this node runs as a Winograd convolution instead (see winograd()) */
+    float *wino_bias;   /* the bias padded to whole channel blocks, when the channels are padded */
 } dconv_state;
 
 static void drop_primitive(dconv_state *st) {
     tta_wino_free(st->wino);
     st->wino = NULL;
+    tta_free(st->wino_bias);
+    st->wino_bias = NULL;
     if (st->m_src) dnnl_memory_destroy(st->m_src);
     if (st->m_wei) dnnl_memory_destroy(st->m_wei);
     if (st->m_bias) dnnl_memory_destroy(st->m_bias);
@@ -238,14 +241,32 @@ static tta_status winograd(tta_op_ctx *ctx, dconv_state *st, const tta_nn_geom *
     if ((off && *off && strcmp(off, "0")) || x->ndim != 4 || st->group != 1 || !st->w_const || w->dims[2] != 3 ||
         w->dims[3] != 3 || g->s[0] != 1 || g->s[1] != 1 || g->d[0] != 1 || g->d[1] != 1 ||
         tta_in_layout(ctx, 0) != TTA_LAYOUT_BLOCKED || tta_out_layout(ctx, 0) != TTA_LAYOUT_BLOCKED ||
-        (sum && tta_in_layout(ctx, 3) != TTA_LAYOUT_BLOCKED) || x->dims[1] % B || w->dims[0] % B)
+        (sum && tta_in_layout(ctx, 3) != TTA_LAYOUT_BLOCKED))
         return TTA_OK;
-    tta_wino_params wp = {.n = x->dims[0], .ic = x->dims[1], .oc = w->dims[0], .h = x->dims[2], .w = x->dims[3],
+    /* Channels that do not fill the blocks (padded tensors): the weights and bias are padded with
+     * zeros, so the padding input channels contribute nothing and the padding output channels
+     * hold act(0 + z's padding). */
+    int64_t icp = (x->dims[1] + B - 1) / B * B, ocp = (w->dims[0] + B - 1) / B * B;
+    tta_wino_params wp = {.n = x->dims[0], .ic = icp, .oc = ocp, .h = x->dims[2], .w = x->dims[3],
                           .pad_t = g->pb[0], .pad_l = g->pb[1], .pad_b = g->pe[0], .pad_r = g->pe[1],
                           .act = acts[st->act], .act_a = st->act_a, .act_b = st->act_b,
                           .n_threads = ctx->n_threads > 0 ? ctx->n_threads : 1};
     if (g->pb[0] > 2 || g->pb[1] > 2 || g->pe[0] > 2 || g->pe[1] > 2 || !tta_wino_worth(&wp)) return TTA_OK;
-    tta_status s = tta_wino_create(&wp, w->data, &st->wino);
+    const float *wdata = w->data;
+    float *wpad = NULL;
+    if (icp != x->dims[1] || ocp != w->dims[0]) {
+        int64_t ic = x->dims[1], oc = w->dims[0];
+        wpad = tta_calloc((size_t)(icp * ocp * 9), sizeof(float));
+        st->wino_bias = tta_calloc((size_t)ocp, sizeof(float));
+        if (!wpad || !st->wino_bias) {
+            tta_free(wpad);
+            return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the Winograd convolution");
+        }
+        for (int64_t o = 0; o < oc; o++) memcpy(wpad + o * icp * 9, wdata + o * ic * 9, (size_t)(ic * 9) * sizeof(float));
+        wdata = wpad;
+    }
+    tta_status s = tta_wino_create(&wp, wdata, &st->wino);
+    tta_free(wpad);
     return s == TTA_ERR_NOMEM ? tta_op_error(ctx, s, "out of memory for the Winograd convolution") : TTA_OK;
 }
 
@@ -364,7 +385,12 @@ tta_status tta_dnnl_conv_compute(tta_op_ctx *ctx) {
     if (!same_key(st, x, w, b != NULL)) TTA_TRY(build(ctx, st));
     if (st->unusable) return conv_plain(ctx);
     if (st->wino) {
-        tta_status s = tta_wino_run(st->wino, x->data, b ? b->data : NULL, z ? z->data : NULL, y->data);
+        const float *bias = b ? b->data : NULL;
+        if (b && st->wino_bias) { /* padded channels: the bias into its zero-padded copy */
+            memcpy(st->wino_bias, b->data, (size_t)b->dims[0] * sizeof(float));
+            bias = st->wino_bias;
+        }
+        tta_status s = tta_wino_run(st->wino, x->data, bias, z ? z->data : NULL, y->data);
         return s ? tta_op_error(ctx, s, "Winograd convolution failed: %s", tta_last_error()) : TTA_OK;
     }
     void *wdata = w->data;
