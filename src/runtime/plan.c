@@ -13,6 +13,7 @@
  * allocate nothing and peak memory stays near the largest live set. Graph outputs, and values
  * whose shape is only known at run time, keep their own buffers.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -244,7 +245,9 @@ static tta_status plan_arena(tta_plan *p) {
     }
     tta_status st = TTA_OK;
     if (total) {
-        p->arena = tta_malloc(total);
+        /* aligned to a cache line: oneDNN kernels may use aligned (non-temporal) stores */
+        p->arena_mem = tta_malloc(total + 64);
+        p->arena = p->arena_mem ? (unsigned char *)(((uintptr_t)p->arena_mem + 63) & ~(uintptr_t)63) : NULL;
         if (!p->arena) st = tta_errorf(TTA_ERR_NOMEM, "out of memory allocating a %zu-byte arena", total);
         p->arena_bytes = total;
     }
@@ -455,7 +458,7 @@ void tta_plan_free(tta_plan *p) {
     tta_plan_fuse_free(p);
     for (int i = 0; p->values && i < p->n_values; i++)
         if (p->values[i].capacity && !(p->in_arena && p->in_arena[i])) tta_tensor_destroy(&p->values[i]);
-    tta_free(p->arena);
+    tta_free(p->arena_mem);
     tta_free(p->in_arena);
     tta_free(p->shared);
     tta_free(p->values);

@@ -38,7 +38,8 @@ struct tta_plan {
     int n_fused;
     int n_threads;
     bool profile;
-    unsigned char *arena; /* intermediate tensors, placed by liveness */
+    unsigned char *arena; /* intermediate tensors, placed by liveness; 64-byte aligned */
+    void *arena_mem;      /* the allocation arena points into */
     size_t arena_bytes;
     bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
     bool *shared;         /* its slot is shared with a view or an in-place sum */
