@@ -60,10 +60,7 @@ void tta_dnnl_binary_release(tta_op_ctx *ctx) {
     dbin_state *st = ctx->state;
     if (!st) return;
     drop_primitive(st);
-    if (st->stream) dnnl_stream_destroy(st->stream);
-    tta_dnnl_fallback_release(ctx, &st->fb);
-    tta_free(st);
-    ctx->state = NULL;
+    tta_dnnl_state_free(ctx, &st->fb, st->stream);
 }
 
 tta_status tta_dnnl_binary_prepare(tta_op_ctx *ctx) {

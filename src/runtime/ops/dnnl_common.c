@@ -209,3 +209,10 @@ void tta_dnnl_fallback_release(tta_op_ctx *ctx, tta_dnnl_fallback *fb) {
 bool tta_dnnl_is_f32(const tta_tensor *t, int ndim) {
     return t && t->dtype == TTA_DTYPE_FLOAT32 && (ndim < 0 || t->ndim == ndim);
 }
+
+void tta_dnnl_state_free(tta_op_ctx *ctx, tta_dnnl_fallback *fb, dnnl_stream_t stream) {
+    if (stream) dnnl_stream_destroy(stream);
+    tta_dnnl_fallback_release(ctx, fb);
+    tta_free(ctx->state);
+    ctx->state = NULL;
+}

@@ -70,6 +70,10 @@ tta_status tta_dnnl_fallback_infer(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
 tta_status tta_dnnl_fallback_compute(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
 void tta_dnnl_fallback_release(tta_op_ctx *ctx, tta_dnnl_fallback *fb);
 
+/* The end of every dnnl kernel's release: destroys the stream (may be NULL), releases the C
+ * fallback's state, frees ctx->state (which holds fb) and clears it. */
+void tta_dnnl_state_free(tta_op_ctx *ctx, tta_dnnl_fallback *fb, dnnl_stream_t stream);
+
 /* Whether the input tensor is present, float32 and of rank `ndim` (any rank when ndim < 0). */
 bool tta_dnnl_is_f32(const tta_tensor *t, int ndim);
 

@@ -51,14 +51,11 @@ void tta_dnnl_concat_release(tta_op_ctx *ctx) {
     dcat_state *st = ctx->state;
     if (!st) return;
     drop_primitive(st);
-    if (st->stream) dnnl_stream_destroy(st->stream);
-    tta_dnnl_fallback_release(ctx, &st->fb);
     tta_free(st->key_dims);
     tta_free(st->key_lay);
     tta_free(st->m_src);
     tta_free(st->args);
-    tta_free(st);
-    ctx->state = NULL;
+    tta_dnnl_state_free(ctx, &st->fb, st->stream);
 }
 
 tta_status tta_dnnl_concat_prepare(tta_op_ctx *ctx) {

@@ -84,10 +84,7 @@ void tta_dnnl_conv_release(tta_op_ctx *ctx) {
     dconv_state *st = ctx->state;
     if (!st) return;
     drop_primitive(st);
-    if (st->stream) dnnl_stream_destroy(st->stream);
-    tta_dnnl_fallback_release(ctx, &st->fb);
-    tta_free(st);
-    ctx->state = NULL;
+    tta_dnnl_state_free(ctx, &st->fb, st->stream);
 }
 
 static tta_status parse_activation(tta_op_ctx *ctx, dconv_state *st) {

@@ -93,12 +93,9 @@ void tta_dnnl_deconv_release(tta_op_ctx *ctx) {
     ddeconv_state *st = ctx->state;
     if (!st) return;
     drop_primitive(st);
-    if (st->stream) dnnl_stream_destroy(st->stream);
     tta_tensor_destroy(&st->tx);
     tta_tensor_destroy(&st->ty);
-    tta_dnnl_fallback_release(ctx, &st->fb);
-    tta_free(st);
-    ctx->state = NULL;
+    tta_dnnl_state_free(ctx, &st->fb, st->stream);
 }
 
 tta_status tta_dnnl_deconv_prepare(tta_op_ctx *ctx) {

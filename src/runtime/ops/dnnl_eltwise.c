@@ -70,10 +70,7 @@ void tta_dnnl_eltwise_release(tta_op_ctx *ctx) {
     delt_state *st = ctx->state;
     if (!st) return;
     drop_primitive(st);
-    if (st->stream) dnnl_stream_destroy(st->stream);
-    tta_dnnl_fallback_release(ctx, &st->fb);
-    tta_free(st);
-    ctx->state = NULL;
+    tta_dnnl_state_free(ctx, &st->fb, st->stream);
 }
 
 /* Maps the node to a oneDNN algorithm; leaves st->usable false when oneDNN does not match ONNX. */

@@ -46,10 +46,7 @@ void tta_dnnl_matmul_release(tta_op_ctx *ctx) {
     dmm_state *st = ctx->state;
     if (!st) return;
     drop_primitive(st);
-    if (st->stream) dnnl_stream_destroy(st->stream);
-    tta_dnnl_fallback_release(ctx, &st->fb);
-    tta_free(st);
-    ctx->state = NULL;
+    tta_dnnl_state_free(ctx, &st->fb, st->stream);
 }
 
 tta_status tta_dnnl_matmul_prepare(tta_op_ctx *ctx) {

@@ -50,10 +50,7 @@ void tta_dnnl_pool_release(tta_op_ctx *ctx) {
     dpool_state *st = ctx->state;
     if (!st) return;
     drop_primitive(st);
-    if (st->stream) dnnl_stream_destroy(st->stream);
-    tta_dnnl_fallback_release(ctx, &st->fb);
-    tta_free(st);
-    ctx->state = NULL;
+    tta_dnnl_state_free(ctx, &st->fb, st->stream);
 }
 
 bool tta_dnnl_pool_accepts(const tta_node *node) {
@@ -200,7 +197,9 @@ tta_status tta_dnnl_pool_compute(tta_op_ctx *ctx) {
     tta_tensor *y = ctx->out[0];
     bool ok = tta_dnnl_is_f32(x, -1) && x->ndim >= 3 && x->ndim <= 5 && tta_tensor_numel(x) > 0 &&
               tta_tensor_numel(y) > 0;
-    if (!ok || (!st->is_global && tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED)) return fallback(ctx, st);
+    /* blocked Max/AveragePool: the C kernel's loop, which the plan asked through `layouts` */
+    if (!st->is_global && tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED) return tta_dnnl_fallback_compute(ctx, &st->fb);
+    if (!ok) return fallback(ctx, st);
     bool same = st->built && st->key_nd == x->ndim;
     for (int i = 0; same && i < x->ndim; i++) same = st->key_x[i] == x->dims[i];
     if (!same) TTA_TRY(build(ctx, st));
