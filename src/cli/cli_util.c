@@ -86,3 +86,10 @@ int cli_classifier_new(tta_classifier **out, const tta_model *m, const cli_forma
     if (tta_classifier_new(out, m, &o)) return cli_fail();
     return 0;
 }
+
+int cli_close_output(FILE *f, const char *path) {
+    if (fclose(f) == 0) return 0;
+    fprintf(stderr, "tta: %s: write failed\n", path);
+    remove(path);
+    return 1;
+}

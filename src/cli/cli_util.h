@@ -32,6 +32,10 @@ int cli_classifier_new(struct tta_classifier **out, const tta_model *m, const cl
 /* Writes s as a JSON string literal (quoted, with escapes). */
 void cli_json_str(FILE *f, const char *s);
 
+/* Closes an output file written by a command; if the close fails (disk full...), says so and
+ * removes the partial file. Returns 0 on success, 1 on failure. */
+int cli_close_output(FILE *f, const char *path);
+
 /* Prints "tta: <last error>" to stderr and returns 1. */
 int cli_fail(void);
 

@@ -445,13 +445,9 @@ int tta_cmd_eval(int argc, char **argv) {
             fprintf(jf, "]}");
         }
         fprintf(jf, "\n}\n");
-        if (fclose(jf) != 0) {
-            jf = NULL;
-            fprintf(stderr, "tta: %s: write failed\n", json);
-            remove(json);
-            goto done;
-        }
+        int failed = cli_close_output(jf, json);
         jf = NULL;
+        if (failed) goto done;
     }
     rc = 0;
 done:

@@ -670,11 +670,7 @@ int tta_cmd_search(int argc, char **argv) {
         fprintf(pf, "# test gain %+.4f, 95%% CI [%+.4f, %+.4f], McNemar p %.3g, corrected %d, broken %d\n", ps->gain,
                 ps->ci_lo, ps->ci_hi, ps->mcnemar_p, ps->corrected, ps->broken);
         fprintf(pf, "%s\n", text);
-        if (fclose(pf) != 0) {
-            fprintf(stderr, "tta: %s: write failed\n", out_path);
-            remove(out_path);
-            goto done;
-        }
+        if (cli_close_output(pf, out_path)) goto done;
         printf("\nchosen policy (budget %d, %d view%s) written to %s\n", B, cp->n_views, cp->n_views > 1 ? "s" : "",
                out_path);
     }
@@ -786,13 +782,9 @@ int tta_cmd_search(int argc, char **argv) {
             fprintf(jf, "null");
         }
         fprintf(jf, "\n}\n");
-        if (fclose(jf) != 0) {
-            jf = NULL;
-            fprintf(stderr, "tta: %s: write failed\n", json);
-            remove(json);
-            goto done;
-        }
+        int failed = cli_close_output(jf, json);
         jf = NULL;
+        if (failed) goto done;
     }
     rc = 0;
 done:
