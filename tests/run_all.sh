@@ -1,7 +1,8 @@
 #!/bin/sh
 # run_all.sh - every test of `make test`, in order: unit tests, the ONNX backend suite (against
 # tests/conformance/expected_failures.txt), the whole-model and shipped-model reference cases,
-# the CLI tests, and the backend suite again under AddressSanitizer + UBSan.
+# the same again at every instruction-set level below the machine's and with the other channel
+# block, the CLI tests, and everything again under AddressSanitizer + UBSan.
 # Ends with one line "N passed, N failed, N skipped" summing them all (expected failures of the
 # backend suite are counted as skipped). Exits non-zero if anything failed.
 
@@ -94,6 +95,38 @@ export TTA_NO_BLOCKED=1 TTA_NO_WINOGRAD=1
 models_run "$TTA" models-plain
 unset TTA_NO_BLOCKED TTA_NO_WINOGRAD
 
+# Every instruction-set level below this machine's own, and the other channel block, on one
+# machine: the kernel tests, the backend suite and the whole models again with our kernels and
+# oneDNN capped (TTA_MAX_ISA) or the block forced (TTA_BLOCK). See src/core/cpu.h.
+flags=$(grep -m 1 '^flags' /proc/cpuinfo 2>/dev/null)
+case "$flags" in
+*avx512f*avx512dq*avx512bw*|*avx512bw*avx512vl*) LEVELS="avx2:TTA_MAX_ISA=avx2 avx2-b16:TTA_MAX_ISA=avx2,TTA_BLOCK=16 avx512-b8:TTA_BLOCK=8 generic:TTA_MAX_ISA=generic" ;;
+*" avx2 "*) LEVELS="avx2-b16:TTA_BLOCK=16 generic:TTA_MAX_ISA=generic" ;;
+*) LEVELS="b16:TTA_BLOCK=16" ;;
+esac
+# isa_level TAG VARS BINARY TESTDIR: unit tests, suite and models with VARS (comma-separated) set
+isa_level() {
+    tag=$1; vars=$(echo "$2" | tr ',' ' '); bin=$3; tdir=$4
+    for t in "$tdir"/test_*; do
+        [ -x "$t" ] || continue
+        n=$(basename "$t")-$tag
+        env $vars "$t" > "$LOG/$n.log" 2>&1
+        echo "$n: $(grep -E '^[0-9]+ passed' "$LOG/$n.log" | tail -n 1)"
+        grep -E '^FAIL|failed$|ERROR|runtime error' "$LOG/$n.log" | grep -v '^[0-9]' | head -n 10
+        add_counts "$LOG/$n.log"
+    done
+    # shellcheck disable=SC2086
+    export $vars
+    conformance "suite-$tag" "$bin"
+    models_run "$bin" "models-$tag"
+    # shellcheck disable=SC2086
+    unset $(echo "$vars" | sed 's/=[^ ]*//g')
+}
+echo "== other instruction-set levels and blocks (this machine: $($TTA --isa))"
+for l in $LEVELS; do
+    isa_level "${l%%:*}" "${l#*:}" "$TTA" build/tests
+done
+
 # cli_tests BINARY SUFFIX: every tests/cli/test_*.sh with that tta binary
 cli_tests() {
     for t in tests/cli/test_*.sh; do
@@ -123,6 +156,8 @@ if [ -x "$TTA_ASAN" ]; then
     conformance suite-asan "$TTA_ASAN"
     models_run "$TTA_ASAN" models-asan
     cli_tests "$TTA_ASAN" "-asan"
+    # the AVX2 level too, where the machine has more: both real-world paths under the sanitizers
+    case "$LEVELS" in *avx2:*) isa_level asan-avx2 TTA_MAX_ISA=avx2 "$TTA_ASAN" build-asan/tests ;; esac
 fi
 
 echo "logs in $LOG/"

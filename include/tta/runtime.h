@@ -95,6 +95,11 @@ typedef struct tta_step_info {
     double total_ms;
     long runs;
 } tta_step_info;
+/* The instruction sets the runtime uses, e.g. "avx512_core (oneDNN), avx512 (tta), block 16": oneDNN's
+ * level, the level of tta's own kernels, and the channel block of blocked tensors. Capped by
+ * TTA_MAX_ISA=generic|avx2|avx512 (both) or ONEDNN_MAX_CPU_ISA (oneDNN's names); TTA_BLOCK=8|16
+ * forces the block. A static string. */
+const char *tta_runtime_isa(void);
 int tta_plan_n_steps(const tta_plan *plan);
 tta_status tta_plan_step_info(const tta_plan *plan, int i, tta_step_info *info);
 

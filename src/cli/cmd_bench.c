@@ -377,8 +377,10 @@ int tta_cmd_bench(int argc, char **argv) {
         cli_json_str(stdout, model_path);
         printf(", \"batch\": %ld, \"threads\": %d, \"seconds\": %.3f, \"repeats\": %d, \"images_per_s\": %.3f, "
                "\"latency_ms\": %.4f, \"latency_p90_ms\": %.4f, \"latency_mean_ms\": %.4f, \"peak_rss_mb\": %.1f, "
-               "\"load_rss_mb\": %.1f}\n",
+               "\"load_rss_mb\": %.1f, \"isa\": ",
                batch, nt, total, n, ips, med, p90, mean, rss, load_rss);
+        cli_json_str(stdout, tta_runtime_isa());
+        printf("}\n");
     } else {
         printf("model:        %s\n", model_path);
         printf("batch:        %ld\n", batch);
@@ -387,6 +389,7 @@ int tta_cmd_bench(int argc, char **argv) {
         printf("images/s:     %.1f (at the median latency)\n", ips);
         printf("latency:      %.3f ms per batch (median), %.3f ms p90, %.3f ms mean\n", med, p90, mean);
         printf("peak RSS:     %.1f MB (%.1f MB after loading the model)\n", rss, load_rss);
+        printf("ISA:          %s\n", tta_runtime_isa());
     }
     if (profile) print_profile(json ? stderr : stdout, p);
     rc = 0;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "tta/runtime.h"
 
 
 static const struct {
@@ -28,7 +29,7 @@ static void usage(FILE *f) {
     fprintf(f, "usage: tta COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n`tta COMMAND --help` describes a command.\n");
+    fprintf(f, "\n`tta COMMAND --help` describes a command; `tta --isa` the instruction sets in use.\n");
 }
 
 /* How OpenMP threads wait between parallel regions (every oneDNN primitive is one). Threads that
@@ -55,6 +56,10 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--isa")) { /* oneDNN's level, our kernels' level, the channel block */
+        printf("%s\n", tta_runtime_isa());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

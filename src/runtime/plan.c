@@ -21,6 +21,7 @@
 #include <omp.h>
 #endif
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "runtime/model.h"
 #include "runtime/op.h"
@@ -329,6 +330,7 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
     if (!model || !out || (n_inputs && !inputs))
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_plan_new: NULL argument");
     *out = NULL;
+    TTA_TRY(tta_cpu_check()); /* a bad TTA_MAX_ISA or TTA_BLOCK is an error, not silently ignored */
     const tta_graph *g = &model->graph;
     tta_plan *p = tta_calloc(1, sizeof *p);
     if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory");

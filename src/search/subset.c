@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "search/internal.h"
 #include "tta/search.h"
@@ -83,10 +84,30 @@ static tta_status pack(const tta_pred_table *t, packed *pk) {
 static size_t block_len(const packed *pk) { return (size_t)(pk->k + 1) * pk->np; }
 static const float *view_ptr(const packed *pk, int v) { return pk->p + (size_t)v * block_len(pk); }
 
+/* The scoring loops below are compiled twice, for the baseline ISA and for AVX2 (twice the lanes
+ * for the loops that take most of the time; no FMA, so both give the same bits), and picked by
+ * tta_cpu_isa() (the CPU's level, capped by TTA_MAX_ISA). */
+#define SEARCH_AVX2 __attribute__((target("avx2")))
+#define SEARCH_INLINE static inline __attribute__((always_inline))
+#if !(defined(__x86_64__) || defined(__i386__))
+#undef SEARCH_AVX2
+#define SEARCH_AVX2
+#endif
+
 /* dst = a + b (or a - b), whole blocks */
-__attribute__((target_clones("avx2", "default"))) static void add_block(const packed *pk, float *dst, const float *a, const float *b, float sign) {
+SEARCH_INLINE void add_block_body(const packed *pk, float *dst, const float *a, const float *b, float sign) {
     size_t len = block_len(pk);
     for (size_t j = 0; j < len; j++) dst[j] = a[j] + sign * b[j];
+}
+SEARCH_AVX2 static void add_block_avx2(const packed *pk, float *dst, const float *a, const float *b, float sign) {
+    add_block_body(pk, dst, a, b, sign);
+}
+static void add_block_generic(const packed *pk, float *dst, const float *a, const float *b, float sign) {
+    add_block_body(pk, dst, a, b, sign);
+}
+static void add_block(const packed *pk, float *dst, const float *a, const float *b, float sign) {
+    if (tta_cpu_isa() >= TTA_ISA_AVX2) add_block_avx2(pk, dst, a, b, sign);
+    else add_block_generic(pk, dst, a, b, sign);
 }
 
 /* ---- fast scores ---- */
@@ -101,9 +122,8 @@ static int fs_less(const fscore *a, const fscore *b) {
 
 /* Scores the merge of (a + b) / m: the images whose top class is the label, and the NLL. An
  * exact tie for the top counts as right here (tta_argmax gives it to the lower class): it only
- * ranks subsets, and the picks are re-scored exactly. Built for AVX2 too where the CPU has it:
- * twice the lanes for the loop that takes most of the time. */
-__attribute__((target_clones("avx2", "default"))) static fscore fast_eval(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {
+ * ranks subsets, and the picks are re-scored exactly. */
+SEARCH_INLINE fscore fast_eval_body(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {
     const int np = pk->np, k = pk->k, n = pk->n;
     const float inv = 1.0f / (float)m;
     long correct = 0;
@@ -152,6 +172,15 @@ __attribute__((target_clones("avx2", "default"))) static fscore fast_eval(const 
         s.secondary = -(double)correct;
     }
     return s;
+}
+SEARCH_AVX2 static fscore fast_eval_avx2(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {
+    return fast_eval_body(pk, a, b, m, obj);
+}
+static fscore fast_eval_generic(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {
+    return fast_eval_body(pk, a, b, m, obj);
+}
+static fscore fast_eval(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {
+    return tta_cpu_isa() >= TTA_ISA_AVX2 ? fast_eval_avx2(pk, a, b, m, obj) : fast_eval_generic(pk, a, b, m, obj);
 }
 
 /* ---- candidate lists: the best few subsets, best first ---- */

@@ -42,6 +42,14 @@ expect_fail "unknown command" "unknown command" "$TTA" frobnicate
 expect_ok "help" "conformance" "$TTA" --help
 expect_ok "run --help" "output-dir" "$TTA" run --help
 
+# --- instruction-set caps (src/core/cpu.h): honoured, and bad values refused with a clear error
+expect_ok "--isa names oneDNN's level, ours and the block" "\(oneDNN\), [a-z0-9]+ \(tta\), block (8|16)" "$TTA" --isa
+expect_ok "TTA_MAX_ISA=generic caps both" "^sse41 \(oneDNN\), generic \(tta\), block 8" env TTA_MAX_ISA=generic "$TTA" --isa
+expect_ok "TTA_BLOCK=16 forces the block" "block 16" env TTA_BLOCK=16 "$TTA" --isa
+expect_fail "bad TTA_MAX_ISA" "TTA_MAX_ISA='avx9': unknown instruction set" env TTA_MAX_ISA=avx9 "$TTA" run $M/conv_relu.onnx --input $D/conv_relu_input.npy --output-dir "$TMP/isa"
+[ ! -e "$TMP/isa" ] || [ -z "$(ls "$TMP/isa")" ] && ok || bad "bad TTA_MAX_ISA left output behind"
+expect_fail "bad TTA_BLOCK" "TTA_BLOCK='4': the channel block must be 8 or 16" env TTA_BLOCK=4 "$TTA" run $M/conv_relu.onnx --input $D/conv_relu_input.npy --output-dir "$TMP/isa"
+
 # --- info
 expect_ok "info shows symbolic batch" "in +x +float32 +\[batch, 2, 3, 3\]" "$TTA" info $M/conv_relu.onnx
 expect_ok "info counts parameters" "parameters: 9" "$TTA" info $M/conv_relu.onnx

@@ -209,7 +209,7 @@ TEST(dnnl_concat_blocked) {
     node_builder nb;
     nb_init(&nb, "Concat", 13, 2, 1);
     nb_int(&nb, "axis", -3);
-    tta_tensor x[2] = {RAND(TTA_DTYPE_FLOAT32, 2, 12, 3, 3), RAND(TTA_DTYPE_FLOAT32, 2, 8, 3, 3)}, y = {0};
+    tta_tensor x[2] = {RAND(TTA_DTYPE_FLOAT32, 2, B + B / 2, 3, 3), RAND(TTA_DTYPE_FLOAT32, 2, B, 3, 3)}, y = {0};
     tta_tensor *in[] = {&x[0], &x[1]}, *out[] = {&y};
     const tta_kernel *k = dnnl_kernel(&nb.node);
     tta_op_ctx ctx = {&nb.node, 2, 1, in, out, NULL, 2, NULL, NULL};
@@ -220,8 +220,8 @@ TEST(dnnl_concat_blocked) {
         k->release(&ctx);
     }
     destroy_all(x, 2);
-    x[0] = RAND(TTA_DTYPE_FLOAT32, 2, 12, 3, 3);
-    x[1] = RAND(TTA_DTYPE_FLOAT32, 2, 12, 5, 3);
+    x[0] = RAND(TTA_DTYPE_FLOAT32, 2, B + B / 2, 3, 3);
+    x[1] = RAND(TTA_DTYPE_FLOAT32, 2, B + B / 2, 5, 3);
     nb_init(&nb, "Concat", 13, 2, 1);
     nb_int(&nb, "axis", 2);
     ctx.state = NULL;
@@ -231,8 +231,8 @@ TEST(dnnl_concat_blocked) {
         k->release(&ctx);
     }
     destroy_all(x, 2); /* unpadded channels: the plan's own Concat rule */
-    x[0] = RAND(TTA_DTYPE_FLOAT32, 2, 16, 3, 3);
-    x[1] = RAND(TTA_DTYPE_FLOAT32, 2, 8, 3, 3);
+    x[0] = RAND(TTA_DTYPE_FLOAT32, 2, 2 * B, 3, 3);
+    x[1] = RAND(TTA_DTYPE_FLOAT32, 2, B, 3, 3);
     nb_init(&nb, "Concat", 13, 2, 1);
     nb_int(&nb, "axis", 1);
     ctx.state = NULL;

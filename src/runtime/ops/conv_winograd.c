@@ -13,17 +13,38 @@
  * micro-kernel beats P dnnl_sgemm calls per chunk because K (= ic) is small here. Input patches
  * and output lines are prefetched a few tiles ahead: their first touch would miss the cache.
  *
- * The kernels are compiled for AVX2+FMA (GCC target pragma); tta_wino_create refuses other CPUs.
+ * The kernels are compiled for AVX2+FMA (GCC target pragma) and used only where tta_cpu_isa() says
+ * AVX2 (the CPU has it and TTA_MAX_ISA allows it); tta_wino_worth is false elsewhere, and the
+ * caller keeps oneDNN's convolution. Off x86 the file compiles to that refusal alone.
  */
+#include <stddef.h>
+
+#include "core/cpu.h"
+#include "core/error.h"
+#include "runtime/ops/conv_winograd.h"
+
+#if !(defined(__x86_64__) || defined(__i386__))
+bool tta_wino_worth(const tta_wino_params *p) {
+    (void)p;
+    return false;
+}
+tta_status tta_wino_create(const tta_wino_params *p, const float *w, tta_wino **out) {
+    (void)p, (void)w;
+    if (out) *out = NULL;
+    return tta_errorf(TTA_ERR_UNSUPPORTED, "winograd conv: needs an x86-64 CPU with AVX2 and FMA");
+}
+tta_status tta_wino_run(tta_wino *w, const float *x, const float *bias, const float *z, float *y) {
+    (void)w, (void)x, (void)bias, (void)z, (void)y;
+    return tta_errorf(TTA_ERR_UNSUPPORTED, "winograd conv: needs an x86-64 CPU with AVX2 and FMA");
+}
+void tta_wino_free(tta_wino *w) { (void)w; }
+#else
 #include <immintrin.h>
 #include <math.h>
 #include <omp.h>
-#include <stddef.h>
 #include <string.h>
 
-#include "core/error.h"
 #include "runtime/op.h"
-#include "runtime/ops/conv_winograd.h"
 #include "tta/tensor.h"
 
 /* Bytes of V per chunk: chunk = V_BYTES / (4 * P * ic) tiles, a multiple of CHUNK_ALIGN. */
@@ -449,10 +470,8 @@ static void __attribute__((noinline)) run_chunk(const tta_wino *w, float *s, int
 
 /* ---- setup */
 
-static bool cpu_ok(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
+/* AVX2 and FMA, unless TTA_MAX_ISA caps our kernels below that (then oneDNN convolves). */
+static bool cpu_ok(void) { return tta_cpu_isa() >= TTA_ISA_AVX2; }
 
 static int64_t out_h(const tta_wino_params *p) { return p->h + p->pad_t + p->pad_b - 2; }
 static int64_t out_w(const tta_wino_params *p) { return p->w + p->pad_l + p->pad_r - 2; }
@@ -605,3 +624,4 @@ void tta_wino_free(tta_wino *w) {
     tta_free(w->gbig);
     tta_free(w);
 }
+#endif /* x86 */

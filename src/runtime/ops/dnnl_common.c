@@ -2,8 +2,10 @@
  * created under pthread_once), streams, status translation, plain memory descriptors, reorders,
  * primitive creation, and the fallback to the plain C kernel of the same op. */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "runtime/ops/dnnl_common.h"
 
 TTA_KERNEL_LIST(tta_kernels_nn)
@@ -15,7 +17,22 @@ static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static dnnl_engine_t engine;
 static dnnl_status_t engine_status = dnnl_runtime_error;
 
-static void engine_init(void) { engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0); }
+/* TTA_MAX_ISA caps oneDNN too (ONEDNN_MAX_CPU_ISA, when set, is oneDNN's own and wins). Must run
+ * before oneDNN first dispatches, so every entry into oneDNN goes through here first. */
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static void isa_init(void) {
+    const char *own = getenv("ONEDNN_MAX_CPU_ISA"), *old = getenv("DNNL_MAX_CPU_ISA");
+    if ((own && *own) || (old && *old)) return;
+    tta_isa isa = tta_cpu_isa();
+    if (isa == tta_cpu_isa_hardware()) return;
+    dnnl_set_max_cpu_isa(isa == TTA_ISA_AVX2 ? dnnl_cpu_isa_avx2 : isa == TTA_ISA_GENERIC ? dnnl_cpu_isa_sse41 : dnnl_cpu_isa_all);
+}
+void tta_dnnl_isa_init(void) { pthread_once(&isa_once, isa_init); }
+
+static void engine_init(void) {
+    tta_dnnl_isa_init();
+    engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
+}
 
 static const char *status_text(dnnl_status_t s) {
     switch (s) {

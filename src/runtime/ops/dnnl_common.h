@@ -13,6 +13,10 @@
 
 #include "runtime/op.h"
 
+/* Applies TTA_MAX_ISA to oneDNN (dnnl_set_max_cpu_isa) once per process, before oneDNN is first
+ * used; every path into oneDNN calls it (engine creation and tta_layout_block do). */
+void tta_dnnl_isa_init(void);
+
 /* The CPU engine, created once per process (thread-safe). */
 tta_status tta_dnnl_engine(const tta_op_ctx *ctx, dnnl_engine_t *out);
 /* A new in-order stream on the engine; the caller destroys it with dnnl_stream_destroy. */

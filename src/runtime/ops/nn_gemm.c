@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "core/cpu.h"
 #include "runtime/ops/nn.h"
 
 #define MR 6
@@ -90,7 +91,7 @@ TTA_FP_CONTRACT static void micro_generic(int64_t kc, const float *restrict a, c
 
 static micro_fn pick_micro(void) {
 #ifdef TTA_HAVE_AVX2_KERNEL
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return micro_avx2;
+    if (tta_cpu_isa() >= TTA_ISA_AVX2) return micro_avx2; /* AVX2 and FMA, unless TTA_MAX_ISA caps it */
 #endif
     return micro_generic;
 }
