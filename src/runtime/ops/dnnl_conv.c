@@ -321,10 +321,14 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src_any, nd, xd, dnnl_f32, dnnl_format_tag_any);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&dst_any, nd, yd, dnnl_f32, dnnl_format_tag_any);
     dnnl_convolution_desc_t cd;
+    /* A blocked tensor is given to oneDNN as it is: with `any` oneDNN 2.6 on AVX-512 picks its
+     * brgemm kernels, which want NHWC, and every convolution would convert its input and output. */
+    bool any_src = TTA_DNNL_CONV_ANY_IO && tta_in_layout(ctx, 0) != TTA_LAYOUT_BLOCKED;
+    bool any_dst = TTA_DNNL_CONV_ANY_IO && tta_out_layout(ctx, 0) != TTA_LAYOUT_BLOCKED;
     if (s == dnnl_success)
         s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                       TTA_DNNL_CONV_ANY_IO ? &src_any : &src_md, &w_any,
-                                                       bias ? &b_md : NULL, TTA_DNNL_CONV_ANY_IO ? &dst_any : &dst_md, strides, dil, pl, pr);
+                                                       any_src ? &src_any : &src_md, &w_any, bias ? &b_md : NULL,
+                                                       any_dst ? &dst_any : &dst_md, strides, dil, pl, pr);
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     if (s == dnnl_success && (sum || st->act != ACT_NONE)) {
