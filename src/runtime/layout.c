@@ -12,7 +12,8 @@
  *     may be blocked always (OUT_ANY: convolutions; blocked then if some reader could take it
  *     so) or when input 0 is (OUT_FOLLOW: pooling);
  *   - element-wise ops (unary, and binary ones whose inputs all have the output's shape or are
- *     scalars) are blocked when every full-size input is: they work on flat arrays;
+ *     scalars) are blocked when every full-size input is: they work on flat arrays; so are
+ *     per-channel scales and shifts X op S[N, C, 1, 1] of a blocked X (squeeze-and-excitation);
  *   - Concat along the channels is blocked when every input is: per image, a blocked tensor is
  *     one contiguous run of C*H*W floats, as a plain one is.
  * A value can be blocked only if it is a float32 [N,C,H,W] with H*W above 1 (with H*W == 1 both
@@ -119,6 +120,28 @@ static bool pointwise_blocked(const tta_plan *p, const tta_op_ctx *c) {
         any = true;
     }
     return any;
+}
+
+/* A per-channel scale or shift of a blocked tensor, X op S with S of shape [N or 1, C, 1, 1] (or
+ * [C, 1, 1]; as squeeze-and-excitation blocks write it): blocked like X when the oneDNN binary
+ * kernel runs it (it has the loop for it, see dnnl_binary.c); S stays plain. */
+static bool channel_bcast_blocked(const tta_plan *p, const plan_step *s) {
+    const tta_op_ctx *c = &s->ctx;
+    const tta_node *n = c->node;
+    if (n->domain[0] || n->opset < 7 || c->n_in != 2 || strcmp(s->kernel->backend, "dnnl") ||
+        (strcmp(n->op_type, "Add") && strcmp(n->op_type, "Sub") && strcmp(n->op_type, "Mul") &&
+         strcmp(n->op_type, "Div")))
+        return false;
+    const tta_tensor *y = c->out[0];
+    for (int k = 0; k < 2; k++) {
+        const tta_tensor *x = c->in[k], *v = c->in[1 - k];
+        if (!x || !v || !same_dims(x, y) || p->layout[value_of(p, x)] != TTA_LAYOUT_BLOCKED || padded(x)) continue;
+        if (!p->shaped[value_of(p, v)] || v->ndim < 3 || v->ndim > 4 || y->ndim != 4) continue;
+        const int64_t *d = v->dims + v->ndim - 3;
+        bool lead_ok = v->ndim == 3 || v->dims[0] == 1 || v->dims[0] == y->dims[0];
+        if (lead_ok && d[0] == y->dims[1] && d[1] == 1 && d[2] == 1) return true;
+    }
+    return false;
 }
 
 static bool concat_blocked(const tta_plan *p, const tta_op_ctx *c) {
@@ -233,7 +256,8 @@ tta_status tta_plan_layouts(tta_plan *p) {
             else if (caps & TTA_LAYOUT_OUT_FOLLOW)
                 blocked = c->in[0] && p->layout[value_of(p, c->in[0])] == TTA_LAYOUT_BLOCKED;
             else if (!caps && (is_pointwise(c->node) || concat_blocked(p, c)))
-                blocked = elementwise = is_pointwise(c->node) ? pointwise_blocked(p, c) : true;
+                blocked = elementwise =
+                    is_pointwise(c->node) ? pointwise_blocked(p, c) || channel_bcast_blocked(p, s) : true;
         }
         for (int k = 0; k < c->n_in; k++) {
             if (!c->in[k]) continue;

@@ -371,6 +371,7 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
     if (!st) st = tta_plan_fuse(p);
     if (!st) st = tta_plan_layouts(p);
     if (!st) st = plan_arena(p);
+    if (!st) tta_plan_threads(p);
     if (st) {
         tta_plan_free(p);
         return st;
@@ -414,7 +415,13 @@ tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
         tta_status st = s->kernel->infer(&s->ctx);
         if (st == TTA_DEFER) st = tta_op_error(&s->ctx, TTA_ERR_INTERNAL, "shape still unknown at run time");
         if (!st) st = size_outputs(p, &s->ctx);
+#ifdef _OPENMP
+        if (s->ctx.n_threads != p->n_threads) omp_set_num_threads(s->ctx.n_threads); /* see plan_threads.c */
+#endif
         if (!st) st = s->kernel->compute(&s->ctx);
+#ifdef _OPENMP
+        if (s->ctx.n_threads != p->n_threads) omp_set_num_threads(p->n_threads);
+#endif
         if (st) return model_context(p, st);
         if (p->profile) {
             s->total_ms += now_ms() - t0;

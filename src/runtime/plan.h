@@ -59,4 +59,8 @@ void tta_plan_fuse_free(tta_plan *p);
 tta_status tta_plan_layouts(tta_plan *p);
 void tta_plan_layouts_free(tta_plan *p);
 
+/* Sets each step's ctx.n_threads: 1 for steps too small to share (plan_threads.c), else the
+ * plan's. Called once the shapes and layouts are final. */
+void tta_plan_threads(tta_plan *p);
+
 #endif

@@ -8,7 +8,8 @@
  *                weights and bias (new initializers; the originals may be shared).
  *   silu-fuse    Conv whose output X feeds exactly Sigmoid(X) and Mul(X, Sigmoid(X)) (SiLU,
  *                as PyTorch exports it) becomes FusedConv with activation "Swish" (tta's
- *                addition to ONNX Runtime's list).
+ *                addition to ONNX Runtime's list); with HardSigmoid(X, 1/6, 1/2) in place of
+ *                Sigmoid (hardswish as PyTorch exports it before opset 14), "HardSwish".
  *   act-fuse     Conv followed by Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish or
  *                Clip (constant bounds) becomes one com.microsoft FusedConv node, which the
  *                oneDNN kernel runs as a convolution with a post-op.
@@ -214,7 +215,14 @@ static tta_status rule_bn_fold(tta_graph *g, const int *uses, tta_node *conv, in
 static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
                              bool *done);
 
-/* ---- silu-fuse: Conv -> X; Sigmoid(X) -> S; Mul(X, S) becomes FusedConv "Swish" */
+/* HardSigmoid with PyTorch's hardswish constants: x * HardSigmoid(x) is HardSwish(x). */
+static bool is_hardswish_gate(const tta_node *n) {
+    return is_op(n, "HardSigmoid") && fabsf(tta_attr_float(n, "alpha", 0.2f) - 1.0f / 6.0f) < 1e-7f &&
+           tta_attr_float(n, "beta", 0.5f) == 0.5f;
+}
+
+/* ---- silu-fuse: Conv -> X; Sigmoid(X) -> S; Mul(X, S) becomes FusedConv "Swish"; the same with
+ * HardSigmoid(X, 1/6, 1/2) (hardswish as PyTorch exports it before opset 14) "HardSwish" */
 static tta_status rule_silu_fuse(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
     if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
     int x = conv->outputs[0];
@@ -224,7 +232,7 @@ static tta_status rule_silu_fuse(tta_graph *g, const int *uses, tta_node *conv, 
         tta_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_inputs; k++)
             if (n->inputs[k] == x) {
-                if (is_op(n, "Sigmoid") && n->n_outputs == 1) sig = n;
+                if ((is_op(n, "Sigmoid") || is_hardswish_gate(n)) && n->n_inputs == 1 && n->n_outputs == 1) sig = n;
                 else if (is_op(n, "Mul") && n->n_inputs == 2 && n->n_outputs == 1) mul = n;
             }
     }
@@ -232,7 +240,7 @@ static tta_status rule_silu_fuse(tta_graph *g, const int *uses, tta_node *conv, 
     int other = mul->inputs[0] == x ? mul->inputs[1] : mul->inputs[0];
     if (other != sig->outputs[0]) return TTA_OK;
     bool done = false;
-    TTA_TRY(make_fused(g, conv, "Swish", NULL, 0, mul->outputs[0], &done));
+    TTA_TRY(make_fused(g, conv, is_op(sig, "Sigmoid") ? "Swish" : "HardSwish", NULL, 0, mul->outputs[0], &done));
     if (!done) return TTA_OK;
     mark_dead(sig);
     mark_dead(mul);

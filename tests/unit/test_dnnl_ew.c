@@ -323,6 +323,52 @@ TEST(dnnl_ew_fallbacks) {
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tta_tensor_destroy(all[i]);
 }
 
+/* X op S for a blocked X [N, C, H, W] and a plain per-channel S ([N,C,1,1], [1,C,1,1], [C,1,1]), in
+ * both operand orders: the plan's squeeze-and-excitation case (layout.c), against the C kernel on
+ * plain tensors. */
+TEST(dnnl_ew_binary_blocked_channel_broadcast) {
+    const int64_t B = tta_layout_block(), N = 2, C = 2 * B, H = 5, W = 3;
+    tta_tensor x = RAND(TTA_DTYPE_FLOAT32, N, C, H, W);
+    tta_tensor svs[] = {RAND(TTA_DTYPE_FLOAT32, N, C, 1, 1), RAND(TTA_DTYPE_FLOAT32, 1, C, 1, 1),
+                        RAND(TTA_DTYPE_FLOAT32, C, 1, 1)};
+    for (int64_t i = 0; i < tta_tensor_numel(&svs[0]); i++) /* no division by ~0 */
+        for (int k = 0; k < 3; k++)
+            if (i < tta_tensor_numel(&svs[k])) ((float *)svs[k].data)[i] += ((float *)svs[k].data)[i] < 0 ? -0.5f : 0.5f;
+    tta_tensor xb = to_layout(&x, 1);
+    node_builder nb;
+    for (int o = 0; o < 4; o++)
+        for (int k = 0; k < 3; k++)
+            for (int first = 0; first < 2; first++) {
+                nb_init(&nb, bin_ops[o], 14, 2, 1);
+                tta_tensor ref = {0}, got = {0};
+                tta_tensor *in_plain[2] = {first ? &svs[k] : &x, first ? &x : &svs[k]};
+                tta_tensor *in_blk[2] = {first ? &svs[k] : &xb, first ? &xb : &svs[k]};
+                CHECK_EQ_INT(run_kernel(c_kernel(bin_ops[o]), &nb.node, in_plain, 2, &ref, 1), TTA_OK);
+                const tta_kernel *dk = dnnl_kernel(&nb.node);
+                tta_tensor *outs[] = {&got};
+                unsigned char in_l[2] = {first ? 0 : 1, first ? 1 : 0}, out_l[1] = {1};
+                tta_op_ctx ctx = {&nb.node, 2, 1, in_blk, outs, NULL, 2, in_l, out_l};
+                tta_status st = dk && dk->prepare ? dk->prepare(&ctx) : TTA_OK;
+                if (!st) st = dk->infer(&ctx);
+                if (!st) st = tta_tensor_resize(&got, got.dtype, got.ndim, (int64_t[]){N, C, H, W});
+                if (!st) st = dk->compute(&ctx);
+                if (dk && dk->release) dk->release(&ctx);
+                CHECK_EQ_INT(st, TTA_OK);
+                char what[80];
+                snprintf(what, sizeof what, "%s, S of rank %d %s", bin_ops[o], svs[k].ndim, first ? "first" : "second");
+                if (!st) {
+                    tta_tensor back = to_layout(&got, 0);
+                    check_close(&back, &ref, what);
+                    tta_tensor_destroy(&back);
+                }
+                tta_tensor_destroy(&ref);
+                tta_tensor_destroy(&got);
+            }
+    tta_tensor_destroy(&x);
+    tta_tensor_destroy(&xb);
+    for (int k = 0; k < 3; k++) tta_tensor_destroy(&svs[k]);
+}
+
 /* One prepared kernel run on inputs whose shapes change (big, small, big again, broadcast). */
 TEST(dnnl_ew_shape_changes) {
     const int64_t shapes[][4] = {{2, 64, 32, 32}, {1, 3, 4, 5}, {3, 32, 40, 41}, {2, 64, 32, 32}};

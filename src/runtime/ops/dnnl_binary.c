@@ -22,8 +22,9 @@
  *
  * Layouts: the plan hands element-wise kernels blocked tensors only when every operand has the
  * output's shape or is a scalar, which are exactly the cases done here, described flat (one
- * dimension of numel floats, or a single float): correct for any common layout. No `layouts`
- * callback is needed.
+ * dimension of numel floats, or a single float): correct for any common layout. The one
+ * exception is the per-channel operand S [N, C, 1, 1] of a blocked X (squeeze-and-excitation,
+ * see layout.c), which channel_bcast does in a plain loop. No `layouts` callback is needed.
  *
  * The primitive is built on the first run for the element count and kept until it changes; the
  * stream lives in the state, so steady-state runs allocate nothing.
@@ -120,10 +121,51 @@ static tta_status build(tta_op_ctx *ctx, dbin_state *st, int64_t n, bool scalar)
     return TTA_OK;
 }
 
+/* X op S (or S op X) for a blocked X [N, C, H, W] (C a multiple of the block) and a plain per-channel
+ * S with N*C or C elements, into blocked Y: the plan's per-channel broadcast (layout.c). */
+static tta_status channel_bcast(tta_op_ctx *ctx, dnnl_alg_kind_t alg) {
+    int xi = tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED ? 0 : 1;
+    const tta_tensor *x = ctx->in[xi], *sv = ctx->in[1 - xi];
+    tta_tensor *y = ctx->out[0];
+    const int64_t N = y->dims[0], C = y->dims[1], HW = y->dims[2] * y->dims[3], B = tta_layout_block();
+    const int64_t per_n = tta_tensor_numel(sv) == C ? 0 : C;
+    if (!tta_dnnl_is_f32(x, 4) || !tta_dnnl_is_f32(sv, -1) || C % B || (per_n && tta_tensor_numel(sv) != N * C))
+        return tta_op_error(ctx, TTA_ERR_INTERNAL, "blocked per-channel operand of unexpected shape");
+    const float *xd = x->data, *sd = sv->data;
+    float *yd = y->data;
+    const int op = alg == dnnl_binary_add ? 0 : alg == dnnl_binary_sub ? 1 : alg == dnnl_binary_mul ? 2 : 3;
+    const bool s_first = xi == 1;
+    const int64_t planes = N * (C / B);
+    int nt = ctx->n_threads > 1 && planes > 1 ? ctx->n_threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+    for (int64_t pl = 0; pl < planes; pl++) {
+        const int64_t n = pl / (C / B), c0 = pl % (C / B) * B;
+        const float *sc = sd + n * per_n + c0, *xp = xd + pl * HW * B;
+        float *yp = yd + pl * HW * B;
+        float v[16];
+        memcpy(v, sc, (size_t)B * sizeof(float));
+#define CHANNEL_LOOP(expr)                                                                                   \
+    for (int64_t i = 0; i < HW; i++)                                                                         \
+        for (int64_t b = 0; b < B; b++) yp[i * B + b] = (expr);
+        switch (op * 2 + s_first) {
+        case 0: case 1: CHANNEL_LOOP(xp[i * B + b] + v[b]) break;
+        case 2: CHANNEL_LOOP(xp[i * B + b] - v[b]) break;
+        case 3: CHANNEL_LOOP(v[b] - xp[i * B + b]) break;
+        case 4: case 5: CHANNEL_LOOP(xp[i * B + b] * v[b]) break;
+        case 6: CHANNEL_LOOP(xp[i * B + b] / v[b]) break;
+        default: CHANNEL_LOOP(v[b] / xp[i * B + b]) break;
+        }
+#undef CHANNEL_LOOP
+    }
+    return TTA_OK;
+}
+
 tta_status tta_dnnl_binary_compute(tta_op_ctx *ctx) {
     dbin_state *st = ctx->state;
     const tta_tensor *a = ctx->in[0], *b = ctx->in[1];
     tta_tensor *y = ctx->out[0];
+    if (tta_out_layout(ctx, 0) == TTA_LAYOUT_BLOCKED && tta_tensor_numel(a) != tta_tensor_numel(b))
+        return channel_bcast(ctx, st->alg);
     int64_t n = tta_tensor_numel(y);
     if (!st->usable || !tta_dnnl_is_f32(a, -1) || !tta_dnnl_is_f32(b, -1) || !tta_dnnl_is_f32(y, -1) ||
         n < MIN_ELEMS)

@@ -267,6 +267,29 @@ static tta_status winograd(tta_op_ctx *ctx, dconv_state *st, const tta_nn_geom *
     return s == TTA_ERR_NOMEM ? tta_op_error(ctx, s, "out of memory for the Winograd convolution") : TTA_OK;
 }
 
+/* The src/dst layouts a convolution asks oneDNN for, in order of preference. A blocked tensor is
+ * best given as it is: with `any`, oneDNN 2.6 on AVX-512 picks its brgemm kernels, which want NHWC,
+ * and every convolution converts its input and output (at batch 1 each conversion costs a thread
+ * synchronisation; MobileNetV2: 4,502 reorders for 3,600 convolutions). A plain input feeding a
+ * blocked output (the first convolution) is tried as it is too. But oneDNN's direct kernels do
+ * not take every shape in the blocked layout (3x3 stride 2 on 12 channels padded to 16 ran in the
+ * reference kernel, 100x slower), so choices with `any` (and reorders) follow:
+ *   0: plain src as it is when dst is blocked, blocked as they are, plain dst `any`;
+ *   1: blocked as they are, plain `any`;   2: everything `any` (oneDNN decides). */
+#define IO_CHOICES 3
+static bool io_choice(const tta_op_ctx *ctx, int choice, bool *any_src, bool *any_dst) {
+    bool in_b = tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED, out_b = tta_out_layout(ctx, 0) == TTA_LAYOUT_BLOCKED;
+    if (!TTA_DNNL_CONV_ANY_IO) {
+        *any_src = *any_dst = false;
+        return choice == 0;
+    }
+    switch (choice) {
+    case 0: *any_src = !in_b && !out_b, *any_dst = !out_b; return !in_b && out_b;
+    case 1: *any_src = !in_b, *any_dst = !out_b; return in_b || out_b;
+    default: *any_src = *any_dst = true; return true;
+    }
+}
+
 /* Builds the primitive for the current shapes. Leaves st->unusable set (and returns TTA_OK)
  * when oneDNN has no implementation, so the caller falls back to C. */
 static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
@@ -320,15 +343,6 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
     }
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&src_any, nd, xd, dnnl_f32, dnnl_format_tag_any);
     if (s == dnnl_success) s = dnnl_memory_desc_init_by_tag(&dst_any, nd, yd, dnnl_f32, dnnl_format_tag_any);
-    dnnl_convolution_desc_t cd;
-    /* A blocked tensor is given to oneDNN as it is: with `any` oneDNN 2.6 on AVX-512 picks its
-     * brgemm kernels, which want NHWC, and every convolution would convert its input and output. */
-    bool any_src = TTA_DNNL_CONV_ANY_IO && tta_in_layout(ctx, 0) != TTA_LAYOUT_BLOCKED;
-    bool any_dst = TTA_DNNL_CONV_ANY_IO && tta_out_layout(ctx, 0) != TTA_LAYOUT_BLOCKED;
-    if (s == dnnl_success)
-        s = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                       any_src ? &src_any : &src_md, &w_any, bias ? &b_md : NULL,
-                                                       any_dst ? &dst_any : &dst_md, strides, dil, pl, pr);
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     if (s == dnnl_success && (sum || st->act != ACT_NONE)) {
@@ -338,7 +352,35 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
         if (s == dnnl_success) s = append_act(po, st);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
     }
-    if (s == dnnl_success) s = tta_dnnl_primitive(&cd, attr, &st->pd, &st->prim);
+    /* Which src/dst layouts to ask for, first choice first (see io_choice); the first that gets a
+     * real (non-reference) implementation wins, else the last that got any. */
+    dnnl_status_t last = dnnl_unimplemented;
+    for (int choice = 0; s == dnnl_success && choice < IO_CHOICES; choice++) {
+        bool any_src, any_dst;
+        if (!io_choice(ctx, choice, &any_src, &any_dst)) continue;
+        dnnl_convolution_desc_t cd;
+        dnnl_primitive_desc_t pd;
+        dnnl_primitive_t prim;
+        dnnl_status_t c = dnnl_dilated_convolution_forward_desc_init(
+            &cd, dnnl_forward_inference, dnnl_convolution_direct, any_src ? &src_any : &src_md, &w_any,
+            bias ? &b_md : NULL, any_dst ? &dst_any : &dst_md, strides, dil, pl, pr);
+        if (c == dnnl_success) c = tta_dnnl_primitive(&cd, attr, &pd, &prim);
+        if (c != dnnl_success) {
+            if (c != dnnl_unimplemented && c != dnnl_invalid_arguments) last = c;
+            continue;
+        }
+        if (st->pd) {
+            dnnl_primitive_destroy(st->prim);
+            dnnl_primitive_desc_destroy(st->pd);
+        }
+        st->pd = pd;
+        st->prim = prim;
+        last = dnnl_success;
+        const char *impl = "";
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        if (strncmp(impl, "ref", 3)) break;
+    }
+    if (s == dnnl_success) s = last;
     if (po) dnnl_post_ops_destroy(po);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) {

@@ -11,6 +11,13 @@
 
 #include "runtime/op.h"
 
+/* Y[M,N] = alpha * A[M,K] B[K,N] (+ bias[N] per row, when given) for a few rows (M <= 8) by a
+ * constant B packed once (nn_gemv.c): the same bits at every ISA level and thread count. */
+int64_t tta_gemv_packed_floats(int64_t K, int64_t N);
+void tta_gemv_pack(const float *B, int64_t K, int64_t N, bool trans_b, float *packed);
+void tta_gemv_run(int M, int64_t K, int64_t N, const float *A, int64_t lda, const float *packed, const float *bias,
+                  float alpha, float *Y, int n_threads);
+
 /* ---- sgemm (nn_gemm.c)
  *
  * C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major with leading dimensions
