@@ -33,17 +33,18 @@ static void usage(FILE *f) {
 }
 
 /* How OpenMP threads wait between parallel regions (every oneDNN primitive is one). Threads that
- * spin for long make every region stall when another process holds a core (measured: the shipped
- * classifier at batch 64 on 2 threads ran at 332 images/s with libgomp's default spinning and 757
- * with sleeping threads while a third process was busy); threads that sleep at once pay a wake-up
- * in every region, which at batch 1 costs a third of the time (2,736 vs 3,767 images/s on a quiet
- * machine). A short spin, GOMP_SPINCOUNT=300, keeps the quiet-machine speed (3,756 at batch 1,
- * batch 64 unchanged) and loses little under contention (1,398 vs 1,652 at batch 1; batch 64 the
- * same). libgomp reads these only at start-up, so the command re-executes itself once with
- * them set, unless the user chose a policy or a spin count. */
+ * sleep at once pay a wake-up in every region: at batch 1 a model of 50-150 small steps spends
+ * most of its time waking the other thread (MobileNetV2 at 96x96 on 2 threads, AVX-512: 350
+ * images/s with GOMP_SPINCOUNT=300, 875-1,009 with 30,000, 730 with libgomp's default 300,000;
+ * medians of 5 alternating runs on a noisy VM). Threads that spin long take a core from any other
+ * busy process (the shipped classifier at batch 64 ran at 332 images/s with libgomp's default
+ * spinning and 757 with sleeping threads while a third process was busy). 30,000 spins bridge the
+ * gaps between the steps of one run and give the core back soon after. libgomp reads these only
+ * at start-up, so the command re-executes itself once with them set, unless the user chose a
+ * policy or a spin count. */
 static void prefer_short_spin(char **argv) {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("TTA_NO_REEXEC")) return;
-    setenv("GOMP_SPINCOUNT", "300", 1);
+    setenv("GOMP_SPINCOUNT", "30000", 1);
     setenv("TTA_NO_REEXEC", "1", 1);
     execv("/proc/self/exe", argv); /* returns only on failure: then run as we are */
 }

@@ -16,9 +16,12 @@
 
 #include "runtime/plan.h"
 
-/* Measured at batch 1 and 64 on the model zoo (2 threads, AVX-512 and AVX2; see bench/README.md). */
-#define SERIAL_MACS (1L << 18)
-#define SERIAL_ELEMS (1L << 15)
+/* Small: with threads that spin between regions (the CLI's GOMP_SPINCOUNT, see main.c) a fork and
+ * join costs a few microseconds, so only tiny steps gain by running alone; 2^18 multiply-adds cost
+ * MobileNetV2 at batch 1 up to half its speed (AVX-512, 2 threads), 2^15 is neutral to +10% on
+ * MobileNetV3-small. */
+#define SERIAL_MACS (1L << 15)
+#define SERIAL_ELEMS (1L << 12)
 
 static double numel(const tta_tensor *t) { return t ? (double)tta_tensor_numel(t) : 0.0; }
 
