@@ -500,9 +500,17 @@ static int auto_tile(const tta_wino_params *p) {
 /* Measured against oneDNN 2.6's jit:avx2 direct conv on nChw8c (batch 64, 2 threads; the table
  * of tests/unit/test_winograd.c): Winograd was faster for every shape tried with an output of at
  * least 2x2 pixels (ic, oc 8..256, 2x2..56x56 outputs; 1.1x for 8->128 @14x14, 1.3x for 8->8
- * @28x28, 1.7-2.8x from 16 channels up) and 2x slower for a 1x1 output. */
+ * @28x28, 1.7-2.8x from 16 channels up) and 2x slower for a 1x1 output. With few tiles the
+ * transformed weights are read for too little work: at batch 1 (ResNet-18 and SqueezeNet at
+ * 96x96, AVX-512 and AVX2, 2 threads) Winograd everywhere lost 20-50% against none, and with at
+ * least 16 tiles per thread it won 5-10% at batch 1 and kept its 30% at batch 64 (medians of 3
+ * alternating runs; 64 and 256 tiles per thread did no better). */
+#define MIN_TILES_PER_THREAD 16
 bool tta_wino_worth(const tta_wino_params *p) {
-    return params_ok(p) && cpu_ok() && out_h(p) >= 2 && out_w(p) >= 2;
+    if (!params_ok(p) || !cpu_ok() || out_h(p) < 2 || out_w(p) < 2) return false;
+    int m = p->tile ? p->tile : auto_tile(p);
+    int64_t tiles = p->n * ((out_h(p) + m - 1) / m) * ((out_w(p) + m - 1) / m);
+    return tiles >= MIN_TILES_PER_THREAD * p->n_threads;
 }
 
 /* Splits oc into groups of 24 (4x3 kernel) or 16 (6x2) channels, 8 (8x1) for what is left. */

@@ -47,9 +47,9 @@ typedef struct tta_wino_params {
 typedef struct tta_wino tta_wino;
 
 /* True when Winograd applies to these shapes (the caller has checked 3x3, stride 1, dilation 1,
- * group 1), the CPU has AVX2+FMA, and it is expected to beat oneDNN's direct kernel (a rule
- * measured on AVX2, batch 64, 2 threads: an output of at least 2x2 pixels; see the timing table
- * of tests/unit/test_winograd.c). */
+ * group 1), the CPU has AVX2+FMA, and it is expected to beat oneDNN's direct kernel (rules
+ * measured on 2 threads: an output of at least 2x2 pixels, and at least 16 output tiles per
+ * thread; see conv_winograd.c and the timing table of tests/unit/test_winograd.c). */
 bool tta_wino_worth(const tta_wino_params *p);
 
 /* Transforms the ONNX weights w [oc, ic, 3, 3] (not kept: create again when they change) and
