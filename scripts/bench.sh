@@ -12,7 +12,15 @@
 # each run times SECONDS seconds after a warm-up. The raw JSON lines go to build/bench/raw.jsonl.
 #
 # Environment: BENCH_THREADS (default 2), BENCH_SECONDS (2), BENCH_RUNS (3),
-# BENCH_BATCHES ("1 64"), BENCH_MODELS (default: models/*.onnx and tests/models/*/model.onnx).
+# BENCH_BATCHES ("1 64"), BENCH_MODELS (default: models/*.onnx, tests/models/*/model.onnx and
+# the model zoo build/zoo/*/model.onnx), BENCH_ZOO (default 1; 0 leaves the zoo out).
+# ONEDNN_MAX_CPU_ISA and TTA_MAX_ISA are passed on to tta as they are (the ISA column shows what
+# tta used: the "isa" key of `tta bench --json`, "-" when absent); ONNX Runtime ignores them.
+#
+# The model zoo: common image-model families at full width with seeded random weights
+# (tests/zoo/README.md), generated into build/zoo/ by `scripts/export_zoo.py --variant full`
+# when missing or older than that script (about a minute; python3-torch and
+# python3-torchvision are installed with apt-get when missing). Never committed.
 #
 # Peak RSS is the whole process's: ONNX Runtime's includes Node itself (about 45 MB before
 # anything is loaded). GFLOP/s: FLOPs per image of the Conv, ConvTranspose, Gemm and MatMul nodes
@@ -60,23 +68,58 @@ if [ ! -d bench/ort/node_modules/onnxruntime-node ]; then
 fi
 
 [ -x "$TTA" ] || { echo "bench: $TTA is missing; run make first" >&2; exit 1; }
+mkdir -p "$OUT"
+
+# --- the model zoo (build/zoo, full variant) ------------------------------------------------
+ZOO=build/zoo
+USE_ZOO=0
+if [ -z "${BENCH_MODELS:-}" ] && [ "${BENCH_ZOO:-1}" != 0 ]; then
+    USE_ZOO=1
+    if [ ! -f "$ZOO/.complete" ] ||
+        [ -n "$(find scripts/export_zoo.py scripts/onnx_pb.py -newer "$ZOO/.complete" 2>/dev/null)" ]; then
+        missing=""
+        for p in python3-torch python3-torchvision; do
+            status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+            [ "$status" = "installed" ] || missing="$missing $p"
+        done
+        if [ -n "$missing" ]; then
+            echo "bench: installing missing Debian packages for the model zoo:$missing" >&2
+            SUDO=""
+            [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+            export DEBIAN_FRONTEND=noninteractive
+            $SUDO apt-get update -qq
+            # shellcheck disable=SC2086
+            $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+        fi
+        echo "bench: generating the model zoo in $ZOO (scripts/export_zoo.py --variant full, about a minute)" >&2
+        rm -rf "$ZOO"
+        if ! /usr/bin/python3 scripts/export_zoo.py --variant full --out "$ZOO" >"$OUT/zoo.log" 2>&1; then
+            echo "bench: scripts/export_zoo.py failed (log: $OUT/zoo.log):" >&2
+            tail -n 5 "$OUT/zoo.log" >&2
+            exit 1
+        fi
+        : >"$ZOO/.complete"
+    fi
+fi
 
 # --- models -------------------------------------------------------------------------------
 if [ -n "${BENCH_MODELS:-}" ]; then
     MODELS=$BENCH_MODELS
 else
     MODELS=""
-    for f in models/*.onnx tests/models/*/model.onnx; do
+    ZOOMODELS=""
+    [ "$USE_ZOO" = 1 ] && ZOOMODELS="$ZOO/*/model.onnx"
+    for f in models/*.onnx tests/models/*/model.onnx $ZOOMODELS; do
         [ -f "$f" ] && MODELS="$MODELS $f"
     done
 fi
-[ -n "$MODELS" ] || { echo "bench: no models found (models/*.onnx, tests/models/*/model.onnx)" >&2; exit 1; }
+[ -n "$MODELS" ] || { echo "bench: no models found (models/*.onnx, tests/models/*/model.onnx, $ZOO)" >&2; exit 1; }
 
-mkdir -p "$OUT"
 # A private copy: a rebuild of build/tta during the run (make in another shell) cannot break it.
 cp "$TTA" "$OUT/tta"
 TTA=$OUT/tta
 : >"$OUT/raw.jsonl"
+: >"$OUT/rows.txt"
 ERRS="$OUT/errors.txt"
 : >"$ERRS"
 
@@ -100,13 +143,17 @@ fi
 ORTV=$(node -e 'console.log(require("./bench/ort/node_modules/onnxruntime-node/package.json").version)')
 echo "bench: tta vs ONNX Runtime $ORTV (CPU provider), $THREADS threads, median of $RUNS runs of ${SECS} s each"
 [ -n "$PEAK" ] && echo "bench: machine peak about $PEAK"
+for v in ONEDNN_MAX_CPU_ISA TTA_MAX_ISA; do
+    eval "val=\${$v:-}"
+    [ -n "$val" ] && echo "bench: $v=$val (passed on to tta; ONNX Runtime does not read it)"
+done
 echo
 
 # Prints one table row from the JSON lines of both runtimes (median over runs of each figure).
-row() { # name batch tta.jsonl ort.jsonl peak_gflops
+row() { # name batch tta.jsonl ort.jsonl peak_gflops rows.txt
     node -e '
 const fs = require("fs");
-const [name, batch, a, b, peak] = process.argv.slice(1);
+const [name, batch, a, b, peak, rows] = process.argv.slice(1);
 const rd = (f) => fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
 const med = (v) => { if (!v.length) return NaN; v = v.slice().sort((x, y) => x - y);
   const h = v.length >> 1; return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2; };
@@ -114,17 +161,22 @@ const A = rd(a), B = rd(b);
 const ti = med(A.map((r) => r.images_per_s)), oi = med(B.map((r) => r.images_per_s));
 const tm = med(A.map((r) => r.peak_rss_mb)), om = med(B.map((r) => r.peak_rss_mb));
 const fl = B.map((r) => r.flops_per_image).find((x) => x > 0);
+// what tta used, compacted: "avx512_core_bf16 (oneDNN), avx512 (tta), block 16" -> "avx512_core_bf16/avx512/b16"
+const isaRaw = A.map((r) => r.isa).find((x) => typeof x === "string" && x.length);
+const isa = isaRaw ? isaRaw.replace(/\s*\((oneDNN|tta)\)/g, "").replace(/block\s*/g, "b").replace(/,\s*/g, "/") : "-";
 const f = (x, d) => (Number.isFinite(x) ? x.toFixed(d) : "fail");
 const g = (x, d) => (fl > 0 && Number.isFinite(x) ? x.toFixed(d) : "-");
 console.log(name.padEnd(24) + batch.padStart(6) + f(ti, 1).padStart(12) + f(oi, 1).padStart(12) +
   f(ti / oi, 2).padStart(9) + f(tm, 1).padStart(9) + f(om, 1).padStart(9) +
   g(fl / 1e6, 2).padStart(9) + g(ti * fl / 1e9, 2).padStart(9) + g(oi * fl / 1e9, 2).padStart(9) +
-  (+peak > 0 ? g(100 * ti * fl / 1e9 / peak, 1) : "-").padStart(8));
-' "$1" "$2" "$3" "$4" "$5"
+  (+peak > 0 ? g(100 * ti * fl / 1e9 / peak, 1) : "-").padStart(8) + "  " + isa);
+// for the summary lines: name batch img/s-ratio memory-ratio (NaN when a side failed)
+fs.appendFileSync(rows, [name, batch, ti / oi, tm / om].join(" ") + "\n");
+' "$1" "$2" "$3" "$4" "$5" "$6"
 }
 
-printf '%-24s%6s%12s%12s%9s%9s%9s%9s%9s%9s%8s\n' model batch "tta img/s" "ORT img/s" tta/ORT "tta MB" "ORT MB" \
-    MFLOP/im "tta GF/s" "ORT GF/s" "tta %pk"
+printf '%-24s%6s%12s%12s%9s%9s%9s%9s%9s%9s%8s  %s\n' model batch "tta img/s" "ORT img/s" tta/ORT "tta MB" "ORT MB" \
+    MFLOP/im "tta GF/s" "ORT GF/s" "tta %pk" ISA
 for m in $MODELS; do
     case "$m" in
     */model.onnx) name=$(basename "$(dirname "$m")") ;;
@@ -142,6 +194,7 @@ for m in $MODELS; do
         while [ "$i" -lt "$RUNS" ]; do
             i=$((i + 1))
             if [ "$tta_ok" = 1 ]; then
+                # shellcheck disable=SC2086
                 if "$TTA" bench "$m" --batch "$b" --threads "$THREADS" --seconds "$SECS" --json $shape \
                     >"$OUT/one.json" 2>"$OUT/one.err"; then
                     cat "$OUT/one.json" >>"$OUT/tta.jsonl"
@@ -164,16 +217,30 @@ for m in $MODELS; do
             fi
         done
         cat "$OUT/tta.jsonl" "$OUT/ort.jsonl" >>"$OUT/raw.jsonl"
-        row "$name" "$b" "$OUT/tta.jsonl" "$OUT/ort.jsonl" "$PEAK_GF"
+        row "$name" "$b" "$OUT/tta.jsonl" "$OUT/ort.jsonl" "$PEAK_GF" "$OUT/rows.txt"
     done
 done
 rm -f "$OUT/one.json" "$OUT/one.err" "$OUT/tta.jsonl" "$OUT/ort.jsonl" "$OUT/tta"
+
+# the weakest rows: the smallest speed ratio, the largest memory ratio (rows where both ran)
+echo
+awk '
+    function num(x) { return x ~ /^[0-9.eE+-]+$/ }
+    num($3) && (!s || $3 < smin) { s = 1; smin = $3; sw = $1 ", batch " $2 }
+    num($4) && (!m || $4 > mmax) { m = 1; mmax = $4; mw = $1 ", batch " $2 }
+    END {
+        if (s) printf "smallest ratio: %.2f (%s)\n", smin, sw; else print "smallest ratio: - (no row ran on both)"
+        if (m) printf "largest memory ratio (tta MB / ORT MB): %.2f (%s)\n", mmax, mw
+        else print "largest memory ratio (tta MB / ORT MB): - (no row ran on both)"
+    }' "$OUT/rows.txt"
+rm -f "$OUT/rows.txt"
 
 echo
 echo "img/s: images per second at the median latency per batch; MB: peak RSS of the process"
 echo "(ORT's includes Node, about 45 MB); MFLOP/im: Conv/ConvTranspose/Gemm/MatMul FLOPs per image;"
 echo "GF/s: achieved GFLOP/s, counting a direct convolution's FLOPs (tta's Winograd 3x3 convolutions do"
-echo "fewer multiply-adds, so %pk can pass 100); %pk: tta's share of the machine peak. Raw: $OUT/raw.jsonl"
+echo "fewer multiply-adds, so %pk can pass 100); %pk: tta's share of the machine peak; ISA: what tta used"
+echo "(oneDNN's ISA / tta's own kernels' / channel block). Raw: $OUT/raw.jsonl"
 
 # ---- augmentation cost beside the model (issue 4): the seed policy's 8 views of one image,
 # against running the classifier on those 8 views (one batch of 8).

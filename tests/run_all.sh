@@ -1,6 +1,7 @@
 #!/bin/sh
 # run_all.sh - every test of `make test`, in order: unit tests, the ONNX backend suite (against
-# tests/conformance/expected_failures.txt), the whole-model and shipped-model reference cases,
+# tests/conformance/expected_failures.txt), the whole-model, model-zoo and shipped-model
+# reference cases,
 # the same again at every instruction-set level below the machine's and with the other channel
 # block, the CLI tests, and everything again under AddressSanitizer + UBSan.
 # Ends with one line "N passed, N failed, N skipped" summing them all (expected failures of the
@@ -65,6 +66,7 @@ echo "== whole models and shipped models (PyTorch references)"
 models_run() {
     : > "$LOG/$2.log"
     [ -d tests/models ] && $1 conformance tests/models >> "$LOG/$2.log" 2>&1
+    [ -d tests/zoo ] && $1 conformance tests/zoo >> "$LOG/$2.log" 2>&1 # common families (scripts/export_zoo.py)
     $1 conformance tests/data/cases >> "$LOG/$2.log" 2>&1 # hand-computed cases (scripts/make_test_models.py)
     for r in models/refs/*/; do
         [ -d "$r" ] || continue
