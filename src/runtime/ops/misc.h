@@ -22,6 +22,7 @@
 tta_status tta_misc_reduce_prepare(tta_op_ctx *ctx);
 tta_status tta_misc_reduce_infer(tta_op_ctx *ctx);
 tta_status tta_misc_reduce_compute(tta_op_ctx *ctx);
+unsigned tta_misc_reduce_layouts(const tta_op_ctx *ctx); /* blocked input for a spatial pool */
 tta_status tta_misc_arg_prepare(tta_op_ctx *ctx);
 tta_status tta_misc_arg_infer(tta_op_ctx *ctx);
 tta_status tta_misc_arg_compute(tta_op_ctx *ctx);

@@ -273,6 +273,49 @@ static void reduce_pass(const tta_tensor *x, const red_plan *p, red_kind kind, i
     }
 }
 
+/* ReduceMean, ReduceSum or ReduceMax over the two spatial axes of a float32 [N, C, H, W] (a global
+ * pooling, as x.mean([2, 3]) exports): the case that may read a blocked input. */
+static bool spatial_pool(const tta_op_ctx *ctx, const reduce_state *st, const bool *mask) {
+    const tta_tensor *x = ctx->in[0];
+    return (st->kind == RED_MEAN || st->kind == RED_SUM || st->kind == RED_MAX) && x->dtype == TTA_DTYPE_FLOAT32 &&
+           x->ndim == 4 && !mask[0] && !mask[1] && mask[2] && mask[3];
+}
+
+/* Plan time: the input may be blocked (padded too) for a spatial pool; the output is plain. */
+unsigned tta_misc_reduce_layouts(const tta_op_ctx *ctx) {
+    const reduce_state *st = ctx->state;
+    bool mask[TTA_MAX_DIMS], identity;
+    if (reduce_mask((tta_op_ctx *)ctx, st, mask, &identity) != TTA_OK || identity) return 0;
+    return spatial_pool(ctx, st, mask) ? TTA_LAYOUT_IN(0) | TTA_LAYOUT_PADDED : 0;
+}
+
+/* The spatial pool of a blocked input [N][Cp/B][H*W][B] into plain Y (N*C values), summed in
+ * double in the same order as the plain path (pixel by pixel). */
+static tta_status spatial_pool_blocked(tta_op_ctx *ctx, const reduce_state *st) {
+    const tta_tensor *x = ctx->in[0];
+    float *y = ctx->out[0]->data;
+    const int64_t N = x->dims[0], C = x->dims[1], HW = x->dims[2] * x->dims[3], B = tta_layout_block();
+    const int64_t cb = (C + B - 1) / B;
+    const float *xd = x->data;
+    int nt = ctx->n_threads > 1 && N * cb > 1 ? ctx->n_threads : 1;
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+    for (int64_t pl = 0; pl < N * cb; pl++) {
+        const int64_t n = pl / cb, c0 = pl % cb * B;
+        const float *xp = xd + pl * HW * B;
+        double acc[16];
+        for (int64_t b = 0; b < B; b++) acc[b] = st->kind == RED_MAX ? -INFINITY : 0.0;
+        for (int64_t i = 0; i < HW; i++)
+            for (int64_t b = 0; b < B; b++) {
+                double v = xp[i * B + b];
+                if (st->kind == RED_MAX) acc[b] = v > acc[b] || v != v ? v : acc[b];
+                else acc[b] += v;
+            }
+        for (int64_t b = 0; b < B && c0 + b < C; b++)
+            y[n * C + c0 + b] = (float)(st->kind == RED_MEAN ? acc[b] / (double)HW : acc[b]);
+    }
+    return TTA_OK;
+}
+
 tta_status tta_misc_reduce_compute(tta_op_ctx *ctx) {
     reduce_state *st = ctx->state;
     const tta_tensor *x = ctx->in[0];
@@ -281,6 +324,11 @@ tta_status tta_misc_reduce_compute(tta_op_ctx *ctx) {
     tta_status s = reduce_mask(ctx, st, mask, &identity);
     if (s == TTA_DEFER) return tta_op_error(ctx, TTA_ERR_INTERNAL, "axes input has no data at run time");
     if (s != TTA_OK) return s;
+    if (tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED) {
+        if (identity || !spatial_pool(ctx, st, mask))
+            return tta_op_error(ctx, TTA_ERR_INTERNAL, "a blocked input to a reduction that is not a spatial pool");
+        return spatial_pool_blocked(ctx, st);
+    }
     if (identity) {
         if (y->data != x->data) memcpy(y->data, x->data, tta_tensor_nbytes(x));
         return TTA_OK;

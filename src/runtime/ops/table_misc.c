@@ -13,7 +13,7 @@ void tta_misc_release(tta_op_ctx *ctx) {
     ctx->state = NULL;
 }
 
-#define REDUCE(op) {"", op, 1, 0, "c", NULL, tta_misc_reduce_prepare, tta_misc_reduce_infer, tta_misc_reduce_compute, tta_misc_release}
+#define REDUCE(op) {"", op, 1, 0, "c", NULL, tta_misc_reduce_prepare, tta_misc_reduce_infer, tta_misc_reduce_compute, tta_misc_release, tta_misc_reduce_layouts}
 #define SOFTMAX(op) {"", op, 1, 0, "c", NULL, tta_misc_softmax_prepare, tta_misc_softmax_infer, tta_misc_softmax_compute, tta_misc_release}
 #define ARG(op) {"", op, 1, 0, "c", NULL, tta_misc_arg_prepare, tta_misc_arg_infer, tta_misc_arg_compute, tta_misc_release}
 #define LOSS(op) {"", op, 12, 0, "c", NULL, tta_misc_loss_prepare, tta_misc_loss_infer, tta_misc_loss_compute, tta_misc_release}
