@@ -115,6 +115,7 @@ unsigned tta_nn_pool_layouts(const tta_op_ctx *ctx); /* blocked 2-D float32 MaxP
 tta_status tta_nn_batchnorm_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_batchnorm_infer(tta_op_ctx *ctx);
 tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx);
+unsigned tta_nn_batchnorm_layouts(const tta_op_ctx *ctx);
 tta_status tta_nn_instancenorm_prepare(tta_op_ctx *ctx);
 tta_status tta_nn_instancenorm_infer(tta_op_ctx *ctx);
 tta_status tta_nn_instancenorm_compute(tta_op_ctx *ctx);

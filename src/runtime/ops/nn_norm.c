@@ -148,7 +148,24 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
         b[i] = tta_get_f64(bias, i) - m * a[i];
     }
     int nt = nthreads(ctx);
-    if (x->dtype == TTA_DTYPE_FLOAT32) {
+    if (tta_in_layout(ctx, 0) == TTA_LAYOUT_BLOCKED) { /* [N][Cp/B][plane][B]; padding lanes get 0 */
+        const int64_t B = tta_layout_block(), cb = (c + B - 1) / B;
+        const float *xd = x->data;
+        float *yd = y->data;
+#pragma omp parallel for num_threads(nt) if (n * c * plane > 65536) schedule(static)
+        for (int64_t pl = 0; pl < n * cb; pl++) {
+            const int64_t c0 = pl % cb * B;
+            float av[16], bv2[16];
+            for (int64_t k = 0; k < B; k++) {
+                av[k] = c0 + k < c ? (float)a[c0 + k] : 0.0f;
+                bv2[k] = c0 + k < c ? (float)b[c0 + k] : 0.0f;
+            }
+            const float *xp = xd + pl * plane * B;
+            float *yp = yd + pl * plane * B;
+            for (int64_t i = 0; i < plane; i++)
+                for (int64_t k = 0; k < B; k++) yp[i * B + k] = xp[i * B + k] * av[k] + bv2[k];
+        }
+    } else if (x->dtype == TTA_DTYPE_FLOAT32) {
         const float *xd = x->data;
         float *yd = y->data;
 #pragma omp parallel for num_threads(nt) if (n * c * plane > 65536) schedule(static)
@@ -187,6 +204,18 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
         }
     }
     return TTA_OK;
+}
+
+/* Plan time: inference BatchNormalization of a float32 [N, C, H, W] with per-channel parameters is
+ * a per-channel scale and shift, which reads and writes the blocked layout (padded too) as well
+ * (a pre-activation network's BN -> ReLU -> Conv then stays blocked: DenseNet-121 had a
+ * conversion to plain before each of its 58 BatchNormalizations). */
+unsigned tta_nn_batchnorm_layouts(const tta_op_ctx *ctx) {
+    const norm_state *st = ctx->state;
+    const tta_tensor *x = ctx->in[0];
+    if (st->training || !st->spatial || !x || x->dtype != TTA_DTYPE_FLOAT32 || x->ndim != 4 || ctx->n_out != 1)
+        return 0;
+    return TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_FOLLOW | TTA_LAYOUT_PADDED;
 }
 
 /* ---- InstanceNormalization */

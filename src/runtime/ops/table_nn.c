@@ -22,8 +22,8 @@ const tta_kernel tta_kernels_nn[] = {
     K("GlobalLpPool", 1, NULL, tta_nn_global_pool_infer, tta_nn_global_pool_compute, NULL),
     K("MaxUnpool", 9, tta_nn_maxunpool_prepare, tta_nn_maxunpool_infer, tta_nn_maxunpool_compute,
       tta_nn_pool_release),
-    K("BatchNormalization", 1, tta_nn_batchnorm_prepare, tta_nn_batchnorm_infer, tta_nn_batchnorm_compute,
-      tta_nn_norm_release),
+    KL("BatchNormalization", 1, tta_nn_batchnorm_prepare, tta_nn_batchnorm_infer, tta_nn_batchnorm_compute,
+       tta_nn_norm_release, tta_nn_batchnorm_layouts),
     K("InstanceNormalization", 1, tta_nn_instancenorm_prepare, tta_nn_instancenorm_infer,
       tta_nn_instancenorm_compute, tta_nn_norm_release),
     /* ONNX has it from opset 17; ONNX Runtime's optimisers also emit it at lower opsets. */
