@@ -336,14 +336,23 @@ tta_status tta_model_load_buffer(const void *data, size_t size, const char *name
     return tta_model_load_buffer_opts(data, size, name, NULL, out);
 }
 
-tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
-                                      tta_model **out) {
-    if (!out) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_model_load: out is NULL");
+/* Loads from a buffer; with `owned`, frees it as soon as it is parsed (the file, the parsed message
+ * and the model's tensors are each about the size of the weights: so at most two are alive). */
+static tta_status load_buffer(void *owned, const void *data, size_t size, const char *name,
+                              const tta_model_options *opts, tta_model **out) {
+    if (!out) {
+        tta_free(owned);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_model_load: out is NULL");
+    }
     *out = NULL;
     if (!data && size) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_model_load: data is NULL");
     const char *file = name ? name : "<memory>";
-    if (size == 0) return tta_errorf(TTA_ERR_PARSE, "%s: empty file, not an ONNX model", file);
+    if (size == 0) {
+        tta_free(owned);
+        return tta_errorf(TTA_ERR_PARSE, "%s: empty file, not an ONNX model", file);
+    }
     Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
+    tta_free(owned);
     if (!mp) return tta_errorf(TTA_ERR_PARSE, "%s: not a valid ONNX model (truncated or garbage protobuf)", file);
     tta_model *m = tta_calloc(1, sizeof *m);
     if (!m) {
@@ -370,6 +379,11 @@ tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char 
     return TTA_OK;
 }
 
+tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
+                                      tta_model **out) {
+    return load_buffer(NULL, data, size, name, opts, out);
+}
+
 tta_status tta_model_load(const char *path, tta_model **out) { return tta_model_load_opts(path, NULL, out); }
 
 tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, tta_model **out) {
@@ -377,9 +391,7 @@ tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, 
     size_t size;
     if (out) *out = NULL;
     TTA_TRY(tta_read_file(path, &buf, &size));
-    tta_status st = tta_model_load_buffer_opts(buf, size, path, opts, out);
-    tta_free(buf);
-    return st;
+    return load_buffer(buf, buf, size, path, opts, out); /* frees buf */
 }
 
 void tta_model_free(tta_model *m) {
