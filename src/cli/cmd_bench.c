@@ -377,8 +377,8 @@ int tta_cmd_bench(int argc, char **argv) {
         cli_json_str(stdout, model_path);
         printf(", \"batch\": %ld, \"threads\": %d, \"seconds\": %.3f, \"repeats\": %d, \"images_per_s\": %.3f, "
                "\"latency_ms\": %.4f, \"latency_p90_ms\": %.4f, \"latency_mean_ms\": %.4f, \"peak_rss_mb\": %.1f, "
-               "\"load_rss_mb\": %.1f, \"isa\": ",
-               batch, nt, total, n, ips, med, p90, mean, rss, load_rss);
+               "\"load_rss_mb\": %.1f, \"arena_mb\": %.1f, \"isa\": ",
+               batch, nt, total, n, ips, med, p90, mean, rss, load_rss, tta_plan_arena_bytes(p) / 1e6);
         cli_json_str(stdout, tta_runtime_isa());
         printf("}\n");
     } else {
@@ -388,7 +388,8 @@ int tta_cmd_bench(int argc, char **argv) {
         printf("repeats:      %d in %.2f s\n", n, total);
         printf("images/s:     %.1f (at the median latency)\n", ips);
         printf("latency:      %.3f ms per batch (median), %.3f ms p90, %.3f ms mean\n", med, p90, mean);
-        printf("peak RSS:     %.1f MB (%.1f MB after loading the model)\n", rss, load_rss);
+        printf("peak RSS:     %.1f MB (%.1f MB after loading the model, %.1f MB of intermediate tensors)\n", rss,
+               load_rss, tta_plan_arena_bytes(p) / 1e6);
         printf("ISA:          %s\n", tta_runtime_isa());
     }
     if (profile) print_profile(json ? stderr : stdout, p);

@@ -433,6 +433,8 @@ tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
 
 int tta_plan_n_steps(const tta_plan *p) { return p ? p->n_steps : 0; }
 
+size_t tta_plan_arena_bytes(const tta_plan *p) { return p ? p->arena_bytes : 0; }
+
 tta_status tta_plan_step_info(const tta_plan *p, int i, tta_step_info *info) {
     if (!p || !info || i < 0 || i >= p->n_steps)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_plan_step_info: no step %d", i);

@@ -3,7 +3,8 @@
  *
  *   constant     Constant nodes with a tensor or number value become initializers, so that
  *                the rules below see their values.
- *   identity     Identity, and Dropout in inference, removed: consumers read the input.
+ *   identity     Identity, Dropout in inference, and Pad by all-zero pads removed: consumers
+ *                read the input.
  *   bn-fold      BatchNormalization after a Conv with constant weights folded into the Conv's
  *                weights and bias (new initializers; the originals may be shared).
  *   silu-fuse    Conv whose output X feeds exactly Sigmoid(X) and Mul(X, Sigmoid(X)) (SiLU,
@@ -13,6 +14,8 @@
  *   act-fuse     Conv followed by Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish or
  *                Clip (constant bounds) becomes one com.microsoft FusedConv node, which the
  *                oneDNN kernel runs as a convolution with a post-op.
+ *   bn-relu      BatchNormalization (inference) that is not folded, followed by Relu, becomes
+ *                tta's BatchNormRelu (domain "tta"): one pass over the tensor.
  *
  * A rule fires only where the intermediate value has exactly one consumer and is not a graph
  * output, so the model's outputs and their names never change. TTA_NO_REWRITES=1 turns the
@@ -132,9 +135,28 @@ static tta_status rule_constant(tta_graph *g, const int *uses, tta_node *n, int 
     return TTA_OK;
 }
 
-/* ---- identity: Identity and inference-mode Dropout */
+/* Pad whose pads are all zero (PyTorch exports AvgPool2d so, before DenseNet's transitions): an
+ * identity in every mode. */
+static bool is_zero_pad(const tta_graph *g, const tta_node *n) {
+    if (!is_op(n, "Pad") || n->n_outputs != 1) return false;
+    if (n->opset < 11) {
+        const int64_t *pads;
+        int np = tta_attr_ints(n, "pads", &pads);
+        if (np == 0) np = tta_attr_ints(n, "paddings", &pads);
+        for (int i = 0; i < np; i++)
+            if (pads[i]) return false;
+        return np > 0;
+    }
+    const tta_tensor *pads = constant_of(g, n, 1);
+    if (!pads || !tta_dtype_is_int(pads->dtype) || tta_tensor_numel(pads) == 0) return false;
+    for (int64_t i = 0; i < tta_tensor_numel(pads); i++)
+        if (tta_get_i64(pads, i)) return false;
+    return true;
+}
+
+/* ---- identity: Identity, inference-mode Dropout, and Pad by zero */
 static tta_status rule_identity(tta_graph *g, const int *uses, tta_node *n, int *fired) {
-    if (!is_op(n, "Identity") && !is_op(n, "Dropout")) return TTA_OK;
+    if (!is_op(n, "Identity") && !is_op(n, "Dropout") && !is_zero_pad(g, n)) return TTA_OK;
     if (n->n_inputs < 1 || n->inputs[0] < 0 || n->n_outputs < 1 || n->outputs[0] < 0) return TTA_OK;
     if (is_op(n, "Dropout")) {
         for (int o = 1; o < n->n_outputs; o++) /* the mask must be unused */
@@ -287,6 +309,30 @@ static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, i
     return TTA_OK;
 }
 
+/* ---- bn-relu: inference BatchNormalization -> Relu becomes tta's BatchNormRelu (one pass over the
+ * tensor instead of two; pre-activation networks such as DenseNet have one before every conv) */
+static tta_status rule_bn_relu(tta_graph *g, const int *uses, tta_node *bn, int *fired) {
+    if (!is_op(bn, "BatchNormalization") || bn->n_outputs != 1 || bn->outputs[0] < 0 ||
+        tta_attr_int(bn, "training_mode", 0) != 0 || (bn->opset < 9 && tta_attr_int(bn, "spatial", 1) != 1))
+        return TTA_OK;
+    tta_node *relu = sole_consumer(g, uses, bn->outputs[0]);
+    if (!relu || !is_op(relu, "Relu") || relu->n_outputs != 1 || relu->inputs[0] != bn->outputs[0]) return TTA_OK;
+    char *op = tta_strdup("BatchNormRelu"), *dom = tta_strdup("tta");
+    if (!op || !dom) {
+        tta_free(op);
+        tta_free(dom);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    tta_free(bn->op_type);
+    tta_free(bn->domain);
+    bn->op_type = op;
+    bn->domain = dom; /* the opset stays BatchNormalization's: the kernel reads it */
+    bn->outputs[0] = relu->outputs[0];
+    mark_dead(relu);
+    (*fired)++;
+    return TTA_OK;
+}
+
 static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
                              bool *done) {
     (void)g;
@@ -357,8 +403,9 @@ static void compact(tta_graph *g) {
 }
 
 tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
-    static const rule_fn rules[] = {rule_constant, rule_identity, rule_bn_fold, rule_silu_fuse, rule_act_fuse};
-    int *fired[5];
+    static const rule_fn rules[] = {rule_constant, rule_identity, rule_bn_fold, rule_silu_fuse, rule_act_fuse,
+                                    rule_bn_relu};
+    int *fired[6];
     tta_rewrite_stats local = {0};
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
@@ -369,6 +416,7 @@ tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     fired[2] = &stats->bn_folded;
     fired[3] = &stats->activations_fused;
     fired[4] = &stats->activations_fused;
+    fired[5] = &stats->activations_fused;
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         int *uses = count_uses(g);
         if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");

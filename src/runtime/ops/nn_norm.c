@@ -6,12 +6,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "runtime/ops/nn.h"
 
 typedef struct norm_state {
     double epsilon, momentum;
     int training; /* BatchNormalization: batch statistics */
     int spatial;  /* BatchNormalization opset < 9: 0 = per-activation parameters */
+    bool relu;    /* tta's BatchNormRelu: max(0, .) after (see rewrite.c) */
     int64_t axis; /* LayerNormalization */
     double alpha, beta, bias;
     int64_t size; /* LRN */
@@ -67,6 +69,7 @@ tta_status tta_nn_batchnorm_prepare(tta_op_ctx *ctx) {
     st->epsilon = tta_attr_float(n, "epsilon", 1e-5f);
     st->momentum = tta_attr_float(n, "momentum", 0.9f);
     st->spatial = n->opset < 9 ? (int)tta_attr_int(n, "spatial", 1) : 1;
+    st->relu = !strcmp(n->op_type, "BatchNormRelu");
     int extra_outputs = 0;
     for (int i = 1; i < n->n_outputs; i++)
         extra_outputs += n->outputs[i] >= 0;
@@ -112,6 +115,51 @@ tta_status tta_nn_batchnorm_infer(tta_op_ctx *ctx) {
             TTA_TRY(tta_set_shape(ctx->out[i], ctx->in[2 + i]->dtype, ctx->in[2 + i]->ndim,
                                   ctx->in[2 + i]->dims));
     return TTA_OK;
+}
+
+/* One [plane][B] block of a blocked tensor: y = x * a + b per lane, then max(0, .) with relu (NaN
+ * gives 0, as the plain path's comparison does). Built for AVX-512, AVX2 and the baseline and
+ * picked by tta_cpu_isa(): the baseline build alone runs it at SSE width (no FMA anywhere, so
+ * all three give the same bits). */
+typedef float bn_v8 __attribute__((vector_size(32)));
+typedef int bn_i8 __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) void bn_plane(const float *xp, float *yp, int64_t plane, const float *a,
+                                                           const float *b, const int B, const bool relu) {
+    bn_v8 av[2], bv[2];
+    for (int j = 0; j < B / 8; j++) {
+        memcpy(&av[j], a + 8 * j, sizeof av[j]);
+        memcpy(&bv[j], b + 8 * j, sizeof bv[j]);
+    }
+    for (int64_t i = 0; i < plane; i++)
+        for (int j = 0; j < B / 8; j++) {
+            bn_v8 x;
+            memcpy(&x, xp + i * B + 8 * j, sizeof x);
+            bn_v8 v = x * av[j] + bv[j];
+            if (relu) v = (bn_v8)((bn_i8)v & (v > (bn_v8){0}));
+            memcpy(yp + i * B + 8 * j, &v, sizeof v);
+        }
+}
+#define BN_PLANE_VARIANTS(attr, suffix)                                                                      \
+    attr static void bn_plane_##suffix(const float *xp, float *yp, int64_t plane, const float *a, const float *b, \
+                                       int B, bool relu) {                                                   \
+        if (B == 16 && relu) bn_plane(xp, yp, plane, a, b, 16, true);                                        \
+        else if (B == 16) bn_plane(xp, yp, plane, a, b, 16, false);                                          \
+        else if (relu) bn_plane(xp, yp, plane, a, b, 8, true);                                               \
+        else bn_plane(xp, yp, plane, a, b, 8, false);                                                        \
+    }
+BN_PLANE_VARIANTS(, generic)
+#if defined(__x86_64__) || defined(__i386__)
+BN_PLANE_VARIANTS(__attribute__((target("avx2"))), avx2)
+BN_PLANE_VARIANTS(__attribute__((target("avx512f"))), avx512)
+#endif
+static void bn_blocked_plane(const float *xp, float *yp, int64_t plane, const float *a, const float *b, int B,
+                             bool relu) {
+#if defined(__x86_64__) || defined(__i386__)
+    tta_isa isa = tta_cpu_isa();
+    if (isa >= TTA_ISA_AVX512) return bn_plane_avx512(xp, yp, plane, a, b, B, relu);
+    if (isa >= TTA_ISA_AVX2) return bn_plane_avx2(xp, yp, plane, a, b, B, relu);
+#endif
+    bn_plane_generic(xp, yp, plane, a, b, B, relu);
 }
 
 tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
@@ -162,8 +210,7 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
             }
             const float *xp = xd + pl * plane * B;
             float *yp = yd + pl * plane * B;
-            for (int64_t i = 0; i < plane; i++)
-                for (int64_t k = 0; k < B; k++) yp[i * B + k] = xp[i * B + k] * av[k] + bv2[k];
+            bn_blocked_plane(xp, yp, plane, av, bv2, (int)B, st->relu);
         }
     } else if (x->dtype == TTA_DTYPE_FLOAT32) {
         const float *xd = x->data;
@@ -181,6 +228,8 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
                 for (int64_t i = 0; i < plane; i++)
                     yp[i] = (float)(xp[i] * a[ci * plane + i] + b[ci * plane + i]);
             }
+            if (st->relu)
+                for (int64_t i = 0; i < plane; i++) yp[i] = yp[i] > 0.0f ? yp[i] : 0.0f;
         }
     } else {
         const double *xd = x->data;
@@ -189,7 +238,8 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
             int64_t ci = pl % c;
             for (int64_t i = 0; i < plane; i++) {
                 int64_t k = st->spatial ? ci : ci * plane + i;
-                yd[pl * plane + i] = xd[pl * plane + i] * a[k] + b[k];
+                double v = xd[pl * plane + i] * a[k] + b[k];
+                yd[pl * plane + i] = st->relu && !(v > 0) ? 0.0 : v;
             }
         }
     }

@@ -24,6 +24,9 @@ const tta_kernel tta_kernels_nn[] = {
       tta_nn_pool_release),
     KL("BatchNormalization", 1, tta_nn_batchnorm_prepare, tta_nn_batchnorm_infer, tta_nn_batchnorm_compute,
        tta_nn_norm_release, tta_nn_batchnorm_layouts),
+    /* BatchNormalization followed by Relu, as rewrite.c fuses them (the node keeps BN's opset) */
+    {"tta", "BatchNormRelu", 1, 0, "c", NULL, tta_nn_batchnorm_prepare, tta_nn_batchnorm_infer,
+     tta_nn_batchnorm_compute, tta_nn_norm_release, tta_nn_batchnorm_layouts},
     K("InstanceNormalization", 1, tta_nn_instancenorm_prepare, tta_nn_instancenorm_infer,
       tta_nn_instancenorm_compute, tta_nn_norm_release),
     /* ONNX has it from opset 17; ONNX Runtime's optimisers also emit it at lower opsets. */
