@@ -31,6 +31,7 @@
  */
 #include <string.h>
 
+#include "core/cpu.h"
 #include "runtime/ops/dnnl_ew.h"
 
 #define MIN_ELEMS 16384
@@ -121,6 +122,36 @@ static tta_status build(tta_op_ctx *ctx, dbin_state *st, int64_t n, bool scalar)
     return TTA_OK;
 }
 
+/* One [HW][B] plane: y = x op v (or v op x when s_first) per lane. B is a constant in each
+ * instance; built for AVX-512, AVX2 and the baseline, picked by tta_cpu_isa() (no FMA: the same
+ * bits from all three). */
+static inline __attribute__((always_inline)) void bcast_plane(const float *xp, const float *v, float *yp, int64_t HW,
+                                                              const int B, int op, bool s_first) {
+#define CHANNEL_LOOP(expr)                                                                                   \
+    for (int64_t i = 0; i < HW; i++)                                                                         \
+        for (int b = 0; b < B; b++) yp[i * B + b] = (expr);
+    switch (op * 2 + s_first) {
+    case 0: case 1: CHANNEL_LOOP(xp[i * B + b] + v[b]) break;
+    case 2: CHANNEL_LOOP(xp[i * B + b] - v[b]) break;
+    case 3: CHANNEL_LOOP(v[b] - xp[i * B + b]) break;
+    case 4: case 5: CHANNEL_LOOP(xp[i * B + b] * v[b]) break;
+    case 6: CHANNEL_LOOP(xp[i * B + b] / v[b]) break;
+    default: CHANNEL_LOOP(v[b] / xp[i * B + b]) break;
+    }
+#undef CHANNEL_LOOP
+}
+#define BCAST_VARIANT(attr, suffix)                                                                          \
+    attr static void bcast_plane_##suffix(const float *xp, const float *v, float *yp, int64_t HW, int B, int op, \
+                                          bool s_first) {                                                    \
+        if (B == 16) bcast_plane(xp, v, yp, HW, 16, op, s_first);                                             \
+        else bcast_plane(xp, v, yp, HW, 8, op, s_first);                                                      \
+    }
+BCAST_VARIANT(, generic)
+#if defined(__x86_64__) || defined(__i386__)
+BCAST_VARIANT(__attribute__((target("avx2"))), avx2)
+BCAST_VARIANT(__attribute__((target("avx512f"))), avx512)
+#endif
+
 /* X op S (or S op X) for a blocked X [N, C, H, W] (C a multiple of the block) and a plain per-channel
  * S with N*C or C elements, into blocked Y: the plan's per-channel broadcast (layout.c). */
 static tta_status channel_bcast(tta_op_ctx *ctx, dnnl_alg_kind_t alg) {
@@ -129,8 +160,14 @@ static tta_status channel_bcast(tta_op_ctx *ctx, dnnl_alg_kind_t alg) {
     tta_tensor *y = ctx->out[0];
     const int64_t N = y->dims[0], C = y->dims[1], HW = y->dims[2] * y->dims[3], B = tta_layout_block();
     const int64_t per_n = tta_tensor_numel(sv) == C ? 0 : C;
-    if (!tta_dnnl_is_f32(x, 4) || !tta_dnnl_is_f32(sv, -1) || C % B || (per_n && tta_tensor_numel(sv) != N * C))
+    if (!tta_dnnl_is_f32(x, 4) || !tta_dnnl_is_f32(sv, -1) || C % B || (per_n && tta_tensor_numel(sv) != N * C) ||
+        (B != 8 && B != 16))
         return tta_op_error(ctx, TTA_ERR_INTERNAL, "blocked per-channel operand of unexpected shape");
+    void (*plane)(const float *, const float *, float *, int64_t, int, int, bool) = bcast_plane_generic;
+#if defined(__x86_64__) || defined(__i386__)
+    tta_isa isa = tta_cpu_isa();
+    plane = isa >= TTA_ISA_AVX512 ? bcast_plane_avx512 : isa >= TTA_ISA_AVX2 ? bcast_plane_avx2 : plane;
+#endif
     const float *xd = x->data, *sd = sv->data;
     float *yd = y->data;
     const int op = alg == dnnl_binary_add ? 0 : alg == dnnl_binary_sub ? 1 : alg == dnnl_binary_mul ? 2 : 3;
@@ -140,22 +177,7 @@ static tta_status channel_bcast(tta_op_ctx *ctx, dnnl_alg_kind_t alg) {
 #pragma omp parallel for num_threads(nt) if (nt > 1)
     for (int64_t pl = 0; pl < planes; pl++) {
         const int64_t n = pl / (C / B), c0 = pl % (C / B) * B;
-        const float *sc = sd + n * per_n + c0, *xp = xd + pl * HW * B;
-        float *yp = yd + pl * HW * B;
-        float v[16];
-        memcpy(v, sc, (size_t)B * sizeof(float));
-#define CHANNEL_LOOP(expr)                                                                                   \
-    for (int64_t i = 0; i < HW; i++)                                                                         \
-        for (int64_t b = 0; b < B; b++) yp[i * B + b] = (expr);
-        switch (op * 2 + s_first) {
-        case 0: case 1: CHANNEL_LOOP(xp[i * B + b] + v[b]) break;
-        case 2: CHANNEL_LOOP(xp[i * B + b] - v[b]) break;
-        case 3: CHANNEL_LOOP(v[b] - xp[i * B + b]) break;
-        case 4: case 5: CHANNEL_LOOP(xp[i * B + b] * v[b]) break;
-        case 6: CHANNEL_LOOP(xp[i * B + b] / v[b]) break;
-        default: CHANNEL_LOOP(v[b] / xp[i * B + b]) break;
-        }
-#undef CHANNEL_LOOP
+        plane(xd + pl * HW * B, sd + n * per_n + c0, yd + pl * HW * B, HW, (int)B, op, s_first);
     }
     return TTA_OK;
 }
