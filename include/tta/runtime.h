@@ -100,6 +100,9 @@ typedef struct tta_step_info {
  * TTA_MAX_ISA=generic|avx2|avx512 (both) or ONEDNN_MAX_CPU_ISA (oneDNN's names); TTA_BLOCK=8|16
  * forces the block. A static string. */
 const char *tta_runtime_isa(void);
+/* Bytes of the plan's arena: every intermediate tensor with a plan-time shape, placed by
+ * liveness (kernels' own buffers, such as reordered weights, are not counted). */
+size_t tta_plan_arena_bytes(const tta_plan *plan);
 int tta_plan_n_steps(const tta_plan *plan);
 tta_status tta_plan_step_info(const tta_plan *plan, int i, tta_step_info *info);
 
