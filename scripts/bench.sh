@@ -40,20 +40,7 @@ OUT=build/bench
 # Debian's nodejs and npm packages; a node that ships its own npm (e.g. NodeSource's nodejs)
 # is fine as it is.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    missing=""
-    for p in nodejs npm; do
-        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-        [ "$status" = "installed" ] || missing="$missing $p"
-    done
-    if [ -n "$missing" ]; then
-        echo "bench: installing missing Debian packages:$missing" >&2
-        SUDO=""
-        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-        export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get update -qq
-        # shellcheck disable=SC2086
-        $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-    fi
+    sh scripts/setup.sh nodejs npm
 fi
 command -v node >/dev/null 2>&1 || { echo "bench: node is not available" >&2; exit 1; }
 
@@ -77,20 +64,7 @@ if [ -z "${BENCH_MODELS:-}" ] && [ "${BENCH_ZOO:-1}" != 0 ]; then
     USE_ZOO=1
     if [ ! -f "$ZOO/.complete" ] ||
         [ -n "$(find scripts/export_zoo.py scripts/onnx_pb.py -newer "$ZOO/.complete" 2>/dev/null)" ]; then
-        missing=""
-        for p in python3-torch python3-torchvision; do
-            status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-            [ "$status" = "installed" ] || missing="$missing $p"
-        done
-        if [ -n "$missing" ]; then
-            echo "bench: installing missing Debian packages for the model zoo:$missing" >&2
-            SUDO=""
-            [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-            export DEBIAN_FRONTEND=noninteractive
-            $SUDO apt-get update -qq
-            # shellcheck disable=SC2086
-            $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-        fi
+        sh scripts/setup.sh python3-torch python3-torchvision # for the model zoo
         echo "bench: generating the model zoo in $ZOO (scripts/export_zoo.py --variant full, about a minute)" >&2
         rm -rf "$ZOO"
         if ! /usr/bin/python3 scripts/export_zoo.py --variant full --out "$ZOO" >"$OUT/zoo.log" 2>&1; then
