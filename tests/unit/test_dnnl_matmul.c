@@ -240,3 +240,53 @@ TEST(dnnl_matmul_timing) {
         tta_tensor_destroy(&B);
     }
 }
+
+/* ---- Gemm of a few rows by a constant B: nn_gemv.c's panel GEMV (M <= 8, K*N >= 4096) */
+
+static const tta_kernel *c_gemm(void) {
+    for (int i = 0; i < tta_kernels_nn_count; i++)
+        if (!strcmp(tta_kernels_nn[i].op_type, "Gemm")) return &tta_kernels_nn[i];
+    return NULL;
+}
+
+/* Gemm through the dnnl entry (B known at prepare, so constant) and through the C kernel; rows
+ * M = 1..9 (9 is past the GEMV), transB both ways, N not a multiple of the 64-column panel, with
+ * a row bias C (alpha 1) or alpha 0.5 without C; three runs each (the third with new A), so the
+ * packed B is reused. make test runs it under each TTA_MAX_ISA level (the GEMV's three builds). */
+TEST(dnnl_gemm_few_rows) {
+    const tta_kernel *ck = c_gemm();
+    CHECK(ck != NULL);
+    for (int m = 1; m <= 9; m += 2)
+        for (int tb = 0; tb < 2; tb++)
+            for (int bias = 0; bias < 2; bias++) {
+                const int64_t K = 200, N = 70;
+                node_builder nb;
+                nb_init(&nb, "Gemm", 13, bias ? 3 : 2, 1);
+                nb_int(&nb, "transB", tb);
+                if (!bias) nb_float(&nb, "alpha", 0.5f);
+                tta_tensor A = RAND(TTA_DTYPE_FLOAT32, m, K);
+                tta_tensor B = tb ? RAND(TTA_DTYPE_FLOAT32, N, K) : RAND(TTA_DTYPE_FLOAT32, K, N);
+                tta_tensor C = RAND(TTA_DTYPE_FLOAT32, N), Y = {0}, R = {0};
+                tta_tensor *in[] = {&A, &B, &C}, *out[] = {&Y}, *rout[] = {&R};
+                const tta_kernel *k = dnnl_matmul(&nb.node);
+                tta_op_ctx ctx = {&nb.node, bias ? 3 : 2, 1, in, out, NULL, 2};
+                tta_op_ctx rctx = {&nb.node, bias ? 3 : 2, 1, in, rout, NULL, 2};
+                tta_status st = k && k->prepare ? k->prepare(&ctx) : TTA_OK;
+                tta_status rs = ck && ck->prepare ? ck->prepare(&rctx) : TTA_OK;
+                char what[64];
+                snprintf(what, sizeof what, "Gemm M=%d transB=%d %s", m, tb, bias ? "bias" : "alpha 0.5");
+                for (int r = 0; k && ck && !st && !rs && r < 3; r++) {
+                    if (r == 2)
+                        for (int64_t i = 0; i < tta_tensor_numel(&A); i++) ((float *)A.data)[i] *= -1.5f;
+                    st = run_once(k, &ctx);
+                    rs = run_once(ck, &rctx);
+                    CHECK_EQ_INT(st, TTA_OK);
+                    CHECK_EQ_INT(rs, TTA_OK);
+                    if (!st && !rs) check_close(&Y, &R, what);
+                }
+                if (k && k->release) k->release(&ctx);
+                if (ck && ck->release) ck->release(&rctx);
+                tta_tensor *all[] = {&A, &B, &C, &Y, &R};
+                for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) tta_tensor_destroy(all[i]);
+            }
+}
