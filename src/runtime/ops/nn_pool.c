@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "runtime/ops/nn.h"
 
 typedef enum pool_kind { POOL_MAX, POOL_AVG, POOL_LP } pool_kind;
@@ -349,8 +350,18 @@ static inline __attribute__((always_inline)) void pool_plane_blk(const pool_args
     }
 }
 
-static void pool_plane_blk8(const pool_args *a, const float *x, float *y) { pool_plane_blk(a, x, y, 8); }
-static void pool_plane_blk16(const pool_args *a, const float *x, float *y) { pool_plane_blk(a, x, y, 16); }
+/* Built for AVX-512, AVX2 and the baseline (which alone runs at SSE width), picked by
+ * tta_cpu_isa(); no FMA, so all give the same bits. */
+#define POOL_BLK_VARIANTS(attr, suffix)                                                                      \
+    attr static void pool_plane_blk_##suffix(const pool_args *a, const float *x, float *y, int64_t B) {      \
+        if (B == 8) pool_plane_blk(a, x, y, 8);                                                              \
+        else pool_plane_blk(a, x, y, 16);                                                                    \
+    }
+POOL_BLK_VARIANTS(, generic)
+#if defined(__x86_64__) || defined(__i386__)
+POOL_BLK_VARIANTS(__attribute__((target("avx2"))), avx2)
+POOL_BLK_VARIANTS(__attribute__((target("avx512f"))), avx512)
+#endif
 
 /* Blocked tensors: 2-D float32 MaxPool (without Indices) and AveragePool, output as blocked as
  * the input (padding channels pooled like the others). */
@@ -373,9 +384,13 @@ static tta_status pool_blocked(tta_op_ctx *ctx, const pool_args *a) {
     const float *x = xt->data;
     float *y = yt->data;
     int nt = ctx->n_threads > 0 ? ctx->n_threads : 1;
+    void (*plane)(const pool_args *, const float *, float *, int64_t) = pool_plane_blk_generic;
+#if defined(__x86_64__) || defined(__i386__)
+    tta_isa isa = tta_cpu_isa();
+    plane = isa >= TTA_ISA_AVX512 ? pool_plane_blk_avx512 : isa >= TTA_ISA_AVX2 ? pool_plane_blk_avx2 : plane;
+#endif
 #pragma omp parallel for num_threads(nt) if (planes > 1) schedule(static)
-    for (int64_t pl = 0; pl < planes; pl++)
-        (B == 8 ? pool_plane_blk8 : pool_plane_blk16)(a, x + pl * in_sp, y + pl * out_sp);
+    for (int64_t pl = 0; pl < planes; pl++) plane(a, x + pl * in_sp, y + pl * out_sp, B);
     return TTA_OK;
 }
 
