@@ -461,6 +461,36 @@ TEST(softplus_float_accuracy) {
     tta_tensor_destroy(&out);
 }
 
+/* Erf (float32: a vectorised rational approximation, see math_unary.c) against double libm over
+ * 1e-30..10 magnitudes of both signs, relative 1e-6 (a few ulp), plus infinities and NaN. */
+TEST(erf_float_accuracy) {
+    enum { N = 2003 };
+    static float x[N];
+    for (int i = 0; i < N - 3; i++) {
+        double mag = pow(10.0, -30.0 + 31.0 * i / (N - 4)); /* 1e-30 .. 10 */
+        x[i] = (float)(i % 2 ? mag : -mag);
+    }
+    x[N - 3] = INFINITY;
+    x[N - 2] = -INFINITY;
+    x[N - 1] = NAN;
+    const int64_t d[] = {N};
+    tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x), out = {0};
+    tta_tensor *in[] = {&tx};
+    tta_node n = make_node("Erf", 13, NULL, 0);
+    CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
+    const float *y = out.data;
+    int bad = 0;
+    for (int i = 0; i < N - 3; i++) {
+        double ref = erf((double)x[i]);
+        if (!(fabs(y[i] - ref) <= 1e-6 * fabs(ref) + 1e-37) && bad++ < 3)
+            fprintf(stderr, "  erf(%g) = %.9g, libm %.9g\n", (double)x[i], y[i], ref);
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(y[N - 3] == 1.0f && y[N - 2] == -1.0f);
+    CHECK(isnan(y[N - 1]));
+    tta_tensor_destroy(&out);
+}
+
 /* Pow with exponent 2 (a fast path): exactly the bits of libm's pow, broadcast exponent. */
 TEST(pow_square_fast_path) {
     const float x[] = {-3.5f, -1e-20f, 0.0f, 1.1f, 3e18f, 1e30f};

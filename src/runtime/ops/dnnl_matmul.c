@@ -28,9 +28,10 @@ typedef struct dmm_state {
     dnnl_primitive_t prim;
     dnnl_stream_t stream;
     dnnl_memory_t m_a, m_b, m_bias, m_y;
-    /* A 2-D product with constant B (an initializer) lets oneDNN choose B's layout and packs B
-     * into it once: with B as given, oneDNN's brgemm matmul repacks it on every call (a
-     * classifier's 1280x1000 head took 0.57 ms per image at batch 1). */
+    /* A 2-D product with constant B (an initializer; also a batched A folded onto a 2-D B, as
+     * transformer-style Linear layers export) lets oneDNN choose B's layout and packs B into it
+     * once: with B as given, oneDNN's brgemm matmul repacks it on every call (a classifier's
+     * 1280x1000 head took 0.57 ms per image at batch 1). */
     bool b_const, b_reorder;
     dnnl_memory_desc_t b_user_md;
     void *b_buf;
@@ -110,7 +111,7 @@ static tta_status build(tta_op_ctx *ctx, dmm_state *st, const int64_t *key) {
         if (s == dnnl_success) s = matrix_md(&b_md, K, N, st->trans_b);
         if (s == dnnl_success) s = matrix_md(&y_md, M, N, false);
     }
-    bool pack_b = nd == 0 && st->b_const;
+    bool pack_b = (nd == 0 || nd == 2) && st->b_const; /* 2-D, or batched A folded onto a 2-D B */
     dnnl_memory_desc_t b_any;
     if (s == dnnl_success && pack_b) {
         st->b_user_md = b_md;
@@ -227,6 +228,19 @@ static tta_status execute(tta_op_ctx *ctx, dmm_state *st, void *a, void *b, void
     return TTA_OK;
 }
 
+/* B as the primitive wants it: packed once into b_buf when the primitive was built for that. */
+static tta_status packed_b(tta_op_ctx *ctx, dmm_state *st, const tta_tensor *b, void **out) {
+    *out = b->data;
+    if (!st->b_reorder) return TTA_OK;
+    if (st->b_done != b->data) {
+        TTA_TRY(tta_dnnl_reorder(ctx, &st->b_user_md, b->data,
+                                 dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0), st->b_buf));
+        st->b_done = b->data;
+    }
+    *out = st->b_buf;
+    return TTA_OK;
+}
+
 /* MatMul with an operand that is not 2-D. */
 static tta_status batched_compute(tta_op_ctx *ctx, dmm_state *st) {
     const tta_tensor *a = ctx->in[0], *b = ctx->in[1];
@@ -238,7 +252,9 @@ static tta_status batched_compute(tta_op_ctx *ctx, dmm_state *st) {
     if (!ok) return tta_dnnl_fallback_compute(ctx, &st->fb);
     if (!st->built || memcmp(key, st->key, sizeof key)) TTA_TRY(build(ctx, st, key));
     if (st->unusable) return tta_dnnl_fallback_compute(ctx, &st->fb);
-    return execute(ctx, st, a->data, b->data, NULL, y->data);
+    void *bdata;
+    TTA_TRY(packed_b(ctx, st, b, &bdata));
+    return execute(ctx, st, a->data, bdata, NULL, y->data);
 }
 
 tta_status tta_dnnl_matmul_compute(tta_op_ctx *ctx) {
@@ -276,14 +292,7 @@ tta_status tta_dnnl_matmul_compute(tta_op_ctx *ctx) {
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < N; j++) yd[i * N + j] = cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
     }
-    void *bdata = b->data;
-    if (st->b_reorder) {
-        if (st->b_done != b->data) {
-            TTA_TRY(tta_dnnl_reorder(ctx, &st->b_user_md, b->data,
-                                     dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0), st->b_buf));
-            st->b_done = b->data;
-        }
-        bdata = st->b_buf;
-    }
+    void *bdata;
+    TTA_TRY(packed_b(ctx, st, b, &bdata));
     return execute(ctx, st, a->data, bdata, c && key[5] == 1 ? c->data : NULL, y->data);
 }
