@@ -16,6 +16,9 @@
  *                oneDNN kernel runs as a convolution with a post-op.
  *   bn-relu      BatchNormalization (inference) that is not folded, followed by Relu, becomes
  *                tta's BatchNormRelu (domain "tta"): one pass over the tensor.
+ *   layernorm    LayerNorm over the last axis as PyTorch decomposes it before opset 17
+ *                (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) becomes one
+ *                LayerNormalization node (ConvNeXt, vision transformers).
  *
  * A rule fires only where the intermediate value has exactly one consumer and is not a graph
  * output, so the model's outputs and their names never change. TTA_NO_REWRITES=1 turns the
@@ -333,6 +336,111 @@ static tta_status rule_bn_relu(tta_graph *g, const int *uses, tta_node *bn, int 
     return TTA_OK;
 }
 
+/* A ReduceMean over the last axis only, keeping it (axes [-1] as an attribute or constant input). */
+static bool mean_last_axis(const tta_graph *g, const tta_node *n) {
+    if (!is_op(n, "ReduceMean") || n->n_outputs != 1 || tta_attr_int(n, "keepdims", 1) != 1) return false;
+    const int64_t *axes;
+    int na = tta_attr_ints(n, "axes", &axes);
+    if (na == 1) return axes[0] == -1 && n->n_inputs == 1;
+    const tta_tensor *a = constant_of(g, n, 1);
+    return na == 0 && a && tta_tensor_numel(a) == 1 && tta_dtype_is_int(a->dtype) && tta_get_i64(a, 0) == -1;
+}
+
+/* A float scalar constant input k of n (any shape with one element), or NAN. */
+static double scalar_of(const tta_graph *g, const tta_node *n, int k) {
+    const tta_tensor *t = constant_of(g, n, k);
+    return t && tta_tensor_numel(t) == 1 && tta_dtype_is_float(t->dtype) ? tta_get_f64(t, 0) : NAN;
+}
+
+/* The node other than `self` that reads value v as its input k (for two-reader values). */
+static tta_node *reader(tta_graph *g, int v, const tta_node *self, int *k) {
+    for (int i = 0; i < g->n_nodes; i++) {
+        tta_node *n = &g->nodes[i];
+        if (n == self || !n->op_type[0]) continue;
+        for (int j = 0; j < n->n_inputs; j++)
+            if (n->inputs[j] == v) {
+                *k = j;
+                return n;
+            }
+    }
+    return NULL;
+}
+
+/* ---- layernorm: the decomposition PyTorch exports before opset 17,
+ *   m = ReduceMean(x, [-1]); d = x - m; v = ReduceMean(d ^ 2, [-1]);
+ *   y = d / Sqrt(v + eps) * gamma + beta
+ * becomes one LayerNormalization(x, gamma, beta, axis -1, epsilon eps) (constant gamma, beta). */
+static tta_status rule_layernorm(tta_graph *g, const int *uses, tta_node *mean, int *fired) {
+    if (!mean_last_axis(g, mean) || mean->inputs[0] < 0) return TTA_OK;
+    int x = mean->inputs[0], m = mean->outputs[0];
+    tta_node *sub = sole_consumer(g, uses, m);
+    if (!sub || !is_op(sub, "Sub") || sub->n_inputs != 2 || sub->inputs[0] != x || sub->inputs[1] != m) return TTA_OK;
+    int d = sub->outputs[0];
+    if (d < 0 || uses[d] != 2) return TTA_OK;
+    int k1, k2;
+    tta_node *pw = reader(g, d, NULL, &k1), *dv = pw ? reader(g, d, pw, &k2) : NULL;
+    if (pw && is_op(pw, "Div")) { /* either order */
+        tta_node *t = pw;
+        pw = dv;
+        dv = t;
+        int tk = k1;
+        k1 = k2;
+        k2 = tk;
+    }
+    if (!pw || !dv || !is_op(pw, "Pow") || k1 != 0 || scalar_of(g, pw, 1) != 2.0 || !is_op(dv, "Div") || k2 != 0)
+        return TTA_OK;
+    tta_node *var = sole_consumer(g, uses, pw->outputs[0]);
+    if (!var || !mean_last_axis(g, var) || var->inputs[0] != pw->outputs[0]) return TTA_OK;
+    tta_node *add = sole_consumer(g, uses, var->outputs[0]);
+    if (!add || !is_op(add, "Add") || add->n_inputs != 2 || add->inputs[0] != var->outputs[0]) return TTA_OK;
+    double eps = scalar_of(g, add, 1);
+    tta_node *sq = sole_consumer(g, uses, add->outputs[0]);
+    if (!(eps >= 0) || !sq || !is_op(sq, "Sqrt") || sole_consumer(g, uses, sq->outputs[0]) != dv ||
+        dv->inputs[1] != sq->outputs[0])
+        return TTA_OK;
+    tta_node *mul = sole_consumer(g, uses, dv->outputs[0]);
+    if (!mul || !is_op(mul, "Mul") || mul->n_inputs != 2 || mul->inputs[0] != dv->outputs[0]) return TTA_OK;
+    const tta_tensor *gamma = constant_of(g, mul, 1);
+    tta_node *badd = sole_consumer(g, uses, mul->outputs[0]);
+    if (!gamma || gamma->ndim != 1 || !badd || !is_op(badd, "Add") || badd->n_inputs != 2 ||
+        badd->inputs[0] != mul->outputs[0])
+        return TTA_OK;
+    const tta_tensor *beta = constant_of(g, badd, 1);
+    if (!beta || beta->ndim != 1 || beta->dims[0] != gamma->dims[0] || beta->dtype != gamma->dtype) return TTA_OK;
+    /* the ReduceMean node becomes LayerNormalization(x, gamma, beta) writing badd's output */
+    int *in = tta_malloc(3 * sizeof(int));
+    char *op = tta_strdup("LayerNormalization");
+    tta_attr ax = {0}, ep = {0};
+    ax.name = tta_strdup("axis");
+    ax.type = TTA_ATTR_INT;
+    ax.i = -1;
+    ep.name = tta_strdup("epsilon");
+    ep.type = TTA_ATTR_FLOAT;
+    ep.f = (float)eps;
+    if (!in || !op || !ax.name || !ep.name) {
+        tta_free(in);
+        tta_free(op);
+        tta_free(ax.name);
+        tta_free(ep.name);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    }
+    TTA_TRY(add_attr(mean, &ax)); /* ReduceMean's own attributes stay; LayerNormalization ignores them */
+    TTA_TRY(add_attr(mean, &ep));
+    in[0] = x;
+    in[1] = mul->inputs[1];
+    in[2] = badd->inputs[1];
+    tta_free(mean->inputs);
+    mean->inputs = in;
+    mean->n_inputs = 3;
+    tta_free(mean->op_type);
+    mean->op_type = op;
+    mean->outputs[0] = badd->outputs[0];
+    tta_node *dead[] = {sub, pw, var, add, sq, dv, mul, badd};
+    for (size_t i = 0; i < sizeof dead / sizeof dead[0]; i++) mark_dead(dead[i]);
+    (*fired)++;
+    return TTA_OK;
+}
+
 static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
                              bool *done) {
     (void)g;
@@ -404,8 +512,8 @@ static void compact(tta_graph *g) {
 
 tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     static const rule_fn rules[] = {rule_constant, rule_identity, rule_bn_fold, rule_silu_fuse, rule_act_fuse,
-                                    rule_bn_relu};
-    int *fired[6];
+                                    rule_bn_relu, rule_layernorm};
+    int *fired[7];
     tta_rewrite_stats local = {0};
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
@@ -417,6 +525,7 @@ tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     fired[3] = &stats->activations_fused;
     fired[4] = &stats->activations_fused;
     fired[5] = &stats->activations_fused;
+    fired[6] = &stats->activations_fused;
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         int *uses = count_uses(g);
         if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");

@@ -376,6 +376,52 @@ tta_status tta_nn_layernorm_infer(tta_op_ctx *ctx) {
     return TTA_OK;
 }
 
+/* float32 LayerNormalization of `n` rows of `inner` values with per-element scale and bias: sums
+ * in 16 float lanes (as 16-wide vector types, so every ISA build adds in the same order and gives
+ * the same bits), combined in double; mean first, then the variance of the differences. */
+typedef float ln_v16 __attribute__((vector_size(64)));
+static inline __attribute__((always_inline)) double lane_sum(ln_v16 v) {
+    double s = 0;
+    for (int l = 0; l < 16; l++) s += v[l];
+    return s;
+}
+static inline __attribute__((always_inline)) void ln_rows(const float *x, float *y, int64_t n, int64_t inner,
+                                                          const float *g, const float *b, double eps) {
+    const int64_t nv = inner / 16 * 16;
+    for (int64_t r = 0; r < n; r++, x += inner, y += inner) {
+        ln_v16 acc = {0};
+        for (int64_t i = 0; i < nv; i += 16) {
+            ln_v16 v;
+            memcpy(&v, x + i, sizeof v);
+            acc += v;
+        }
+        double s = lane_sum(acc);
+        for (int64_t i = nv; i < inner; i++) s += x[i];
+        const float mu = (float)(s / (double)inner);
+        ln_v16 acc2 = {0};
+        for (int64_t i = 0; i < nv; i += 16) {
+            ln_v16 v;
+            memcpy(&v, x + i, sizeof v);
+            v -= mu;
+            acc2 += v * v;
+        }
+        double s2 = lane_sum(acc2);
+        for (int64_t i = nv; i < inner; i++) s2 += (double)(x[i] - mu) * (x[i] - mu);
+        const float inv = (float)(1.0 / sqrt(s2 / (double)inner + eps));
+        for (int64_t i = 0; i < inner; i++) y[i] = (x[i] - mu) * inv * g[i] + (b ? b[i] : 0.0f);
+    }
+}
+#define LN_VARIANT(attr, suffix)                                                                             \
+    attr static void ln_rows_##suffix(const float *x, float *y, int64_t n, int64_t inner, const float *g,    \
+                                      const float *b, double eps) {                                          \
+        ln_rows(x, y, n, inner, g, b, eps);                                                                  \
+    }
+LN_VARIANT(, generic)
+#if defined(__x86_64__) || defined(__i386__)
+LN_VARIANT(__attribute__((target("avx2"))), avx2)
+LN_VARIANT(__attribute__((target("avx512f"))), avx512)
+#endif
+
 tta_status tta_nn_layernorm_compute(tta_op_ctx *ctx) {
     norm_state *st = ctx->state;
     const tta_tensor *x = ctx->in[0], *scale = ctx->in[1], *bias = ctx->n_in > 2 ? ctx->in[2] : NULL;
@@ -387,6 +433,23 @@ tta_status tta_nn_layernorm_compute(tta_op_ctx *ctx) {
     for (int i = 0; i < x->ndim; i++)
         *(i < axis ? &outer : &inner) *= x->dims[i];
     bool s_pe = tta_tensor_numel(scale) > 1, b_pe = bias && tta_tensor_numel(bias) > 1;
+    if (x->dtype == TTA_DTYPE_FLOAT32 && scale->dtype == TTA_DTYPE_FLOAT32 && (!bias || bias->dtype == TTA_DTYPE_FLOAT32) &&
+        s_pe && (!bias || b_pe) && !mo && !io) {
+        void (*rows)(const float *, float *, int64_t, int64_t, const float *, const float *, double) = ln_rows_generic;
+#if defined(__x86_64__) || defined(__i386__)
+        tta_isa isa = tta_cpu_isa();
+        rows = isa >= TTA_ISA_AVX512 ? ln_rows_avx512 : isa >= TTA_ISA_AVX2 ? ln_rows_avx2 : rows;
+#endif
+        int nt = outer * inner > 65536 ? nthreads(ctx) : 1;
+        if (nt > outer) nt = (int)outer;
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+        for (int t = 0; t < nt; t++) {
+            int64_t r0 = outer * t / nt, r1 = outer * (t + 1) / nt;
+            rows((const float *)x->data + r0 * inner, (float *)y->data + r0 * inner, r1 - r0, inner, scale->data,
+                 bias ? bias->data : NULL, st->epsilon);
+        }
+        return TTA_OK;
+    }
 #pragma omp parallel for num_threads(nthreads(ctx)) if (outer * inner > 65536) schedule(static)
     for (int64_t r = 0; r < outer; r++) {
         int64_t o = r * inner;
