@@ -50,6 +50,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision.models as tvm
+from torchvision.models import convnext as tv_convnext
 from torchvision.models import densenet as tv_densenet
 from torchvision.models import efficientnet as tv_efficientnet
 from torchvision.models import mnasnet as tv_mnasnet
@@ -519,6 +520,30 @@ def b_mnv2_uint8(v):
             "uint8 NHWC preprocessing + torchvision mobilenet_v2(width_mult=0.25)")
 
 
+def _convnext_visible(model):
+    """torchvision starts every block's layer scale at 1e-6 (the residual branch would be invisible
+    in the outputs) and every LayerNorm at weight 1, bias 0 (a swapped or dropped affine would not
+    show): seeded values instead (the torch seed is set before the builder runs)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape) * 1.5 + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape) * 0.3)
+            if isinstance(m, tv_convnext.CNBlock):
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape) * 0.5 + 0.25)
+    return model
+
+
+def b_convnext(v):
+    if v == "full":
+        return _convnext_visible(tvm.convnext_tiny(weights=None, num_classes=1000)), "torchvision convnext_tiny"
+    cfg = [tv_convnext.CNBlockConfig(16, 32, 1), tv_convnext.CNBlockConfig(32, 64, 1),
+           tv_convnext.CNBlockConfig(64, 128, 2), tv_convnext.CNBlockConfig(128, None, 1)]
+    return (_convnext_visible(tv_convnext.ConvNeXt(cfg, num_classes=10)),
+            "torchvision ConvNeXt, widths 16-32-64-128, depths 1-1-2-1 (LayerNorm, GELU, 7x7 "
+            "depthwise, Linear layers on channels-last tensors; LayerNorms and layer scales seeded)")
+
+
 # name, kind, builder, input: (dtype, shape without batch) per variant
 F64 = ("float32", (3, 64, 64))
 F96 = ("float32", (3, 96, 96))
@@ -538,6 +563,7 @@ ZOO = [
     ("unet", "segmenter", b_unet, {"small": F64, "full": F64}),
     ("yolov8", "detector", b_yolo, {"small": F64, "full": F64}),
     ("mobilenet_v2_uint8_nhwc", "classifier", b_mnv2_uint8, {"small": U8, "full": U8}),
+    ("convnext", "classifier", b_convnext, {"small": F64, "full": F96}),  # last: earlier seeds stay
 ]
 BATCHES = {"small": (1, 2), "full": (2,)}
 CALIB_BATCH = 32
