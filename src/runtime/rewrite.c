@@ -19,6 +19,8 @@
  *   layernorm    LayerNorm over the last axis as PyTorch decomposes it before opset 17
  *                (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) becomes one
  *                LayerNormalization node (ConvNeXt, vision transformers).
+ *   gelu         GELU as PyTorch exports it before opset 20 (Div by sqrt 2, Erf, Add 1, Mul x,
+ *                Mul 0.5) becomes one Gelu node.
  *
  * A rule fires only where the intermediate value has exactly one consumer and is not a graph
  * output, so the model's outputs and their names never change. TTA_NO_REWRITES=1 turns the
@@ -441,6 +443,55 @@ static tta_status rule_layernorm(tta_graph *g, const int *uses, tta_node *mean, 
     return TTA_OK;
 }
 
+/* The node writing value v as its first output, or NULL. */
+static tta_node *producer(tta_graph *g, int v) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].op_type[0] && g->nodes[i].n_outputs > 0 && g->nodes[i].outputs[0] == v) return &g->nodes[i];
+    return NULL;
+}
+
+/* For a binary node n with input `v` on one side and a constant scalar on the other: the scalar
+ * (NAN when it is not so). */
+static double other_scalar(const tta_graph *g, const tta_node *n, int v) {
+    if (n->n_inputs != 2) return NAN;
+    if (n->inputs[0] == v) return scalar_of(g, n, 1);
+    if (n->inputs[1] == v) return scalar_of(g, n, 0);
+    return NAN;
+}
+
+/* ---- gelu: GELU as PyTorch exports it before opset 20, Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)),
+ * 0.5) (either operand order of the Adds and Muls), becomes one Gelu node: one pass over the
+ * tensor instead of five (ConvNeXt, vision transformers). */
+static tta_status rule_gelu(tta_graph *g, const int *uses, tta_node *erf, int *fired) {
+    if (!is_op(erf, "Erf") || erf->n_inputs != 1 || erf->n_outputs != 1 || erf->outputs[0] < 0) return TTA_OK;
+    tta_node *div = producer(g, erf->inputs[0]);
+    if (!div || !is_op(div, "Div") || div->n_inputs != 2 || sole_consumer(g, uses, div->outputs[0]) != erf ||
+        !(fabs(scalar_of(g, div, 1) - 1.4142135623730951) < 1e-6))
+        return TTA_OK;
+    int x = div->inputs[0];
+    tta_node *add = sole_consumer(g, uses, erf->outputs[0]);
+    if (!add || !is_op(add, "Add") || other_scalar(g, add, erf->outputs[0]) != 1.0) return TTA_OK;
+    tta_node *mul = sole_consumer(g, uses, add->outputs[0]);
+    if (!mul || !is_op(mul, "Mul") || mul->n_inputs != 2 ||
+        !((mul->inputs[0] == x && mul->inputs[1] == add->outputs[0]) ||
+          (mul->inputs[1] == x && mul->inputs[0] == add->outputs[0])))
+        return TTA_OK;
+    tta_node *half = sole_consumer(g, uses, mul->outputs[0]);
+    if (!half || !is_op(half, "Mul") || other_scalar(g, half, mul->outputs[0]) != 0.5) return TTA_OK;
+    char *op = tta_strdup("Gelu");
+    if (!op) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    tta_free(erf->op_type);
+    erf->op_type = op;
+    erf->inputs[0] = x;
+    erf->outputs[0] = half->outputs[0];
+    mark_dead(div);
+    mark_dead(add);
+    mark_dead(mul);
+    mark_dead(half);
+    (*fired)++;
+    return TTA_OK;
+}
+
 static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
                              bool *done) {
     (void)g;
@@ -512,8 +563,8 @@ static void compact(tta_graph *g) {
 
 tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     static const rule_fn rules[] = {rule_constant, rule_identity, rule_bn_fold, rule_silu_fuse, rule_act_fuse,
-                                    rule_bn_relu, rule_layernorm};
-    int *fired[7];
+                                    rule_bn_relu, rule_layernorm, rule_gelu};
+    int *fired[8];
     tta_rewrite_stats local = {0};
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
@@ -526,6 +577,7 @@ tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     fired[4] = &stats->activations_fused;
     fired[5] = &stats->activations_fused;
     fired[6] = &stats->activations_fused;
+    fired[7] = &stats->activations_fused;
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         int *uses = count_uses(g);
         if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");

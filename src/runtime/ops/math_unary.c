@@ -55,6 +55,8 @@ typedef enum unary_op {
     U_ISINF,
     U_THRESHOLDEDRELU,
     U_SHRINK,
+    U_GELU,      /* x * (erf(x / sqrt 2) + 1) / 2, in that order (as PyTorch decomposes it) */
+    U_GELU_TANH, /* Gelu with approximate="tanh" */
     U_NOT
 } unary_op;
 
@@ -79,6 +81,7 @@ static const struct {
     {"Softplus", U_SOFTPLUS, T_FLOAT},
     {"Softsign", U_SOFTSIGN, T_FLOAT},
     {"Erf", U_ERF, T_FLOAT},
+    {"Gelu", U_GELU, T_FLOAT},
     {"Sqrt", U_SQRT, T_FLOAT},
     {"Exp", U_EXP, T_FLOAT},
     {"Log", U_LOG, T_FLOAT},
@@ -278,6 +281,11 @@ static inline double libm_tanh(double x) { return tanh(x); }
         case U_SOFTPLUS: ULOOP(SOFTPLUS_FAST(v)); break;                                                     \
         case U_SOFTSIGN: ULOOP(v / (one + fabs(v))); break;                                                  \
         case U_ERF: ULOOP(ERF_FAST(v)); break;                                                               \
+        case U_GELU: ULOOP(v * (ERF_FAST(v / (elem)1.4142135381698608) + one) * (elem)0.5); break;          \
+        case U_GELU_TANH:                                                                                    \
+            ULOOP((elem)0.5 * v *                                                                            \
+                  (one + TANH_FAST((elem)0.7978845608028654 * (v + (elem)0.044715 * v * v * v))));          \
+            break;                                                                                           \
         case U_SQRT: ULOOP(sqrt(v)); break;                                                                  \
         case U_EXP: ULOOP(EXP_FAST(v)); break;                                                               \
         case U_LOG: ULOOP(log(v)); break;                                                                    \
@@ -452,6 +460,15 @@ tta_status tta_math_unary_prepare(tta_op_ctx *ctx) {
         }
         break;
     case U_THRESHOLDEDRELU: s->alpha = tta_attr_float(node, "alpha", 1.0f); break;
+    case U_GELU: {
+        const char *ap = tta_attr_string(node, "approximate", "none");
+        if (!strcmp(ap, "tanh")) s->op = U_GELU_TANH;
+        else if (strcmp(ap, "none")) {
+            tta_free(s);
+            return tta_op_error(ctx, TTA_ERR_ATTR, "approximate '%s' (want none or tanh)", ap);
+        }
+        break;
+    }
     case U_SHRINK:
         s->lambd = tta_attr_float(node, "lambd", 0.5f);
         s->bias = tta_attr_float(node, "bias", 0.0f);

@@ -42,6 +42,7 @@ const tta_kernel tta_kernels_math[] = {
     UNARY("Shrink", 9),
     /* arithmetic, rounding, tests */
     UNARY("Erf", 9),
+    UNARY("Gelu", 1), /* ONNX has it from opset 20; rewrite.c makes it from PyTorch's decomposition */
     UNARY("Sqrt", 1),
     UNARY("Exp", 1),
     UNARY("Log", 1),
