@@ -491,6 +491,41 @@ TEST(erf_float_accuracy) {
     tta_tensor_destroy(&out);
 }
 
+/* Gelu (approximate none and tanh) against its definition in double libm: relative 1e-3, and
+ * absolute 2 float ulps of 1 times (1 + |x|), since for large negative x the sum 1 + erf (or
+ * 1 + tanh) cancels in float (as in PyTorch's own float GELU);
+ * an unknown approximation is refused. */
+TEST(gelu_both_forms) {
+    enum { N = 801 };
+    static float x[N];
+    for (int i = 0; i < N; i++) x[i] = -10.0f + 20.0f * (float)i / (N - 1);
+    const int64_t d[] = {N};
+    tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x);
+    tta_tensor *in[] = {&tx};
+    const char *forms[] = {"none", "tanh"};
+    for (int f = 0; f < 2; f++) {
+        tta_attr ap = {.name = "approximate", .type = TTA_ATTR_STRING, .s = (char *)forms[f]};
+        tta_node n = make_node("Gelu", 20, &ap, 1);
+        tta_tensor out = {0};
+        CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
+        const float *y = out.data;
+        int bad = 0;
+        for (int i = 0; y && i < N; i++) {
+            double v = x[i], ref = f == 0 ? 0.5 * v * (1 + erf(v / sqrt(2.0)))
+                                          : 0.5 * v * (1 + tanh(sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+            if (!(fabs(y[i] - ref) <= 1e-3 * fabs(ref) + 1.2e-7 * (1 + fabs(v))) && bad++ < 3)
+                fprintf(stderr, "  gelu %s(%g) = %.9g, libm %.9g\n", forms[f], v, y[i], ref);
+        }
+        CHECK_EQ_INT(bad, 0);
+        tta_tensor_destroy(&out);
+    }
+    tta_attr ap = {.name = "approximate", .type = TTA_ATTR_STRING, .s = "cubic"};
+    tta_node n = make_node("Gelu", 20, &ap, 1);
+    tta_tensor out = {0};
+    CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_ERR_ATTR);
+    tta_tensor_destroy(&out);
+}
+
 /* Pow with exponent 2 (a fast path): exactly the bits of libm's pow, broadcast exponent. */
 TEST(pow_square_fast_path) {
     const float x[] = {-3.5f, -1e-20f, 0.0f, 1.1f, 3e18f, 1e30f};
