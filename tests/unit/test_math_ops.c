@@ -432,21 +432,29 @@ TEST(large_broadcast_matches_scalar_loop) {
 /* Softplus (float32: a vectorised exp/log, see math_unary.c) against double libm over
  * 1..1e-30 magnitudes of both signs, at the runtime's tolerance of relative 1e-5 (the
  * polynomials are good to a few ulp), plus infinities and NaN. */
-TEST(softplus_float_accuracy) {
-    enum { N = 2003 };
-    static float x[N];
-    for (int i = 0; i < N - 3; i++) {
-        double mag = pow(10.0, -30.0 + 32.0 * i / (N - 4)); /* 1e-30 .. 100 */
+/* N floats: magnitudes 1e-30 .. 10^top_exp spaced evenly in log, alternately positive and
+ * negative, then +inf, -inf and NaN; the node's float32 output for them goes to *out. */
+enum { MAG_N = 2003 };
+static void run_on_magnitudes(const char *op, int opset, double top_exp, float *x, tta_tensor *out) {
+    for (int i = 0; i < MAG_N - 3; i++) {
+        double mag = pow(10.0, -30.0 + (30.0 + top_exp) * i / (MAG_N - 4));
         x[i] = (float)(i % 2 ? mag : -mag);
     }
-    x[N - 3] = INFINITY;
-    x[N - 2] = -INFINITY;
-    x[N - 1] = NAN;
-    const int64_t d[] = {N};
-    tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x), out = {0};
+    x[MAG_N - 3] = INFINITY;
+    x[MAG_N - 2] = -INFINITY;
+    x[MAG_N - 1] = NAN;
+    const int64_t d[] = {MAG_N};
+    tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x);
     tta_tensor *in[] = {&tx};
-    tta_node n = make_node("Softplus", 1, NULL, 0);
-    CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
+    tta_node n = make_node(op, opset, NULL, 0);
+    CHECK_EQ_INT(run_node(&n, in, 1, out), TTA_OK);
+}
+
+TEST(softplus_float_accuracy) {
+    enum { N = MAG_N };
+    static float x[N];
+    tta_tensor out = {0};
+    run_on_magnitudes("Softplus", 1, 2.0, x, &out); /* 1e-30 .. 100 */
     const float *y = out.data;
     int bad = 0;
     for (int i = 0; i < N - 3; i++) {
@@ -464,20 +472,10 @@ TEST(softplus_float_accuracy) {
 /* Erf (float32: a vectorised rational approximation, see math_unary.c) against double libm over
  * 1e-30..10 magnitudes of both signs, relative 1e-6 (a few ulp), plus infinities and NaN. */
 TEST(erf_float_accuracy) {
-    enum { N = 2003 };
+    enum { N = MAG_N };
     static float x[N];
-    for (int i = 0; i < N - 3; i++) {
-        double mag = pow(10.0, -30.0 + 31.0 * i / (N - 4)); /* 1e-30 .. 10 */
-        x[i] = (float)(i % 2 ? mag : -mag);
-    }
-    x[N - 3] = INFINITY;
-    x[N - 2] = -INFINITY;
-    x[N - 1] = NAN;
-    const int64_t d[] = {N};
-    tta_tensor tx = borrow(TTA_DTYPE_FLOAT32, 1, d, x), out = {0};
-    tta_tensor *in[] = {&tx};
-    tta_node n = make_node("Erf", 13, NULL, 0);
-    CHECK_EQ_INT(run_node(&n, in, 1, &out), TTA_OK);
+    tta_tensor out = {0};
+    run_on_magnitudes("Erf", 13, 1.0, x, &out); /* 1e-30 .. 10 */
     const float *y = out.data;
     int bad = 0;
     for (int i = 0; i < N - 3; i++) {
