@@ -366,7 +366,7 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
             bias ? &b_md : NULL, any_dst ? &dst_any : &dst_md, strides, dil, pl, pr);
         if (c == dnnl_success) c = tta_dnnl_primitive(&cd, attr, &pd, &prim);
         if (c != dnnl_success) {
-            if (c != dnnl_unimplemented && c != dnnl_invalid_arguments) last = c;
+            if (c != dnnl_unimplemented && c != dnnl_invalid_arguments && !st->pd) last = c; /* a real failure */
             continue;
         }
         if (st->pd) {
