@@ -16,6 +16,9 @@ SAN ?=
 CFLAGS ?= $(OPT) -g
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 
+# The set-up targets build on every core unless the caller gave -j itself.
+JOBS := $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1))
+
 WARN := -Wall -Wextra -Wno-missing-field-initializers
 # -fno-math-errno: nothing reads errno after a math call, and without it sqrt & co. stay libm
 # calls inside loops that would otherwise vectorise.
@@ -67,19 +70,19 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/test_main.
 tests: $(TEST_BIN)
 
 demo: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) $(JOBS) --no-print-directory all
 	@sh scripts/demo.sh
 
 test: setup
-	@$(MAKE) --no-print-directory all tests
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
+	@$(MAKE) $(JOBS) --no-print-directory all tests
+	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
 	@sh tests/run_all.sh
 
 asan: setup
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
+	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
 
 bench: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) $(JOBS) --no-print-directory all
 	@sh scripts/bench.sh
 
 format:
