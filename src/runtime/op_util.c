@@ -175,6 +175,7 @@ tta_status tta_broadcast_shape(const tta_tensor *a, const tta_tensor *b, tta_ten
 }
 
 tta_status tta_set_shape(tta_tensor *t, tta_dtype dtype, int ndim, const int64_t *dims) {
+    if (!t) return tta_errorf(TTA_ERR_SHAPE, "an output the operator needs is omitted (empty name)");
     if (ndim < 0 || ndim > TTA_MAX_DIMS)
         return tta_errorf(TTA_ERR_UNSUPPORTED, "tensor rank %d exceeds the maximum of %d", ndim, TTA_MAX_DIMS);
     for (int i = 0; i < ndim; i++)

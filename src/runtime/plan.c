@@ -276,6 +276,11 @@ static tta_status plan_arena(tta_plan *p) {
 
 tta_status tta_plan_step_init(tta_plan *p, plan_step *s, const tta_node *n) {
     s->node = n;
+    /* Every operator's first output is required (ONNX makes only later ones optional); kernels
+     * write it without checking. */
+    if (n->n_outputs < 1 || n->outputs[0] < 0)
+        return tta_errorf(TTA_ERR_SHAPE, "%s: node '%s' (%s): its first output is omitted (empty name)", p->model->name,
+                          n->name, n->op_type);
     s->kernel = tta_kernel_find(n);
     if (!s->kernel)
         return tta_errorf(TTA_ERR_UNSUPPORTED, "%s: node '%s' (%s v%d) is not supported", p->model->name, n->name,

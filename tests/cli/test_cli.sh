@@ -75,6 +75,17 @@ expect_fail "directory as model" "cannot" "$TTA" info "$TMP"
 expect_fail "external data" "initializer 'w': stored as external data" "$TTA" info $M/external_data.onnx
 expect_fail "dangling input" "reads 'nowhere'" "$TTA" info $M/dangling_input.onnx
 expect_fail "all unsupported ops in one message" "3 unsupported nodes: FancyOp v13 x2 .*Loop2 v13 x1" "$TTA" info $M/unsupported_ops.onnx
+# hostile models from fuzzing (shared fuzz findings M1): a node whose first output has no name
+# made shape inference dereference NULL (SIGSEGV in the release build)
+H=$D/hostile
+for f in n1_reducesum_no_output globalaveragepool_no_output; do
+    expect_fail "omitted first output: $f" "node '' \((ReduceSum|GlobalAveragePool)\): its first output is omitted" \
+        "$TTA" run $H/$f.onnx --input $H/x_2x3_float32.npy --output-dir "$TMP/h_$f"
+    [ ! -e "$TMP/h_$f" ] && ok || bad "omitted first output: $f left output behind"
+done
+expect_fail "omitted first output: duplicated MatMul" "node '' \(MatMul\): its first output is omitted" \
+    "$TTA" run $H/matmul_2d_dup_node_no_output.onnx --input $SUITE/test_matmul_2d/test_data_set_0/input_0.pb \
+    --input $SUITE/test_matmul_2d/test_data_set_0/input_1.pb --output-dir "$TMP/h_mm"
 
 # --- bad attributes and impossible shapes: found when the plan is made, named by node
 IN=$D/conv_relu_input.npy
