@@ -3,7 +3,7 @@
 #   make          build/tta, build/libtta.a, build/libtta.so
 #   make demo     the main job on the shipped model and data
 #   make test     every test (unit, conformance, whole models, CLI); ends "N passed, N failed"
-#   make asan     the same build with AddressSanitizer and UBSan, in build-asan/
+#   make asan     the same build with AddressSanitizer and UBSan (float-to-int overflow included), in build-asan/
 #   make bench    benchmarks (ours beside the anchor)
 #
 # Generated code (protobuf-c from Debian's onnx.proto) goes to $(BUILD)/gen and is never
@@ -75,11 +75,11 @@ demo: setup
 
 test: setup
 	@$(MAKE) $(JOBS) --no-print-directory all tests
-	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
+	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer" build-asan/tta tests
 	@sh tests/run_all.sh
 
 asan: setup
-	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" build-asan/tta tests
+	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer" build-asan/tta tests
 
 bench: setup
 	@$(MAKE) $(JOBS) --no-print-directory all

@@ -148,6 +148,7 @@ static inline float fast_expf(float x) {
     /* exp(x) = 2^n * exp(r), n = round(x / ln2), |r| <= ln2 / 2 */
     float xc = x > 88.7f ? 88.7f : x;
     xc = xc < -87.0f ? -87.0f : xc;
+    xc = x != x ? 0.0f : xc; /* NaN: computed as 0 (no float-to-int of NaN below), returned as NaN */
     float fn = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
     float r = xc - fn * 0.693359375f - fn * -2.12194440e-4f;
     float p = 1.9875691500e-4f;
