@@ -418,24 +418,21 @@ def b_mobilenet_v2(v):
     return _mnv2(0.25, 10), "torchvision mobilenet_v2(width_mult=0.25)"
 
 
-def b_mobilenet_v3_small(v):
+def _mnv3(arch, v, width):
+    """torchvision's MobileNetV3 `arch`: as is for full, else at `width` with last_channel 128."""
     if v == "full":
-        return (tvm.mobilenet_v3_small(weights=None, num_classes=1000),
-                "torchvision mobilenet_v3_small")
-    setting, _ = tv_mobilenetv3._mobilenet_v3_conf("mobilenet_v3_small", width_mult=0.5)
+        return getattr(tvm, arch)(weights=None, num_classes=1000), "torchvision " + arch
+    setting, _ = tv_mobilenetv3._mobilenet_v3_conf(arch, width_mult=width)
     return (tv_mobilenetv3.MobileNetV3(setting, 128, num_classes=10),
-            "torchvision MobileNetV3(_mobilenet_v3_conf('mobilenet_v3_small', width_mult=0.5), "
-            "last_channel=128)")
+            "torchvision MobileNetV3(_mobilenet_v3_conf('%s', width_mult=%s), last_channel=128)" % (arch, width))
+
+
+def b_mobilenet_v3_small(v):
+    return _mnv3("mobilenet_v3_small", v, 0.5)
 
 
 def b_mobilenet_v3_large(v):
-    if v == "full":
-        return (tvm.mobilenet_v3_large(weights=None, num_classes=1000),
-                "torchvision mobilenet_v3_large")
-    setting, _ = tv_mobilenetv3._mobilenet_v3_conf("mobilenet_v3_large", width_mult=0.25)
-    return (tv_mobilenetv3.MobileNetV3(setting, 128, num_classes=10),
-            "torchvision MobileNetV3(_mobilenet_v3_conf('mobilenet_v3_large', width_mult=0.25), "
-            "last_channel=128)")
+    return _mnv3("mobilenet_v3_large", v, 0.25)
 
 
 def b_efficientnet_b0(v):

@@ -25,6 +25,21 @@ tta_isa tta_cpu_isa(void);
 tta_isa tta_cpu_isa_hardware(void);
 /* "generic", "avx2", "avx512". */
 const char *tta_isa_name(tta_isa isa);
+/* A loop built three times, for the baseline, AVX2 and AVX-512 (the attributes are empty off x86,
+ * where the three builds are the same), and the build for this CPU picked once per call:
+ *     TTA_TARGET_AVX2 static void f_avx2(...) { body(...); }   (body: static inline, always_inline)
+ *     fn = TTA_ISA_PICK(f_generic, f_avx2, f_avx512);
+ * Kernels built so compile without FMA contraction (-std=c11), so all builds give the same bits. */
+#if defined(__x86_64__) || defined(__i386__)
+#define TTA_TARGET_AVX2 __attribute__((target("avx2")))
+#define TTA_TARGET_AVX512 __attribute__((target("avx512f")))
+#else
+#define TTA_TARGET_AVX2
+#define TTA_TARGET_AVX512
+#endif
+#define TTA_ISA_PICK(generic, avx2, avx512)                                                                  \
+    (tta_cpu_isa() >= TTA_ISA_AVX512 ? (avx512) : tta_cpu_isa() >= TTA_ISA_AVX2 ? (avx2) : (generic))
+
 /* TTA_BLOCK's value (8 or 16), or 0 when unset. */
 int tta_cpu_block_forced(void);
 /* TTA_OK, or TTA_ERR_INVALID_ARG with a message naming a bad TTA_MAX_ISA / ONEDNN_MAX_CPU_ISA /

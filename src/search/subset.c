@@ -87,19 +87,14 @@ static const float *view_ptr(const packed *pk, int v) { return pk->p + (size_t)v
 /* The scoring loops below are compiled twice, for the baseline ISA and for AVX2 (twice the lanes
  * for the loops that take most of the time; no FMA, so both give the same bits), and picked by
  * tta_cpu_isa() (the CPU's level, capped by TTA_MAX_ISA). */
-#define SEARCH_AVX2 __attribute__((target("avx2")))
 #define SEARCH_INLINE static inline __attribute__((always_inline))
-#if !(defined(__x86_64__) || defined(__i386__))
-#undef SEARCH_AVX2
-#define SEARCH_AVX2
-#endif
 
 /* dst = a + b (or a - b), whole blocks */
 SEARCH_INLINE void add_block_body(const packed *pk, float *dst, const float *a, const float *b, float sign) {
     size_t len = block_len(pk);
     for (size_t j = 0; j < len; j++) dst[j] = a[j] + sign * b[j];
 }
-SEARCH_AVX2 static void add_block_avx2(const packed *pk, float *dst, const float *a, const float *b, float sign) {
+TTA_TARGET_AVX2 static void add_block_avx2(const packed *pk, float *dst, const float *a, const float *b, float sign) {
     add_block_body(pk, dst, a, b, sign);
 }
 static void add_block_generic(const packed *pk, float *dst, const float *a, const float *b, float sign) {
@@ -173,7 +168,7 @@ SEARCH_INLINE fscore fast_eval_body(const packed *pk, const float *a, const floa
     }
     return s;
 }
-SEARCH_AVX2 static fscore fast_eval_avx2(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {
+TTA_TARGET_AVX2 static fscore fast_eval_avx2(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {
     return fast_eval_body(pk, a, b, m, obj);
 }
 static fscore fast_eval_generic(const packed *pk, const float *a, const float *b, int m, tta_objective obj) {

@@ -147,10 +147,8 @@ static inline __attribute__((always_inline)) void bcast_plane(const float *xp, c
         else bcast_plane(xp, v, yp, HW, 8, op, s_first);                                                      \
     }
 BCAST_VARIANT(, generic)
-#if defined(__x86_64__) || defined(__i386__)
-BCAST_VARIANT(__attribute__((target("avx2"))), avx2)
-BCAST_VARIANT(__attribute__((target("avx512f"))), avx512)
-#endif
+BCAST_VARIANT(TTA_TARGET_AVX2, avx2)
+BCAST_VARIANT(TTA_TARGET_AVX512, avx512)
 
 /* X op S (or S op X) for a blocked X [N, C, H, W] (C a multiple of the block) and a plain per-channel
  * S with N*C or C elements, into blocked Y: the plan's per-channel broadcast (layout.c). */
@@ -163,11 +161,8 @@ static tta_status channel_bcast(tta_op_ctx *ctx, dnnl_alg_kind_t alg) {
     if (!tta_dnnl_is_f32(x, 4) || !tta_dnnl_is_f32(sv, -1) || C % B || (per_n && tta_tensor_numel(sv) != N * C) ||
         (B != 8 && B != 16))
         return tta_op_error(ctx, TTA_ERR_INTERNAL, "blocked per-channel operand of unexpected shape");
-    void (*plane)(const float *, const float *, float *, int64_t, int, int, bool) = bcast_plane_generic;
-#if defined(__x86_64__) || defined(__i386__)
-    tta_isa isa = tta_cpu_isa();
-    plane = isa >= TTA_ISA_AVX512 ? bcast_plane_avx512 : isa >= TTA_ISA_AVX2 ? bcast_plane_avx2 : plane;
-#endif
+    void (*plane)(const float *, const float *, float *, int64_t, int, int, bool) =
+        TTA_ISA_PICK(bcast_plane_generic, bcast_plane_avx2, bcast_plane_avx512);
     const float *xd = x->data, *sd = sv->data;
     float *yd = y->data;
     const int op = alg == dnnl_binary_add ? 0 : alg == dnnl_binary_sub ? 1 : alg == dnnl_binary_mul ? 2 : 3;

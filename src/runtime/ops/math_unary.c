@@ -318,10 +318,8 @@ UNARY_FLOAT_FN(unary_f32, float)
 UNARY_FLOAT_FN(unary_f64, double)
 /* float32 also built for AVX2 and AVX-512 (picked by tta_cpu_isa(); no FMA contraction, so the
  * same bits as the baseline build, which alone runs at SSE width) */
-#if defined(__x86_64__) || defined(__i386__)
-UNARY_FLOAT_FN_ATTR(__attribute__((target("avx2"))), unary_f32_avx2, float)
-UNARY_FLOAT_FN_ATTR(__attribute__((target("avx512f"))), unary_f32_avx512, float)
-#endif
+UNARY_FLOAT_FN_ATTR(TTA_TARGET_AVX2, unary_f32_avx2, float)
+UNARY_FLOAT_FN_ATTR(TTA_TARGET_AVX512, unary_f32_avx512, float)
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
@@ -562,11 +560,7 @@ static tta_status unary_run(tta_op_ctx *ctx, const tta_tensor *x, tta_tensor *y)
     bool test = s->op == U_ISNAN || s->op == U_ISINF;
     switch (x->dtype) {
     case TTA_DTYPE_FLOAT32:
-        fn = test ? test_f32 : unary_f32;
-#if defined(__x86_64__) || defined(__i386__)
-        if (!test && tta_cpu_isa() >= TTA_ISA_AVX512) fn = unary_f32_avx512;
-        else if (!test && tta_cpu_isa() >= TTA_ISA_AVX2) fn = unary_f32_avx2;
-#endif
+        fn = test ? test_f32 : TTA_ISA_PICK(unary_f32, unary_f32_avx2, unary_f32_avx512);
         break;
     case TTA_DTYPE_FLOAT64: fn = test ? test_f64 : unary_f64; break;
     case TTA_DTYPE_BOOL: fn = unary_not; break;

@@ -58,18 +58,16 @@ static inline __attribute__((always_inline)) void panels(int64_t p0, int64_t p1,
     }
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx512f"))) static void panels_avx512(int64_t p0, int64_t p1, int M, int64_t K, int64_t N,
+TTA_TARGET_AVX512 static void panels_avx512(int64_t p0, int64_t p1, int M, int64_t K, int64_t N,
                                                              const float *A, int64_t lda, const float *bp,
                                                              const float *bias, float alpha, float *Y) {
     panels(p0, p1, M, K, N, A, lda, bp, bias, alpha, Y);
 }
-__attribute__((target("avx2"))) static void panels_avx2(int64_t p0, int64_t p1, int M, int64_t K, int64_t N,
+TTA_TARGET_AVX2 static void panels_avx2(int64_t p0, int64_t p1, int M, int64_t K, int64_t N,
                                                         const float *A, int64_t lda, const float *bp,
                                                         const float *bias, float alpha, float *Y) {
     panels(p0, p1, M, K, N, A, lda, bp, bias, alpha, Y);
 }
-#endif
 static void panels_generic(int64_t p0, int64_t p1, int M, int64_t K, int64_t N, const float *A, int64_t lda,
                            const float *bp, const float *bias, float alpha, float *Y) {
     panels(p0, p1, M, K, N, A, lda, bp, bias, alpha, Y);
@@ -78,11 +76,7 @@ static void panels_generic(int64_t p0, int64_t p1, int M, int64_t K, int64_t N, 
 void tta_gemv_run(int M, int64_t K, int64_t N, const float *A, int64_t lda, const float *packed, const float *bias,
                   float alpha, float *Y, int n_threads) {
     void (*fn)(int64_t, int64_t, int, int64_t, int64_t, const float *, int64_t, const float *, const float *, float,
-               float *) = panels_generic;
-#if defined(__x86_64__) || defined(__i386__)
-    tta_isa isa = tta_cpu_isa();
-    fn = isa >= TTA_ISA_AVX512 ? panels_avx512 : isa >= TTA_ISA_AVX2 ? panels_avx2 : panels_generic;
-#endif
+               float *) = TTA_ISA_PICK(panels_generic, panels_avx2, panels_avx512);
     int64_t np = (N + PANEL - 1) / PANEL;
     /* a thread per 256K multiply-adds at most: below that the wake-up costs more than it saves */
     int64_t work = (int64_t)M * K * N;

@@ -148,19 +148,8 @@ static inline __attribute__((always_inline)) void bn_plane(const float *xp, floa
         else bn_plane(xp, yp, plane, a, b, 8, false);                                                        \
     }
 BN_PLANE_VARIANTS(, generic)
-#if defined(__x86_64__) || defined(__i386__)
-BN_PLANE_VARIANTS(__attribute__((target("avx2"))), avx2)
-BN_PLANE_VARIANTS(__attribute__((target("avx512f"))), avx512)
-#endif
-static void bn_blocked_plane(const float *xp, float *yp, int64_t plane, const float *a, const float *b, int B,
-                             bool relu) {
-#if defined(__x86_64__) || defined(__i386__)
-    tta_isa isa = tta_cpu_isa();
-    if (isa >= TTA_ISA_AVX512) return bn_plane_avx512(xp, yp, plane, a, b, B, relu);
-    if (isa >= TTA_ISA_AVX2) return bn_plane_avx2(xp, yp, plane, a, b, B, relu);
-#endif
-    bn_plane_generic(xp, yp, plane, a, b, B, relu);
-}
+BN_PLANE_VARIANTS(TTA_TARGET_AVX2, avx2)
+BN_PLANE_VARIANTS(TTA_TARGET_AVX512, avx512)
 
 tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
     norm_state *st = ctx->state;
@@ -200,6 +189,8 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
         const int64_t B = tta_layout_block(), cb = (c + B - 1) / B;
         const float *xd = x->data;
         float *yd = y->data;
+        void (*bn_blocked_plane)(const float *, float *, int64_t, const float *, const float *, int, bool) =
+            TTA_ISA_PICK(bn_plane_generic, bn_plane_avx2, bn_plane_avx512);
 #pragma omp parallel for num_threads(nt) if (n * c * plane > 65536) schedule(static)
         for (int64_t pl = 0; pl < n * cb; pl++) {
             const int64_t c0 = pl % cb * B;
@@ -417,10 +408,8 @@ static inline __attribute__((always_inline)) void ln_rows(const float *x, float 
         ln_rows(x, y, n, inner, g, b, eps);                                                                  \
     }
 LN_VARIANT(, generic)
-#if defined(__x86_64__) || defined(__i386__)
-LN_VARIANT(__attribute__((target("avx2"))), avx2)
-LN_VARIANT(__attribute__((target("avx512f"))), avx512)
-#endif
+LN_VARIANT(TTA_TARGET_AVX2, avx2)
+LN_VARIANT(TTA_TARGET_AVX512, avx512)
 
 tta_status tta_nn_layernorm_compute(tta_op_ctx *ctx) {
     norm_state *st = ctx->state;
@@ -435,11 +424,8 @@ tta_status tta_nn_layernorm_compute(tta_op_ctx *ctx) {
     bool s_pe = tta_tensor_numel(scale) > 1, b_pe = bias && tta_tensor_numel(bias) > 1;
     if (x->dtype == TTA_DTYPE_FLOAT32 && scale->dtype == TTA_DTYPE_FLOAT32 && (!bias || bias->dtype == TTA_DTYPE_FLOAT32) &&
         s_pe && (!bias || b_pe) && !mo && !io) {
-        void (*rows)(const float *, float *, int64_t, int64_t, const float *, const float *, double) = ln_rows_generic;
-#if defined(__x86_64__) || defined(__i386__)
-        tta_isa isa = tta_cpu_isa();
-        rows = isa >= TTA_ISA_AVX512 ? ln_rows_avx512 : isa >= TTA_ISA_AVX2 ? ln_rows_avx2 : rows;
-#endif
+        void (*rows)(const float *, float *, int64_t, int64_t, const float *, const float *, double) =
+            TTA_ISA_PICK(ln_rows_generic, ln_rows_avx2, ln_rows_avx512);
         int nt = outer * inner > 65536 ? nthreads(ctx) : 1;
         if (nt > outer) nt = (int)outer;
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)

@@ -358,10 +358,8 @@ static inline __attribute__((always_inline)) void pool_plane_blk(const pool_args
         else pool_plane_blk(a, x, y, 16);                                                                    \
     }
 POOL_BLK_VARIANTS(, generic)
-#if defined(__x86_64__) || defined(__i386__)
-POOL_BLK_VARIANTS(__attribute__((target("avx2"))), avx2)
-POOL_BLK_VARIANTS(__attribute__((target("avx512f"))), avx512)
-#endif
+POOL_BLK_VARIANTS(TTA_TARGET_AVX2, avx2)
+POOL_BLK_VARIANTS(TTA_TARGET_AVX512, avx512)
 
 /* Blocked tensors: 2-D float32 MaxPool (without Indices) and AveragePool, output as blocked as
  * the input (padding channels pooled like the others). */
@@ -384,11 +382,8 @@ static tta_status pool_blocked(tta_op_ctx *ctx, const pool_args *a) {
     const float *x = xt->data;
     float *y = yt->data;
     int nt = ctx->n_threads > 0 ? ctx->n_threads : 1;
-    void (*plane)(const pool_args *, const float *, float *, int64_t) = pool_plane_blk_generic;
-#if defined(__x86_64__) || defined(__i386__)
-    tta_isa isa = tta_cpu_isa();
-    plane = isa >= TTA_ISA_AVX512 ? pool_plane_blk_avx512 : isa >= TTA_ISA_AVX2 ? pool_plane_blk_avx2 : plane;
-#endif
+    void (*plane)(const pool_args *, const float *, float *, int64_t) =
+        TTA_ISA_PICK(pool_plane_blk_generic, pool_plane_blk_avx2, pool_plane_blk_avx512);
 #pragma omp parallel for num_threads(nt) if (planes > 1) schedule(static)
     for (int64_t pl = 0; pl < planes; pl++) plane(a, x + pl * in_sp, y + pl * out_sp, B);
     return TTA_OK;
