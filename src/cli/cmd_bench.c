@@ -31,8 +31,9 @@ static int usage(FILE *f, int code) {
             "Times the model at batch size B: builds a plan with dim 0 of every input\n"
             "set to B, fills the inputs with fixed pseudo-random data (uint8 0..255, floats in\n"
             "[0, 1)), warms up, then runs for S seconds (default 3). Prints images per second (at\n"
-            "the median latency), the median and 90th-percentile latency per batch, and the peak\n"
-            "resident memory of the process.\n\n"
+            "the median latency), the median and 90th-percentile latency per batch, the peak\n"
+            "resident memory of the process, the plan's arena of intermediate tensors, and the\n"
+            "instruction sets in use (TTA_MAX_ISA=generic|avx2|avx512 caps them).\n\n"
             "  --batch B      batch size: dim 0 of every input (default: the model's, else 1)\n"
             "  --threads T    threads (default 0: TTA_THREADS, else OMP_NUM_THREADS, else all cores)\n"
             "  --seconds S    how long to time, after the warm-up (default 3)\n"
@@ -41,7 +42,7 @@ static int usage(FILE *f, int code) {
             "                 dim 0 is replaced by B\n"
             "  --json         print one JSON object: model, batch, threads, seconds, repeats,\n"
             "                 images_per_s, latency_ms (median), latency_p90_ms, latency_mean_ms,\n"
-            "                 peak_rss_mb, load_rss_mb\n"
+            "                 peak_rss_mb, load_rss_mb, arena_mb, isa\n"
             "  --profile      also time every step: prints the time per run by operator and\n"
             "                 backend, and the slowest nodes (to stderr with --json)\n");
     return code;
