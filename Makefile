@@ -24,7 +24,7 @@ WARN := -Wall -Wextra -Wno-missing-field-initializers
 # calls inside loops that would otherwise vectorise.
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp -fno-math-errno $(WARN) $(CFLAGS) $(SAN) \
 	-Iinclude -Isrc -I$(BUILD)/gen -MMD -MP
-LDLIBS := -lprotobuf-c -ldnnl -lpng -ljpeg -lz -lm
+LDLIBS := -lprotobuf-c -ldnnl -lpng -ljpeg -lz -ljansson -lm
 ALL_LDFLAGS := -fopenmp $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))

@@ -6,7 +6,7 @@ set -e
 
 # With arguments: those packages instead (scripts/bench.sh installs Node and PyTorch so).
 PACKAGES="gcc make libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata \
-libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev dataset-fashion-mnist"
+libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libjansson-dev dataset-fashion-mnist"
 [ $# -gt 0 ] && PACKAGES="$*"
 
 missing=""
