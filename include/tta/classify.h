@@ -90,6 +90,12 @@ typedef struct tta_input_format {
 tta_status tta_input_format_set(tta_input_format *f, const char *layout, const char *size, const char *scale,
                                 const char *mean, const char *std);
 
+/* The input format a model declares: layout, channel count and dtype from its one input's
+ * shape (height and width 0 where they are symbolic), size, scale, mean and std from
+ * metadata_props (tta.input_size, tta.scale, tta.mean, tta.std; left alone when tta.preprocess
+ * is "inside-graph"). Errors: UNSUPPORTED for a model that is not an image model. */
+tta_status tta_input_format_from_model(const tta_model *model, tta_input_format *f);
+
 typedef struct tta_classifier_options {
     int n_threads;              /* 0: default (TTA_THREADS, OMP_NUM_THREADS or all cores) */
     int max_batch;              /* largest batch sent to the model (0: 256) */

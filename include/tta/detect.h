@@ -153,7 +153,7 @@ typedef struct tta_det_format {
     int n_classes;
     int score_sigmoid;   /* 1: scores are logits (apply a sigmoid); 0: already probabilities */
     float score_thr;     /* keep boxes scoring above (0.001) */
-    int top_k;           /* keep the best top_k boxes per image and view before merging (300; 0 all) */
+    int top_k;           /* keep the best top_k boxes per image and view (0: all) */
 } tta_det_format;
 
 /* Boxes of batch item `item` from the model's outputs (one tensor, or two for BOXES_SCORES),
@@ -180,7 +180,11 @@ typedef struct tta_detector_options {
                                        the image's own size, rounded to the stride) */
     float pad_value;                /* letterbox fill on 0..255 (< 0: the default 114) */
     float score_thr;                /* < 0: 0.001 */
-    int top_k;                      /* per view before merging (0: 300) */
+    int top_k;                      /* best boxes per view kept from decoding, before its NMS (0: 1000) */
+    float view_nms_iou;             /* each view's own post-processing before views are merged:
+                                       per-class NMS at this IoU, as the model's own pipeline would
+                                       do (0: 0.6; < 0: none, every decoded box goes to the merge) */
+    int view_max_det;               /* boxes per view after its NMS (0: 300) */
 } tta_detector_options;
 
 typedef struct tta_detector tta_detector;
@@ -195,7 +199,8 @@ int tta_detector_n_classes(const tta_detector *d);
 const char *tta_detector_class_name(const tta_detector *d, int k);
 
 /* Runs every view of `pol` on n images: view_boxes[i] receives image i's boxes of all views,
- * de-augmented to the image's frame (box.view = the view), clipped to the image. view_boxes
+ * each view's boxes decoded, reduced by its own NMS (view_nms_iou), de-augmented to the image's
+ * frame (box.view = the view) and clipped to the image. view_boxes
  * must hold n lists (zeroed or reused: each is cleared first). Views of one size go through the
  * model together; views of another size (dynamic models) in their own batches. A fixed-size
  * model sees each view letterboxed to its input size. */
@@ -236,6 +241,8 @@ typedef struct tta_coco {
     tta_coco_category *categories; /* in file order */
     tta_coco_ann *anns;
     int *ann_first; /* n_images + 1 */
+    void *index;    /* private lookup table (ids -> indices), built by load, open and slice; NULL in a
+                       hand-made struct (the lookups then search linearly) */
 } tta_coco;
 
 /* Reads an annotations file (images, categories, annotations with bbox and iscrowd; area
@@ -268,10 +275,14 @@ typedef struct tta_coco_det {
 
 /* Writes a results file: a JSON array of {"image_id", "category_id", "bbox", "score",
  * "support"} (support left out when 0). Written to a temporary file and renamed, so no partial
- * file is left on error. */
+ * file is left on error. Numbers get the fewest digits that read back as the same float (for
+ * values that are floats, as boxes and scores usually are) or else the same double. */
 tta_status tta_coco_results_write(const char *path, const tta_coco_det *dets, int n);
-/* Reads a results file (support optional). *dets is allocated with tta_malloc (tta_free it).
- * Errors: IO, PARSE with FILE:LINE:COLUMN, INVALID_ARG for NaN scores or negative sizes. */
+/* Reads a results file (support optional, other keys such as "segmentation" ignored). *dets is
+ * allocated with tta_malloc (tta_free it); an empty array gives *n = 0 and *dets = NULL.
+ * Errors: IO, PARSE with FILE:LINE:COLUMN for malformed JSON and naming the index and field
+ * ("[3].bbox: ...") for a missing or mistyped one, INVALID_ARG for NaN or infinite scores and
+ * negative sizes. */
 tta_status tta_coco_results_read(const char *path, tta_coco_det **dets, int *n);
 
 /* ---- COCO mAP (pycocotools' COCOeval, bbox) -------------------------------------------- */
@@ -301,6 +312,38 @@ tta_status tta_coco_eval_run(tta_coco_eval *ev, const tta_coco_det *dets, int n)
 tta_status tta_coco_eval_stats(const tta_coco_eval *ev, const int *image_counts, tta_coco_stats *out);
 /* AP@[.5:.95] of category index k (in gt->categories order) at area "all", 100 detections, or -1. */
 double tta_coco_eval_class_ap(const tta_coco_eval *ev, int k);
+
+/* ---- per-view detection tables: scoring policies without running the model again ------ */
+
+/* Per-view detections of n images: boxes[i] holds image i's boxes from every view, box.view
+ * being the view's index in the table (0..n_views-1), as tta_detect_views writes them. */
+typedef struct tta_det_table {
+    int n_images, n_views;
+    tta_boxes *boxes;
+} tta_det_table;
+
+/* Fuses views[0..m) of the table per image into out[0..n_images): the boxes of those views
+ * (renumbered 0..m-1 in the order given) through tta_fuse_boxes with `weights` (aligned with
+ * views; NULL: all 1). A view index twice or out of range is INVALID_ARG. */
+tta_status tta_det_table_fuse(const tta_det_table *t, const int *views, const double *weights, int m,
+                              const tta_fuse_options *fuse, tta_boxes *out);
+
+/* Which COCO category each of the model's n_classes labels is: by name when every class name
+ * is a category name (class_names may be NULL), else the k-th category in id order when the
+ * counts agree. cat_ids receives n_classes ids. Errors: SHAPE naming both counts when they
+ * disagree and names do not settle it. */
+tta_status tta_coco_label_map(const tta_coco *gt, int n_classes, const char *const *class_names, int64_t *cat_ids);
+
+/* Boxes of the data set's images (per_image[i] for gt->images[i]) as COCO detections
+ * (x, y, w, h), labels mapped through cat_ids. *dets is tta_malloc'd (tta_free it). */
+tta_status tta_boxes_to_coco(const tta_coco *gt, const tta_boxes *per_image, const int64_t *cat_ids, int n_classes,
+                             tta_coco_det **dets, int *n);
+
+/* Paired bootstrap over images of the gain in AP@[.5:.95] of `pol` over `base` (two
+ * evaluators of the same ground truth after tta_coco_eval_run): the percentile interval at
+ * `level` over n_boot resamples, with a fixed seed. */
+tta_status tta_coco_eval_gain_ci(const tta_coco_eval *base, const tta_coco_eval *pol, int n_images, int n_boot,
+                                 uint64_t seed, double level, double *lo, double *hi);
 
 #ifdef __cplusplus
 }

@@ -15,5 +15,8 @@ int tta_cmd_eval(int argc, char **argv);
 int tta_cmd_bench(int argc, char **argv);
 int tta_cmd_data(int argc, char **argv);
 int tta_cmd_search(int argc, char **argv);
+int tta_cmd_detect(int argc, char **argv);
+int tta_cmd_detect_eval(int argc, char **argv);
+int tta_cmd_detect_search(int argc, char **argv);
 
 #endif

@@ -5,7 +5,6 @@
  *
  * The spec's syntax (kind, split, range) is checked before any file is read, so a typo costs no
  * loading time; the range's bounds are checked after, against the real size. */
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "core/error.h"
 #include "data/dataset_internal.h"
+#include "data/range.h"
 #include "tta/tensor.h"
 
 #define KNOWN_KINDS "fashion-mnist, mnist, idx, cifar10, cifar100, folder, list"
@@ -37,74 +37,6 @@ const char *tta_dataset_spec_help(void) {
            "  folder:DIR              DIR/CLASS/IMAGE.png|jpg, classes in sorted order\n"
            "  list:FILE               lines \"path,label\" (paths relative to FILE's folder)\n"
            "  e.g. fashion-mnist:test[0:1000], cifar10:test_batch.bin[-500:]\n";
-}
-
-/* ---- ranges --------------------------------------------------------------------------------- */
-
-typedef struct range {
-    int present; /* a [..] suffix was given */
-    int has_a, has_b;
-    long long a, b;
-    size_t at;     /* offset of the '[' in the spec */
-    char text[64]; /* as written, for messages */
-} range;
-
-static int parse_int(const char *s, size_t n, long long *v) {
-    if (n == 0 || n > 20) return 0;
-    char buf[24];
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    size_t i = buf[0] == '-' || buf[0] == '+';
-    if (!buf[i]) return 0;
-    for (size_t k = i; buf[k]; k++)
-        if (buf[k] < '0' || buf[k] > '9') return 0;
-    errno = 0;
-    *v = strtoll(buf, NULL, 10);
-    return errno == 0;
-}
-
-/* Parses "[a:b]" (the whole string). */
-static tta_status parse_range(const char *s, range *r) {
-    size_t at = r->at;
-    memset(r, 0, sizeof *r);
-    r->at = at;
-    r->present = 1;
-    snprintf(r->text, sizeof r->text, "%s", s);
-    size_t n = strlen(s);
-    const char *colon = memchr(s, ':', n);
-    if (n < 2 || s[n - 1] != ']' || !colon)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s' is not of the form [a:b] (either side optional)",
-                          r->text);
-    const char *a = s + 1, *b = colon + 1;
-    size_t na = (size_t)(colon - a), nb = (size_t)(s + n - 1 - b);
-    if (memchr(b, ':', nb))
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': steps are not supported, write [a:b]", r->text);
-    if ((r->has_a = na > 0) && !parse_int(a, na, &r->a))
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': start '%.*s' is not an integer", r->text, (int)na,
-                          a);
-    if ((r->has_b = nb > 0) && !parse_int(b, nb, &r->b))
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range '%s': end '%.*s' is not an integer", r->text, (int)nb,
-                          b);
-    return TTA_OK;
-}
-
-/* Resolves r against `count` items into [*begin, *end), python-style, but refusing ranges
- * that run past either end or select nothing. */
-static tta_status resolve_range(const range *r, int64_t count, const char *what, int64_t *begin,
-                                int64_t *end) {
-    long long a = r->has_a ? r->a : 0, b = r->has_b ? r->b : count;
-    if (a < 0) a += count;
-    if (b < 0) b += count;
-    if (a < 0 || b < 0)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range %s starts before the first image of %s (%lld images)",
-                          r->text, what, (long long)count);
-    if (a > count || b > count)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "range %s goes past the end of %s (%lld images)", r->text,
-                          what, (long long)count);
-    if (a >= b) return tta_errorf(TTA_ERR_INVALID_ARG, "range %s is empty", r->text);
-    *begin = a;
-    *end = b;
-    return TTA_OK;
 }
 
 /* ---- named data sets (fashion-mnist, mnist) --------------------------------------------------- */
@@ -204,7 +136,7 @@ static tta_status split_files(char *args, const char *kind, const char **files, 
     return TTA_OK;
 }
 
-static tta_status open_spec(tta_dataset **out, const char *spec, char *body, range *r) {
+static tta_status open_spec(tta_dataset **out, const char *spec, char *body, tta_range *r) {
     /* cut off the range suffix (a final [..]); it is parsed once the kind is known to be good */
     const char *range_text = NULL;
     size_t n = strlen(body);
@@ -249,7 +181,7 @@ static tta_status open_spec(tta_dataset **out, const char *spec, char *body, ran
                                        : "FILE[,FILE...]";
         return tta_errorf(TTA_ERR_INVALID_ARG, "data set '%s' needs %s after the colon", kind, need);
     }
-    if (range_text) TTA_TRY(parse_range(range_text, r));
+    if (range_text) TTA_TRY(tta_range_parse(range_text, r));
 
     if (ns) return open_named(out, ns, args);
     if (is_folder) return tta_dataset_open_folder(out, args);
@@ -275,7 +207,7 @@ tta_status tta_dataset_open(tta_dataset **out, const char *spec) {
                           KNOWN_KINDS);
     char *body = tta_strdup(spec);
     if (!body) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-    range r;
+    tta_range r;
     memset(&r, 0, sizeof r);
     tta_dataset *ds = NULL;
     tta_status st = open_spec(&ds, spec, body, &r);
@@ -286,7 +218,7 @@ tta_status tta_dataset_open(tta_dataset **out, const char *spec) {
         char what[256];
         size_t keep = r.at;
         snprintf(what, sizeof what, "%.*s", (int)(keep < 200 ? keep : 200), spec);
-        st = resolve_range(&r, ds->count, what, &begin, &end);
+        st = tta_range_resolve(&r, ds->count, what, &begin, &end);
         if (st == TTA_OK && (begin != 0 || end != ds->count)) st = tta_dataset_slice(ds, begin, end);
     }
     if (st == TTA_OK) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/stats_util.h"
 #include "tta/classify.h"
 #include "tta/search.h"
 
@@ -26,25 +27,6 @@ double tta_mcnemar_exact(int b, int c) {
     return p < 1 ? p : 1;
 }
 
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Linear interpolation between order statistics, as numpy.percentile's default. */
-static double quantile(const double *sorted, int m, double q) {
-    double pos = q * (m - 1);
-    int i = (int)floor(pos);
-    if (i >= m - 1) return sorted[m - 1];
-    return sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]);
-}
 
 tta_status tta_bootstrap_diff_ci(const uint8_t *a_ok, const uint8_t *b_ok, int n, int n_boot, uint64_t seed,
                                  double level, double *lo, double *hi) {
@@ -63,14 +45,14 @@ tta_status tta_bootstrap_diff_ci(const uint8_t *a_ok, const uint8_t *b_ok, int n
     for (int r = 0; r < n_boot; r++) {
         long sum = 0;
         for (int i = 0; i < n; i++) {
-            uint64_t j = (uint64_t)(((unsigned __int128)splitmix64(&s) * (unsigned)n) >> 64);
+            uint64_t j = tta_rand_below(&s, (uint64_t)n);
             sum += d[j];
         }
         diffs[r] = (double)sum / n;
     }
-    qsort(diffs, (size_t)n_boot, sizeof(double), cmp_double);
-    *lo = quantile(diffs, n_boot, (1 - level) / 2);
-    *hi = quantile(diffs, n_boot, 1 - (1 - level) / 2);
+    qsort(diffs, (size_t)n_boot, sizeof(double), tta_cmp_double);
+    *lo = tta_quantile(diffs, n_boot, (1 - level) / 2);
+    *hi = tta_quantile(diffs, n_boot, 1 - (1 - level) / 2);
     tta_free(d);
     tta_free(diffs);
     return TTA_OK;

@@ -90,10 +90,11 @@ tta_status tta_input_format_set(tta_input_format *f, const char *layout, const c
     return TTA_OK;
 }
 
-static tta_status format_from_model(const tta_model *m, tta_input_format *f) {
+tta_status tta_input_format_from_model(const tta_model *m, tta_input_format *f) {
+    if (!m || !f) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_input_format_from_model: NULL argument");
     memset(f, 0, sizeof *f);
     if (tta_model_n_inputs(m) != 1)
-        return tta_errorf(TTA_ERR_UNSUPPORTED, "a classifier needs a model with one input; this one has %d",
+        return tta_errorf(TTA_ERR_UNSUPPORTED, "an image model needs one input; this one has %d",
                           tta_model_n_inputs(m));
     tta_io_info in;
     TTA_TRY(tta_model_input(m, 0, &in));
@@ -152,7 +153,7 @@ tta_status tta_classifier_new(tta_classifier **out, const tta_model *model, cons
     *out = NULL;
     tta_input_format f;
     if (opts && opts->format) f = *opts->format;
-    else TTA_TRY(format_from_model(model, &f));
+    else TTA_TRY(tta_input_format_from_model(model, &f));
     tta_classifier *c;
     TTA_TRY(classifier_alloc(&c, opts));
     c->model = model;
