@@ -174,6 +174,7 @@ typedef struct tta_detector_options {
     tta_box_format box_format;      /* AUTO: metadata tta.box_format */
     int normalized;                 /* -1 auto (metadata tta.normalized, else 0), 0, 1 */
     int n_classes;                  /* 0: metadata tta.num_classes, else from the output shape */
+    const char *class_names;        /* comma-separated, label order (NULL: metadata tta.class_names) */
     int stride;                     /* models with dynamic H, W: view sizes rounded to a multiple
                                        (0: metadata tta.stride, else 32) */
     int img_size;                   /* dynamic models: letterbox every image to this side (0: keep
@@ -184,7 +185,7 @@ typedef struct tta_detector_options {
     float view_nms_iou;             /* each view's own post-processing before views are merged:
                                        per-class NMS at this IoU, as the model's own pipeline would
                                        do (0: 0.6; < 0: none, every decoded box goes to the merge) */
-    int view_max_det;               /* boxes per view after its NMS (0: 300) */
+    int view_max_det;               /* boxes per view after its NMS, best first (0: 100) */
 } tta_detector_options;
 
 typedef struct tta_detector tta_detector;
@@ -206,6 +207,11 @@ const char *tta_detector_class_name(const tta_detector *d, int k);
  * model sees each view letterboxed to its input size. */
 tta_status tta_detect_views(tta_detector *d, const tta_policy *pol, const tta_image *images, int n,
                             tta_boxes *view_boxes);
+/* Seconds this detector has spent since it was made: making the views' batches (augment_s),
+ * running the model (model_s), and decoding, each view's NMS and de-augmenting (post_s). Any
+ * pointer may be NULL. */
+void tta_detector_times(const tta_detector *d, double *augment_s, double *model_s, double *post_s);
+
 /* Runs the views and fuses them per image with the policy's weights (pol->weights, else all 1):
  * out[i] (n lists, zeroed or reused). */
 tta_status tta_detect(tta_detector *d, const tta_policy *pol, const tta_image *images, int n,

@@ -39,6 +39,17 @@ int cli_load_policy(const char *arg, tta_policy *pol) {
     return tta_policy_parse(pol, arg, NULL) ? cli_fail() : 0;
 }
 
+const char *cli_policy_name(const char *arg, char **name) {
+    const char *eq = strchr(arg, '=');
+    size_t plain = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+, ");
+    if (eq && eq > arg && (size_t)(eq - arg) == plain) {
+        *name = strndup(arg, plain);
+        return eq + 1;
+    }
+    *name = strdup(arg);
+    return arg;
+}
+
 char **cli_class_names(const tta_model *m, int k) {
     char **names = calloc((size_t)k + 1, sizeof(char *));
     const char *s = m ? tta_model_metadata(m, "tta.class_names") : NULL;

@@ -11,6 +11,10 @@
 
 /* P is a preset name, policy text, or the path of a policy file ("@FILE" forces a file). */
 int cli_load_policy(const char *arg, tta_policy *pol);
+/* "NAME=POLICY" names a table row: returns the policy part and sets *name (malloc'd) to NAME,
+ * or to the whole argument when it has no name. A name is plain words (letters, digits, spaces,
+ * '_', '-', '+', ','): an '=' inside a transform's arguments, as in fill=0.5, is not a name. */
+const char *cli_policy_name(const char *arg, char **name);
 /* Class names from metadata tta.class_names (comma-separated); NULL entries when absent.
  * Returns a malloc'd array of k strings (free with cli_free_names). */
 char **cli_class_names(const tta_model *m, int k);

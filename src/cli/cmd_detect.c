@@ -16,11 +16,12 @@
 #define MAX_FILES 1024
 
 static int usage(FILE *f, int code) {
-    fprintf(f, "usage: tta detect predict|eval|fuse|search [OPTIONS]\n\n"
+    fprintf(f, "usage: tta detect predict|eval|fuse|search|bench [OPTIONS]\n\n"
                "  predict   boxes of images with test-time augmentation (tta detect predict --help)\n"
                "  eval      COCO mAP of policies on a COCO data set, with the gain's interval\n"
                "  fuse      fuse COCO results files (several models or views) into one\n"
-               "  search    the best policy within a budget of passes, on validation, shown on test\n");
+               "  search    the best policy within a budget of passes, on validation, shown on test\n"
+               "  bench     what detection TTA costs beside the model (decoding, NMS, fusion)\n");
     return code;
 }
 
@@ -372,6 +373,7 @@ int tta_cmd_detect(int argc, char **argv) {
     if (!strcmp(sub, "fuse")) return cmd_fuse(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return tta_cmd_detect_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "search")) return tta_cmd_detect_search(argc - 1, argv + 1);
+    if (!strcmp(sub, "bench")) return tta_cmd_detect_bench(argc - 1, argv + 1);
     fprintf(stderr, "tta: detect: unknown subcommand '%s'\n", sub);
     return usage(stderr, 2);
 }

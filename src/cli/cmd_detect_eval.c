@@ -149,17 +149,9 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         goto done;
     }
     for (int p = 0; p < n_pols; p++) {
-        const char *arg = pargs[p], *eq = strchr(arg, '=');
-        /* NAME=P, unless the '=' belongs to the policy text (fill=...) */
-        if (eq && !strpbrk(arg, "(;") && eq > arg) {
-            rows[p].name = strndup(arg, (size_t)(eq - arg));
-            arg = eq + 1;
-        } else if (eq && strchr(arg, '(') && eq < strchr(arg, '(') && eq > arg) {
-            rows[p].name = strndup(arg, (size_t)(eq - arg));
-            arg = eq + 1;
-        } else {
-            rows[p].name = strdup(arg);
-        }
+        char *name = NULL;
+        const char *arg = cli_policy_name(pargs[p], &name);
+        rows[p].name = name;
         if (det_cli_load_policy(arg, &rows[p].pol, &dc, &rows[p].fuse)) goto done;
         rows[p].sel = malloc(sizeof(int) * (size_t)rows[p].pol.n_views);
         for (int j = 0; j < rows[p].pol.n_views; j++) {

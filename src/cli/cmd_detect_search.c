@@ -167,17 +167,45 @@ int tta_cmd_detect_search(int argc, char **argv) {
     int nv = pool.n_views;
     order = malloc(sizeof *order * (size_t)nv);
     pair_ap = calloc((size_t)nv, sizeof *pair_ap);
-    printf("step 1: each view with the identity (%s)\n", dc.merge_set ? "the given merge" : "wbf iou=0.55");
+    /* step 1: each view with the identity, under each merge of a small set (or the given one);
+     * the merge that wins the most pairs is used in step 2 */
+    tta_fuse_options quick[3];
+    int n_quick = 1;
+    quick[0] = def_f;
+    if (!dc.merge_set) {
+        tta_fuse_options_default(&quick[0], TTA_FUSE_WBF);
+        tta_fuse_options_default(&quick[1], TTA_FUSE_WBF);
+        quick[1].iou_thr = 0.7f;
+        tta_fuse_options_default(&quick[2], TTA_FUSE_NMS);
+        quick[2].iou_thr = 0.6f;
+        for (int q = 0; q < 3; q++) quick[q].max_det = dc.fuse.max_det;
+        n_quick = 3;
+    }
+    int wins[3] = {0};
+    printf("step 1: each view with the identity (best of");
+    for (int q = 0; q < n_quick; q++) {
+        char ft[96];
+        det_cli_fuse_text(&quick[q], ft, sizeof ft);
+        printf("%s %s", q ? "," : "", ft);
+    }
+    printf(")\n");
     int n_cand = 0;
     for (int v = 1; v < nv; v++) {
-        int pair[2] = {0, v};
-        if (score(&c, pair, 2, &def_f, &pair_ap[v])) {
-            cli_fail();
-            goto done;
+        int pair[2] = {0, v}, won = 0;
+        pair_ap[v] = -1;
+        for (int q = 0; q < n_quick; q++) {
+            double ap;
+            if (score(&c, pair, 2, &quick[q], &ap)) {
+                cli_fail();
+                goto done;
+            }
+            if (ap > pair_ap[v]) pair_ap[v] = ap, won = q;
         }
-        char text[256];
+        wins[won]++;
+        char text[256], ft[96];
         tta_view_format(&pool.views[v], text, sizeof text);
-        printf("  %-32.32s AP %.4f  (%+.4f)\n", text, pair_ap[v], pair_ap[v] - base_ap);
+        det_cli_fuse_text(&quick[won], ft, sizeof ft);
+        printf("  %-32.32s AP %.4f  (%+.4f)  %s\n", text, pair_ap[v], pair_ap[v] - base_ap, ft);
         /* insertion by AP, best first */
         int at = n_cand++;
         while (at > 0 && pair_ap[order[at - 1]] < pair_ap[v]) {
@@ -186,6 +214,10 @@ int tta_cmd_detect_search(int argc, char **argv) {
         }
         order[at] = v;
     }
+    int top = 0;
+    for (int q = 1; q < n_quick; q++)
+        if (wins[q] > wins[top]) top = q;
+    def_f = quick[top];
     int n_step2 = n_cand < STEP2_CANDIDATES ? n_cand : STEP2_CANDIDATES;
     /* step 2: greedy forward selection */
     int chosen[MAX_BUDGET] = {0}, n_chosen = 1;
@@ -196,7 +228,11 @@ int tta_cmd_detect_search(int argc, char **argv) {
     ap_by_size[0] = base_ap;
     fuse_by_size[0] = base_f;
     int max_size = budget < n_cand + 1 ? budget : n_cand + 1;
-    printf("\nstep 2: greedy forward selection among the best %d\n", n_step2);
+    {
+        char ft[96];
+        det_cli_fuse_text(&def_f, ft, sizeof ft);
+        printf("\nstep 2: greedy forward selection among the best %d (%s)\n", n_step2, ft);
+    }
     for (int size = 2; size <= max_size; size++) {
         int best_v = -1;
         double best = -1;

@@ -207,16 +207,9 @@ int tta_cmd_eval(int argc, char **argv) {
     FILE *jf = NULL;
 
     for (int p = 0; p < n_pols; p++) {
-        /* NAME=POLICY names a row; the name is plain words (an '=' inside a transform's
-         * arguments, as in fill=0.5, is not a name) */
-        const char *arg = policy_args[p], *eq = strchr(arg, '=');
-        size_t plain = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+ ");
-        if (eq && eq > arg && (size_t)(eq - arg) == plain) {
-            names[p] = strndup(arg, plain);
-            arg = eq + 1;
-        } else {
-            names[p] = strdup(arg);
-        }
+        char *name = NULL;
+        const char *arg = cli_policy_name(policy_args[p], &name);
+        names[p] = name;
         if (cli_load_policy(arg, &pols[p])) goto done;
     }
     if (build_union(pols, n_pols, &uni, map)) goto done;

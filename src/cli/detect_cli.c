@@ -30,10 +30,13 @@ const char *det_cli_help =
     "  --output-layout L yolov8 [N, 4+C, A], yolov5 [N, A, 5+C] or boxes-scores (two outputs)\n"
     "  --box-format F     cxcywh, xyxy or xywh      --normalized 0|1   coordinates in [0, 1]\n"
     "  --classes N        class count               --stride S  dynamic models: sizes multiple of S\n"
+    "  --class-names A,B  class names in label order (matched to COCO category names)\n"
     "  --img-size S       dynamic models: letterbox every image to S x S (default: its own size)\n"
     "  --pad V            letterbox fill on 0..255 (default 114)\n"
     "  --score-thr T      keep boxes scoring above T (default 0.001; predict 0.25)\n"
-    "  --top-k K          best K boxes per view before merging (default 300)\n"
+    "  --top-k K          best K boxes per view from decoding (default 1000)\n"
+    "  --view-nms T       each view's own per-class NMS at IoU T before merging (0.6), or none\n"
+    "  --view-max-det N   boxes per view after its NMS (default 100)\n"
     "  --threads T        --max-batch B\n"
     "merging the views' boxes, per class:\n"
     "  --merge M          wbf (default), nms, soft-nms (Gaussian), soft-nms-linear, nmw\n"
@@ -76,11 +79,16 @@ int det_cli_flag(int argc, char **argv, int *i, det_cli *d) {
         if (tta_box_format_parse(v, &d->o.box_format)) { cli_fail(); return -1; }
     } else if (!strcmp(a, "--normalized")) ok = parse_int(v, 0, 1, &d->o.normalized);
     else if (!strcmp(a, "--classes")) ok = parse_int(v, 1, 100000, &d->o.n_classes);
+    else if (!strcmp(a, "--class-names")) d->o.class_names = v;
     else if (!strcmp(a, "--stride")) ok = parse_int(v, 1, 4096, &d->o.stride);
     else if (!strcmp(a, "--img-size")) ok = parse_int(v, 1, 16384, &d->o.img_size);
     else if (!strcmp(a, "--pad")) ok = parse_float(v, 0, 255, &d->o.pad_value);
     else if (!strcmp(a, "--score-thr")) ok = parse_float(v, 0, 1, &d->o.score_thr);
     else if (!strcmp(a, "--top-k")) ok = parse_int(v, 1, 1000000, &d->o.top_k);
+    else if (!strcmp(a, "--view-nms")) {
+        if (!strcmp(v, "none")) d->o.view_nms_iou = -1;
+        else ok = parse_float(v, 1e-6f, 1, &d->o.view_nms_iou);
+    } else if (!strcmp(a, "--view-max-det")) ok = parse_int(v, 1, 1000000, &d->o.view_max_det);
     else if (!strcmp(a, "--threads")) ok = parse_int(v, 0, 4096, &d->o.n_threads);
     else if (!strcmp(a, "--max-batch")) ok = parse_int(v, 1, 1 << 20, &d->o.max_batch);
     else if (!strcmp(a, "--merge")) {
@@ -146,7 +154,7 @@ void det_cli_fuse_text(const tta_fuse_options *f, char *buf, size_t size) {
         snprintf(buf + n, size - (size_t)n, " conf=%s", f->allows_overflow ? "allows_overflow" : tta_wbf_conf_name(f->conf_type));
 }
 
-/* "# merge: wbf iou=0.55 [skip=S] [conf=C]" in a policy file */
+/* "# merge: wbf iou=0.55 [skip=S] [conf=C]" in a policy file or text */
 static int merge_comment(const char *text, det_cli *d, tta_fuse_options *fuse, const char *path) {
     const char *m = strstr(text, "# merge:");
     if (!m) return 0;
@@ -198,7 +206,7 @@ int det_cli_load_policy(const char *arg, tta_policy *pol, det_cli *d, tta_fuse_o
     struct stat st;
     const char *path = arg[0] == '@' ? arg + 1 : NULL;
     if (!path && !tta_policy_preset(arg) && stat(arg, &st) == 0 && S_ISREG(st.st_mode)) path = arg;
-    if (!path) return 0;
+    if (!path) return merge_comment(arg, d, fuse, "policy"); /* inline text may carry one too */
     void *buf;
     size_t size;
     if (tta_read_file(path, &buf, &size)) return cli_fail();

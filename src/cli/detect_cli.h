@@ -28,9 +28,9 @@ extern const char *det_cli_help;
 /* Loads the model and makes the detector; prints the error and returns 1 on failure. */
 int det_cli_open(const det_cli *d, tta_model **model, tta_detector **det);
 
-/* A policy (preset, text or file). A policy file may carry its merge rule in a comment line
- * "# merge: wbf iou=0.55" (as `tta detect search` writes it); it fills the fuse options the
- * command line did not set. Returns 1 after printing an error. */
+/* A policy (preset, text or file). A policy file or text may carry its merge rule in a comment
+ * "# merge: wbf iou=0.55" (as `tta detect search` writes it; e.g. --policy "hflip # merge: nms");
+ * it fills the fuse options the command line did not set. Returns 1 after printing an error. */
 int det_cli_load_policy(const char *arg, tta_policy *pol, det_cli *d, tta_fuse_options *fuse);
 
 /* "wbf iou=0.55" style text of fuse options (for tables and policy files). */

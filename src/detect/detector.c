@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <omp.h>
 
 #include "core/error.h"
 #include "tta/detect.h"
@@ -25,7 +28,7 @@
 #define DEFAULT_MAX_BATCH 64
 #define DEFAULT_TOP_K 1000
 #define DEFAULT_VIEW_NMS 0.6f
-#define DEFAULT_VIEW_MAX_DET 300
+#define DEFAULT_VIEW_MAX_DET 100
 #define DEFAULT_PAD 114.0f
 #define DEFAULT_SCORE_THR 0.001f
 #define DEFAULT_STRIDE 32
@@ -59,8 +62,20 @@ struct tta_detector {
     geometry geo;
     tta_fuse_options view_nms; /* each view's own NMS (method NMS), unless no_view_nms */
     int no_view_nms;
-    tta_boxes raw, kept;       /* one view's decoded boxes before and after its NMS */
+    double t_augment, t_model, t_post; /* seconds, see tta_detector_times */
 };
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void tta_detector_times(const tta_detector *d, double *augment_s, double *model_s, double *post_s) {
+    if (augment_s) *augment_s = d ? d->t_augment : 0;
+    if (model_s) *model_s = d ? d->t_model : 0;
+    if (post_s) *post_s = d ? d->t_post : 0;
+}
 
 static int round_to(int v, int s) {
     int r = (int)lround((double)v / s) * s;
@@ -96,11 +111,13 @@ static tta_status resolve_format(tta_detector *d, const tta_detector_options *o)
     TTA_TRY(tta_model_output(m, 0, &o0));
     if (n_out > 1) TTA_TRY(tta_model_output(m, 1, &o1));
     f->layout = o ? o->layout : TTA_DET_LAYOUT_AUTO;
+    const char *task = tta_model_metadata(m, "tta.task");
+    if (f->layout == TTA_DET_LAYOUT_AUTO && task && strcmp(task, "detection"))
+        return tta_errorf(TTA_ERR_SHAPE, "metadata tta.task says this is a %s model, not a detector (give "
+                                         "--output-layout to read its outputs as boxes anyway)", task);
+    /* tta.output names the layout of a detector; a value that names none is left to the guess */
     const char *md = tta_model_metadata(m, "tta.output");
-    if (f->layout == TTA_DET_LAYOUT_AUTO && md) {
-        tta_status st = tta_det_layout_parse(md, &f->layout);
-        if (st) return tta_error_context(st, "metadata tta.output");
-    }
+    if (f->layout == TTA_DET_LAYOUT_AUTO && md && tta_det_layout_parse(md, &f->layout)) f->layout = TTA_DET_LAYOUT_AUTO;
     f->n_classes = o && o->n_classes > 0 ? o->n_classes : 0;
     const char *nc = tta_model_metadata(m, "tta.num_classes");
     if (!f->n_classes && nc) f->n_classes = atoi(nc);
@@ -183,7 +200,10 @@ tta_status tta_detector_new(tta_detector **out, const tta_model *model, const tt
         d->view_nms.iou_thr = o && o->view_nms_iou > 0 ? o->view_nms_iou : DEFAULT_VIEW_NMS;
         d->view_nms.max_det = o && o->view_max_det > 0 ? o->view_max_det : DEFAULT_VIEW_MAX_DET;
         d->no_view_nms = o && o->view_nms_iou < 0;
-        st = parse_names(d, tta_model_metadata(model, "tta.class_names"));
+        st = parse_names(d, o && o->class_names ? o->class_names : tta_model_metadata(model, "tta.class_names"));
+        if (!st && o && o->class_names && d->n_names != d->df.n_classes)
+            st = tta_errorf(TTA_ERR_INVALID_ARG, "%d class names given for a model of %d classes", d->n_names,
+                            d->df.n_classes);
     }
     if (st) {
         tta_detector_free(d);
@@ -208,8 +228,6 @@ void tta_detector_free(tta_detector *d) {
     tta_free(d->names);
     tta_tensor_destroy(&d->input);
     geometry_clear(&d->geo);
-    tta_boxes_destroy(&d->raw);
-    tta_boxes_destroy(&d->kept);
     tta_free(d);
 }
 
@@ -370,6 +388,33 @@ static tta_status run_model(tta_detector *d, const tta_tensor **o0, const tta_te
     return TTA_OK;
 }
 
+/* One batch item: decoded, reduced by the view's own NMS (in the view's frame, as the model's
+ * pipeline would), mapped back to the image and appended to dst. raw and kept are scratch. */
+static tta_status post_view(const tta_detector *d, const tta_tensor *o0, const tta_tensor *o1, int item, int pv,
+                            int ow, int oh, tta_boxes *raw, tta_boxes *kept, tta_boxes *dst) {
+    const geometry *g = &d->geo;
+    int first = dst->n;
+    if (d->no_view_nms) {
+        TTA_TRY(tta_det_decode(&d->df, o0, o1, item, ow, oh, g->order[pv], dst));
+    } else {
+        tta_boxes_clear(raw);
+        TTA_TRY(tta_det_decode(&d->df, o0, o1, item, ow, oh, 0, raw));
+        TTA_TRY(tta_fuse_boxes(raw->box, raw->n, 1, NULL, &d->view_nms, kept));
+        TTA_TRY(tta_boxes_reserve(dst, dst->n + kept->n));
+        for (int k = 0; k < kept->n; k++) {
+            kept->box[k].view = g->order[pv];
+            kept->box[k].support = 1;
+            dst->box[dst->n++] = kept->box[k];
+        }
+    }
+    int n = dst->n - first;
+    float *bx = (float *)(dst->box + first);
+    const int stride = (int)(sizeof(tta_box) / sizeof(float));
+    TTA_TRY(tta_invert_boxes(g->views, pv, bx, n, stride));
+    if (g->base) TTA_TRY(tta_invert_boxes(g->base, 1, bx, n, stride));
+    return TTA_OK;
+}
+
 /* Images [i0, i1) (already in the base frame: imgs) x plan views [v0, v1) through the model. */
 static tta_status run_block(tta_detector *d, const tta_image *imgs, int i0, int i1, int v0, int v1,
                             tta_boxes *view_boxes) {
@@ -379,34 +424,39 @@ static tta_status run_block(tta_detector *d, const tta_image *imgs, int i0, int 
     tta_aug_plan_view_size(g->views, v0, &oh, &ow);
     int64_t dims[4] = {b, d->fmt.batch.channels, oh, ow};
     if (d->fmt.batch.layout == TTA_LAYOUT_NHWC) dims[1] = oh, dims[2] = ow, dims[3] = d->fmt.batch.channels;
+    double t0 = now_s();
     TTA_TRY(tta_tensor_resize(&d->input, d->fmt.batch.dtype, 4, dims));
     TTA_TRY(tta_augment_batch(g->views, imgs + i0, ni, v0, nv, &d->fmt.batch, d->input.data,
                               tta_tensor_nbytes(&d->input)));
+    double t1 = now_s();
     const tta_tensor *o0, *o1;
     TTA_TRY(run_model(d, &o0, &o1));
-    for (int i = 0; i < ni; i++)
-        for (int v = 0; v < nv; v++) {
-            tta_boxes *dst = &view_boxes[i0 + i];
-            int first = dst->n, pv = v0 + v;
-            if (d->no_view_nms) {
-                TTA_TRY(tta_det_decode(&d->df, o0, o1, i * nv + v, ow, oh, g->order[pv], dst));
-            } else { /* the view's own NMS, in the view's frame, as the model's pipeline does */
-                tta_boxes_clear(&d->raw);
-                TTA_TRY(tta_det_decode(&d->df, o0, o1, i * nv + v, ow, oh, 0, &d->raw));
-                tta_boxes *kept = &d->kept;
-                TTA_TRY(tta_fuse_boxes(d->raw.box, d->raw.n, 1, NULL, &d->view_nms, kept));
-                TTA_TRY(tta_boxes_reserve(dst, dst->n + kept->n));
-                for (int k = 0; k < kept->n; k++) {
-                    kept->box[k].view = g->order[pv];
-                    kept->box[k].support = 1;
-                    dst->box[dst->n++] = kept->box[k];
-                }
+    double t2 = now_s();
+    d->t_augment += t1 - t0;
+    d->t_model += t2 - t1;
+    /* post-processing, image by image over the threads (each image's list is its own) */
+    tta_status st = TTA_OK;
+    char msg[512] = "";
+#pragma omp parallel num_threads(d->n_threads > 0 ? d->n_threads : omp_get_max_threads()) if (ni > 1)
+    {
+        tta_boxes raw = {0}, kept = {0};
+        tta_status mine = TTA_OK;
+#pragma omp for schedule(dynamic)
+        for (int i = 0; i < ni; i++)
+            for (int v = 0; v < nv && !mine; v++)
+                mine = post_view(d, o0, o1, i * nv + v, v0 + v, ow, oh, &raw, &kept, &view_boxes[i0 + i]);
+        if (mine) {
+#pragma omp critical
+            if (!st) { /* the message lives in the failing thread */
+                st = mine;
+                snprintf(msg, sizeof msg, "%s", tta_last_error());
             }
-            int n = dst->n - first;
-            float *bx = (float *)(dst->box + first);
-            TTA_TRY(tta_invert_boxes(g->views, pv, bx, n, (int)(sizeof(tta_box) / sizeof(float))));
-            if (g->base) TTA_TRY(tta_invert_boxes(g->base, 1, bx, n, (int)(sizeof(tta_box) / sizeof(float))));
         }
+        tta_boxes_destroy(&raw);
+        tta_boxes_destroy(&kept);
+    }
+    if (st) return tta_errorf(st, "%s", msg);
+    d->t_post += now_s() - t2;
     return TTA_OK;
 }
 
