@@ -235,6 +235,16 @@ if $TTA search --help 2>/dev/null | grep -q -- --bench-subset; then
     $TTA search --bench-subset
 fi
 
+# ---- detection TTA beside the model (issue 12): the shipped detector on 500 test mosaics with a
+# 4-pass policy; decoding, each view's NMS, de-augmenting and fusing as a share of the model's
+# time, and fusion alone as views grow (100 views x 300 boxes).
+if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+    [ -f "$OUT/mosaics/annotations.json" ] || $TTA data mosaic --split test --seed 3 --count 500 -q -o "$OUT/mosaics" > /dev/null
+    echo
+    $TTA detect bench --model models/detector.onnx --data "coco:$OUT/mosaics" --threads "$THREADS" \
+        --policy "hflip; resize(125%); shift(4, 4, constant) # merge: wbf iou=0.7" || echo "detect bench failed" >> "$ERRS"
+fi
+
 if [ -s "$ERRS" ]; then
     echo
     echo "failures:"

@@ -158,8 +158,9 @@ typedef struct tta_det_format {
 
 /* Boxes of batch item `item` from the model's outputs (one tensor, or two for BOXES_SCORES),
  * in the pixels of the model input (in_w x in_h), not yet de-augmented, appended to `out` with
- * view = `view` and support 1, best first. Per anchor, every class above the threshold gives a
- * box (multi-label, as Ultralytics' evaluation and mmdet do). Errors: SHAPE when the outputs do
+ * view = `view` and support 1, in anchor order (when more than top_k are found, the best top_k,
+ * still in anchor order; equal scores at the cut: the first found). Per anchor, every class above the threshold gives a box (multi-label, as
+ * Ultralytics' evaluation and mmdet do). Errors: SHAPE when the outputs do
  * not fit the layout (naming the shapes and the layout), INVALID_ARG. */
 tta_status tta_det_decode(const tta_det_format *fmt, const tta_tensor *out0, const tta_tensor *out1, int item,
                           int in_w, int in_h, int view, tta_boxes *out);

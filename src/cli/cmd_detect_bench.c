@@ -1,7 +1,8 @@
 /* cmd_detect_bench.c - `tta detect bench`: what detection TTA costs beside the model.
  *
  * 1. A policy over a COCO data set, timed in parts (medians of --runs runs): making the views'
- *    batches, the model, decoding + each view's NMS + de-augmenting, and fusing the views; the
+ *    batches, the model, decoding + each view's NMS + de-augmenting, and fusing the views (over
+ *    the threads, as tta_detect does); the
  *    post-processing is reported as a share of the model's time.
  * 2. Fusion alone on synthetic images of V views x B boxes (30 objects seen by every view with
  *    jitter, plus clutter, 10 classes): time per call and per box for each rule as V grows, to
@@ -114,7 +115,8 @@ int tta_cmd_detect_bench(int argc, char **argv) {
     tta_policy pol = {0};
     tta_fuse_options fuse;
     tta_image *imgs = NULL;
-    tta_boxes *vb = NULL, out = {0};
+    tta_boxes *vb = NULL, *fused = NULL, out = {0};
+    int *all_views = NULL;
     tta_box *syn = NULL;
     if (det_cli_open(&dc, &m, &det) || det_cli_load_policy(policy, &pol, &dc, &fuse)) goto done;
     if (tta_coco_open(&data, data_spec)) {
@@ -124,6 +126,9 @@ int tta_cmd_detect_bench(int argc, char **argv) {
     n = data.n_images;
     imgs = calloc((size_t)n, sizeof *imgs);
     vb = calloc((size_t)n, sizeof *vb);
+    fused = calloc((size_t)n, sizeof *fused);
+    all_views = malloc(sizeof *all_views * (size_t)pol.n_views);
+    for (int v = 0; v < pol.n_views; v++) all_views[v] = v;
     for (int i = 0; i < n; i++)
         if (tta_coco_read_image(&data, i, &imgs[i])) {
             cli_fail();
@@ -146,15 +151,13 @@ int tta_cmd_detect_bench(int argc, char **argv) {
             }
         tta_detector_times(det, &a1, &m1, &p1);
         double f0 = det_cli_now();
-        boxes_in = boxes_out = 0;
-        for (int i = 0; i < n; i++) {
-            if (tta_fuse_boxes(vb[i].box, vb[i].n, pol.n_views, pol.weights, &fuse, &out)) {
-                cli_fail();
-                goto done;
-            }
-            boxes_in += vb[i].n;
-            boxes_out += out.n;
+        tta_det_table tab = {n, pol.n_views, vb};
+        if (tta_det_table_fuse(&tab, all_views, pol.weights, pol.n_views, &fuse, fused)) { /* as tta_detect */
+            cli_fail();
+            goto done;
         }
+        boxes_in = boxes_out = 0;
+        for (int i = 0; i < n; i++) boxes_in += vb[i].n, boxes_out += fused[i].n;
         ta[r] = a1 - a0, tm[r] = m1 - m0, tp[r] = p1 - p0, tf[r] = det_cli_now() - f0;
     }
     double A = median(ta, runs), M = median(tm, runs), P = median(tp, runs), F = median(tf, runs);
@@ -208,7 +211,10 @@ done:
     free(syn);
     tta_boxes_destroy(&out);
     for (int i = 0; vb && i < n; i++) tta_boxes_destroy(&vb[i]);
+    for (int i = 0; fused && i < n; i++) tta_boxes_destroy(&fused[i]);
     free(vb);
+    free(fused);
+    free(all_views);
     for (int i = 0; imgs && i < n; i++) tta_image_destroy(&imgs[i]);
     free(imgs);
     tta_policy_destroy(&pol);

@@ -3,7 +3,8 @@
  * with cxcywh, xyxy or xywh boxes in pixels or normalised to the input size.
  *
  * Every class of an anchor that scores above the threshold gives a box (multi-label, as
- * Ultralytics' and mmdet's evaluation do), then the best top_k are kept. Boxes stay in the model
+ * Ultralytics' and mmdet's evaluation do), in anchor order; when there are more than top_k, the
+ * best top_k are kept, still in anchor order (the merge rules sort by score themselves). Boxes stay in the model
  * input's frame: the caller de-augments them (tta_invert_boxes). */
 #include <math.h>
 #include <stdio.h>
@@ -58,11 +59,48 @@ static tta_status misfit(const tta_det_format *f, const tta_tensor *t, const cha
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-static int by_score_desc(const void *a, const void *b) {
-    const tta_box *x = a, *y = b;
-    if (x->score != y->score) return x->score < y->score ? 1 : -1;
-    /* ties: the order they were found (anchor, then class) */
-    return (x->support > y->support) - (x->support < y->support);
+static int float_desc(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+#define SELECT_BINS 4096
+
+static int score_bin(float s) {
+    int b = (int)(s * SELECT_BINS);
+    return b < 0 ? 0 : b >= SELECT_BINS ? SELECT_BINS - 1 : b;
+}
+
+/* Keeps the k best of n boxes in place, in their order (ties at the cut: the first found), in
+ * O(n): a histogram of the scores finds the bin of the k-th best, and only that bin is sorted.
+ * Returns the new count. Sorting all n boxes instead cost more than the model on models whose
+ * untrained or uncertain heads put most anchors above the threshold. */
+static tta_status keep_best(tta_box *b, int n, int k, int *kept) {
+    int *count = tta_calloc(SELECT_BINS, sizeof *count);
+    if (!count) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) count[score_bin(b[i].score)]++;
+    int cut = SELECT_BINS - 1, above = 0;
+    while (cut > 0 && above + count[cut] < k) above += count[cut--];
+    int need = k - above, in_bin = count[cut];
+    tta_free(count);
+    float *s = tta_malloc(sizeof *s * (size_t)(in_bin > 0 ? in_bin : 1));
+    if (!s) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (score_bin(b[i].score) == cut) s[m++] = b[i].score;
+    qsort(s, (size_t)m, sizeof *s, float_desc);
+    float t = need > 0 && need <= m ? s[need - 1] : 2.0f;
+    int ties = 0; /* boxes scoring exactly t that fit */
+    for (int j = 0; j < need && j < m; j++) ties += s[j] == t;
+    tta_free(s);
+    int w = 0;
+    for (int i = 0; i < n; i++) {
+        int bin = score_bin(b[i].score);
+        int keep = bin > cut || (bin == cut && (b[i].score > t || (b[i].score == t && ties-- > 0)));
+        if (keep) b[w++] = b[i];
+    }
+    *kept = w;
+    return TTA_OK;
 }
 
 /* Corners from the four numbers of the declared format, in input pixels. */
@@ -119,7 +157,7 @@ tta_status tta_det_decode(const tta_det_format *f, const tta_tensor *out0, const
     default: return tta_errorf(TTA_ERR_INVALID_ARG, "tta_det_decode: the layout is not resolved");
     }
     const int first = out->n;
-    int found = 0; /* running index, kept in .support until the end for a stable order */
+    TTA_TRY(tta_boxes_reserve(out, out->n + (int)(A < 4096 ? A * (C < 16 ? C : 16) : 4096)));
     for (int64_t a = 0; a < A; a++) {
         const float *bx = boxes + a * box_row, *sc = scores + a * sc_row;
         float obj = 1.0f;
@@ -143,13 +181,15 @@ tta_status tta_det_decode(const tta_det_format *f, const tta_tensor *out0, const
             b.score = s;
             b.label = c;
             b.view = view;
-            b.support = found++;
+            b.support = 1;
             TTA_TRY(tta_boxes_push(out, &b));
         }
     }
     int n = out->n - first;
-    qsort(out->box + first, (size_t)n, sizeof(tta_box), by_score_desc);
-    if (f->top_k > 0 && n > f->top_k) out->n = first + f->top_k;
-    for (int i = first; i < out->n; i++) out->box[i].support = 1;
+    if (f->top_k > 0 && n > f->top_k) {
+        int kept = n;
+        TTA_TRY(keep_best(out->box + first, n, f->top_k, &kept));
+        out->n = first + kept;
+    }
     return TTA_OK;
 }

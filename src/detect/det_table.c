@@ -4,6 +4,7 @@
  * and search commands build on these, so a policy scored in a search scores the same in
  * `tta detect eval`. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,23 +25,38 @@ tta_status tta_det_table_fuse(const tta_det_table *t, const int *views, const do
         else
             slot[views[j]] = j;
     }
-    tta_boxes sel = {0};
-    for (int i = 0; i < t->n_images && !st; i++) {
-        const tta_boxes *b = &t->boxes[i];
-        tta_boxes_clear(&sel);
-        st = tta_boxes_reserve(&sel, b->n);
-        for (int k = 0; k < b->n && !st; k++) {
-            int s = b->box[k].view >= 0 && b->box[k].view < t->n_views ? slot[b->box[k].view] : -1;
-            if (s < 0) continue;
-            tta_box x = b->box[k];
-            x.view = s;
-            sel.box[sel.n++] = x;
+    /* images over the threads; each thread its own selection list */
+    char msg[512] = "";
+#pragma omp parallel if (!st && t->n_images > 1)
+    {
+        tta_boxes sel = {0};
+        tta_status mine = st;
+#pragma omp for schedule(dynamic, 16)
+        for (int i = 0; i < t->n_images; i++) {
+            if (mine) continue;
+            const tta_boxes *b = &t->boxes[i];
+            tta_boxes_clear(&sel);
+            mine = tta_boxes_reserve(&sel, b->n);
+            for (int k = 0; k < b->n && !mine; k++) {
+                int s = b->box[k].view >= 0 && b->box[k].view < t->n_views ? slot[b->box[k].view] : -1;
+                if (s < 0) continue;
+                tta_box x = b->box[k];
+                x.view = s;
+                sel.box[sel.n++] = x;
+            }
+            if (!mine) mine = tta_fuse_boxes(sel.box, sel.n, m, weights, fuse, &out[i]);
         }
-        if (!st) st = tta_fuse_boxes(sel.box, sel.n, m, weights, fuse, &out[i]);
+        if (mine && !st) {
+#pragma omp critical
+            if (!st) { /* the message lives in the failing thread */
+                st = mine;
+                snprintf(msg, sizeof msg, "%s", tta_last_error());
+            }
+        }
+        tta_boxes_destroy(&sel);
     }
-    tta_boxes_destroy(&sel);
     tta_free(slot);
-    return st;
+    return st && msg[0] ? tta_errorf(st, "%s", msg) : st;
 }
 
 static int by_id(const void *a, const void *b) {

@@ -523,9 +523,12 @@ tta_status tta_detect(tta_detector *d, const tta_policy *pol, const tta_image *i
     if (!fuse || (!out && n > 0)) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_detect: NULL argument");
     tta_boxes *vb = tta_calloc((size_t)(n > 0 ? n : 1), sizeof *vb);
     if (!vb) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-    tta_status st = tta_detect_views(d, pol, images, n, vb);
-    for (int i = 0; !st && i < n; i++)
-        st = tta_fuse_boxes(vb[i].box, vb[i].n, pol->n_views, pol->weights, fuse, &out[i]);
+    int *all = tta_malloc(sizeof *all * (size_t)pol->n_views);
+    tta_status st = all ? tta_detect_views(d, pol, images, n, vb) : tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    for (int v = 0; all && v < pol->n_views; v++) all[v] = v;
+    tta_det_table t = {n, pol->n_views, vb};
+    if (!st && n > 0) st = tta_det_table_fuse(&t, all, pol->weights, pol->n_views, fuse, out);
+    tta_free(all);
     tta_boxes_free_array(vb, n);
     return st;
 }

@@ -25,9 +25,14 @@
  * concatenated order: view, then position). The result is sorted by score, best first, ties by
  * class, then by the order the rule produced them.
  *
- * Memory: one scratch block per call (items, three int arrays and 12 doubles per surviving
- * box, one stamp per view, a copy of the output for the final merge sort); the output list is
- * reserved once. No static mutable state: calls on different threads are independent. */
+ * Cost: one sort of the boxes (by the output order, or by class and input order for soft-NMS),
+ * then each rule tests a box only against the boxes of its class that could overlap it, found
+ * in a grid per class (fuse_index.h), so the work grows with the boxes and their overlaps, not
+ * with their square. NMS and NMW emit in the final order; WBF and soft-NMS sort their output.
+ *
+ * Memory: one scratch block per call (two copies of the boxes, sort keys, int and double
+ * arrays for the rules, one grid per class, one stamp per view); the output list is reserved
+ * once. No static mutable state: calls on different threads are independent. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,6 +122,65 @@ tta_status fuse_emit(fuse_ctx *c, double x1, double y1, double x2, double y2, do
     return tta_boxes_push(c->out, &b);
 }
 
+static int key_before(const fuse_key *a, const fuse_key *b) {
+    if (a->k1 != b->k1) return a->k1 < b->k1;
+    if (a->k2 != b->k2) return a->k2 < b->k2;
+    if (a->k3 != b->k3) return a->k3 < b->k3;
+    return a->id < b->id;
+}
+
+/* Insertion sort of runs of 16, then bottom-up merges. */
+void fuse_sort_keys(fuse_ctx *c, int n) {
+    enum { RUN = 16 };
+    fuse_key *src = c->keys, *dst = c->keys_tmp;
+    for (int lo = 0; lo < n; lo += RUN) {
+        int hi = lo + RUN < n ? lo + RUN : n;
+        for (int i = lo + 1; i < hi; i++) {
+            fuse_key k = src[i];
+            int j = i;
+            for (; j > lo && key_before(&k, &src[j - 1]); j--)
+                src[j] = src[j - 1];
+            src[j] = k;
+        }
+    }
+    for (int width = RUN; width < n; width *= 2) {
+        for (int lo = 0; lo < n; lo += 2 * width) {
+            int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            int i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                dst[k++] = key_before(&src[j], &src[i]) ? src[j++] : src[i++];
+            while (i < mid)
+                dst[k++] = src[i++];
+            while (j < hi)
+                dst[k++] = src[j++];
+        }
+        fuse_key *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != c->keys) memcpy(c->keys, src, sizeof *src * (size_t)n);
+}
+
+/* Key bits of a float, ascending (equal floats, -0 and +0 too, give equal keys). */
+static unsigned float_key(float x) {
+    union {
+        float f;
+        unsigned u;
+    } v = {x == 0 ? 0.0f : x};
+    return v.u >> 31 ? ~v.u : v.u | 1u << 31;
+}
+
+void fuse_sort_output(fuse_ctx *c) {
+    tta_box *b = c->out->box;
+    int n = c->out->n;
+    for (int i = 0; i < n; i++)
+        c->keys[i] = (fuse_key){~float_key(b[i].score), (unsigned)b[i].label ^ 0x80000000u, (unsigned)i, i};
+    fuse_sort_keys(c, n);
+    memcpy(c->box_tmp, b, sizeof *b * (size_t)n);
+    for (int i = 0; i < n; i++)
+        b[i] = c->box_tmp[c->keys[i].id];
+}
+
 /* ---- validation ----------------------------------------------------------------------------- */
 
 static tta_status check_options(const tta_fuse_options *o) {
@@ -155,7 +219,7 @@ static tta_status check_box(const tta_box *b, int i, int n_views) {
     return TTA_OK;
 }
 
-/* ---- prefilter and ordering --------------------------------------------------------------- */
+/* ---- prefilter, classes and ordering -------------------------------------------------------- */
 
 /* The score the rule sees for box b, or NAN when the prefilter drops it. */
 static double weighted_score(const fuse_ctx *c, const tta_box *b) {
@@ -175,40 +239,58 @@ static double weighted_score(const fuse_ctx *c, const tta_box *b) {
     }
 }
 
-static int cmp_by_score(const void *pa, const void *pb) {
-    const fuse_item *a = pa, *b = pb;
-    if (a->label != b->label) return a->label < b->label ? -1 : 1;
-    if (a->score != b->score) return a->score > b->score ? -1 : 1;
-    if (a->view != b->view) return a->view < b->view ? -1 : 1;
-    return (a->index > b->index) - (a->index < b->index);
-}
-
-static int cmp_by_input(const void *pa, const void *pb) {
-    const fuse_item *a = pa, *b = pb;
-    if (a->label != b->label) return a->label < b->label ? -1 : 1;
-    if (a->view != b->view) return a->view < b->view ? -1 : 1;
-    return (a->index > b->index) - (a->index < b->index);
-}
-
-/* Stable merge sort by score, best first (equal scores keep the rules' order: class, then position). */
-static void sort_output(tta_box *b, tta_box *tmp, int n) {
-    tta_box *src = b, *dst = tmp;
-    for (int width = 1; width < n; width *= 2) {
-        for (int lo = 0; lo < n; lo += 2 * width) {
-            int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
-            int i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                dst[k++] = src[j].score > src[i].score ? src[j++] : src[i++];
-            while (i < mid)
-                dst[k++] = src[i++];
-            while (j < hi)
-                dst[k++] = src[j++];
-        }
-        tta_box *t = src;
-        src = dst;
-        dst = t;
+/* Sets items[].cls, the rank of each item's label among the labels present, and returns the
+ * number of classes: a table over the label range when it is small (the usual 0..C-1), else a
+ * sort of the labels. `table` holds table_size ints. */
+static int rank_labels(fuse_ctx *c, fuse_item *items, int m, int lo, int hi, int *table, long table_size) {
+    if (m == 0) return 0;
+    if ((long)hi - lo < table_size) {
+        long range = (long)hi - lo + 1;
+        for (long k = 0; k < range; k++)
+            table[k] = -1;
+        for (int i = 0; i < m; i++)
+            table[items[i].label - (long)lo] = 0;
+        int n_cls = 0;
+        for (long k = 0; k < range; k++)
+            if (table[k] == 0) table[k] = n_cls++;
+        for (int i = 0; i < m; i++)
+            items[i].cls = table[items[i].label - (long)lo];
+        return n_cls;
     }
-    if (src != b) memcpy(b, src, sizeof *b * (size_t)n);
+    for (int i = 0; i < m; i++)
+        c->keys[i] = (fuse_key){(unsigned)items[i].label ^ 0x80000000u, 0, 0, i};
+    fuse_sort_keys(c, m);
+    int n_cls = 0;
+    for (int i = 0; i < m; i++) {
+        if (i > 0 && items[c->keys[i].id].label != items[c->keys[i - 1].id].label) n_cls++;
+        items[c->keys[i].id].cls = n_cls;
+    }
+    return n_cls + 1;
+}
+
+/* One grid per class, sized from the class's boxes. */
+static void init_grids(fuse_ctx *c, const fuse_item *items, int m, fuse_extent *ext, int *cells) {
+    for (int k = 0; k < c->n_classes; k++)
+        ext[k] = (fuse_extent){INFINITY, INFINITY, -INFINITY, -INFINITY, 0, 0, 0};
+    for (int i = 0; i < m; i++) {
+        const fuse_item *b = &items[i];
+        fuse_extent *e = &ext[b->cls];
+        if (b->x1 < e->x1) e->x1 = b->x1;
+        if (b->y1 < e->y1) e->y1 = b->y1;
+        if (b->x2 > e->x2) e->x2 = b->x2;
+        if (b->y2 > e->y2) e->y2 = b->y2;
+        e->sum_w += b->x2 - b->x1;
+        e->sum_h += b->y2 - b->y1;
+        e->n++;
+    }
+    /* the IoU bound (fuse_index.h) narrows little below this threshold; soft-NMS needs only
+       intersections, unless its threshold is negative (then disjoint boxes count too) */
+    double thr = c->opt->iou_thr;
+    int plain = c->opt->method == TTA_FUSE_SOFT_NMS ? !(thr >= 0) : !(thr >= 0.05);
+    for (int k = 0; k < c->n_classes; k++) {
+        fuse_grid_init(&c->grid[k], &ext[k], plain, cells);
+        cells += fuse_grid_cells_max(ext[k].n);
+    }
 }
 
 static size_t align_up(size_t x) { return (x + 15) & ~(size_t)15; }
@@ -230,8 +312,12 @@ tta_status tta_fuse_boxes(const tta_box *boxes, int n, int n_views, const double
             if (!(weights[v] > 0 && isfinite(weights[v])))
                 return tta_errorf(TTA_ERR_INVALID_ARG, "tta_fuse_boxes: weight %g of view %d must be > 0",
                                   weights[v], v);
-    for (int i = 0; i < n; i++)
+    int lab_lo = 0, lab_hi = 0;
+    for (int i = 0; i < n; i++) {
         TTA_TRY(check_box(&boxes[i], i, n_views));
+        if (i == 0 || boxes[i].label < lab_lo) lab_lo = boxes[i].label;
+        if (i == 0 || boxes[i].label > lab_hi) lab_hi = boxes[i].label;
+    }
 
     fuse_ctx c = {.opt = opt, .n_views = n_views, .w = weights, .out = out};
     c.w_sum = 0;
@@ -241,59 +327,93 @@ tta_status tta_fuse_boxes(const tta_box *boxes, int n, int n_views, const double
         c.w_sum += wv;
         if (wv > c.w_max) c.w_max = wv;
     }
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        m += !isnan(weighted_score(&c, &boxes[i]));
 
-    /* one scratch block: items, a copy of the output for the merge sort, the rules' doubles,
-       the rules' ints, the views' stamps */
-    size_t off_out = align_up(sizeof(fuse_item) * (size_t)m);
-    size_t off_d = align_up(off_out + sizeof(tta_box) * (size_t)m);
-    size_t off_i = align_up(off_d + sizeof(double) * FUSE_D_PER_ITEM * (size_t)m);
-    size_t off_mark = align_up(off_i + sizeof(int) * 3 * (size_t)m);
+    /* one scratch block, sized for all n boxes (the prefilter's survivors are counted while
+       they are copied): two copies of the items, sort keys twice, a copy of the output, the
+       rules' doubles, 8 int arrays (the rules', the query's, the grids' links), the label
+       table, the per-class extents and grids, the grids' cells, the views' stamps */
+    size_t nn = (size_t)n + 1;
+    size_t n_d = opt->method == TTA_FUSE_WBF ? FUSE_D_PER_ITEM : 1;
+    long table_size = 2 * (long)n + 64;
+    size_t off_sorted = align_up(sizeof(fuse_item) * nn);
+    size_t off_keys = off_sorted + align_up(sizeof(fuse_item) * nn);
+    size_t off_box = off_keys + 2 * align_up(sizeof(fuse_key) * nn);
+    size_t off_d = off_box + align_up(sizeof(tta_box) * nn);
+    size_t off_i = off_d + align_up(sizeof(double) * n_d * nn);
+    size_t off_table = off_i + align_up(sizeof(int) * 8 * nn);
+    size_t off_ext = off_table + align_up(sizeof(int) * (size_t)table_size);
+    size_t off_grid = off_ext + align_up(sizeof(fuse_extent) * nn);
+    size_t off_cells = off_grid + align_up(sizeof(fuse_grid) * nn);
+    size_t off_mark = off_cells + align_up(sizeof(int) * (size_t)(4 * nn + 2 * nn));
     size_t total = off_mark + sizeof(int) * (size_t)n_views;
     char *blk = tta_malloc(total);
-    if (!blk) return tta_errorf(TTA_ERR_NOMEM, "tta_fuse_boxes: out of memory for %d boxes", m);
-    fuse_item *items = (fuse_item *)blk;
-    tta_box *tmp = (tta_box *)(blk + off_out);
+    if (!blk) return tta_errorf(TTA_ERR_NOMEM, "tta_fuse_boxes: out of memory for %d boxes", n);
+    fuse_item *items = (fuse_item *)blk, *sorted = (fuse_item *)(blk + off_sorted);
+    c.keys = (fuse_key *)(blk + off_keys);
+    c.keys_tmp = c.keys + nn;
+    c.box_tmp = (tta_box *)(blk + off_box);
     c.d = (double *)(blk + off_d);
     c.i0 = (int *)(blk + off_i);
-    c.i1 = c.i0 + m;
-    c.i2 = c.i1 + m;
+    c.i1 = c.i0 + nn;
+    c.i2 = c.i1 + nn;
+    c.i3 = c.i2 + nn;
+    c.cand = c.i3 + nn;
+    int *next = c.cand + nn, *prev = next + nn, *cell = prev + nn;
+    c.grid = (fuse_grid *)(blk + off_grid);
     c.mark = (int *)(blk + off_mark);
     memset(c.mark, 0, sizeof(int) * (size_t)n_views);
     c.stamp = 0;
 
-    tta_status st = tta_boxes_reserve(out, m);
-    if (st != TTA_OK) goto done;
-
-    int k = 0;
+    int m = 0;
     for (int i = 0; i < n; i++) {
         double s = weighted_score(&c, &boxes[i]);
         if (isnan(s)) continue;
         const tta_box *b = &boxes[i];
-        items[k++] = (fuse_item){s, b->x1, b->y1, b->x2, b->y2, b->label, b->view, i};
+        items[m++] = (fuse_item){s, b->x1, b->y1, b->x2, b->y2, b->label, b->view, i, 0};
     }
-    qsort(items, (size_t)m, sizeof *items, opt->method == TTA_FUSE_SOFT_NMS ? cmp_by_input : cmp_by_score);
+    tta_status st = tta_boxes_reserve(out, m);
+    if (st != TTA_OK) goto done;
+    c.n_classes = rank_labels(&c, items, m, lab_lo, lab_hi, (int *)(blk + off_table), table_size);
+    init_grids(&c, items, m, (fuse_extent *)(blk + off_ext), (int *)(blk + off_cells));
+    for (int k = 0; k < c.n_classes; k++) {
+        c.grid[k].next = next;
+        c.grid[k].prev = prev;
+        c.grid[k].cell = cell;
+    }
 
-    for (int lo = 0; lo < m;) {
-        int hi = lo + 1;
-        while (hi < m && items[hi].label == items[lo].label)
-            hi++;
-        switch (opt->method) {
-        case TTA_FUSE_NMS: st = fuse_nms_class(&c, items + lo, hi - lo); break;
-        case TTA_FUSE_SOFT_NMS: st = fuse_soft_nms_class(&c, items + lo, hi - lo); break;
-        case TTA_FUSE_NMW: st = fuse_nmw_class(&c, items + lo, hi - lo); break;
-        case TTA_FUSE_WBF: st = fuse_wbf_class(&c, items + lo, hi - lo); break;
-        }
-        if (st != TTA_OK) goto done;
-        lo = hi;
+    /* the order the rule reads the boxes in (see fuse_internal.h) */
+    for (int i = 0; i < m; i++) {
+        const fuse_item *b = &items[i];
+        if (opt->method == TTA_FUSE_SOFT_NMS)
+            c.keys[i] = (fuse_key){(unsigned)b->cls, 0, (unsigned)b->view, i};
+        else
+            c.keys[i] = (fuse_key){(unsigned long long)~float_key((float)b->score) << 32 | (unsigned)b->cls,
+                                   ~fuse_key_of(b->score), (unsigned)b->view, i};
     }
+    fuse_sort_keys(&c, m);
+    for (int i = 0; i < m; i++)
+        sorted[i] = items[c.keys[i].id];
+
+    switch (opt->method) {
+    case TTA_FUSE_NMS: st = fuse_nms(&c, sorted, m); break;
+    case TTA_FUSE_NMW: st = fuse_nmw(&c, sorted, m); break;
+    case TTA_FUSE_WBF: st = fuse_wbf(&c, sorted, m); break;
+    case TTA_FUSE_SOFT_NMS:
+        for (int lo = 0; lo < m && st == TTA_OK;) {
+            int hi = lo + 1;
+            while (hi < m && sorted[hi].cls == sorted[lo].cls)
+                hi++;
+            st = fuse_soft_nms_class(&c, sorted + lo, hi - lo);
+            lo = hi;
+        }
+        break;
+    }
+    if (st != TTA_OK) goto done;
     if (out->n > m) {
         st = tta_errorf(TTA_ERR_INTERNAL, "tta_fuse_boxes: %d boxes out of %d in", out->n, m);
         goto done;
     }
-    sort_output(out->box, tmp, out->n);
+    if (opt->method == TTA_FUSE_WBF || opt->method == TTA_FUSE_SOFT_NMS) fuse_sort_output(&c);
     if (opt->max_det > 0 && out->n > opt->max_det) out->n = opt->max_det;
 
 done:

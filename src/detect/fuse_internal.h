@@ -1,12 +1,14 @@
-/* fuse_internal.h - what the box fusion files share: one class's boxes as the fusing rules see
- * them (double precision, score already weighted the way ensemble-boxes weights it for the
- * method), the per-call context with its scratch memory, and the IoU every rule uses.
+/* fuse_internal.h - what the box fusion files share: the boxes as the fusing rules see them
+ * (double precision, score already weighted the way ensemble-boxes weights it for the method),
+ * the per-call context with its scratch memory and per-class grids, and the IoU every rule uses.
  *
- * fuse.c validates, weights and splits the input per class, then calls one of the per-class
- * rules below (fuse_nms.c, fuse_wbf.c); each appends its boxes of the class to ctx->out. */
+ * fuse.c validates, weights and orders the input, sizes one grid per class (fuse_index.h),
+ * then calls a rule (fuse_nms.c: NMS, soft-NMS, NMW; fuse_wbf.c: WBF), which appends its boxes
+ * to ctx->out. */
 #ifndef TTA_DETECT_FUSE_INTERNAL_H
 #define TTA_DETECT_FUSE_INTERNAL_H
 
+#include "detect/fuse_index.h"
 #include "tta/detect.h"
 
 /* One input box that survived the prefilter (skip_thr, zero area). */
@@ -15,10 +17,19 @@ typedef struct fuse_item {
     double x1, y1, x2, y2; /* the input corners, exactly (float -> double) */
     int label, view;
     int index; /* position in the caller's array */
+    int cls;   /* the class's rank among the labels present (0: the lowest label) */
 } fuse_item;
 
+/* A sort key: records compare by k1, k2, then k3 (all unsigned), then id, so sorts give one
+ * order whatever the algorithm. */
+typedef struct fuse_key {
+    unsigned long long k1, k2;
+    unsigned k3;
+    int id;
+} fuse_key;
+
 /* Per-call state. All arrays point into one scratch block allocated by tta_fuse_boxes, sized
- * for every box that survived the prefilter (n below), so the rules allocate nothing. */
+ * for the n boxes that survived the prefilter, so the rules allocate nothing. */
 typedef struct fuse_ctx {
     const tta_fuse_options *opt;
     int n_views;
@@ -26,8 +37,13 @@ typedef struct fuse_ctx {
     double w_sum, w_max;
     int *mark; /* n_views stamps for counting distinct views */
     int stamp;
-    int *i0, *i1, *i2; /* n ints each */
-    double *d;         /* n * FUSE_D_PER_ITEM doubles */
+    int n_classes;
+    fuse_grid *grid;        /* one per class */
+    int *i0, *i1, *i2, *i3; /* n ints each, for the rules */
+    int *cand;              /* n ints: a grid query's answer */
+    double *d;              /* n * FUSE_D_PER_ITEM doubles */
+    fuse_key *keys, *keys_tmp; /* n each, for fuse_sort_keys */
+    tta_box *box_tmp;          /* n boxes, for fuse_sort_output */
     tta_boxes *out;
 } fuse_ctx;
 
@@ -61,16 +77,43 @@ static inline double fuse_item_iou(const fuse_item *a, const fuse_item *b) {
     return fuse_iou(a->x1, a->y1, a->x2, a->y2, b->x1, b->y1, b->x2, b->y2);
 }
 
+/* The candidates of class cls that may have IoU > iou_thr with box b (a superset, see
+ * fuse_index.h), in c->cand; returns their count. */
+static inline int fuse_query_iou(fuse_ctx *c, int cls, const fuse_item *b) {
+    double t = c->opt->iou_thr, w = b->x2 - b->x1, h = b->y2 - b->y1;
+    double lx = fuse_grid_low(b->x1, fuse_grid_reach_iou(w, t)), ly = fuse_grid_low(b->y1, fuse_grid_reach_iou(h, t));
+    double hx = fuse_grid_high(b->x1, w, t), hy = fuse_grid_high(b->y1, h, t);
+    return fuse_grid_query(&c->grid[cls], lx, ly, hx < b->x2 ? hx : b->x2, hy < b->y2 ? hy : b->y2, c->cand);
+}
+
+/* Ascending key of a double: equal doubles (-0 and +0 too) give equal keys. */
+static inline unsigned long long fuse_key_of(double x) {
+    union {
+        double d;
+        unsigned long long u;
+    } v = {x == 0 ? 0.0 : x};
+    return v.u >> 63 ? ~v.u : v.u | 1ULL << 63;
+}
+
+/* Sorts c->keys[0..n) ascending (merge sort through c->keys_tmp). */
+void fuse_sort_keys(fuse_ctx *c, int n);
+
 /* Appends one fused box (score narrowed to float). */
 tta_status fuse_emit(fuse_ctx *c, double x1, double y1, double x2, double y2, double score, int label,
                      int view, int support);
 
-/* The per-class rules: items[0..n) are one class's boxes. NMS, NMW and WBF expect them sorted
- * by score, best first (ties: view, then input position); soft-NMS expects upstream's input
- * order (view, then input position). */
-tta_status fuse_nms_class(fuse_ctx *c, fuse_item *items, int n);
-tta_status fuse_soft_nms_class(fuse_ctx *c, fuse_item *items, int n);
-tta_status fuse_nmw_class(fuse_ctx *c, fuse_item *items, int n);
-tta_status fuse_wbf_class(fuse_ctx *c, fuse_item *items, int n);
+/* Sorts c->out's boxes by score, best first, ties by class, then by rule order (the order
+ * they were emitted in, as long as each class's boxes were emitted together). */
+void fuse_sort_output(fuse_ctx *c);
+
+/* The rules. NMS, NMW and WBF take every box, sorted by the output order: narrowed score, best
+ * first, then class, then weighted score, view and input position (so each class's boxes come
+ * by score, best first, ties by view then input position); they keep per-class state and emit
+ * in the final order (WBF excepted: its confidence is known only at the end). soft-NMS takes
+ * one class at a time, in upstream's input order (view, then input position). */
+tta_status fuse_nms(fuse_ctx *c, const fuse_item *items, int n);
+tta_status fuse_nmw(fuse_ctx *c, const fuse_item *items, int n);
+tta_status fuse_wbf(fuse_ctx *c, const fuse_item *items, int n);
+tta_status fuse_soft_nms_class(fuse_ctx *c, const fuse_item *items, int n);
 
 #endif

@@ -2,7 +2,14 @@
  * of ensemble-boxes' weighted_boxes_fusion (ZFTurbo/Weighted-Boxes-Fusion,
  * ensemble_boxes/ensemble_boxes_wbf.py: find_matching_box_fast, get_weighted_box and the
  * confidence rescaling per conf_type). fuse.c has already multiplied each score by its view's
- * weight, dropped boxes below skip_thr and of zero area, and sorted the class by score.
+ * weight, dropped boxes below skip_thr and of zero area, and sorted the boxes in the output
+ * order (so each class's boxes come by score, best first).
+ *
+ * Each class's running fused boxes are filed in its grid (fuse_index.h) and re-filed when a
+ * box joins and moves them, so a box is matched only against the fused boxes that could
+ * overlap it; ties still go to the first cluster, as upstream's scan. The clusters are made
+ * in the output order, not class by class; fuse_sort_output orders the result by confidence,
+ * then class, then cluster.
  *
  * Upstream recomputes a cluster's fused box from all its boxes each time one joins; we keep
  * running sums in the same order, which gives the same box up to rounding (upstream rounds
@@ -26,7 +33,7 @@ enum {
     W_COUNT /* boxes in the cluster */
 };
 
-tta_status fuse_wbf_class(fuse_ctx *c, fuse_item *it, int n) {
+tta_status fuse_wbf(fuse_ctx *c, const fuse_item *it, int n) {
     int *head = c->i0, *tail = c->i1, *next = c->i2;
     const tta_fuse_options *o = c->opt;
     double thr = o->iou_thr;
@@ -34,13 +41,15 @@ tta_status fuse_wbf_class(fuse_ctx *c, fuse_item *it, int n) {
     for (int j = 0; j < n; j++) {
         const fuse_item *b = &it[j];
         double wv = fuse_weight(c, b->view);
+        fuse_grid *g = &c->grid[b->cls];
         /* find_matching_box_fast: the first fused box of highest IoU, if that IoU > iou_thr */
-        int best = -1;
+        int best = -1, nc = fuse_query_iou(c, b->cls, b);
         double best_iou = thr;
-        for (int k = 0; k < ncl; k++) {
+        for (int q = 0; q < nc; q++) {
+            int k = c->cand[q];
             const double *f = c->d + (size_t)k * FUSE_D_PER_ITEM;
             double iou = fuse_iou(f[W_X1], f[W_Y1], f[W_X2], f[W_Y2], b->x1, b->y1, b->x2, b->y2);
-            if (iou > best_iou) {
+            if (iou > best_iou || (iou == best_iou && best >= 0 && k < best)) {
                 best = k;
                 best_iou = iou;
             }
@@ -61,6 +70,7 @@ tta_status fuse_wbf_class(fuse_ctx *c, fuse_item *it, int n) {
             f[W_Y2] = b->y2;
             f[W_COUNT] = 1;
             head[ncl] = tail[ncl] = j;
+            fuse_grid_insert(g, ncl, b->x1, b->y1, b->x2, b->y2, 0);
             ncl++;
             continue;
         }
@@ -80,6 +90,7 @@ tta_status fuse_wbf_class(fuse_ctx *c, fuse_item *it, int n) {
         f[W_COUNT] += 1;
         next[tail[best]] = j;
         tail[best] = j;
+        if (g->cell[best] >= 0) fuse_grid_move(g, best, f[W_X1], f[W_Y1], f[W_X2], f[W_Y2]);
     }
 
     /* rescale the confidence by the number of views and boxes, per conf_type */

@@ -14,6 +14,14 @@ static tta_tensor tensor3(int64_t a, int64_t b, int64_t c, const float *vals) {
     return t;
 }
 
+static int by_score(const void *a, const void *b) {
+    float x = ((const tta_box *)a)->score, y = ((const tta_box *)b)->score;
+    return (x < y) - (x > y);
+}
+
+/* decode keeps anchor order (sorting only to cut at top_k): sort to check by rank */
+static void sort_boxes(tta_boxes *b) { qsort(b->box, (size_t)b->n, sizeof(tta_box), by_score); }
+
 static tta_det_format fmt(tta_det_layout l, tta_box_format bf, int classes) {
     tta_det_format f = {l, bf, 0, classes, 0, 0.001f, 0};
     return f;
@@ -32,6 +40,13 @@ TEST(decode_yolov8_layout) {
     tta_boxes b = {0};
     CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, 64, 64, 3, &b), TTA_OK);
     CHECK_EQ_INT(b.n, 4); /* 0.9, 0.7, 0.5, 0.2; 0.0 and 0.0005 fall under 0.001 */
+    if (b.n == 4) { /* anchor order: anchor 0 class 0, anchor 0 class 1, anchor 1, anchor 2 */
+        CHECK_NEAR(b.box[0].score, 0.9, 1e-7);
+        CHECK_NEAR(b.box[1].score, 0.2, 1e-7);
+        CHECK_NEAR(b.box[2].score, 0.7, 1e-7);
+        CHECK_NEAR(b.box[3].score, 0.5, 1e-7);
+    }
+    sort_boxes(&b);
     if (b.n == 4) {
         CHECK_NEAR(b.box[0].score, 0.9, 1e-7);
         CHECK_EQ_INT(b.box[0].label, 0);
@@ -56,13 +71,64 @@ TEST(decode_yolov8_layout) {
     f.top_k = 2;
     f.score_thr = 0.1f;
     CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, 64, 64, 0, &b), TTA_OK);
-    CHECK_EQ_INT(b.n, 2);
+    CHECK_EQ_INT(b.n, 2); /* 0.9, 0.7, 0.5, 0.2 above 0.1: the best 2, in anchor order */
+    if (b.n == 2) {
+        CHECK_NEAR(b.box[0].score, 0.9, 1e-7);
+        CHECK_NEAR(b.box[1].score, 0.7, 1e-7);
+    }
     /* appended after what is there */
     CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, 64, 64, 1, &b), TTA_OK);
     CHECK_EQ_INT(b.n, 4);
     CHECK_EQ_INT(b.box[2].view, 1);
     tta_boxes_destroy(&b);
     tta_tensor_destroy(&t);
+}
+
+/* Candidates of a random head (with repeated scores) cut to top_k: exactly the top_k of a full
+ * sort by (score, order found), kept in the order found. */
+TEST(decode_top_k_keeps_exactly_the_best_in_anchor_order) {
+    enum { A = 700, C = 3 };
+    float *v = calloc((4 + C) * A, sizeof(float));
+    uint64_t s = 7;
+    for (int a = 0; a < A; a++) {
+        v[0 * A + a] = (float)a; /* cx identifies the anchor */
+        v[2 * A + a] = v[3 * A + a] = 2;
+        for (int c = 0; c < C; c++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            int r = (int)(s >> 33) % 1000;
+            v[(4 + c) * A + a] = r < 50 ? 0.0f : (float)(r / 10) / 100.0f; /* 100 levels: many ties */
+        }
+    }
+    tta_tensor t = tensor3(1, 4 + C, A, v);
+    tta_det_format f = fmt(TTA_DET_LAYOUT_YOLOV8, TTA_BOX_FORMAT_CXCYWH, C);
+    tta_boxes all = {0}, cut = {0};
+    CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, 1000, 1000, 0, &all), TTA_OK);
+    for (int k = 1; k <= 1000 && k < all.n; k = k * 3 + 1) {
+        f.top_k = k;
+        tta_boxes_clear(&cut);
+        CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, 1000, 1000, 0, &cut), TTA_OK);
+        CHECK_EQ_INT(cut.n, k);
+        /* brute force: a box is in the top k when fewer than k boxes beat it (higher score, or
+         * the same score found earlier) */
+        int j = 0, ok = 1;
+        for (int i = 0; i < all.n; i++) {
+            int better = 0, tie_before = 0;
+            for (int q = 0; q < all.n; q++) {
+                better += all.box[q].score > all.box[i].score;
+                tie_before += q < i && all.box[q].score == all.box[i].score;
+            }
+            if (better + tie_before < k) { /* in the brute-force top k: must be the next kept */
+                if (j >= cut.n || cut.box[j].x1 != all.box[i].x1 || cut.box[j].label != all.box[i].label) ok = 0;
+                j++;
+            }
+        }
+        CHECK(ok);
+        CHECK_EQ_INT(j, k);
+    }
+    tta_boxes_destroy(&all);
+    tta_boxes_destroy(&cut);
+    tta_tensor_destroy(&t);
+    free(v);
 }
 
 TEST(decode_yolov5_layout_multiplies_objectness_and_applies_sigmoid) {
@@ -94,6 +160,7 @@ TEST(decode_two_outputs_normalised_xywh) {
     tta_boxes b = {0};
     CHECK_EQ_INT(tta_det_decode(&f, &tb, &ts, 0, 100, 40, 0, &b), TTA_OK);
     CHECK_EQ_INT(b.n, 3);
+    sort_boxes(&b);
     if (b.n == 3) {
         CHECK_NEAR(b.box[0].score, 0.6, 1e-7);
         CHECK_EQ_INT(b.box[0].label, 1);

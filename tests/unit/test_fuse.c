@@ -808,3 +808,363 @@ TEST(large_input_invariants) {
     tta_boxes_destroy(&out);
     free(in);
 }
+
+/* ---- against an all-pairs oracle ------------------------------------------------------------ */
+
+/* The straightforward implementation the indexed one must match bit for bit: per class, by
+ * score (soft-NMS: by view and position), every box against every kept box / cluster / later
+ * box, then a stable sort of the result by score. */
+typedef struct oracle_item {
+    double score, x1, y1, x2, y2;
+    int label, view, index;
+} oracle_item;
+
+static double oracle_iou(double ax1, double ay1, double ax2, double ay2, double bx1, double by1, double bx2,
+                         double by2) {
+    double xa = ax1 > bx1 ? ax1 : bx1, ya = ay1 > by1 ? ay1 : by1;
+    double xb = ax2 < bx2 ? ax2 : bx2, yb = ay2 < by2 ? ay2 : by2;
+    double iw = xb - xa, ih = yb - ya;
+    if (iw <= 0 || ih <= 0) return 0.0;
+    double inter = iw * ih;
+    double area_a = (ax2 - ax1) * (ay2 - ay1), area_b = (bx2 - bx1) * (by2 - by1);
+    return inter / (area_a + area_b - inter);
+}
+#define OIOU(a, b) oracle_iou((a)->x1, (a)->y1, (a)->x2, (a)->y2, (b)->x1, (b)->y1, (b)->x2, (b)->y2)
+
+static int oracle_by_score(const void *pa, const void *pb) {
+    const oracle_item *a = pa, *b = pb;
+    if (a->label != b->label) return a->label < b->label ? -1 : 1;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    if (a->view != b->view) return a->view < b->view ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+static int oracle_by_input(const void *pa, const void *pb) {
+    const oracle_item *a = pa, *b = pb;
+    if (a->label != b->label) return a->label < b->label ? -1 : 1;
+    if (a->view != b->view) return a->view < b->view ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+typedef struct oracle {
+    const tta_fuse_options *o;
+    int n_views;
+    const double *w;
+    double w_sum, w_max;
+    tta_box *out;
+    int n_out;
+} oracle;
+
+static double ow(const oracle *r, int v) { return r->w ? r->w[v] : 1.0; }
+
+static void oemit(oracle *r, double x1, double y1, double x2, double y2, double s, int label, int view, int sup) {
+    r->out[r->n_out++] = (tta_box){(float)x1, (float)y1, (float)x2, (float)y2, (float)s, label, view, sup};
+}
+
+/* distinct views among views[0..n) */
+static int odistinct(const int *views, int n, int n_views, double *present, const oracle *r, int *seen) {
+    memset(seen, 0, sizeof(int) * (size_t)n_views);
+    int k = 0;
+    if (present) *present = 0;
+    for (int i = 0; i < n; i++)
+        if (!seen[views[i]]) {
+            seen[views[i]] = 1;
+            k++;
+            if (present) *present += ow(r, views[i]);
+        }
+    return k;
+}
+
+static void oracle_class(oracle *r, oracle_item *it, int n, int *vs, int *seen) {
+    const tta_fuse_options *o = r->o;
+    double thr = o->iou_thr;
+    if (o->method == TTA_FUSE_NMS) {
+        char *alive = malloc((size_t)n + 1);
+        memset(alive, 1, (size_t)n + 1);
+        for (int i = 0; i < n; i++) {
+            if (!alive[i]) continue;
+            int nv = 0;
+            vs[nv++] = it[i].view;
+            for (int j = i + 1; j < n; j++)
+                if (alive[j] && OIOU(&it[i], &it[j]) > thr) alive[j] = 0, vs[nv++] = it[j].view;
+            oemit(r, it[i].x1, it[i].y1, it[i].x2, it[i].y2, it[i].score, it[i].label, it[i].view,
+                  odistinct(vs, nv, r->n_views, NULL, r, seen));
+        }
+        free(alive);
+    } else if (o->method == TTA_FUSE_SOFT_NMS) {
+        double *sc = malloc(sizeof(double) * ((size_t)n + 1));
+        int *perm = malloc(sizeof(int) * ((size_t)n + 1)), *sup = malloc(sizeof(int) * ((size_t)n + 1));
+        for (int k = 0; k < n; k++)
+            perm[k] = k, sc[k] = it[k].score;
+        for (int i = 0; i < n; i++) {
+            if (i != n - 1) {
+                int mp = i + 1;
+                for (int j = i + 2; j < n; j++)
+                    if (sc[j] > sc[mp]) mp = j;
+                if (sc[i] < sc[mp]) {
+                    int tp = perm[i];
+                    double ts = sc[i];
+                    perm[i] = perm[mp], sc[i] = sc[mp], perm[mp] = tp, sc[mp] = ts;
+                }
+            }
+            const oracle_item *a = &it[perm[i]];
+            int nv = 0;
+            vs[nv++] = a->view;
+            for (int j = i + 1; j < n; j++) {
+                const oracle_item *b = &it[perm[j]];
+                double ovr = OIOU(a, b), wt;
+                if (o->soft_kind == TTA_SOFT_NMS_LINEAR) wt = ovr > thr ? 1.0 - ovr : 1.0;
+                else wt = exp(-(ovr * ovr) / o->sigma);
+                sc[j] = wt * sc[j];
+                if (ovr > thr) vs[nv++] = b->view;
+            }
+            sup[i] = odistinct(vs, nv, r->n_views, NULL, r, seen);
+        }
+        for (int i = 0; i < n; i++)
+            if (sc[i] > o->score_thr) {
+                const oracle_item *a = &it[perm[i]];
+                oemit(r, a->x1, a->y1, a->x2, a->y2, a->score, a->label, a->view, sup[i]);
+            }
+        free(sc), free(perm), free(sup);
+    } else { /* NMW, WBF: clusters, recomputed from their members */
+        int *cl = malloc(sizeof(int) * ((size_t)n + 1)), *first = malloc(sizeof(int) * ((size_t)n + 1));
+        double *fb = malloc(sizeof(double) * 4 * ((size_t)n + 1));
+        int ncl = 0;
+        for (int j = 0; j < n; j++) {
+            int best = -1;
+            double bi = thr;
+            for (int k = 0; k < ncl; k++) {
+                double iou = o->method == TTA_FUSE_NMW
+                                 ? OIOU(&it[first[k]], &it[j])
+                                 : oracle_iou(fb[4 * k], fb[4 * k + 1], fb[4 * k + 2], fb[4 * k + 3], it[j].x1,
+                                              it[j].y1, it[j].x2, it[j].y2);
+                if (iou > bi) best = k, bi = iou;
+            }
+            if (best < 0) best = ncl, first[ncl++] = j;
+            cl[j] = best;
+            if (o->method == TTA_FUSE_WBF) { /* running sums in member order */
+                double s = 0, sx1 = 0, sy1 = 0, sx2 = 0, sy2 = 0;
+                int cnt = 0;
+                for (int q = 0; q <= j; q++)
+                    if (cl[q] == best) {
+                        s += it[q].score, sx1 += it[q].score * it[q].x1, sy1 += it[q].score * it[q].y1;
+                        sx2 += it[q].score * it[q].x2, sy2 += it[q].score * it[q].y2, cnt++;
+                    }
+                if (cnt == 1) fb[4 * best] = it[j].x1, fb[4 * best + 1] = it[j].y1, fb[4 * best + 2] = it[j].x2,
+                              fb[4 * best + 3] = it[j].y2;
+                else fb[4 * best] = sx1 / s, fb[4 * best + 1] = sy1 / s, fb[4 * best + 2] = sx2 / s,
+                     fb[4 * best + 3] = sy2 / s;
+            }
+        }
+        for (int k = 0; k < ncl; k++) {
+            const oracle_item *h = &it[first[k]];
+            int nv = 0, cnt = 0;
+            double conf = 0, x1 = 0, y1 = 0, x2 = 0, y2 = 0, mx = -INFINITY, wsum = 0;
+            for (int j = first[k]; j < n; j++) {
+                if (cl[j] != k) continue;
+                const oracle_item *b = &it[j];
+                vs[nv++] = b->view;
+                cnt++;
+                if (o->method == TTA_FUSE_NMW) {
+                    double wt = b->score * OIOU(b, h);
+                    x1 += wt * b->x1, y1 += wt * b->y1, x2 += wt * b->x2, y2 += wt * b->y2, conf += wt;
+                } else {
+                    conf += b->score;
+                    if (b->score > mx) mx = b->score;
+                    wsum += ow(r, b->view);
+                }
+            }
+            double present;
+            int support = odistinct(vs, nv, r->n_views, &present, r, seen);
+            if (o->method == TTA_FUSE_NMW) {
+                oemit(r, x1 / conf, y1 / conf, x2 / conf, y2 / conf, h->score, h->label, h->view, support);
+                continue;
+            }
+            double mean = conf / cnt, c;
+            switch (o->conf_type) {
+            case TTA_WBF_CONF_BOX_AND_MODEL_AVG: c = mean * cnt / wsum * present / r->w_sum; break;
+            case TTA_WBF_CONF_ABSENT_MODEL_AWARE_AVG: {
+                double absent = 0;
+                for (int v = 0; v < r->n_views; v++)
+                    if (!seen[v]) absent += ow(r, v);
+                c = mean * cnt / (wsum + absent);
+                break;
+            }
+            case TTA_WBF_CONF_MAX: c = mx / r->w_max; break;
+            default:
+                c = o->allows_overflow ? mean * cnt / r->w_sum
+                                       : mean * (cnt < r->n_views ? cnt : r->n_views) / r->w_sum;
+            }
+            oemit(r, fb[4 * k], fb[4 * k + 1], fb[4 * k + 2], fb[4 * k + 3], c, h->label, h->view, support);
+        }
+        free(cl), free(first), free(fb);
+    }
+}
+
+/* returns the number of boxes written to out (room for n) */
+static int oracle_fuse(const tta_box *bx, int n, int n_views, const double *w, const tta_fuse_options *o,
+                       tta_box *out) {
+    oracle r = {o, n_views, w, 0, 0, out, 0};
+    for (int v = 0; v < n_views; v++) {
+        r.w_sum += ow(&r, v);
+        if (ow(&r, v) > r.w_max) r.w_max = ow(&r, v);
+    }
+    oracle_item *it = malloc(sizeof *it * ((size_t)n + 1));
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        const tta_box *b = &bx[i];
+        double s = b->score, wv = ow(&r, b->view);
+        if ((double)(b->x2 - b->x1) * (double)(b->y2 - b->y1) == 0.0) continue;
+        if (o->method == TTA_FUSE_NMW) {
+            s = s * wv / r.w_sum;
+            if (s < o->skip_thr) continue;
+            s *= wv;
+        } else {
+            if (s < o->skip_thr) continue;
+            if (o->method == TTA_FUSE_WBF) s *= wv;
+            else if (w) s = s * wv / r.w_sum;
+        }
+        it[m++] = (oracle_item){s, b->x1, b->y1, b->x2, b->y2, b->label, b->view, i};
+    }
+    qsort(it, (size_t)m, sizeof *it, o->method == TTA_FUSE_SOFT_NMS ? oracle_by_input : oracle_by_score);
+    int *vs = malloc(sizeof(int) * ((size_t)m + 1)), *seen = malloc(sizeof(int) * (size_t)n_views);
+    for (int lo = 0; lo < m;) {
+        int hi = lo + 1;
+        while (hi < m && it[hi].label == it[lo].label)
+            hi++;
+        oracle_class(&r, it + lo, hi - lo, vs, seen);
+        lo = hi;
+    }
+    /* stable insertion-merge: a stable sort by score, best first */
+    tta_box *tmp = malloc(sizeof *tmp * ((size_t)r.n_out + 1));
+    for (int width = 1; width < r.n_out; width *= 2) {
+        for (int lo = 0; lo < r.n_out; lo += 2 * width) {
+            int mid = lo + width < r.n_out ? lo + width : r.n_out;
+            int hi = lo + 2 * width < r.n_out ? lo + 2 * width : r.n_out, i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = out[j].score > out[i].score ? out[j++] : out[i++];
+            while (i < mid)
+                tmp[k++] = out[i++];
+            while (j < hi)
+                tmp[k++] = out[j++];
+        }
+        memcpy(out, tmp, sizeof *tmp * (size_t)r.n_out);
+    }
+    free(tmp), free(vs), free(seen), free(it);
+    return o->max_det > 0 && r.n_out > o->max_det ? o->max_det : r.n_out;
+}
+
+static int same_box(const tta_box *a, const tta_box *b) {
+    return !memcmp(&a->x1, &b->x1, sizeof(float)) && !memcmp(&a->y1, &b->y1, sizeof(float)) &&
+           !memcmp(&a->x2, &b->x2, sizeof(float)) && !memcmp(&a->y2, &b->y2, sizeof(float)) &&
+           !memcmp(&a->score, &b->score, sizeof(float)) && a->label == b->label && a->view == b->view &&
+           a->support == b->support;
+}
+
+/* One random image: objects seen by most views (jittered, some exact duplicates and tied
+ * scores), clutter, tiny and huge boxes, several classes (some labels far apart). */
+static int random_image(unsigned *seed, tta_box *b, int n_views, int n_classes, int per_view) {
+    int n = 0, n_obj = 1 + (int)(rng_next(seed) % 12);
+    float scale = rng_next(seed) % 2 ? 1.0f : 640.0f;
+    for (int v = 0; v < n_views; v++) {
+        unsigned os = *seed ^ 0x9e3779b9u; /* the same objects in every view */
+        for (int k = 0; k < per_view; k++) {
+            tta_box *x = &b[n];
+            int kind = (int)(rng_next(seed) % 10);
+            float cx, cy, w, h;
+            if (kind < 5 && k < n_obj) { /* an object */
+                unsigned s2 = os + 7919u * (unsigned)k;
+                cx = rng_unit(&s2), cy = rng_unit(&s2), w = 0.02f + 0.3f * rng_unit(&s2), h = 0.02f + 0.3f * rng_unit(&s2);
+                float j = 0.02f * (rng_unit(seed) - 0.5f) * (kind == 0 ? 0 : 1);
+                cx += j, cy -= j, w *= 1 + j, h *= 1 - j;
+                x->label = (int)(s2 % (unsigned)n_classes);
+            } else if (kind == 5) { /* tiny */
+                cx = rng_unit(seed), cy = rng_unit(seed), w = 1e-3f * (1 + rng_unit(seed)), h = 1e-3f * (1 + rng_unit(seed));
+                x->label = (int)(rng_next(seed) % (unsigned)n_classes);
+            } else if (kind == 6) { /* huge */
+                cx = 0.5f + 0.2f * (rng_unit(seed) - 0.5f), cy = 0.5f, w = 0.6f + rng_unit(seed), h = 0.6f + rng_unit(seed);
+                x->label = (int)(rng_next(seed) % (unsigned)n_classes);
+            } else { /* clutter */
+                cx = rng_unit(seed), cy = rng_unit(seed), w = 0.01f + 0.1f * rng_unit(seed), h = 0.01f + 0.1f * rng_unit(seed);
+                x->label = (int)(rng_next(seed) % (unsigned)n_classes);
+            }
+            x->x1 = (cx - w / 2) * scale, x->y1 = (cy - h / 2) * scale;
+            x->x2 = (cx + w / 2) * scale, x->y2 = (cy + h / 2) * scale;
+            if (kind == 9 && n > 0) *x = b[n - 1 - (int)(rng_next(seed) % (unsigned)(n < 5 ? n : 5))]; /* a duplicate */
+            /* scores on a coarse grid: many ties */
+            x->score = rng_next(seed) % 3 ? (float)(rng_next(seed) % 20) / 20.0f : rng_unit(seed);
+            if (x->label % 3 == 2) x->label = x->label * 1000003 - 5000000; /* labels far apart */
+            x->view = v;
+            x->support = 1;
+            n++;
+        }
+    }
+    /* shuffle a little: views interleaved */
+    for (int i = 0; i < n / 8; i++) {
+        int a = (int)(rng_next(seed) % (unsigned)n), c = (int)(rng_next(seed) % (unsigned)n);
+        tta_box t = b[a];
+        b[a] = b[c];
+        b[c] = t;
+    }
+    return n;
+}
+
+TEST(indexed_rules_match_the_all_pairs_oracle) {
+    enum { MAX_VIEWS = 12, MAX_PER_VIEW = 90 };
+    tta_box *in = malloc(sizeof *in * MAX_VIEWS * MAX_PER_VIEW);
+    tta_box *ref = malloc(sizeof *ref * MAX_VIEWS * MAX_PER_VIEW);
+    tta_boxes out = {0};
+    static const float thrs[] = {0.3f, 0.5f, 0.55f, 0.7f, 0.9f, 0.0f, 0.05f, 0.1f};
+    unsigned seed = 2024;
+    int runs = 0, mismatches = 0, boxes_out = 0;
+    for (int t = 0; t < 400; t++) {
+        int n_views = 1 + (int)(rng_next(&seed) % MAX_VIEWS), n_classes = 1 + (int)(rng_next(&seed) % 6);
+        int per_view = 1 + (int)(rng_next(&seed) % MAX_PER_VIEW);
+        int n = random_image(&seed, in, n_views, n_classes, per_view);
+        double w[MAX_VIEWS];
+        int weighted = rng_next(&seed) % 2;
+        for (int v = 0; v < n_views; v++)
+            w[v] = 0.5 + rng_unit(&seed);
+        for (int m = 0; m < 6; m++) {
+            tta_fuse_options o = opts(m < 4 ? all_methods[m] : m == 4 ? TTA_FUSE_SOFT_NMS : TTA_FUSE_WBF);
+            if (m == 4) o.soft_kind = TTA_SOFT_NMS_LINEAR;
+            o.iou_thr = thrs[rng_next(&seed) % 8];
+            o.skip_thr = rng_next(&seed) % 3 ? 0.0f : 0.2f;
+            o.conf_type = (tta_wbf_conf)(rng_next(&seed) % 4);
+            o.allows_overflow = rng_next(&seed) % 2;
+            o.sigma = rng_next(&seed) % 2 ? 0.5f : 0.1f;
+            o.max_det = rng_next(&seed) % 3 ? 0 : 1 + (int)(rng_next(&seed) % 40);
+            const double *wp = weighted ? w : NULL;
+            int nr = oracle_fuse(in, n, n_views, wp, &o, ref);
+            if (!fuse(in, n, n_views, wp, &o, &out)) {
+                mismatches++;
+                continue;
+            }
+            runs++;
+            boxes_out += nr;
+            int bad = out.n != nr;
+            for (int i = 0; !bad && i < nr; i++)
+                bad = !same_box(&out.box[i], &ref[i]);
+            if (bad && mismatches++ < 5) {
+                fprintf(stderr, "  case %d %s%s iou %g skip %g conf %d max_det %d views %d: %d boxes, oracle %d\n", t,
+                        tta_fuse_method_name(o.method), m == 4 ? "-linear" : "", o.iou_thr, o.skip_thr, o.conf_type,
+                        o.max_det, n_views, out.n, nr);
+                for (int i = 0; i < nr && i < out.n; i++)
+                    if (!same_box(&out.box[i], &ref[i])) {
+                        fprintf(stderr, "    box %d: got %g %g %g %g s %.9g l %d v %d sup %d, oracle %g %g %g %g s %.9g l %d v %d sup %d\n",
+                                i, out.box[i].x1, out.box[i].y1, out.box[i].x2, out.box[i].y2, out.box[i].score,
+                                out.box[i].label, out.box[i].view, out.box[i].support, ref[i].x1, ref[i].y1, ref[i].x2,
+                                ref[i].y2, ref[i].score, ref[i].label, ref[i].view, ref[i].support);
+                        break;
+                    }
+            }
+        }
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    CHECK(runs == 2400);
+    CHECK(boxes_out > 20000);
+    if (getenv("TTA_TEST_VERBOSE")) fprintf(stderr, "  %d runs, %d boxes out\n", runs, boxes_out);
+    tta_boxes_destroy(&out);
+    free(in);
+    free(ref);
+}
