@@ -5,8 +5,9 @@
 
 Protobuf lets a repeated field be appended to a serialized message, so this is a byte append of
 ModelProto field 14 (see onnx_pb.py); the weights and graph are untouched. A key the model
-already has is refused (no duplicates). Used once on models/detector.onnx to add
-tta.stride=16, which the training script (scripts/train_detector.py) now writes itself.
+already has is refused (no duplicates). Used once on models/detector.onnx to add tta.stride=16
+and on models/segmenter.onnx to add tta.stride=8, which the training scripts
+(scripts/train_detector.py, scripts/train_segmenter.py) now write themselves.
 """
 import sys
 

@@ -177,6 +177,7 @@ def metadata(seed, epochs, nparams):
         ("tta.input_dtype", "float32"),
         ("tta.input_size", "64x64"),
         ("tta.input_size_note", "H and W are dynamic: any multiples of 8 (trained at 64x64)"),
+        ("tta.stride", "8"),
         ("tta.channels", "1"),
         ("tta.preprocess", "caller"),
         ("tta.preprocess_formula", "x = pixel / 255 (grayscale, no mean/std)"),
