@@ -4,7 +4,8 @@
 # each view alone, and the warnings against random augmentation (seeded, so reproducible); then
 # the policy search of at most 4 passes per image on the validation split, reported on the test
 # split. Then detection on generated mosaics: one pass against flip and multi-scale TTA with NMS
-# and WBF, and a searched detection policy. Figures also go to build/demo*.json.
+# and WBF, and a searched detection policy; segmentation on the same mosaics: flips, uncertainty
+# maps against the single-pass entropy, and a searched policy. Figures also go to build/demo*.json.
 set -e
 cd "$(dirname "$0")/.."
 TTA=build/tta
@@ -62,5 +63,21 @@ $TTA detect search --model models/detector.onnx --val coco:$MOS/val --test coco:
 echo
 echo "chosen detection policy (build/demo-detect-policy.txt):"
 cat build/demo-detect-policy.txt
+
+# ---- segmentation: the shipped segmenter on the same mosaics (their masks); one pass against
+# flips, how well each uncertainty map finds the wrong pixels, then a searched policy.
 echo
-echo "every figure: build/demo.json, build/demo-search.json, build/demo-detect.json, build/demo-detect-search.json"
+echo "== segmentation TTA on mosaics (models/segmenter.onnx, mIoU and uncertainty)"
+$TTA segment eval --model models/segmenter.onnx --data masks:$MOS/test \
+    --policy "flip=hflip" --policy "flips=hflip; vflip" --json build/demo-segment.json
+echo
+echo "== segmentation policy search: at most 4 passes, chosen on validation mosaics, shown on test"
+SPOOL="hflip; vflip; scale(1.15); scale(0.87); shift(4, 4, constant); shift(-4, -4, constant); hflip > scale(1.15); brightness(1.2)"
+$TTA segment search --model models/segmenter.onnx --val masks:$MOS/val --test masks:$MOS/test --budget 4 \
+    --pool "$SPOOL" -o build/demo-segment-policy.txt --json build/demo-segment-search.json
+echo
+echo "chosen segmentation policy (build/demo-segment-policy.txt):"
+cat build/demo-segment-policy.txt
+echo
+echo "every figure: build/demo.json, build/demo-search.json, build/demo-detect.json, build/demo-detect-search.json,"
+echo "build/demo-segment.json, build/demo-segment-search.json"

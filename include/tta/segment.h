@@ -132,14 +132,24 @@ void tta_seg_result_destroy(tta_seg_result *r);
 
 /* Runs every view of `pol` on one image (sliding window when it is larger than the tile), maps
  * each view's output back with tta_invert_dense (bilinear; pixels a view did not see do not
- * count) and merges them with `merge` and the policy's weights into `r` (zeroed or reused). */
+ * count) and merges them with `merge` and the policy's weights into `r` (zeroed or reused). An
+ * output at a stride is merged at its resolution, then probabilities and maps are upsampled
+ * (bilinear) to the image and the labels taken from the upsampled probabilities.
+ * Views all run at one size: the model's (fixed models) or the image's rounded up to the
+ * stride (dynamic models); a view of another natural size (resize, crop) is resized to it. */
 tta_status tta_segment(tta_segmenter *s, const tta_policy *pol, const tta_image *image, tta_merge merge,
                        tta_seg_result *r);
-/* Each view's probabilities mapped back to the image, for caching: view_probs[v] (C x H x W) and
- * valid[v] (H x W) for every view v of the policy; arrays of pol->n_views pointers to buffers
- * the caller sized with tta_segmenter_n_classes x H x W (and H x W). */
-tta_status tta_segment_views(tta_segmenter *s, const tta_policy *pol, const tta_image *image, float *const *view_probs,
-                             uint8_t *const *valid);
+/* The streaming core of the two calls below: runs every view of `pol` on n images of one size
+ * (views of several images share batches) and hands each view's probabilities, mapped back to
+ * the image's frame at the output's resolution (C x h x w with h = ceil(H / stride) for an
+ * output at a stride, else H x W), with its validity mask, to fn. fn is called from one thread,
+ * image by image in order of completion, views in policy order for each image; its status
+ * stops the run. Memory does not grow with the number of views. */
+typedef tta_status (*tta_seg_view_fn)(void *user, int image, int view, const float *probs, const uint8_t *valid,
+                                      int classes, int height, int width);
+tta_status tta_segment_each_view(tta_segmenter *s, const tta_policy *pol, const tta_image *images, int n,
+                                 tta_seg_view_fn fn, void *user);
+
 
 /* ---- image/mask data sets (masks_data.c) ------------------------------------------------ */
 

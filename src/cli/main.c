@@ -19,6 +19,7 @@ static const struct {
     {"eval", tta_cmd_eval, "score TTA policies on a labelled data set (the reference table)"},
     {"predict", tta_cmd_predict, "classify images with test-time augmentation"},
     {"detect", tta_cmd_detect, "object detection with TTA: predict, eval (COCO mAP), fuse, search"},
+    {"segment", tta_cmd_segment, "semantic segmentation with TTA: predict, eval (mIoU, uncertainty), search"},
     {"search", tta_cmd_search, "find the best TTA policy within a budget of passes per image"},
     {"compare", tta_cmd_compare, "compare two tensor files with the ONNX test tolerance"},
     {"bench", tta_cmd_bench, "time a model at a batch size: images/s, latency, peak memory"},

@@ -1,0 +1,328 @@
+/* segment_cli.c - see segment_cli.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/segment_cli.h"
+#include "segment/segment_internal.h"
+#include "tta/tensor_io.h"
+
+#define CHUNK 32
+#define QUALITY_BINS 65536
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void seg_cli_init(seg_cli *c) {
+    memset(c, 0, sizeof *c);
+    c->merge = TTA_MERGE_MEAN;
+    c->ignore = 255;
+    c->boundary = 3;
+}
+
+const char *seg_cli_help =
+    "segmenter (default: the model's metadata_props and output shape):\n"
+    "  --output O        logits, softmax or sigmoid (one-channel binary mask)\n"
+    "  --stride S        dynamic models: run at the image size rounded up to a multiple of S\n"
+    "  --tile T          sliding window of T x T tiles for larger images (fixed models: their size)\n"
+    "  --overlap F       tile overlap, share of the tile (0.25)   --sigma F  Gaussian blending\n"
+    "                    weight's sigma, share of the tile (0.125; negative: flat)\n"
+    "  --merge M         mean (default), geometric, max, vote (weights from the policy: weighted)\n"
+    "  --ignore L        mask label left out of every metric (255)\n"
+    "  --boundary B      boundary pixels: within B pixels of a class edge (3)\n"
+    "  --threads T       --max-batch B\n";
+
+static int bad(const char *flag, const char *v) {
+    fprintf(stderr, "tta: segment: %s: bad value '%s'\n", flag, v);
+    return -1;
+}
+
+int seg_cli_flag(int argc, char **argv, int *i, seg_cli *c) {
+    const char *a = argv[*i];
+    if (*i + 1 >= argc || strncmp(a, "--", 2)) return cli_format_flag(argc, argv, i, &c->fmt);
+    const char *v = argv[*i + 1];
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    int is_int = end != v && !*end;
+    double d = strtod(v, &end);
+    int is_num = end != v && !*end && isfinite(d);
+    if (!strcmp(a, "--model")) c->model = v;
+    else if (!strcmp(a, "--output")) {
+        if (tta_seg_output_parse(v, &c->o.output)) {
+            cli_fail();
+            return -1;
+        }
+    } else if (!strcmp(a, "--stride")) {
+        if (!is_int || n < 1 || n > 4096) return bad(a, v);
+        c->o.stride = (int)n;
+    } else if (!strcmp(a, "--tile")) {
+        if (!is_int || n < 8 || n > 16384) return bad(a, v);
+        c->o.tile = (int)n;
+    } else if (!strcmp(a, "--overlap")) {
+        if (!is_num || d < 0 || d >= 0.95) return bad(a, v);
+        c->o.overlap = d;
+    } else if (!strcmp(a, "--sigma")) {
+        if (!is_num || d == 0) return bad(a, v);
+        c->o.sigma = d;
+    } else if (!strcmp(a, "--merge")) {
+        if (tta_merge_parse(v, &c->merge)) {
+            cli_fail();
+            return -1;
+        }
+    } else if (!strcmp(a, "--ignore")) {
+        if (!is_int || n < 0 || n > 255) return bad(a, v);
+        c->ignore = (int)n;
+    } else if (!strcmp(a, "--boundary")) {
+        if (!is_int || n < 1 || n > 64) return bad(a, v);
+        c->boundary = (int)n;
+    } else if (!strcmp(a, "--threads")) {
+        if (!is_int || n < 0 || n > 4096) return bad(a, v);
+        c->o.n_threads = (int)n;
+    } else if (!strcmp(a, "--max-batch")) {
+        if (!is_int || n < 1 || n > 65536) return bad(a, v);
+        c->o.max_batch = (int)n;
+    } else return cli_format_flag(argc, argv, i, &c->fmt);
+    ++*i;
+    return 1;
+}
+
+int seg_cli_open(const seg_cli *c, tta_model **model, tta_segmenter **seg) {
+    *model = NULL;
+    *seg = NULL;
+    if (!c->model) {
+        fprintf(stderr, "tta: segment: --model is required\n");
+        return 1;
+    }
+    if (tta_model_load(c->model, model)) return cli_fail();
+    tta_segmenter_options o = c->o;
+    tta_input_format fmt;
+    const cli_format *f = &c->fmt;
+    if (f->layout || f->size || f->scale || f->mean || f->std) {
+        if (tta_input_format_from_model(*model, &fmt) ||
+            tta_input_format_set(&fmt, f->layout, f->size, f->scale, f->mean, f->std))
+            return cli_fail();
+        o.format = &fmt;
+    }
+    if (tta_segmenter_new(seg, *model, &o)) {
+        fprintf(stderr, "tta: %s: %s\n", c->model, tta_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+int seg_cli_policy_merge(const char *arg, tta_merge fallback, tta_merge *out) {
+    *out = fallback;
+    struct stat st;
+    const char *path = arg[0] == '@' ? arg + 1 : NULL;
+    if (!path && !tta_policy_preset(arg) && stat(arg, &st) == 0 && S_ISREG(st.st_mode)) path = arg;
+    void *buf = NULL;
+    size_t size = 0;
+    if (path) {
+        if (tta_read_file(path, &buf, &size)) return cli_fail();
+        ((char *)buf)[size] = '\0';
+    }
+    const char *text = buf ? buf : arg, *mc = strstr(text, "# merge:");
+    int rc = 0;
+    if (mc) {
+        char name[32];
+        if (sscanf(mc + 8, " %31[a-z]", name) != 1 || tta_merge_parse(name, out)) {
+            fprintf(stderr, "tta: %s: cannot read its merge comment\n", path ? path : "policy");
+            rc = 1;
+        }
+    }
+    tta_free(buf);
+    return rc;
+}
+
+const char *seg_cli_map_label(int k) { return k < TTA_UNC_COUNT ? tta_unc_map_name((tta_unc_map)k) : "1-pass entropy"; }
+
+/* ---- one policy over a data set ------------------------------------------------------- */
+
+typedef struct chunk_ctx {
+    tta_seg_merger **m; /* CHUNK mergers */
+    float **ident;      /* CHUNK identity entropies at the output resolution */
+    int *h, *w;         /* CHUNK: each image's size at the output resolution */
+    int C;
+    tta_merge merge;
+    const double *weights;
+} chunk_ctx;
+
+static tta_status chunk_add(void *user, int image, int view, const float *probs, const uint8_t *valid, int C, int h,
+                            int w) {
+    chunk_ctx *c = user;
+    size_t plane = (size_t)h * w;
+    if (!c->m[image] || c->h[image] != h || c->w[image] != w || c->C != C) {
+        tta_seg_merger_free(c->m[image]);
+        c->m[image] = NULL;
+        tta_status st = tta_seg_merger_new(&c->m[image], c->merge, C, h, w);
+        if (st) return st;
+        float *e = realloc(c->ident[image], sizeof(float) * plane);
+        if (!e) return TTA_ERR_NOMEM;
+        c->ident[image] = e;
+        c->h[image] = h, c->w[image] = w, c->C = C;
+    }
+    if (view == 0) {
+        tta_seg_merger_reset(c->m[image]);
+        for (size_t i = 0; i < plane; i++) {
+            double e = 0;
+            for (int k = 0; k < C; k++) {
+                double p = probs[k * plane + i];
+                if (p > 0) e -= p * log(p);
+            }
+            c->ident[image][i] = (float)e;
+        }
+    }
+    double wt = c->weights ? c->weights[view] : 1.0;
+    return wt > 0 ? tta_seg_merger_add(c->m[image], probs, valid, wt) : TTA_OK; /* "@ 0": the view does not count */
+}
+
+static int write_outputs(const char *dir, const char *name, const uint8_t *labels, const float *entropy, int h, int w) {
+    char path[4096], stem[1024];
+    snprintf(stem, sizeof stem, "%.*s", (int)strcspn(name, "."), name);
+    tta_image img = {0};
+    tta_image_wrap(&img, h, w, 1, TTA_DTYPE_UINT8, (void *)labels);
+    snprintf(path, sizeof path, "%s/%s.png", dir, stem);
+    if (tta_image_write_png(&img, path)) return cli_fail();
+    tta_tensor t = {0};
+    int64_t dims[2] = {h, w};
+    if (tta_tensor_resize(&t, TTA_DTYPE_FLOAT32, 2, dims)) return cli_fail();
+    memcpy(t.data, entropy, sizeof(float) * (size_t)h * w);
+    snprintf(path, sizeof path, "%s/%s.entropy.npy", dir, stem);
+    tta_status st = tta_tensor_write_npy(path, &t);
+    tta_tensor_destroy(&t);
+    return st ? cli_fail() : 0;
+}
+
+void seg_run_destroy(seg_run *r) {
+    tta_confusion_destroy(&r->total);
+    for (int i = 0; r->per_image && i < r->n_images; i++) tta_confusion_destroy(&r->per_image[i]);
+    free(r->per_image);
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) tta_unc_quality_destroy(&r->q[k]);
+    memset(r, 0, sizeof *r);
+}
+
+int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const tta_mask_set *data, int ignore,
+                int boundary, const char *save_dir, const char *what, seg_run *out) {
+    memset(out, 0, sizeof *out);
+    int n = tta_mask_set_count(data), rc = 0;
+    out->n_images = n;
+    out->per_image = calloc((size_t)n, sizeof *out->per_image);
+    tta_image imgs[CHUNK], masks[CHUNK];
+    memset(imgs, 0, sizeof imgs);
+    memset(masks, 0, sizeof masks);
+    tta_seg_merger *m[CHUNK] = {0};
+    float *ident[CHUNK] = {0};
+    int hh[CHUNK] = {0}, ww[CHUNK] = {0};
+    chunk_ctx cc = {m, ident, hh, ww, 0, merge, pol->weights};
+    float *probs = NULL, *maps[TTA_UNC_COUNT] = {0}, *hp = NULL, *hm[TTA_UNC_COUNT + 1] = {0};
+    uint8_t *labels = NULL, *wrong = NULL;
+    size_t cap = 0, hcap = 0;
+    int C = 0;
+    double t0 = now_s(), last = t0;
+    if (save_dir) {
+        struct stat st;
+        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0) {
+            fprintf(stderr, "tta: %s: cannot create the folder\n", save_dir);
+            return 1;
+        }
+    }
+    for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
+        int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
+        for (int i = 0; i < cnt && !rc; i++)
+            if (tta_mask_set_read(data, s0 + i, &imgs[i], &masks[i])) rc = cli_fail();
+        /* runs of one size through the segmenter */
+        for (int a = 0; a < cnt && !rc;) {
+            int b = a + 1;
+            while (b < cnt && imgs[b].height == imgs[a].height && imgs[b].width == imgs[a].width &&
+                   imgs[b].channels == imgs[a].channels)
+                b++;
+            cc.m = m + a, cc.ident = ident + a, cc.h = hh + a, cc.w = ww + a;
+            if (tta_segment_each_view(s, pol, imgs + a, b - a, chunk_add, &cc)) rc = cli_fail();
+            a = b;
+        }
+        for (int i = 0; i < cnt && !rc; i++) {
+            const tta_image *mask = &masks[i];
+            int H = mask->height, W = mask->width, h = hh[i], w = ww[i];
+            C = cc.C;
+            size_t plane = (size_t)H * W, low = (size_t)h * w;
+            if (!out->classes) {
+                out->classes = C;
+                if (tta_confusion_init(&out->total, C, ignore, boundary)) rc = cli_fail();
+                for (int k = 0; k < TTA_UNC_COUNT + 1 && !rc; k++) {
+                    double mx = k == TTA_UNC_VARIANCE ? 0.25 : k == TTA_UNC_DISAGREEMENT ? 1.0 : log((double)C);
+                    if (tta_unc_quality_init(&out->q[k], QUALITY_BINS, mx)) rc = cli_fail();
+                }
+                if (rc) break;
+            }
+            if (plane > cap) {
+                cap = plane;
+                probs = realloc(probs, sizeof(float) * (size_t)C * cap);
+                labels = realloc(labels, cap);
+                wrong = realloc(wrong, cap);
+                for (int k = 0; k < TTA_UNC_COUNT; k++) maps[k] = realloc(maps[k], sizeof(float) * cap);
+                hm[TTA_UNC_COUNT] = realloc(hm[TTA_UNC_COUNT], sizeof(float) * cap);
+            }
+            if (low != plane) { /* an output at a stride: merged at its resolution, upsampled */
+                if (low > hcap) {
+                    hcap = low;
+                    hp = realloc(hp, sizeof(float) * (size_t)C * hcap);
+                    for (int k = 0; k < TTA_UNC_COUNT; k++) hm[k] = realloc(hm[k], sizeof(float) * hcap);
+                }
+                if (tta_seg_merger_result(m[i], hp, NULL, hm)) {
+                    rc = cli_fail();
+                    break;
+                }
+                tta_seg_upsample(hp, C, h, w, probs, H, W);
+                for (int k = 0; k < TTA_UNC_COUNT; k++) tta_seg_upsample(hm[k], 1, h, w, maps[k], H, W);
+                tta_seg_upsample(ident[i], 1, h, w, hm[TTA_UNC_COUNT], H, W);
+                for (size_t p = 0; p < plane; p++) {
+                    int best = 0;
+                    for (int c = 1; c < C; c++)
+                        if (probs[c * plane + p] > probs[best * plane + p]) best = c;
+                    labels[p] = (uint8_t)best;
+                }
+            } else {
+                if (tta_seg_merger_result(m[i], NULL, labels, maps)) {
+                    rc = cli_fail();
+                    break;
+                }
+                memcpy(hm[TTA_UNC_COUNT], ident[i], sizeof(float) * plane);
+            }
+            const uint8_t *truth = mask->data;
+            tta_confusion *pi = &out->per_image[s0 + i];
+            if (tta_confusion_init(pi, C, ignore, 0) || tta_confusion_add(pi, truth, labels, H, W) ||
+                tta_confusion_add(&out->total, truth, labels, H, W)) {
+                fprintf(stderr, "tta: %s: %s\n", tta_mask_set_name(data, s0 + i), tta_last_error());
+                rc = 1;
+                break;
+            }
+            for (size_t p = 0; p < plane; p++) wrong[p] = truth[p] == ignore ? 2 : labels[p] != truth[p];
+            for (int k = 0; k < TTA_UNC_COUNT; k++) tta_unc_quality_add(&out->q[k], maps[k], wrong, (int64_t)plane);
+            tta_unc_quality_add(&out->q[TTA_UNC_COUNT], hm[TTA_UNC_COUNT], wrong, (int64_t)plane);
+            if (save_dir && write_outputs(save_dir, tta_mask_set_name(data, s0 + i), labels, maps[TTA_UNC_ENTROPY], H, W))
+                rc = 1;
+        }
+        double t = now_s();
+        if (!rc && (t - last > 1.0 || s0 + cnt == n)) {
+            fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", what, s0 + cnt, n, pol->n_views, t - t0);
+            last = t;
+        }
+    }
+    fprintf(stderr, "\n");
+    out->seconds = now_s() - t0;
+    for (int i = 0; i < CHUNK; i++) {
+        tta_image_destroy(&imgs[i]);
+        tta_image_destroy(&masks[i]);
+        tta_seg_merger_free(m[i]);
+        free(ident[i]);
+    }
+    free(probs), free(labels), free(wrong), free(hp);
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) free(hm[k]);
+    for (int k = 0; k < TTA_UNC_COUNT; k++) free(maps[k]);
+    return rc;
+}

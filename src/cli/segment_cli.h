@@ -1,0 +1,48 @@
+/* segment_cli.h - what the `tta segment` subcommands share: the segmenter flags, loading a
+ * segmenter with them, and scoring one policy over an image/mask set (the merged labels into a
+ * confusion matrix per image, each uncertainty map's quality, optional saved outputs). */
+#ifndef TTA_CLI_SEGMENT_CLI_H
+#define TTA_CLI_SEGMENT_CLI_H
+
+#include <stdio.h>
+
+#include "cli/cli_util.h"
+#include "tta/segment.h"
+
+typedef struct seg_cli {
+    const char *model;
+    tta_segmenter_options o;
+    cli_format fmt;
+    tta_merge merge;
+    int ignore, boundary;
+} seg_cli;
+
+void seg_cli_init(seg_cli *c);
+/* Consumes a segmenter flag (and its value) at argv[*i]: 1; not one: 0; a bad value: -1 (printed). */
+int seg_cli_flag(int argc, char **argv, int *i, seg_cli *c);
+extern const char *seg_cli_help;
+int seg_cli_open(const seg_cli *c, tta_model **model, tta_segmenter **seg);
+
+/* The figures of one policy over a data set. */
+typedef struct seg_run {
+    int n_images, classes;
+    tta_confusion total;        /* the whole set */
+    tta_confusion *per_image;   /* n_images matrices (no boundary), for the bootstrap */
+    tta_unc_quality q[TTA_UNC_COUNT + 1]; /* the maps, then the identity view's own entropy */
+    double seconds;
+} seg_run;
+
+/* Runs `pol` with `merge` over the set. save_dir (may be NULL): writes DIR/NAME.png (labels)
+ * and DIR/NAME.entropy.npy. Progress on stderr with `what`. Returns 1 after printing an error. */
+int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const tta_mask_set *data, int ignore,
+                int boundary, const char *save_dir, const char *what, seg_run *out);
+void seg_run_destroy(seg_run *r);
+
+/* The merge rule a policy file or text records in a comment "# merge: NAME" (as `tta segment
+ * search` writes it), else `fallback`. Returns 1 after printing an error. */
+int seg_cli_policy_merge(const char *arg, tta_merge fallback, tta_merge *out);
+
+/* "mean" etc.: the uncertainty map names in table order, with "1-pass entropy" last. */
+const char *seg_cli_map_label(int k);
+
+#endif

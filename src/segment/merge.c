@@ -1,0 +1,344 @@
+/* merge.c - the streaming per-pixel merger of segmentation views (segment.h) and its
+ * uncertainty maps. Each view is folded into running per-pixel, per-class statistics as it
+ * arrives, so memory is fixed by C x H x W whatever the number of views:
+ *
+ *   per class (float, C x H x W each): the running mean of p (weighted like the merge: by the
+ *     view weights for WEIGHTED, else plain), the running sum of squared deviations of p about
+ *     that mean (Welford; the variance map), the views' argmax votes (weighted like the mean;
+ *     for VOTE they count views), and for GEOMETRIC/LOGITS the running mean of log p, for MAX
+ *     the running maximum;
+ *   per pixel (double): the weight sum and the weighted sum of the views' entropies (mutual
+ *     information); an int count of valid views.
+ *
+ * Precision: the float running means keep about 1e-6 relative error over hundreds of views and,
+ * unlike sums of p^2, the Welford form does not cancel, so the variance map is good to about
+ * 1e-7 absolute. Logs use a vectorisable float log (about 1e-7 relative) of p floored at 1e-30,
+ * as classify.h's merger, so a zero probability gives no NaN or -inf. The entropy and mutual
+ * information maps are therefore good to about 1e-6 nats.
+ *
+ * add() works on blocks of pixels (per-block scratch on the stack), class plane by class plane,
+ * in loops the compiler vectorises; large images are split over the OpenMP threads. */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "tta/segment.h"
+
+#define LOG_FLOOR 1e-30f
+#define BLOCK 512              /* pixels per block: scratch of about 10 KB, in L1 */
+#define PARALLEL_PIXELS 65536  /* images at least this large are split over threads */
+
+struct tta_seg_merger {
+    tta_merge method;
+    int classes, height, width;
+    size_t plane; /* height * width */
+    int n_added;
+    float *mean;  /* C x plane: running (weighted) mean of p */
+    float *m2;    /* C x plane: running sum of w (p - mean)^2 */
+    float *votes; /* C x plane: weight of the views whose argmax is c */
+    float *aux;   /* C x plane: GEOMETRIC/LOGITS mean of log p, MAX maximum of p; else NULL */
+    double *wsum; /* plane: weight of the valid views */
+    double *hsum; /* plane: weighted sum of the views' entropies */
+    int *count;   /* plane: number of valid views */
+};
+
+static const char *unc_names[TTA_UNC_COUNT] = {"entropy", "mutual_info", "variance", "disagreement"};
+
+const char *tta_unc_map_name(tta_unc_map m) { return (unsigned)m < TTA_UNC_COUNT ? unc_names[m] : "unknown"; }
+
+void tta_seg_merger_free(tta_seg_merger *m) {
+    if (!m) return;
+    tta_free(m->mean);
+    tta_free(m->m2);
+    tta_free(m->votes);
+    tta_free(m->aux);
+    tta_free(m->wsum);
+    tta_free(m->hsum);
+    tta_free(m->count);
+    tta_free(m);
+}
+
+tta_status tta_seg_merger_new(tta_seg_merger **out, tta_merge method, int classes, int height, int width) {
+    if (!out) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_new: NULL output");
+    *out = NULL;
+    if ((unsigned)method > TTA_MERGE_WEIGHTED)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_new: unknown merge method %d", (int)method);
+    /* labels are bytes: at most 256 classes */
+    if (classes < 1 || classes > 256)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_new: %d classes (1 to 256)", classes);
+    if (height < 1 || width < 1 || (long long)height * width > INT_MAX)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_new: bad size %dx%d", height, width);
+    tta_seg_merger *m = tta_calloc(1, sizeof *m);
+    if (!m) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a segmentation merger");
+    m->method = method;
+    m->classes = classes;
+    m->height = height;
+    m->width = width;
+    m->plane = (size_t)height * width;
+    size_t n = (size_t)classes * m->plane;
+    m->mean = tta_malloc(n * sizeof *m->mean);
+    m->m2 = tta_malloc(n * sizeof *m->m2);
+    m->votes = tta_malloc(n * sizeof *m->votes);
+    int has_aux = method == TTA_MERGE_GEOMETRIC || method == TTA_MERGE_LOGITS || method == TTA_MERGE_MAX;
+    if (has_aux) m->aux = tta_malloc(n * sizeof *m->aux);
+    m->wsum = tta_malloc(m->plane * sizeof *m->wsum);
+    m->hsum = tta_malloc(m->plane * sizeof *m->hsum);
+    m->count = tta_malloc(m->plane * sizeof *m->count);
+    if (!m->mean || !m->m2 || !m->votes || (has_aux && !m->aux) || !m->wsum || !m->hsum || !m->count) {
+        tta_seg_merger_free(m);
+        return tta_errorf(TTA_ERR_NOMEM, "out of memory for a segmentation merger of %d x %d x %d", classes,
+                          height, width);
+    }
+    tta_seg_merger_reset(m);
+    *out = m;
+    return TTA_OK;
+}
+
+void tta_seg_merger_reset(tta_seg_merger *m) {
+    if (!m) return;
+    size_t n = (size_t)m->classes * m->plane;
+    /* all-zero bytes are 0.0f / 0.0 / 0 */
+    memset(m->mean, 0, n * sizeof *m->mean);
+    memset(m->m2, 0, n * sizeof *m->m2);
+    memset(m->votes, 0, n * sizeof *m->votes);
+    if (m->aux) memset(m->aux, 0, n * sizeof *m->aux);
+    memset(m->wsum, 0, m->plane * sizeof *m->wsum);
+    memset(m->hsum, 0, m->plane * sizeof *m->hsum);
+    memset(m->count, 0, m->plane * sizeof *m->count);
+    m->n_added = 0;
+}
+
+int tta_seg_merger_valid_views(const tta_seg_merger *m, int i) {
+    return m && i >= 0 && (size_t)i < m->plane ? m->count[i] : 0;
+}
+
+/* log(max(x, 1e-30)) for a finite x, written so that loops around it vectorise (libm's logf
+ * does not without -ffast-math): the floor is taken on the bits (the order of non-negative
+ * floats is that of their bits as integers, and negative floats are negative integers), then
+ * x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(z), z = (m - 1) / (m + 1),
+ * |z| <= 0.172, by its series to z^9 (truncation < 1e-9). About 1e-7 relative error, like logf.
+ * Integer selects only: the vectoriser gives up on a float select of a select. */
+static inline float log_floored(float x) {
+    int32_t i;
+    memcpy(&i, &x, sizeof i);
+    i = i < 0x0da24260 ? 0x0da24260 : i; /* the bits of 1e-30f */
+    uint32_t frac = (uint32_t)i & 0x007fffffu;
+    int big = frac > 0x003504f3u; /* mantissa above sqrt(2): halve it */
+    int e = (i >> 23) - 127 + big;
+    uint32_t u = frac | (big ? 0x3f000000u : 0x3f800000u);
+    float mant;
+    memcpy(&mant, &u, sizeof mant);
+    float z = (mant - 1.0f) / (mant + 1.0f), z2 = z * z;
+    float s = z * (2.0f + z2 * (2.0f / 3 + z2 * (2.0f / 5 + z2 * (2.0f / 7 + z2 * (2.0f / 9)))));
+    return s + (float)e * 0.693147180559945f;
+}
+
+enum { KIND_PLAIN, KIND_LOG, KIND_MAX };
+
+/* One class plane of one block: pixels k < n at p, with per-pixel factors (w: the view's weight
+ * at valid pixels, 0 elsewhere; r = w / new weight sum; rg = 1 / new count at valid pixels, 0
+ * elsewhere). Invalid pixels read the current mean instead of p, so that their statistics do
+ * not move and whatever the caller left there (even NaN) is never used. */
+static inline __attribute__((always_inline)) void add_plane(int kind, int c, int n, const float *restrict p, const float *restrict w,
+                             const float *restrict r, const float *restrict rg, float *restrict mean,
+                             float *restrict m2, float *restrict aux, float *restrict hv, float *restrict best,
+                             int *restrict best_c) {
+#pragma omp simd
+    for (int k = 0; k < n; k++) {
+        /* every load unconditional and each comparison used by one select (integer masks
+         * otherwise), so that the loop vectorises */
+        float pk = p[k], mk = mean[k], wk = w[k], ak = kind != KIND_PLAIN ? aux[k] : 0.0f, bk = best[k];
+        int bc = best_c[k];
+        float x = wk > 0.0f ? pk : mk;
+        float lx = log_floored(x);
+        hv[k] -= x * lx;
+        float d = x - mk;
+        float mu = mk + r[k] * d;
+        m2[k] += wk * d * (x - mu);
+        mean[k] = mu;
+        if (kind == KIND_LOG) aux[k] = ak + rg[k] * (lx - ak);
+        if (kind == KIND_MAX) aux[k] = x > ak ? x : ak; /* x is the mean <= the maximum when invalid */
+        int gt = -(int)(x > bk); /* strict: the lowest class wins ties */
+        best[k] = x > bk ? x : bk;
+        best_c[k] = (bc & ~gt) | (c & gt);
+    }
+}
+
+static void add_block(tta_seg_merger *m, const float *probs, const uint8_t *valid, double weight, size_t i0,
+                      int n) {
+    float w[BLOCK], r[BLOCK], rg[BLOCK], hv[BLOCK], best[BLOCK];
+    int best_c[BLOCK];
+    const size_t plane = m->plane;
+    for (int k = 0; k < n; k++) {
+        size_t i = i0 + k;
+        int ok = !valid || valid[i];
+        w[k] = ok ? (float)weight : 0.0f;
+        r[k] = ok ? (float)(weight / (m->wsum[i] + weight)) : 0.0f;
+        rg[k] = ok ? 1.0f / (float)(m->count[i] + 1) : 0.0f;
+        hv[k] = 0.0f;
+        best[k] = -FLT_MAX;
+        best_c[k] = 0;
+    }
+    int kind = m->method == TTA_MERGE_MAX                                                 ? KIND_MAX
+               : m->method == TTA_MERGE_GEOMETRIC || m->method == TTA_MERGE_LOGITS ? KIND_LOG
+                                                                                     : KIND_PLAIN;
+    for (int c = 0; c < m->classes; c++) {
+        size_t o = (size_t)c * plane + i0;
+        float *aux = m->aux ? m->aux + o : NULL;
+        /* constant kinds, so that each call inlines into its own loop */
+        switch (kind) {
+        case KIND_LOG: add_plane(KIND_LOG, c, n, probs + o, w, r, rg, m->mean + o, m->m2 + o, aux, hv, best, best_c); break;
+        case KIND_MAX: add_plane(KIND_MAX, c, n, probs + o, w, r, rg, m->mean + o, m->m2 + o, aux, hv, best, best_c); break;
+        default: add_plane(KIND_PLAIN, c, n, probs + o, w, r, rg, m->mean + o, m->m2 + o, aux, hv, best, best_c); break;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        if (w[k] == 0.0f) continue;
+        size_t i = i0 + k;
+        m->votes[(size_t)best_c[k] * plane + i] += w[k];
+        m->wsum[i] += weight;
+        m->hsum[i] += weight * hv[k];
+        m->count[i]++;
+    }
+}
+
+/* 1 if some float at a valid pixel is NaN or infinite. An all-ones exponent plus one carries
+ * into the sign bit: an OR of such sums vectorises; the caller looks for the culprit only then. */
+static int any_bad(const tta_seg_merger *m, const float *probs, const uint8_t *valid) {
+    const size_t plane = m->plane;
+    uint32_t bad = 0;
+    for (int c = 0; c < m->classes; c++) {
+        const float *p = probs + (size_t)c * plane;
+        if (valid) {
+#pragma omp simd reduction(| : bad)
+            for (size_t i = 0; i < plane; i++) {
+                uint32_t u;
+                memcpy(&u, p + i, sizeof u);
+                bad |= ((u & 0x7f800000u) + 0x00800000u) & (valid[i] ? 0xffffffffu : 0u);
+            }
+        } else {
+#pragma omp simd reduction(| : bad)
+            for (size_t i = 0; i < plane; i++) {
+                uint32_t u;
+                memcpy(&u, p + i, sizeof u);
+                bad |= (u & 0x7f800000u) + 0x00800000u;
+            }
+        }
+    }
+    return (bad & 0x80000000u) != 0;
+}
+
+tta_status tta_seg_merger_add(tta_seg_merger *m, const float *probs, const uint8_t *valid, double weight) {
+    if (!m || !probs) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_add: NULL merger or probabilities");
+    if (!(weight > 0) || !isfinite(weight))
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_add: view weight %g (must be positive)", weight);
+    if (any_bad(m, probs, valid)) {
+        for (int c = 0; c < m->classes; c++)
+            for (size_t i = 0; i < m->plane; i++) {
+                float v = probs[(size_t)c * m->plane + i];
+                if ((!valid || valid[i]) && !isfinite(v))
+                    return tta_errorf(TTA_ERR_INVALID_ARG,
+                                      "tta_seg_merger_add: probability of class %d at pixel (row %d, column %d) is %s",
+                                      c, (int)(i / m->width), (int)(i % m->width), isnan(v) ? "NaN" : "infinite");
+            }
+    }
+    /* only WEIGHTED uses the weights (as classify.h's merger) */
+    double w = m->method == TTA_MERGE_WEIGHTED ? weight : 1.0;
+    long n_blocks = (long)((m->plane + BLOCK - 1) / BLOCK);
+#pragma omp parallel for schedule(static) if (m->plane >= PARALLEL_PIXELS)
+    for (long b = 0; b < n_blocks; b++) {
+        size_t i0 = (size_t)b * BLOCK;
+        int n = m->plane - i0 < BLOCK ? (int)(m->plane - i0) : BLOCK;
+        add_block(m, probs, valid, w, i0, n);
+    }
+    m->n_added++;
+    return TTA_OK;
+}
+
+/* -sum q log q, with the float log above (the maps are floats) */
+static double entropy(const double *q, int C) {
+    double h = 0;
+    for (int c = 0; c < C; c++) h -= q[c] * log_floored((float)q[c]);
+    return h;
+}
+
+/* The merged distribution q, label and maps of pixel i; mu is C doubles of scratch. */
+static void pixel_result(const tta_seg_merger *m, size_t i, double *q, double *mu, int *label, float out[TTA_UNC_COUNT]) {
+    const int C = m->classes;
+    const size_t plane = m->plane;
+    if (m->count[i] == 0) {
+        for (int c = 0; c < C; c++) q[c] = 1.0 / C;
+        *label = 0;
+        out[TTA_UNC_ENTROPY] = (float)log((double)C);
+        out[TTA_UNC_MUTUAL_INFO] = out[TTA_UNC_VARIANCE] = out[TTA_UNC_DISAGREEMENT] = 0.0f;
+        return;
+    }
+    for (int c = 0; c < C; c++) mu[c] = m->mean[c * plane + i];
+    double sum = 0;
+    switch (m->method) {
+    case TTA_MERGE_MEAN:
+    case TTA_MERGE_WEIGHTED:
+        for (int c = 0; c < C; c++) q[c] = mu[c];
+        break;
+    case TTA_MERGE_LOGITS:
+    case TTA_MERGE_GEOMETRIC: {
+        double mx = -DBL_MAX;
+        for (int c = 0; c < C; c++) {
+            q[c] = m->aux[c * plane + i];
+            mx = q[c] > mx ? q[c] : mx;
+        }
+        for (int c = 0; c < C; c++) sum += q[c] = exp(q[c] - mx);
+        for (int c = 0; c < C; c++) q[c] /= sum;
+        break;
+    }
+    case TTA_MERGE_MAX:
+        for (int c = 0; c < C; c++) sum += q[c] = m->aux[c * plane + i];
+        for (int c = 0; c < C; c++) q[c] = sum > 0 ? q[c] / sum : 1.0 / C;
+        break;
+    case TTA_MERGE_VOTE: {
+        /* vote shares; a tiny share of the mean breaks ties (as classify.h's merger) */
+        const double eps = 1e-3;
+        for (int c = 0; c < C; c++) q[c] = (1 - eps) * m->votes[c * plane + i] / m->wsum[i] + eps * mu[c];
+        break;
+    }
+    }
+    int win = 0;
+    for (int c = 1; c < C; c++)
+        if (q[c] > q[win]) win = c;
+    *label = win;
+    out[TTA_UNC_ENTROPY] = (float)entropy(q, C);
+    if (m->count[i] == 1) { /* one view: no disagreement, exactly */
+        out[TTA_UNC_MUTUAL_INFO] = out[TTA_UNC_VARIANCE] = out[TTA_UNC_DISAGREEMENT] = 0.0f;
+        return;
+    }
+    double ws = m->wsum[i];
+    double mi = entropy(mu, C) - m->hsum[i] / ws;
+    double var = m->m2[win * plane + i] / ws;
+    double dis = 1.0 - m->votes[win * plane + i] / ws;
+    out[TTA_UNC_MUTUAL_INFO] = (float)(mi > 0 ? mi : 0);
+    out[TTA_UNC_VARIANCE] = (float)(var > 0 ? var : 0);
+    out[TTA_UNC_DISAGREEMENT] = (float)(dis < 0 ? 0 : dis > 1 ? 1 : dis);
+}
+
+tta_status tta_seg_merger_result(const tta_seg_merger *m, float *probs, uint8_t *labels, float *const *maps) {
+    if (!m) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_result: NULL merger");
+    if (m->n_added == 0) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_result: no views added");
+    const int C = m->classes;
+    const long plane = (long)m->plane;
+#pragma omp parallel for schedule(static) if (plane >= PARALLEL_PIXELS)
+    for (long i = 0; i < plane; i++) {
+        double q[256], mu[256]; /* classes <= 256 */
+        int label;
+        float out[TTA_UNC_COUNT];
+        pixel_result(m, (size_t)i, q, mu, &label, out);
+        if (probs)
+            for (int c = 0; c < C; c++) probs[c * plane + i] = (float)q[c];
+        if (labels) labels[i] = (uint8_t)label;
+        if (maps)
+            for (int k = 0; k < TTA_UNC_COUNT; k++)
+                if (maps[k]) maps[k][i] = out[k];
+    }
+    return TTA_OK;
+}
