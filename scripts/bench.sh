@@ -245,6 +245,15 @@ if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
         --policy "hflip; resize(125%); shift(4, 4, constant) # merge: wbf iou=0.7" || echo "detect bench failed" >> "$ERRS"
 fi
 
+# ---- segmentation TTA beside the model: the shipped segmenter on the same 500 mosaics (their
+# masks) with a 4-pass policy; probabilities + de-augmenting and merging the views as a share of
+# the model's time (goal: at most 10%), and the metrics apart.
+if [ -f "$OUT/mosaics/annotations.json" ] && [ -f models/segmenter.onnx ]; then
+    echo
+    $TTA segment bench --model models/segmenter.onnx --data "masks:$OUT/mosaics" --threads "$THREADS" \
+        --policy "hflip; vflip; shift(4, 4, constant)" || echo "segment bench failed" >> "$ERRS"
+fi
+
 if [ -s "$ERRS" ]; then
     echo
     echo "failures:"

@@ -118,6 +118,11 @@ tta_seg_output tta_segmenter_output(const tta_segmenter *s);
 /* Class name (metadata tta.class_names, one per channel, or with the background left out:
  * then channel 0 is "background"), or NULL. */
 const char *tta_segmenter_class_name(const tta_segmenter *s, int c);
+/* Seconds spent so far by this segmenter, summed over its runs: making the views' batches
+ * (augment_s), the model (model_s) and the post-processing (post_s: probabilities and
+ * de-augmenting each view's map; not the callback, e.g. the merge). Any pointer may be NULL;
+ * `tta segment bench` reads them. */
+void tta_segmenter_times(const tta_segmenter *s, double *augment_s, double *model_s, double *post_s);
 
 /* The result for one image (owned arrays; tta_seg_result_destroy). */
 typedef struct tta_seg_result {

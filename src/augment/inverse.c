@@ -77,6 +77,110 @@ static double snap(double u) {
     return fabs(u - r) < 1e-6 ? r : u;
 }
 
+/* ---- dense maps: the whole-pixel fast path ----------------------------------------------
+ *
+ * When every step is a signed permutation of the axes plus an offset (identity, flips, rot90,
+ * transposes, crops, pads and shifts without wrap; linear coefficients exactly 0 or +-1), each
+ * coordinate of the view frame depends on one coordinate of the original only, so the pull of
+ * tta_invert_dense splits into a pass over the columns and one over the rows. Evaluated with
+ * the same double operations as forward_point (c x + 0 y + f is c x + f exactly), the positions,
+ * the frame checks and the snapped sample points are those of the per-pixel path bit for bit;
+ * when every valid sample point is on a map pixel (moves by whole multiples of the stride) the
+ * map is a gather of whole pixels, copied exactly as the per-pixel path copies them. Anything
+ * else (resizes, rotations, wrap shifts, sub-stride moves) takes the per-pixel path. */
+
+#define FAST_MAX_SIDE 4096
+
+static int whole_steps(const aug_view *v) {
+    for (int k = 0; k < v->n_steps; k++) {
+        const double *f = v->steps[k].fwd;
+        if (v->steps[k].wrap) return 0;
+        for (int e = 0; e < 6; e++)
+            if (e != 2 && e != 5 && f[e] != 0 && f[e] != 1 && f[e] != -1) return 0;
+        int xx = f[0] != 0, xy = f[1] != 0, yx = f[3] != 0, yy = f[4] != 0;
+        if (!((xx && yy && !xy && !yx) || (xy && yx && !xx && !yy))) return 0;
+    }
+    return 1;
+}
+
+/* One original coordinate a (axis 0: x, 1: y) through the steps, as forward_point moves it:
+ * its final value and axis, or 0 if it leaves a frame. */
+static int forward_axis(const aug_view *v, double a, int axis, double *out, int *out_axis) {
+    const double eps = 1e-9;
+    for (int k = 0; k < v->n_steps; k++) {
+        const aug_step *st = &v->steps[k];
+        const double *f = st->fwd;
+        if (axis == 0) { /* x feeds x' (f[0]) or y' (f[3]) */
+            if (f[0] != 0) a = f[0] * a + f[2];
+            else a = f[3] * a + f[5], axis = 1;
+        } else { /* y feeds y' (f[4]) or x' (f[1]) */
+            if (f[4] != 0) a = f[4] * a + f[5];
+            else a = f[1] * a + f[2], axis = 0;
+        }
+        double lim = axis == 0 ? st->out_w : st->out_h;
+        if (a < -eps || a > lim + eps) return 0;
+    }
+    *out = a, *out_axis = axis;
+    return 1;
+}
+
+/* The source offset of original map column (axis 0) or row (axis 1) index t, as the per-pixel
+ * path finds it: 1 on a map pixel (or out of the frame: ok = 0), 0 when it would interpolate. */
+static int fast_axis(const aug_view *av, int axis, int t, double s, tta_interp interp, int src_h, int src_w,
+                     int *off, int *final_axis, uint8_t *ok) {
+    double a = 0;
+    int fa = 0;
+    *ok = (uint8_t)forward_axis(av, s * (t + 0.5), axis, &a, &fa);
+    *off = 0;
+    if (!*ok) return 1;
+    int n = fa == 0 ? src_w : src_h;
+    double u = snap(a / s - 0.5);
+    u = u < 0 ? 0 : u > n - 1 ? n - 1 : u;
+    int i;
+    if (interp == TTA_INTERP_NEAREST) i = (int)floor(u + 0.5);
+    else {
+        i = (int)floor(u);
+        if ((float)(u - i) != 0.0f) return 0;
+    }
+    *final_axis = fa;
+    *off = fa == 0 ? i : i * src_w;
+    return 1;
+}
+
+/* 1 and the map when the fast path applies; 0 (nothing written) when it does not. */
+static int invert_dense_fast(const aug_view *av, int stride, tta_interp interp, const float *src, int channels,
+                             int src_h, int src_w, float *dst, int dst_h, int dst_w, uint8_t *valid) {
+    if (dst_h > FAST_MAX_SIDE || dst_w > FAST_MAX_SIDE || !whole_steps(av)) return 0;
+    int coff[FAST_MAX_SIDE], roff[FAST_MAX_SIDE];
+    uint8_t cok[FAST_MAX_SIDE], rok[FAST_MAX_SIDE];
+    const double s = stride;
+    int fa; /* a column ends on one axis, a row on the other: their offsets add up */
+    for (int j = 0; j < dst_w; j++)
+        if (!fast_axis(av, 0, j, s, interp, src_h, src_w, &coff[j], &fa, &cok[j])) return 0;
+    for (int i = 0; i < dst_h; i++)
+        if (!fast_axis(av, 1, i, s, interp, src_h, src_w, &roff[i], &fa, &rok[i])) return 0;
+    const size_t src_plane = (size_t)src_h * src_w, dst_plane = (size_t)dst_h * dst_w;
+    int all_cols = 1, contiguous = 1;
+    for (int j = 0; j < dst_w; j++) {
+        all_cols &= cok[j];
+        contiguous &= coff[j] == coff[0] + j;
+    }
+    for (int i = 0; i < dst_h; i++) {
+        uint8_t *vr = valid ? valid + (size_t)i * dst_w : NULL;
+        if (vr)
+            for (int j = 0; j < dst_w; j++) vr[j] = (uint8_t)(rok[i] & cok[j]);
+        for (int c = 0; c < channels; c++) {
+            float *d = dst + c * dst_plane + (size_t)i * dst_w;
+            const float *m = src + c * src_plane + roff[i];
+            if (!rok[i]) memset(d, 0, sizeof *d * (size_t)dst_w);
+            else if (all_cols && contiguous) memcpy(d, m + coff[0], sizeof *d * (size_t)dst_w);
+            else
+                for (int j = 0; j < dst_w; j++) d[j] = cok[j] ? m[coff[j]] : 0.0f;
+        }
+    }
+    return 1;
+}
+
 tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp, const float *src,
                             int channels, int src_h, int src_w, float *dst, int dst_h, int dst_w,
                             uint8_t *valid) {
@@ -88,6 +192,7 @@ tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_int
     if (interp != TTA_INTERP_NEAREST && interp != TTA_INTERP_BILINEAR)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_invert_dense: interpolation must be nearest or bilinear");
     const aug_view *av = &plan->views[v];
+    if (invert_dense_fast(av, stride, interp, src, channels, src_h, src_w, dst, dst_h, dst_w, valid)) return TTA_OK;
     const size_t src_plane = (size_t)src_h * src_w, dst_plane = (size_t)dst_h * dst_w;
     const double s = stride;
     for (int i = 0; i < dst_h; i++) {

@@ -87,6 +87,12 @@ int cli_format_flag(int argc, char **argv, int *i, cli_format *f) {
 int cli_classifier_new(tta_classifier **out, const tta_model *m, const cli_format *f, int threads, int max_batch) {
     tta_classifier_options o = {.n_threads = threads, .max_batch = max_batch};
     *out = NULL;
+    const char *task = tta_model_metadata(m, "tta.task");
+    if (task && (!strcmp(task, "detection") || !strcmp(task, "segmentation"))) {
+        fprintf(stderr, "tta: the model is a %s model (metadata tta.task): use `tta %s`\n", task,
+                !strcmp(task, "detection") ? "detect predict|eval|search" : "segment predict|eval|search");
+        return 1;
+    }
     if (tta_classifier_new(out, m, &o)) return cli_fail();
     if (!f || !(f->layout || f->size || f->scale || f->mean || f->std)) return 0;
     tta_input_format fmt = *tta_classifier_format(*out);

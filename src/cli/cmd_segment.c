@@ -1,5 +1,5 @@
 /* cmd_segment.c - `tta segment`: semantic segmentation with test-time augmentation. Dispatches
- * to predict and eval (here) and search (cmd_segment_search.c).
+ * to predict and eval (here), search (cmd_segment_search.c) and bench (cmd_segment_bench.c).
  *
  *   predict: per image the class mask, a coloured overlay and an uncertainty heat map;
  *   eval:    mIoU, Dice, pixel accuracy and boundary mIoU per policy against one pass, the gain
@@ -18,10 +18,11 @@
 #define MAX_FILES 1024
 
 static int usage(FILE *f, int code) {
-    fprintf(f, "usage: tta segment predict|eval|search [OPTIONS]\n\n"
+    fprintf(f, "usage: tta segment predict|eval|search|bench [OPTIONS]\n\n"
                "  predict   class masks, overlays and uncertainty maps of images\n"
                "  eval      mIoU, Dice, boundary IoU and uncertainty quality of policies on image/mask pairs\n"
-               "  search    the best policy within a budget of passes, on validation, shown on test\n");
+               "  search    the best policy within a budget of passes, on validation, shown on test\n"
+               "  bench     what TTA costs beside the model: augment, model, de-augment, merge, metrics\n");
     return code;
 }
 
@@ -378,6 +379,7 @@ int tta_cmd_segment(int argc, char **argv) {
     if (!strcmp(sub, "predict")) return cmd_predict(argc - 1, argv + 1);
     if (!strcmp(sub, "eval")) return cmd_eval(argc - 1, argv + 1);
     if (!strcmp(sub, "search")) return tta_cmd_segment_search(argc - 1, argv + 1);
+    if (!strcmp(sub, "bench")) return tta_cmd_segment_bench(argc - 1, argv + 1);
     fprintf(stderr, "tta: segment: unknown subcommand '%s'\n", sub);
     return usage(stderr, 2);
 }

@@ -1,5 +1,6 @@
 /* segment_cli.c - see segment_cli.h. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -168,14 +169,7 @@ static tta_status chunk_add(void *user, int image, int view, const float *probs,
     }
     if (view == 0) {
         tta_seg_merger_reset(c->m[image]);
-        for (size_t i = 0; i < plane; i++) {
-            double e = 0;
-            for (int k = 0; k < C; k++) {
-                double p = probs[k * plane + i];
-                if (p > 0) e -= p * log(p);
-            }
-            c->ident[image][i] = (float)e;
-        }
+        tta_seg_entropy(probs, C, plane, c->ident[image]);
     }
     double wt = c->weights ? c->weights[view] : 1.0;
     return wt > 0 ? tta_seg_merger_add(c->m[image], probs, valid, wt) : TTA_OK; /* "@ 0": the view does not count */
@@ -206,12 +200,113 @@ void seg_run_destroy(seg_run *r) {
     memset(r, 0, sizeof *r);
 }
 
+void seg_image_out_destroy(seg_image_out *o) {
+    free(o->probs), free(o->labels), free(o->hp);
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) free(o->hm[k]);
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) free(o->maps[k]);
+    memset(o, 0, sizeof *o);
+}
+
+static int out_size(seg_image_out *o, int C, size_t plane, size_t low) {
+    int ok = 1;
+    if (plane > o->cap) {
+        o->cap = plane;
+        ok &= (o->probs = realloc(o->probs, sizeof(float) * (size_t)C * plane)) != NULL;
+        ok &= (o->labels = realloc(o->labels, plane)) != NULL;
+        for (int k = 0; k <= TTA_UNC_COUNT; k++) ok &= (o->maps[k] = realloc(o->maps[k], sizeof(float) * plane)) != NULL;
+    }
+    if (low != plane && low > o->hcap) {
+        o->hcap = low;
+        ok &= (o->hp = realloc(o->hp, sizeof(float) * (size_t)C * low)) != NULL;
+        for (int k = 0; k < TTA_UNC_COUNT; k++) ok &= (o->hm[k] = realloc(o->hm[k], sizeof(float) * low)) != NULL;
+    }
+    if (!ok) {
+        o->cap = o->hcap = 0; /* reallocated from scratch next time */
+        fprintf(stderr, "tta: segment: out of memory for a %zu-pixel image\n", plane);
+    }
+    return !ok;
+}
+
+int seg_image_merge(seg_image_out *o, const tta_seg_merger *m, const float *ident, int C, int h, int w, int H, int W) {
+    size_t plane = (size_t)H * W, low = (size_t)h * w;
+    if (out_size(o, C, plane, low)) return 1;
+    o->height = H, o->width = W;
+    if (low != plane) { /* an output at a stride: merged at its resolution, upsampled */
+        if (tta_seg_merger_result(m, o->hp, NULL, o->hm)) return cli_fail();
+        tta_seg_upsample(o->hp, C, h, w, o->probs, H, W);
+        for (int k = 0; k < TTA_UNC_COUNT; k++) tta_seg_upsample(o->hm[k], 1, h, w, o->maps[k], H, W);
+        tta_seg_upsample(ident, 1, h, w, o->maps[TTA_UNC_COUNT], H, W);
+        for (size_t p = 0; p < plane; p++) {
+            int best = 0;
+            for (int c = 1; c < C; c++)
+                if (o->probs[c * plane + p] > o->probs[best * plane + p]) best = c;
+            o->labels[p] = (uint8_t)best;
+        }
+    } else {
+        if (tta_seg_merger_result(m, NULL, o->labels, o->maps)) return cli_fail();
+        memcpy(o->maps[TTA_UNC_COUNT], ident, sizeof(float) * plane);
+    }
+    return 0;
+}
+
+int seg_score_init(seg_score *sc, int C, int ignore, int boundary) {
+    memset(sc, 0, sizeof *sc);
+    sc->ignore = ignore;
+    if (tta_confusion_init(&sc->total, C, ignore, boundary)) return cli_fail();
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) {
+        double mx = k == TTA_UNC_VARIANCE ? 0.25 : k == TTA_UNC_DISAGREEMENT ? 1.0 : log((double)C);
+        if (tta_unc_quality_init(&sc->q[k], QUALITY_BINS, mx)) return cli_fail();
+    }
+    return 0;
+}
+
+void seg_score_destroy(seg_score *sc) {
+    tta_confusion_destroy(&sc->total);
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) tta_unc_quality_destroy(&sc->q[k]);
+    free(sc->wrong);
+    memset(sc, 0, sizeof *sc);
+}
+
+int seg_score_image(seg_score *sc, const seg_image_out *o, const tta_image *mask, tta_confusion *pi, const char *name) {
+    int H = mask->height, W = mask->width;
+    size_t plane = (size_t)H * W;
+    if (plane > sc->cap) {
+        free(sc->wrong);
+        if (!(sc->wrong = malloc(plane))) {
+            sc->cap = 0;
+            fprintf(stderr, "tta: segment: out of memory for a %zu-pixel image\n", plane);
+            return 1;
+        }
+        sc->cap = plane;
+    }
+    const uint8_t *truth = mask->data;
+    if ((pi && (tta_confusion_init(pi, sc->total.classes, sc->ignore, 0) || tta_confusion_add(pi, truth, o->labels, H, W))) ||
+        tta_confusion_add(&sc->total, truth, o->labels, H, W)) {
+        fprintf(stderr, "tta: %s: %s\n", name, tta_last_error());
+        return 1;
+    }
+    for (size_t p = 0; p < plane; p++) sc->wrong[p] = truth[p] == sc->ignore ? 2 : o->labels[p] != truth[p];
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) tta_unc_quality_add(&sc->q[k], o->maps[k], sc->wrong, (int64_t)plane);
+    return 0;
+}
+
+void seg_score_sum(tta_confusion *total, tta_unc_quality *q, const seg_score *sc) {
+    tta_confusion_add_matrix(total, &sc->total, 1);
+    for (int k = 0; k <= TTA_UNC_COUNT; k++)
+        for (int b = 0; q[k].correct && sc->q[k].correct && b < q[k].bins && q[k].bins == sc->q[k].bins; b++)
+            q[k].correct[b] += sc->q[k].correct[b], q[k].wrong[b] += sc->q[k].wrong[b];
+}
+
 int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const tta_mask_set *data, int ignore,
                 int boundary, const char *save_dir, const char *what, seg_run *out) {
     memset(out, 0, sizeof *out);
     int n = tta_mask_set_count(data), rc = 0;
     out->n_images = n;
     out->per_image = calloc((size_t)n, sizeof *out->per_image);
+    if (!out->per_image && n > 0) {
+        fprintf(stderr, "tta: segment: out of memory\n");
+        return 1;
+    }
     tta_image imgs[CHUNK], masks[CHUNK];
     memset(imgs, 0, sizeof imgs);
     memset(masks, 0, sizeof masks);
@@ -219,10 +314,10 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
     float *ident[CHUNK] = {0};
     int hh[CHUNK] = {0}, ww[CHUNK] = {0};
     chunk_ctx cc = {m, ident, hh, ww, 0, merge, pol->weights};
-    float *probs = NULL, *maps[TTA_UNC_COUNT] = {0}, *hp = NULL, *hm[TTA_UNC_COUNT + 1] = {0};
-    uint8_t *labels = NULL, *wrong = NULL;
-    size_t cap = 0, hcap = 0;
-    int C = 0;
+    /* one image's outputs and one set of sums per thread, from the first chunk on */
+    seg_image_out *outs = NULL;
+    seg_score *scores = NULL;
+    int n_thr = 0;
     double t0 = now_s(), last = t0;
     if (save_dir) {
         struct stat st;
@@ -245,68 +340,45 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
             if (tta_segment_each_view(s, pol, imgs + a, b - a, chunk_add, &cc)) rc = cli_fail();
             a = b;
         }
-        for (int i = 0; i < cnt && !rc; i++) {
-            const tta_image *mask = &masks[i];
-            int H = mask->height, W = mask->width, h = hh[i], w = ww[i];
-            C = cc.C;
-            size_t plane = (size_t)H * W, low = (size_t)h * w;
-            if (!out->classes) {
-                out->classes = C;
-                if (tta_confusion_init(&out->total, C, ignore, boundary)) rc = cli_fail();
-                for (int k = 0; k < TTA_UNC_COUNT + 1 && !rc; k++) {
-                    double mx = k == TTA_UNC_VARIANCE ? 0.25 : k == TTA_UNC_DISAGREEMENT ? 1.0 : log((double)C);
-                    if (tta_unc_quality_init(&out->q[k], QUALITY_BINS, mx)) rc = cli_fail();
-                }
-                if (rc) break;
-            }
-            if (plane > cap) {
-                cap = plane;
-                probs = realloc(probs, sizeof(float) * (size_t)C * cap);
-                labels = realloc(labels, cap);
-                wrong = realloc(wrong, cap);
-                for (int k = 0; k < TTA_UNC_COUNT; k++) maps[k] = realloc(maps[k], sizeof(float) * cap);
-                hm[TTA_UNC_COUNT] = realloc(hm[TTA_UNC_COUNT], sizeof(float) * cap);
-            }
-            if (low != plane) { /* an output at a stride: merged at its resolution, upsampled */
-                if (low > hcap) {
-                    hcap = low;
-                    hp = realloc(hp, sizeof(float) * (size_t)C * hcap);
-                    for (int k = 0; k < TTA_UNC_COUNT; k++) hm[k] = realloc(hm[k], sizeof(float) * hcap);
-                }
-                if (tta_seg_merger_result(m[i], hp, NULL, hm)) {
-                    rc = cli_fail();
-                    break;
-                }
-                tta_seg_upsample(hp, C, h, w, probs, H, W);
-                for (int k = 0; k < TTA_UNC_COUNT; k++) tta_seg_upsample(hm[k], 1, h, w, maps[k], H, W);
-                tta_seg_upsample(ident[i], 1, h, w, hm[TTA_UNC_COUNT], H, W);
-                for (size_t p = 0; p < plane; p++) {
-                    int best = 0;
-                    for (int c = 1; c < C; c++)
-                        if (probs[c * plane + p] > probs[best * plane + p]) best = c;
-                    labels[p] = (uint8_t)best;
-                }
-            } else {
-                if (tta_seg_merger_result(m[i], NULL, labels, maps)) {
-                    rc = cli_fail();
-                    break;
-                }
-                memcpy(hm[TTA_UNC_COUNT], ident[i], sizeof(float) * plane);
-            }
-            const uint8_t *truth = mask->data;
-            tta_confusion *pi = &out->per_image[s0 + i];
-            if (tta_confusion_init(pi, C, ignore, 0) || tta_confusion_add(pi, truth, labels, H, W) ||
-                tta_confusion_add(&out->total, truth, labels, H, W)) {
-                fprintf(stderr, "tta: %s: %s\n", tta_mask_set_name(data, s0 + i), tta_last_error());
+        if (rc) break;
+        int C = cc.C;
+        if (!out->classes) { /* the first chunk: the classes are known */
+            out->classes = C;
+            n_thr = omp_get_max_threads();
+            n_thr = n_thr < 1 ? 1 : n_thr;
+            outs = calloc((size_t)n_thr, sizeof *outs);
+            scores = calloc((size_t)n_thr, sizeof *scores);
+            if (!outs || !scores) {
+                fprintf(stderr, "tta: segment: out of memory\n");
                 rc = 1;
                 break;
             }
-            for (size_t p = 0; p < plane; p++) wrong[p] = truth[p] == ignore ? 2 : labels[p] != truth[p];
-            for (int k = 0; k < TTA_UNC_COUNT; k++) tta_unc_quality_add(&out->q[k], maps[k], wrong, (int64_t)plane);
-            tta_unc_quality_add(&out->q[TTA_UNC_COUNT], hm[TTA_UNC_COUNT], wrong, (int64_t)plane);
-            if (save_dir && write_outputs(save_dir, tta_mask_set_name(data, s0 + i), labels, maps[TTA_UNC_ENTROPY], H, W))
-                rc = 1;
+            seg_score all;
+            rc = seg_score_init(&all, C, ignore, boundary);
+            out->total = all.total; /* the run's sums: the threads' are added at the end */
+            memcpy(out->q, all.q, sizeof out->q);
+            for (int j = 0; j < n_thr && !rc; j++) rc = seg_score_init(&scores[j], C, ignore, boundary);
+            if (rc) break;
         }
+        /* the images of the chunk over the threads */
+        int fail = 0;
+#pragma omp parallel for num_threads(n_thr) schedule(dynamic, 1) if (n_thr > 1 && cnt > 1)
+        for (int i = 0; i < cnt; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = fail;
+            if (stop) continue;
+            int j = omp_get_thread_num();
+            const char *name = tta_mask_set_name(data, s0 + i);
+            seg_image_out *o = &outs[j];
+            if (seg_image_merge(o, m[i], ident[i], C, hh[i], ww[i], masks[i].height, masks[i].width) ||
+                seg_score_image(&scores[j], o, &masks[i], &out->per_image[s0 + i], name) ||
+                (save_dir && write_outputs(save_dir, name, o->labels, o->maps[TTA_UNC_ENTROPY], o->height, o->width))) {
+#pragma omp atomic write
+                fail = 1;
+            }
+        }
+        rc = fail;
         double t = now_s();
         if (!rc && (t - last > 1.0 || s0 + cnt == n)) {
             fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", what, s0 + cnt, n, pol->n_views, t - t0);
@@ -314,6 +386,7 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
         }
     }
     fprintf(stderr, "\n");
+    for (int j = 0; scores && !rc && j < n_thr; j++) seg_score_sum(&out->total, out->q, &scores[j]);
     out->seconds = now_s() - t0;
     for (int i = 0; i < CHUNK; i++) {
         tta_image_destroy(&imgs[i]);
@@ -321,8 +394,11 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
         tta_seg_merger_free(m[i]);
         free(ident[i]);
     }
-    free(probs), free(labels), free(wrong), free(hp);
-    for (int k = 0; k <= TTA_UNC_COUNT; k++) free(hm[k]);
-    for (int k = 0; k < TTA_UNC_COUNT; k++) free(maps[k]);
+    for (int j = 0; j < n_thr; j++) {
+        if (outs) seg_image_out_destroy(&outs[j]);
+        if (scores) seg_score_destroy(&scores[j]);
+    }
+    free(outs);
+    free(scores);
     return rc;
 }

@@ -38,6 +38,36 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
                 int boundary, const char *save_dir, const char *what, seg_run *out);
 void seg_run_destroy(seg_run *r);
 
+/* The two halves of scoring one image, as seg_cli_run does them on each thread (`tta segment
+ * bench` times them apart). seg_image_merge: the merger's labels and maps (maps[TTA_UNC_COUNT]:
+ * the identity view's own entropy `ident`), upsampled to H x W when the merger is at an output
+ * stride (h x w). seg_score_image: adds them to the confusion matrix and uncertainty histograms
+ * of `sc` and, when pi is not NULL, initialises pi as the image's own matrix. Each returns 1
+ * after printing an error; buffers grow as needed. */
+typedef struct seg_image_out {
+    int height, width;
+    uint8_t *labels;
+    float *maps[TTA_UNC_COUNT + 1];
+    float *probs, *hp, *hm[TTA_UNC_COUNT + 1]; /* scratch for an output at a stride */
+    size_t cap, hcap;
+} seg_image_out;
+
+typedef struct seg_score {
+    tta_confusion total;
+    tta_unc_quality q[TTA_UNC_COUNT + 1];
+    int ignore;
+    uint8_t *wrong;
+    size_t cap;
+} seg_score;
+
+int seg_image_merge(seg_image_out *o, const tta_seg_merger *m, const float *ident, int C, int h, int w, int H, int W);
+void seg_image_out_destroy(seg_image_out *o);
+int seg_score_init(seg_score *sc, int C, int ignore, int boundary);
+int seg_score_image(seg_score *sc, const seg_image_out *o, const tta_image *mask, tta_confusion *pi, const char *name);
+/* Adds the counts of sc to total and q[0..TTA_UNC_COUNT] (integer counts: any order gives the same sums). */
+void seg_score_sum(tta_confusion *total, tta_unc_quality *q, const seg_score *sc);
+void seg_score_destroy(seg_score *sc);
+
 /* The merge rule a policy file or text records in a comment "# merge: NAME" (as `tta segment
  * search` writes it), else `fallback`. Returns 1 after printing an error. */
 int seg_cli_policy_merge(const char *arg, tta_merge fallback, tta_merge *out);

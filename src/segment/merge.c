@@ -17,14 +17,17 @@
  * information maps are therefore good to about 1e-6 nats.
  *
  * add() works on blocks of pixels (per-block scratch on the stack), class plane by class plane,
- * in loops the compiler vectorises; large images are split over the OpenMP threads. */
+ * in loops the compiler vectorises (built for the baseline, AVX2 and AVX-512, picked at run time
+ * as core/cpu.h's kernels); result() likewise, block by block and plane by plane; large images
+ * are split over the OpenMP threads. */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
 
+#include "core/cpu.h"
 #include "core/error.h"
-#include "tta/segment.h"
+#include "segment/segment_internal.h"
 
 #define LOG_FLOOR 1e-30f
 #define BLOCK 512              /* pixels per block: scratch of about 10 KB, in L1 */
@@ -114,25 +117,15 @@ int tta_seg_merger_valid_views(const tta_seg_merger *m, int i) {
     return m && i >= 0 && (size_t)i < m->plane ? m->count[i] : 0;
 }
 
-/* log(max(x, 1e-30)) for a finite x, written so that loops around it vectorise (libm's logf
- * does not without -ffast-math): the floor is taken on the bits (the order of non-negative
- * floats is that of their bits as integers, and negative floats are negative integers), then
- * x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(z), z = (m - 1) / (m + 1),
- * |z| <= 0.172, by its series to z^9 (truncation < 1e-9). About 1e-7 relative error, like logf.
- * Integer selects only: the vectoriser gives up on a float select of a select. */
-static inline float log_floored(float x) {
-    int32_t i;
-    memcpy(&i, &x, sizeof i);
-    i = i < 0x0da24260 ? 0x0da24260 : i; /* the bits of 1e-30f */
-    uint32_t frac = (uint32_t)i & 0x007fffffu;
-    int big = frac > 0x003504f3u; /* mantissa above sqrt(2): halve it */
-    int e = (i >> 23) - 127 + big;
-    uint32_t u = frac | (big ? 0x3f000000u : 0x3f800000u);
-    float mant;
-    memcpy(&mant, &u, sizeof mant);
-    float z = (mant - 1.0f) / (mant + 1.0f), z2 = z * z;
-    float s = z * (2.0f + z2 * (2.0f / 3 + z2 * (2.0f / 5 + z2 * (2.0f / 7 + z2 * (2.0f / 9)))));
-    return s + (float)e * 0.693147180559945f;
+#define log_floored tta_seg_log_floored
+
+void tta_seg_entropy(const float *probs, int C, size_t plane, float *out) {
+    for (size_t i = 0; i < plane; i++) out[i] = 0.0f;
+    for (int c = 0; c < C; c++) {
+        const float *p = probs + (size_t)c * plane;
+#pragma omp simd
+        for (size_t i = 0; i < plane; i++) out[i] -= p[i] * log_floored(p[i]);
+    }
 }
 
 enum { KIND_PLAIN, KIND_LOG, KIND_MAX };
@@ -166,8 +159,8 @@ static inline __attribute__((always_inline)) void add_plane(int kind, int c, int
     }
 }
 
-static void add_block(tta_seg_merger *m, const float *probs, const uint8_t *valid, double weight, size_t i0,
-                      int n) {
+static inline __attribute__((always_inline)) void add_block_body(tta_seg_merger *m, const float *probs,
+                                                                  const uint8_t *valid, double weight, size_t i0, int n) {
     float w[BLOCK], r[BLOCK], rg[BLOCK], hv[BLOCK], best[BLOCK];
     int best_c[BLOCK];
     const size_t plane = m->plane;
@@ -202,6 +195,19 @@ static void add_block(tta_seg_merger *m, const float *probs, const uint8_t *vali
         m->hsum[i] += weight * hv[k];
         m->count[i]++;
     }
+}
+
+/* add_block for the baseline, AVX2 and AVX-512 (core/cpu.h: the same bits from each) */
+typedef void (*add_block_fn)(tta_seg_merger *, const float *, const uint8_t *, double, size_t, int);
+static void add_block_generic(tta_seg_merger *m, const float *p, const uint8_t *v, double w, size_t i0, int n) {
+    add_block_body(m, p, v, w, i0, n);
+}
+TTA_TARGET_AVX2 static void add_block_avx2(tta_seg_merger *m, const float *p, const uint8_t *v, double w, size_t i0, int n) {
+    add_block_body(m, p, v, w, i0, n);
+}
+TTA_TARGET_AVX512 static void add_block_avx512(tta_seg_merger *m, const float *p, const uint8_t *v, double w, size_t i0,
+                                               int n) {
+    add_block_body(m, p, v, w, i0, n);
 }
 
 /* 1 if some float at a valid pixel is NaN or infinite. An all-ones exponent plus one carries
@@ -247,6 +253,7 @@ tta_status tta_seg_merger_add(tta_seg_merger *m, const float *probs, const uint8
     /* only WEIGHTED uses the weights (as classify.h's merger) */
     double w = m->method == TTA_MERGE_WEIGHTED ? weight : 1.0;
     long n_blocks = (long)((m->plane + BLOCK - 1) / BLOCK);
+    add_block_fn add_block = TTA_ISA_PICK(add_block_generic, add_block_avx2, add_block_avx512);
 #pragma omp parallel for schedule(static) if (m->plane >= PARALLEL_PIXELS)
     for (long b = 0; b < n_blocks; b++) {
         size_t i0 = (size_t)b * BLOCK;
@@ -257,88 +264,146 @@ tta_status tta_seg_merger_add(tta_seg_merger *m, const float *probs, const uint8
     return TTA_OK;
 }
 
-/* -sum q log q, with the float log above (the maps are floats) */
-static double entropy(const double *q, int C) {
-    double h = 0;
-    for (int c = 0; c < C; c++) h -= q[c] * log_floored((float)q[c]);
-    return h;
-}
+/* ---- result: the merged distribution, labels and maps ------------------------------------
+ *
+ * Block by block of pixels, class plane by class plane, so that the loops run over contiguous
+ * arrays and vectorise. The merged distribution q is kept in double (as the arithmetic has
+ * always been: the same operations in the same order per pixel, so the results do not depend
+ * on the blocking); its scratch is on the stack, C x n doubles for n pixels per block. */
 
-/* The merged distribution q, label and maps of pixel i; mu is C doubles of scratch. */
-static void pixel_result(const tta_seg_merger *m, size_t i, double *q, double *mu, int *label, float out[TTA_UNC_COUNT]) {
+#define RBLOCK 256          /* pixels per result block at most */
+#define RSCRATCH 4096       /* doubles of q scratch: C x n <= RSCRATCH */
+
+static void result_block(const tta_seg_merger *m, size_t i0, int n, double *restrict q, float *probs,
+                         uint8_t *labels, float *const *maps) {
     const int C = m->classes;
     const size_t plane = m->plane;
-    if (m->count[i] == 0) {
-        for (int c = 0; c < C; c++) q[c] = 1.0 / C;
-        *label = 0;
-        out[TTA_UNC_ENTROPY] = (float)log((double)C);
-        out[TTA_UNC_MUTUAL_INFO] = out[TTA_UNC_VARIANCE] = out[TTA_UNC_DISAGREEMENT] = 0.0f;
-        return;
-    }
-    for (int c = 0; c < C; c++) mu[c] = m->mean[c * plane + i];
-    double sum = 0;
+    double sum[RBLOCK], h[RBLOCK], hmu[RBLOCK], best[RBLOCK];
+    int win[RBLOCK];
     switch (m->method) {
     case TTA_MERGE_MEAN:
     case TTA_MERGE_WEIGHTED:
-        for (int c = 0; c < C; c++) q[c] = mu[c];
+        for (int c = 0; c < C; c++) {
+            const float *restrict mu = m->mean + (size_t)c * plane + i0;
+            double *restrict qc = q + (size_t)c * n;
+#pragma omp simd
+            for (int k = 0; k < n; k++) qc[k] = mu[k];
+        }
         break;
     case TTA_MERGE_LOGITS:
-    case TTA_MERGE_GEOMETRIC: {
-        double mx = -DBL_MAX;
+    case TTA_MERGE_GEOMETRIC: /* a softmax of the mean log p */
+        for (int k = 0; k < n; k++) best[k] = -DBL_MAX, sum[k] = 0;
         for (int c = 0; c < C; c++) {
-            q[c] = m->aux[c * plane + i];
-            mx = q[c] > mx ? q[c] : mx;
+            const float *restrict a = m->aux + (size_t)c * plane + i0;
+#pragma omp simd
+            for (int k = 0; k < n; k++) best[k] = a[k] > best[k] ? a[k] : best[k];
         }
-        for (int c = 0; c < C; c++) sum += q[c] = exp(q[c] - mx);
-        for (int c = 0; c < C; c++) q[c] /= sum;
+        for (int c = 0; c < C; c++) {
+            const float *restrict a = m->aux + (size_t)c * plane + i0;
+            double *restrict qc = q + (size_t)c * n;
+            for (int k = 0; k < n; k++) sum[k] += qc[k] = exp(a[k] - best[k]);
+        }
+        for (int c = 0; c < C; c++) {
+            double *restrict qc = q + (size_t)c * n;
+#pragma omp simd
+            for (int k = 0; k < n; k++) qc[k] /= sum[k];
+        }
         break;
-    }
     case TTA_MERGE_MAX:
-        for (int c = 0; c < C; c++) sum += q[c] = m->aux[c * plane + i];
-        for (int c = 0; c < C; c++) q[c] = sum > 0 ? q[c] / sum : 1.0 / C;
+        for (int k = 0; k < n; k++) sum[k] = 0;
+        for (int c = 0; c < C; c++) {
+            const float *restrict a = m->aux + (size_t)c * plane + i0;
+            double *restrict qc = q + (size_t)c * n;
+#pragma omp simd
+            for (int k = 0; k < n; k++) sum[k] += qc[k] = a[k];
+        }
+        for (int c = 0; c < C; c++) {
+            double *restrict qc = q + (size_t)c * n;
+#pragma omp simd
+            for (int k = 0; k < n; k++) qc[k] = sum[k] > 0 ? qc[k] / sum[k] : 1.0 / C;
+        }
         break;
     case TTA_MERGE_VOTE: {
         /* vote shares; a tiny share of the mean breaks ties (as classify.h's merger) */
         const double eps = 1e-3;
-        for (int c = 0; c < C; c++) q[c] = (1 - eps) * m->votes[c * plane + i] / m->wsum[i] + eps * mu[c];
+        const double *restrict ws = m->wsum + i0;
+        for (int c = 0; c < C; c++) {
+            const float *restrict v = m->votes + (size_t)c * plane + i0, *restrict mu = m->mean + (size_t)c * plane + i0;
+            double *restrict qc = q + (size_t)c * n;
+#pragma omp simd
+            for (int k = 0; k < n; k++) qc[k] = (1 - eps) * v[k] / ws[k] + eps * mu[k];
+        }
         break;
     }
     }
-    int win = 0;
-    for (int c = 1; c < C; c++)
-        if (q[c] > q[win]) win = c;
-    *label = win;
-    out[TTA_UNC_ENTROPY] = (float)entropy(q, C);
-    if (m->count[i] == 1) { /* one view: no disagreement, exactly */
-        out[TTA_UNC_MUTUAL_INFO] = out[TTA_UNC_VARIANCE] = out[TTA_UNC_DISAGREEMENT] = 0.0f;
-        return;
+    /* the label: the first class of the largest q */
+    for (int k = 0; k < n; k++) best[k] = q[k], win[k] = 0;
+    for (int c = 1; c < C; c++) {
+        const double *restrict qc = q + (size_t)c * n;
+#pragma omp simd
+        for (int k = 0; k < n; k++) {
+            int gt = -(int)(qc[k] > best[k]);
+            best[k] = qc[k] > best[k] ? qc[k] : best[k];
+            win[k] = (win[k] & ~gt) | (c & gt);
+        }
     }
-    double ws = m->wsum[i];
-    double mi = entropy(mu, C) - m->hsum[i] / ws;
-    double var = m->m2[win * plane + i] / ws;
-    double dis = 1.0 - m->votes[win * plane + i] / ws;
-    out[TTA_UNC_MUTUAL_INFO] = (float)(mi > 0 ? mi : 0);
-    out[TTA_UNC_VARIANCE] = (float)(var > 0 ? var : 0);
-    out[TTA_UNC_DISAGREEMENT] = (float)(dis < 0 ? 0 : dis > 1 ? 1 : dis);
+    const int *restrict count = m->count + i0;
+    if (maps) {
+        /* entropies of q and of the mean (mutual information = H(mean) - mean of the views' H) */
+        for (int k = 0; k < n; k++) h[k] = 0, hmu[k] = 0;
+        for (int c = 0; c < C; c++) {
+            const double *restrict qc = q + (size_t)c * n;
+            const float *restrict mu = m->mean + (size_t)c * plane + i0;
+#pragma omp simd
+            for (int k = 0; k < n; k++) {
+                h[k] -= qc[k] * log_floored((float)qc[k]);
+                hmu[k] -= (double)mu[k] * log_floored(mu[k]);
+            }
+        }
+        const float log_c = (float)log((double)C);
+        for (int k = 0; k < n; k++) {
+            size_t i = i0 + k;
+            float out[TTA_UNC_COUNT] = {0};
+            if (count[k] == 0) out[TTA_UNC_ENTROPY] = log_c; /* no view: uniform */
+            else out[TTA_UNC_ENTROPY] = (float)h[k];
+            if (count[k] > 1) { /* one view: no disagreement, exactly */
+                double ws = m->wsum[i];
+                double mi = hmu[k] - m->hsum[i] / ws;
+                double var = m->m2[(size_t)win[k] * plane + i] / ws;
+                double dis = 1.0 - m->votes[(size_t)win[k] * plane + i] / ws;
+                out[TTA_UNC_MUTUAL_INFO] = (float)(mi > 0 ? mi : 0);
+                out[TTA_UNC_VARIANCE] = (float)(var > 0 ? var : 0);
+                out[TTA_UNC_DISAGREEMENT] = (float)(dis < 0 ? 0 : dis > 1 ? 1 : dis);
+            }
+            for (int u = 0; u < TTA_UNC_COUNT; u++)
+                if (maps[u]) maps[u][i] = out[u];
+        }
+    }
+    if (labels)
+        for (int k = 0; k < n; k++) labels[i0 + k] = (uint8_t)(count[k] ? win[k] : 0);
+    if (probs) {
+        const float uniform = (float)(1.0 / C);
+        for (int c = 0; c < C; c++) {
+            const double *restrict qc = q + (size_t)c * n;
+            float *restrict pc = probs + (size_t)c * plane + i0;
+#pragma omp simd
+            for (int k = 0; k < n; k++) pc[k] = count[k] ? (float)qc[k] : uniform;
+        }
+    }
 }
 
 tta_status tta_seg_merger_result(const tta_seg_merger *m, float *probs, uint8_t *labels, float *const *maps) {
     if (!m) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_result: NULL merger");
     if (m->n_added == 0) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_seg_merger_result: no views added");
-    const int C = m->classes;
-    const long plane = (long)m->plane;
-#pragma omp parallel for schedule(static) if (plane >= PARALLEL_PIXELS)
-    for (long i = 0; i < plane; i++) {
-        double q[256], mu[256]; /* classes <= 256 */
-        int label;
-        float out[TTA_UNC_COUNT];
-        pixel_result(m, (size_t)i, q, mu, &label, out);
-        if (probs)
-            for (int c = 0; c < C; c++) probs[c * plane + i] = (float)q[c];
-        if (labels) labels[i] = (uint8_t)label;
-        if (maps)
-            for (int k = 0; k < TTA_UNC_COUNT; k++)
-                if (maps[k]) maps[k][i] = out[k];
+    int nb = RSCRATCH / m->classes; /* classes <= 256: at least 16 pixels */
+    nb = nb > RBLOCK ? RBLOCK : nb;
+    long n_blocks = (long)((m->plane + nb - 1) / nb);
+#pragma omp parallel for schedule(static) if (m->plane >= PARALLEL_PIXELS)
+    for (long b = 0; b < n_blocks; b++) {
+        double q[RSCRATCH];
+        size_t i0 = (size_t)b * nb;
+        int n = m->plane - i0 < (size_t)nb ? (int)(m->plane - i0) : nb;
+        result_block(m, i0, n, q, probs, labels, maps);
     }
     return TTA_OK;
 }

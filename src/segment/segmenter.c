@@ -12,12 +12,20 @@
  *     Gaussian weight (nnU-Net's sliding window), so TTA and tiling combine;
  *   - an output at a stride (H' = H / s) is de-augmented and merged at its own resolution; the
  *     caller upsamples the merged result (tta_segment does).
- * The per-view maps go to a callback (tta_segment_each_view), so merging is a stream. */
+ * The per-view maps go to a callback (tta_segment_each_view), so merging is a stream.
+ *
+ * Threads: the model runs on its plan's threads; after it, the items of a batch are turned
+ * into probabilities and de-augmented over the OpenMP threads, a group of as many items as
+ * threads at a time (one buffer per item of the group, so memory stays bounded), and the
+ * callback sees them on the calling thread in the order images, then views. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "segment/segment_internal.h"
 
@@ -42,9 +50,38 @@ struct tta_segmenter {
     } plans[PLAN_CACHE];
     int next_plan;
     tta_tensor input;
-    float *probs;  /* one item's probabilities in the view frame */
-    size_t probs_cap;
+    struct seg_work *work; /* n_work per-item buffers for the items of a group */
+    int n_work;
+    double t_augment, t_model, t_post; /* seconds, see tta_segmenter_times */
 };
+
+typedef struct view_out {
+    float *map;      /* C x dh x dw */
+    uint8_t *valid;  /* dh x dw */
+    size_t cap_map, cap_valid;
+} view_out;
+
+/* One item's buffers: its probabilities in the view frame (C planes and one of scratch), its
+ * de-augmented map, and the status of its work on whichever thread did it. */
+typedef struct seg_work {
+    float *probs;
+    size_t cap_probs;
+    view_out vo;
+    tta_status st;
+    char msg[512];
+} seg_work;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void tta_segmenter_times(const tta_segmenter *s, double *augment_s, double *model_s, double *post_s) {
+    if (augment_s) *augment_s = s ? s->t_augment : 0;
+    if (model_s) *model_s = s ? s->t_model : 0;
+    if (post_s) *post_s = s ? s->t_post : 0;
+}
 
 static const char *const output_names[] = {"auto", "logits", "softmax", "sigmoid"};
 
@@ -157,7 +194,12 @@ void tta_segmenter_free(tta_segmenter *s) {
     for (int i = 0; i < s->n_names; i++) tta_free(s->names[i]);
     tta_free(s->names);
     tta_tensor_destroy(&s->input);
-    tta_free(s->probs);
+    for (int k = 0; k < s->n_work; k++) {
+        tta_free(s->work[k].probs);
+        tta_free(s->work[k].vo.map);
+        tta_free(s->work[k].vo.valid);
+    }
+    tta_free(s->work);
     tta_free(s);
 }
 
@@ -197,8 +239,9 @@ static tta_status run_model(tta_segmenter *s, const tta_tensor **out) {
     return TTA_OK;
 }
 
-/* Item k of the output as probabilities (C x oh x ow) in s->probs. */
-static tta_status item_probs(tta_segmenter *s, const tta_tensor *o, int k, int *oh, int *ow) {
+/* Checks the output (float32 [N, C, H', W'], the channels the output kind needs, the same
+ * classes as before) and gives its classes as probabilities and its map size. */
+static tta_status probs_check(tta_segmenter *s, const tta_tensor *o, int *classes, int *oh, int *ow) {
     if (o->dtype != TTA_DTYPE_FLOAT32 || o->ndim != 4)
         return tta_errorf(TTA_ERR_SHAPE, "the segmenter's output must be float32 [N, C, H', W'] (rank %d)", o->ndim);
     int ch = (int)o->dims[1];
@@ -209,16 +252,53 @@ static tta_status item_probs(tta_segmenter *s, const tta_tensor *o, int k, int *
     if (s->classes && C != s->classes)
         return tta_errorf(TTA_ERR_SHAPE, "the segmenter gave %d classes, then %d", s->classes, C);
     s->classes = C;
+    *classes = C;
     *oh = (int)o->dims[2], *ow = (int)o->dims[3];
-    size_t plane = (size_t)*oh * *ow, need = (size_t)C * plane;
-    if (need > s->probs_cap) {
-        float *p = tta_realloc(s->probs, need * sizeof *p);
-        if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a %d x %d x %d map", C, *oh, *ow);
-        s->probs = p;
-        s->probs_cap = need;
-    }
-    const float *src = (const float *)o->data + (size_t)k * (size_t)ch * plane;
-    float *dst = s->probs;
+    return TTA_OK;
+}
+
+/* exp(x) for x <= 0 (NaN stays NaN), in a form loops vectorise (libm's expf does not):
+ * Cody-Waite reduction x = n ln 2 + r, |r| <= ln 2 / 2, with ln 2 split in a part whose product
+ * with n is exact (9 bits) and the rest, Cephes' expf polynomial for e^r and 2^n put in the
+ * exponent bits. About 1 ulp, like expf. Below -87.34 (where e^x is under FLT_MIN) it gives 0
+ * where expf gives a subnormal, which no probability here can tell apart. Integer selects only
+ * (as merge.c's log): on the bits, non-positive floats order as unsigned integers by magnitude. */
+static inline float exp_nonpos(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    uint32_t nan = -(uint32_t)((u & 0x7fffffffu) > 0x7f800000u);
+    uint32_t under = -(uint32_t)(u > 0xc2aeac50u); /* below -87.33654 (or -inf) */
+    uint32_t uc = (u & ~under) | (0xc2aeac50u & under);
+    float xc;
+    memcpy(&xc, &uc, sizeof xc);
+    float t = xc * 1.44269504088896341f + 12582912.0f; /* 1.5 * 2^23: rounds n to an integer */
+    int32_t ti;
+    memcpy(&ti, &t, sizeof ti);
+    float n = t - 12582912.0f;
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float z = r * r;
+    float y = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
+                1.6666665459e-1f) * r + 5.0000001201e-1f) * z + r + 1.0f;
+    int32_t eb = (ti - 0x4b400000 + 127) * (1 << 23); /* n + 127 in [1, 127]: a normal 2^n */
+    float scale;
+    memcpy(&scale, &eb, sizeof scale);
+    float e = y * scale;
+    uint32_t bits;
+    memcpy(&bits, &e, sizeof bits);
+    bits &= ~under;
+    bits = (bits & ~nan) | (u & nan);
+    memcpy(&e, &bits, sizeof e);
+    return e;
+}
+
+/* Item k of output o (checked by probs_check) as probabilities, C x plane in dst, which has a
+ * plane more of scratch. Class plane by class plane, so that the loops vectorise; thread-safe. */
+static inline __attribute__((always_inline)) tta_status probs_fill_body(const tta_segmenter *s, const tta_tensor *o,
+                                                                        int k, float *restrict dst) {
+    const int ch = (int)o->dims[1], C = s->classes;
+    const size_t plane = (size_t)o->dims[2] * (size_t)o->dims[3];
+    const float *restrict src = (const float *)o->data + (size_t)k * (size_t)ch * plane;
     if (s->output == TTA_SEG_OUTPUT_SIGMOID) {
         for (size_t i = 0; i < plane; i++) {
             if (isnan(src[i])) return tta_errorf(TTA_ERR_SHAPE, "the segmenter gave NaN at pixel %zu", i);
@@ -232,23 +312,55 @@ static tta_status item_probs(tta_segmenter *s, const tta_tensor *o, int k, int *
             dst[i] = src[i] < 0 ? 0 : src[i] > 1 ? 1 : src[i];
         }
     } else { /* softmax over the channels, shifted by the maximum: finite for finite logits */
-        for (size_t i = 0; i < plane; i++) dst[i] = src[i];
-        for (int c = 1; c < C; c++)
-            for (size_t i = 0; i < plane; i++) dst[i] = src[c * plane + i] > dst[i] ? src[c * plane + i] : dst[i];
-        for (size_t i = 0; i < plane; i++)
-            if (isnan(dst[i])) return tta_errorf(TTA_ERR_SHAPE, "the segmenter gave NaN at pixel %zu", i);
-        /* dst[0..plane) holds the maxima; compute exp(x - max) for channels C-1..0 so that the
-         * maxima are read before channel 0 is overwritten */
-        for (int c = C - 1; c >= 0; c--)
-            for (size_t i = 0; i < plane; i++) dst[c * plane + i] = expf(src[c * plane + i] - dst[i]);
-        for (size_t i = 0; i < plane; i++) {
-            float sum = 0;
-            for (int c = 0; c < C; c++) sum += dst[c * plane + i];
-            float inv = 1.0f / sum;
-            for (int c = 0; c < C; c++) dst[c * plane + i] *= inv;
+        float *restrict mx = dst + (size_t)C * plane; /* the scratch plane: maxima, then sums */
+        for (size_t i = 0; i < plane; i++) mx[i] = src[i];
+        for (int c = 1; c < C; c++) {
+            const float *restrict sc = src + (size_t)c * plane;
+#pragma omp simd
+            for (size_t i = 0; i < plane; i++) mx[i] = sc[i] > mx[i] ? sc[i] : mx[i];
+        }
+        int nan = 0;
+#pragma omp simd reduction(| : nan)
+        for (size_t i = 0; i < plane; i++) nan |= mx[i] != mx[i];
+        if (nan)
+            for (size_t i = 0; i < plane; i++)
+                if (isnan(mx[i])) return tta_errorf(TTA_ERR_SHAPE, "the segmenter gave NaN at pixel %zu", i);
+        for (int c = 0; c < C; c++) {
+            const float *restrict sc = src + (size_t)c * plane;
+            float *restrict dc = dst + (size_t)c * plane;
+#pragma omp simd
+            for (size_t i = 0; i < plane; i++) dc[i] = exp_nonpos(sc[i] - mx[i]);
+        }
+        float *restrict sum = mx;
+        for (size_t i = 0; i < plane; i++) sum[i] = 0.0f;
+        for (int c = 0; c < C; c++) {
+            const float *restrict dc = dst + (size_t)c * plane;
+#pragma omp simd
+            for (size_t i = 0; i < plane; i++) sum[i] += dc[i];
+        }
+#pragma omp simd
+        for (size_t i = 0; i < plane; i++) sum[i] = 1.0f / sum[i];
+        for (int c = 0; c < C; c++) {
+            float *restrict dc = dst + (size_t)c * plane;
+#pragma omp simd
+            for (size_t i = 0; i < plane; i++) dc[i] *= sum[i];
         }
     }
     return TTA_OK;
+}
+
+/* probs_fill for the baseline, AVX2 and AVX-512 (core/cpu.h: the same bits from each) */
+static tta_status probs_fill_generic(const tta_segmenter *s, const tta_tensor *o, int k, float *dst) {
+    return probs_fill_body(s, o, k, dst);
+}
+TTA_TARGET_AVX2 static tta_status probs_fill_avx2(const tta_segmenter *s, const tta_tensor *o, int k, float *dst) {
+    return probs_fill_body(s, o, k, dst);
+}
+TTA_TARGET_AVX512 static tta_status probs_fill_avx512(const tta_segmenter *s, const tta_tensor *o, int k, float *dst) {
+    return probs_fill_body(s, o, k, dst);
+}
+static tta_status probs_fill(const tta_segmenter *s, const tta_tensor *o, int k, float *dst) {
+    return TTA_ISA_PICK(probs_fill_generic, probs_fill_avx2, probs_fill_avx512)(s, o, k, dst);
 }
 
 void tta_seg_upsample(const float *src, int channels, int sh, int sw, float *dst, int dh, int dw) {
@@ -289,12 +401,6 @@ static tta_status output_stride(int mh, int mw, int oh, int ow, int *stride) {
     return TTA_OK;
 }
 
-typedef struct view_out {
-    float *map;      /* C x dh x dw */
-    uint8_t *valid;  /* dh x dw */
-    size_t cap_map, cap_valid;
-} view_out;
-
 static tta_status view_out_size(view_out *vo, size_t map, size_t valid) {
     if (map > vo->cap_map) {
         float *p = tta_realloc(vo->map, map * sizeof *p);
@@ -314,29 +420,68 @@ static void view_out_free(view_out *vo) {
     tta_free(vo->valid);
 }
 
+/* At least n item buffers, each with room for `probs` floats and a map of `map` and `valid`. */
+static tta_status work_size(tta_segmenter *s, int n, size_t probs, size_t map, size_t valid) {
+    if (n > s->n_work) {
+        seg_work *w = tta_realloc(s->work, sizeof *w * (size_t)n);
+        if (!w) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+        memset(w + s->n_work, 0, sizeof *w * (size_t)(n - s->n_work));
+        s->work = w, s->n_work = n;
+    }
+    for (int k = 0; k < n; k++) {
+        seg_work *w = &s->work[k];
+        if (probs > w->cap_probs) {
+            float *p = tta_realloc(w->probs, probs * sizeof *p);
+            if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a map of %zu values", probs);
+            w->probs = p, w->cap_probs = probs;
+        }
+        TTA_TRY(view_out_size(&w->vo, map, valid));
+    }
+    return TTA_OK;
+}
+
 /* Runs images [i0, i1) x views [v0, v1) of `plan` through the model (one batch) and hands each
  * item's map, mapped back to the plan's input frame (dh x dw at the output stride), to fn. */
 static tta_status run_items(tta_segmenter *s, tta_aug_plan *plan, const tta_image *imgs, int i0, int i1, int v0, int v1,
-                            int mh, int mw, view_out *vo, int in_h, int in_w,
-                            tta_status (*fn)(void *, int, int, const float *, const uint8_t *, int, int, int), void *user) {
+                            int mh, int mw, int in_h, int in_w, tta_seg_view_fn fn, void *user) {
     int ni = i1 - i0, nv = v1 - v0;
+    double t0 = now_s();
     int64_t dims[4] = {(int64_t)ni * nv, s->fmt.batch.channels, mh, mw};
     if (s->fmt.batch.layout == TTA_LAYOUT_NHWC) dims[1] = mh, dims[2] = mw, dims[3] = s->fmt.batch.channels;
     TTA_TRY(tta_tensor_resize(&s->input, s->fmt.batch.dtype, 4, dims));
     TTA_TRY(tta_augment_batch(plan, imgs + i0, ni, v0, nv, &s->fmt.batch, s->input.data, tta_tensor_nbytes(&s->input)));
+    double t1 = now_s();
     const tta_tensor *o;
     TTA_TRY(run_model(s, &o));
-    for (int i = 0; i < ni; i++)
-        for (int v = 0; v < nv; v++) {
-            int oh, ow, st;
-            TTA_TRY(item_probs(s, o, i * nv + v, &oh, &ow));
-            TTA_TRY(output_stride(mh, mw, oh, ow, &st));
-            int dh = (in_h + st - 1) / st, dw = (in_w + st - 1) / st, C = s->classes;
-            TTA_TRY(view_out_size(vo, (size_t)C * dh * dw, (size_t)dh * dw));
-            TTA_TRY(tta_invert_dense(plan, v0 + v, st, TTA_INTERP_BILINEAR, s->probs, C, oh, ow, vo->map, dh, dw,
-                                     vo->valid));
-            TTA_TRY(fn(user, i0 + i, v0 + v, vo->map, vo->valid, C, dh, dw));
+    double t2 = now_s();
+    s->t_augment += t1 - t0;
+    s->t_model += t2 - t1;
+    int C, oh, ow, st;
+    TTA_TRY(probs_check(s, o, &C, &oh, &ow));
+    TTA_TRY(output_stride(mh, mw, oh, ow, &st));
+    int dh = (in_h + st - 1) / st, dw = (in_w + st - 1) / st, total = ni * nv;
+    int T = omp_get_max_threads();
+    T = T < 1 ? 1 : T > total ? total : T;
+    TTA_TRY(work_size(s, T, (size_t)(C + 1) * oh * ow, (size_t)C * dh * dw, (size_t)dh * dw));
+    for (int g0 = 0; g0 < total; g0 += T) { /* items g0.. (image-major) over the threads, one each */
+        int g1 = g0 + T < total ? g0 + T : total;
+        double p0 = now_s();
+#pragma omp parallel for num_threads(g1 - g0) schedule(static, 1) if (g1 - g0 > 1)
+        for (int k = g0; k < g1; k++) {
+            seg_work *w = &s->work[k - g0];
+            w->st = probs_fill(s, o, k, w->probs);
+            if (!w->st)
+                w->st = tta_invert_dense(plan, v0 + k % nv, st, TTA_INTERP_BILINEAR, w->probs, C, oh, ow, w->vo.map, dh,
+                                         dw, w->vo.valid);
+            if (w->st) snprintf(w->msg, sizeof w->msg, "%s", tta_last_error()); /* the thread's own message */
         }
+        s->t_post += now_s() - p0;
+        for (int k = g0; k < g1; k++) {
+            seg_work *w = &s->work[k - g0];
+            if (w->st) return tta_errorf(w->st, "%s", w->msg);
+            TTA_TRY(fn(user, i0 + k / nv, v0 + k % nv, w->vo.map, w->vo.valid, C, dh, dw));
+        }
+    }
     return TTA_OK;
 }
 
@@ -421,16 +566,23 @@ static tta_status each_view_tiled(tta_segmenter *s, const tta_policy *pol, const
         for (int k0 = 0; !st && k0 < n_tiles; k0 += s->max_batch) {
             int k1 = k0 + s->max_batch < n_tiles ? k0 + s->max_batch : n_tiles;
             /* one batch: tiles k0..k1 of view v; each item lands through tile_add */
+            double t0 = now_s();
             int64_t dims[4] = {k1 - k0, s->fmt.batch.channels, mh, mw};
             if (s->fmt.batch.layout == TTA_LAYOUT_NHWC) dims[1] = mh, dims[2] = mw, dims[3] = s->fmt.batch.channels;
             st = tta_tensor_resize(&s->input, s->fmt.batch.dtype, 4, dims);
             if (!st) st = tta_augment_batch(plan, tiles + k0, k1 - k0, v, 1, &s->fmt.batch, s->input.data,
                                             tta_tensor_nbytes(&s->input));
             const tta_tensor *o = NULL;
+            double t1 = now_s();
             if (!st) st = run_model(s, &o);
+            double t2 = now_s();
+            s->t_augment += t1 - t0;
+            s->t_model += t2 - t1;
             for (int k = k0; !st && k < k1; k++) {
-                int oh, ow;
-                st = item_probs(s, o, k - k0, &oh, &ow);
+                int oh = 0, ow = 0, C = 0;
+                st = probs_check(s, o, &C, &oh, &ow);
+                if (!st) st = work_size(s, 1, (size_t)(C + 1) * oh * ow, 0, 0);
+                if (!st) st = probs_fill(s, o, k - k0, s->work[0].probs);
                 if (!st && !stride) {
                     st = output_stride(mh, mw, oh, ow, &stride);
                     if (!st) { /* first item: size the accumulators at the output stride */
@@ -457,13 +609,14 @@ static tta_status each_view_tiled(tta_segmenter *s, const tta_policy *pol, const
                     }
                 }
                 if (!st) st = view_out_size(&vo, (size_t)s->classes * ta.dh_t * ta.dw_t, (size_t)ta.dh_t * ta.dw_t);
-                if (!st) st = tta_invert_dense(plan, v, stride, TTA_INTERP_BILINEAR, s->probs, s->classes, oh, ow, vo.map,
-                                               ta.dh_t, ta.dw_t, vo.valid);
+                if (!st) st = tta_invert_dense(plan, v, stride, TTA_INTERP_BILINEAR, s->work[0].probs, s->classes, oh, ow,
+                                               vo.map, ta.dh_t, ta.dw_t, vo.valid);
                 if (!st) {
                     ta.tile_y = oy[k / nx] / stride, ta.tile_x = ox[k % nx] / stride;
                     st = tile_add(&ta, k, v, vo.map, vo.valid, s->classes, ta.dh_t, ta.dw_t);
                 }
             }
+            s->t_post += now_s() - t2;
         }
         if (st) break;
         /* the view's map: weighted mean of its tiles */
@@ -516,20 +669,18 @@ tta_status tta_segment_each_view(tta_segmenter *s, const tta_policy *pol, const 
     model_size(s, h, w, &mh, &mw);
     tta_aug_plan *plan = NULL;
     TTA_TRY(tta_aug_plan_new(&plan, pol, h, w, mh, mw));
-    view_out vo = {0};
     tta_status st = TTA_OK;
     int nv = pol->n_views;
     if (nv <= s->max_batch) {
         int per = s->max_batch / nv;
         for (int i = 0; !st && i < n; i += per)
-            st = run_items(s, plan, images, i, i + per < n ? i + per : n, 0, nv, mh, mw, &vo, h, w, fn, user);
+            st = run_items(s, plan, images, i, i + per < n ? i + per : n, 0, nv, mh, mw, h, w, fn, user);
     } else {
         for (int i = 0; !st && i < n; i++)
             for (int v = 0; !st && v < nv; v += s->max_batch)
-                st = run_items(s, plan, images, i, i + 1, v, v + s->max_batch < nv ? v + s->max_batch : nv, mh, mw, &vo,
-                               h, w, fn, user);
+                st = run_items(s, plan, images, i, i + 1, v, v + s->max_batch < nv ? v + s->max_batch : nv, mh, mw, h,
+                               w, fn, user);
     }
-    view_out_free(&vo);
     tta_aug_plan_free(plan);
     return st;
 }
@@ -554,17 +705,7 @@ static tta_status one_add(void *user, int image, int view, const float *probs, c
         o->ident_entropy = tta_malloc(sizeof(float) * (size_t)h * w);
         if (!o->ident_entropy) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     }
-    if (view == 0) { /* the single-pass baseline: the identity's own entropy */
-        size_t plane = (size_t)h * w;
-        for (size_t i = 0; i < plane; i++) {
-            double e = 0;
-            for (int c = 0; c < C; c++) {
-                double p = probs[c * plane + i];
-                if (p > 0) e -= p * log(p);
-            }
-            o->ident_entropy[i] = (float)e;
-        }
-    }
+    if (view == 0) tta_seg_entropy(probs, C, (size_t)h * w, o->ident_entropy); /* the single-pass baseline */
     double wt = o->weights ? o->weights[view] : 1.0;
     return wt > 0 ? tta_seg_merger_add(o->m, probs, valid, wt) : TTA_OK; /* "@ 0": the view does not count */
 }

@@ -36,6 +36,7 @@ expect_fail() {
 expect_fail "unknown subcommand" "unknown subcommand 'frob'" "$TTA" detect frob
 expect_fail "bad merge" "unknown.*'average'|wbf" "$TTA" detect predict --model $M --merge average x.png
 expect_fail "bad iou" "--iou: bad value '2'" "$TTA" detect predict --model $M --iou 2 x.png
+expect_fail "a detector through the classifier" "detection model .*use .tta detect" "$TTA" predict --model $M x.png
 
 if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
     SKIP=$((SKIP + 20))
