@@ -1,4 +1,5 @@
 /* cli_util.c - see cli_util.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,32 @@ int cli_classifier_new(tta_classifier **out, const tta_model *m, const cli_forma
     if (tta_input_format_set(&fmt, f->layout, f->size, f->scale, f->mean, f->std)) return cli_fail();
     o.format = &fmt;
     if (tta_classifier_new(out, m, &o)) return cli_fail();
+    return 0;
+}
+
+FILE *cli_output_open(const char *path, char **tmp) {
+    *tmp = malloc(strlen(path) + 6);
+    if (!*tmp) {
+        fprintf(stderr, "tta: out of memory\n");
+        return NULL;
+    }
+    sprintf(*tmp, "%s.part", path);
+    FILE *f = fopen(*tmp, "w");
+    if (!f) {
+        fprintf(stderr, "tta: %s: cannot write (%s)\n", path, strerror(errno));
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return f;
+}
+
+int cli_output_commit(FILE *f, const char *tmp, const char *path) {
+    if (cli_close_output(f, tmp)) return 1;
+    if (rename(tmp, path) != 0) {
+        fprintf(stderr, "tta: %s: cannot write (%s)\n", path, strerror(errno));
+        remove(tmp);
+        return 1;
+    }
     return 0;
 }
 

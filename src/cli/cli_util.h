@@ -40,6 +40,13 @@ void cli_json_str(FILE *f, const char *s);
  * removes the partial file. Returns 0 on success, 1 on failure. */
 int cli_close_output(FILE *f, const char *path);
 
+/* Output files are written to PATH.part and renamed into place, so a failed or interrupted run
+ * leaves the old file or none. cli_output_open opens PATH.part (*tmp receives its malloc'd name;
+ * prints and returns NULL on failure); cli_output_commit closes it and renames it to PATH
+ * (prints, removes the part file and returns 1 on failure). */
+FILE *cli_output_open(const char *path, char **tmp);
+int cli_output_commit(FILE *f, const char *tmp, const char *path);
+
 /* Prints "tta: <last error>" to stderr and returns 1. */
 int cli_fail(void);
 

@@ -136,12 +136,7 @@ static int cmd_predict(int argc, char **argv) {
     int rc = 1;
     if (det_cli_open(&dc, &m, &det) || det_cli_load_policy(policy, &pol, &dc, &fuse)) goto done;
     if (json) {
-        jtmp = malloc(strlen(json) + 8);
-        sprintf(jtmp, "%s.part", json);
-        if (!(jf = fopen(jtmp, "w"))) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            goto done;
-        }
+        if (!(jf = cli_output_open(json, &jtmp))) goto done;
         fprintf(jf, "[");
     }
     char ftext[96];
@@ -179,12 +174,7 @@ static int cmd_predict(int argc, char **argv) {
         fprintf(jf, "\n]\n");
         FILE *t = jf;
         jf = NULL;
-        if (cli_close_output(t, jtmp)) goto done;
-        if (rename(jtmp, json) != 0) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            remove(jtmp);
-            goto done;
-        }
+        if (cli_output_commit(t, jtmp, json)) goto done;
     }
     rc = 0;
 done:

@@ -216,12 +216,7 @@ int tta_cmd_detect_eval(int argc, char **argv) {
            "points over one pass, 95%% paired bootstrap over images (%d resamples).\n",
            n_boot);
     if (json) {
-        jtmp = malloc(strlen(json) + 8);
-        sprintf(jtmp, "%s.part", json);
-        if (!(jf = fopen(jtmp, "w"))) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            goto done;
-        }
+        if (!(jf = cli_output_open(json, &jtmp))) goto done;
         fprintf(jf, "{\"model\": ");
         cli_json_str(jf, dc.model);
         fprintf(jf, ", \"data\": ");
@@ -255,12 +250,7 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         fprintf(jf, "\n]}\n");
         FILE *t = jf;
         jf = NULL;
-        if (cli_close_output(t, jtmp)) goto done;
-        if (rename(jtmp, json) != 0) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            remove(jtmp);
-            goto done;
-        }
+        if (cli_output_commit(t, jtmp, json)) goto done;
     }
     rc = 0;
 done:

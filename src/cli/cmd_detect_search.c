@@ -316,12 +316,7 @@ int tta_cmd_detect_search(int argc, char **argv) {
     printf("  AP50 %.4f -> %.4f, AP75 %.4f -> %.4f, AR100 %.4f -> %.4f\n", tb.ap50, tp.ap50, tb.ap75, tp.ap75, tb.ar100,
            tp.ar100);
     /* the policy file */
-    ptmp = malloc(strlen(out_path) + 8);
-    sprintf(ptmp, "%s.part", out_path);
-    if (!(pf = fopen(ptmp, "w"))) {
-        fprintf(stderr, "tta: %s: cannot write\n", out_path);
-        goto done;
-    }
+    if (!(pf = cli_output_open(out_path, &ptmp))) goto done;
     {
         size_t need = tta_policy_format(&best_pol, NULL, 0) + 1;
         char *text = malloc(need);
@@ -336,20 +331,11 @@ int tta_cmd_detect_search(int argc, char **argv) {
     {
         FILE *t = pf;
         pf = NULL;
-        if (cli_close_output(t, ptmp) || rename(ptmp, out_path) != 0) {
-            fprintf(stderr, "tta: %s: cannot write\n", out_path);
-            remove(ptmp);
-            goto done;
-        }
+        if (cli_output_commit(t, ptmp, out_path)) goto done;
     }
     printf("policy written to %s\n", out_path);
     if (json) {
-        jtmp = malloc(strlen(json) + 8);
-        sprintf(jtmp, "%s.part", json);
-        if (!(jf = fopen(jtmp, "w"))) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            goto done;
-        }
+        if (!(jf = cli_output_open(json, &jtmp))) goto done;
         fprintf(jf, "{\"budget\": %d, \"val_images\": %d, \"test_images\": %d, \"pool\": %d, \"evaluated\": %d,\n",
                 budget, val.n_images, test.n_images, pool.n_views, c.evaluated);
         fprintf(jf, "\"step1\": [");
@@ -377,11 +363,7 @@ int tta_cmd_detect_search(int argc, char **argv) {
                 base_ap, ap_by_size[best_size - 1], tb.ap, tp.ap, tp.ap50, tp.ap75, tp.ar100, tp.ap - tb.ap, lo, hi);
         FILE *t = jf;
         jf = NULL;
-        if (cli_close_output(t, jtmp) || rename(jtmp, json) != 0) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            remove(jtmp);
-            goto done;
-        }
+        if (cli_output_commit(t, jtmp, json)) goto done;
     }
     rc = 0;
 done:

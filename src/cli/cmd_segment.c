@@ -219,7 +219,7 @@ static void json_row(FILE *f, const erow *r, int classes, int with_gain, double 
 }
 
 static void print_row(const erow *r, int with_gain, double base) {
-    printf("%-22.22s %5d %-8s %7.4f %7.4f %7.4f %7.4f", r->name, r->pol.n_views, tta_merge_name(r->merge), r->s.miou,
+    printf("%-22.22s %5d %-9s %7.4f %7.4f %7.4f %7.4f", r->name, r->pol.n_views, tta_merge_name(r->merge), r->s.miou,
            r->s.dice, r->s.pixel_accuracy, r->s.boundary_miou);
     if (with_gain) printf("  %+7.4f [%+.4f, %+.4f]", r->s.miou - base, r->lo, r->hi);
     else printf("  %7s %17s", "", "");
@@ -287,12 +287,7 @@ static int cmd_eval(int argc, char **argv) {
     }
     /* validate the output location before the long run */
     if (json) {
-        jtmp = malloc(strlen(json) + 8);
-        sprintf(jtmp, "%s.part", json);
-        if (!(jf = fopen(jtmp, "w"))) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            goto done;
-        }
+        if (!(jf = cli_output_open(json, &jtmp))) goto done;
     }
     if (save_dir) {
         struct stat st;
@@ -322,9 +317,9 @@ static int cmd_eval(int argc, char **argv) {
     }
     printf("%d images, %d classes, %s merge; boundary: within %d px of a class edge\n\n", tta_mask_set_count(data),
            classes, tta_merge_name(sc.merge), sc.boundary);
-    printf("%-22s %5s %-8s %7s %7s %7s %7s  %7s %17s %35s %7s\n", "", "", "", "", "", "pixel", "bound.", "mIoU", "",
+    printf("%-22s %5s %-9s %7s %7s %7s %7s  %7s %17s %35s %7s\n", "", "", "", "", "", "pixel", "bound.", "mIoU", "",
            "AUROC of finding the wrong pixels", "");
-    printf("%-22s %5s %-8s %7s %7s %7s %7s  %7s %17s %7s %7s %7s %7s %7s %7s\n", "policy", "views", "merge", "mIoU",
+    printf("%-22s %5s %-9s %7s %7s %7s %7s  %7s %17s %7s %7s %7s %7s %7s %7s\n", "policy", "views", "merge", "mIoU",
            "Dice", "acc", "mIoU", "gain", "95% interval", "entropy", "MI", "var", "disagr", "1-pass", "seconds");
     for (int r = 0; r < n_rows; r++) print_row(&rows[r], r > 0, rows[0].s.miou);
     printf("\nAUROC: each uncertainty map as a detector of the pixels the merged prediction gets wrong;\n"
@@ -347,11 +342,7 @@ static int cmd_eval(int argc, char **argv) {
         fprintf(jf, "\n]}\n");
         FILE *t = jf;
         jf = NULL;
-        if (cli_close_output(t, jtmp) || rename(jtmp, json) != 0) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            remove(jtmp);
-            goto done;
-        }
+        if (cli_output_commit(t, jtmp, json)) goto done;
     }
     rc = 0;
 done:

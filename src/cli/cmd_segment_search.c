@@ -339,12 +339,7 @@ int tta_cmd_segment_search(int argc, char **argv) {
            tta_unc_quality_auroc(&tp.q[TTA_UNC_COUNT]), tta_unc_quality_auroc(&tp.q[TTA_UNC_ENTROPY]),
            tta_unc_quality_auroc(&tp.q[TTA_UNC_MUTUAL_INFO]), tta_unc_quality_auroc(&tp.q[TTA_UNC_VARIANCE]),
            tta_unc_quality_auroc(&tp.q[TTA_UNC_DISAGREEMENT]));
-    ptmp = malloc(strlen(out_path) + 8);
-    sprintf(ptmp, "%s.part", out_path);
-    if (!(pf = fopen(ptmp, "w"))) {
-        fprintf(stderr, "tta: %s: cannot write\n", out_path);
-        goto done;
-    }
+    if (!(pf = cli_output_open(out_path, &ptmp))) goto done;
     {
         size_t need = tta_policy_format(&best_pol, NULL, 0) + 1;
         char *text = malloc(need);
@@ -356,20 +351,11 @@ int tta_cmd_segment_search(int argc, char **argv) {
         free(text);
         FILE *t = pf;
         pf = NULL;
-        if (cli_close_output(t, ptmp) || rename(ptmp, out_path) != 0) {
-            fprintf(stderr, "tta: %s: cannot write\n", out_path);
-            remove(ptmp);
-            goto done;
-        }
+        if (cli_output_commit(t, ptmp, out_path)) goto done;
     }
     printf("policy written to %s (merge with --merge %s)\n", out_path, tta_merge_name(merge));
     if (json) {
-        jtmp = malloc(strlen(json) + 8);
-        sprintf(jtmp, "%s.part", json);
-        if (!(jf = fopen(jtmp, "w"))) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            goto done;
-        }
+        if (!(jf = cli_output_open(json, &jtmp))) goto done;
         fprintf(jf, "{\"budget\": %d, \"pool\": %d, \"evaluated\": %d, \"step1\": [", budget, nv, evaluated);
         for (int v = 1; v < nv; v++) {
             char text[256];
@@ -387,11 +373,7 @@ int tta_cmd_segment_search(int argc, char **argv) {
                 tta_unc_quality_auroc(&tp.q[TTA_UNC_MUTUAL_INFO]));
         FILE *t = jf;
         jf = NULL;
-        if (cli_close_output(t, jtmp) || rename(jtmp, json) != 0) {
-            fprintf(stderr, "tta: %s: cannot write\n", json);
-            remove(jtmp);
-            goto done;
-        }
+        if (cli_output_commit(t, jtmp, json)) goto done;
     }
     rc = 0;
 done:

@@ -23,8 +23,8 @@
 
 #include "core/error.h"
 #include "tta/detect.h"
+#include "tta/engine.h"
 
-#define PLAN_CACHE 8
 #define DEFAULT_MAX_BATCH 64
 #define DEFAULT_TOP_K 1000
 #define DEFAULT_VIEW_NMS 0.6f
@@ -53,11 +53,7 @@ struct tta_detector {
     int max_batch, n_threads;
     char **names;
     int n_names;
-    struct {
-        int64_t dims[4];
-        tta_plan *plan;
-    } plans[PLAN_CACHE];
-    int next_plan;
+    tta_plan_cache plans;
     tta_tensor input;
     geometry geo;
     tta_fuse_options view_nms; /* each view's own NMS (method NMS), unless no_view_nms */
@@ -80,26 +76,6 @@ void tta_detector_times(const tta_detector *d, double *augment_s, double *model_
 static int round_to(int v, int s) {
     int r = (int)lround((double)v / s) * s;
     return r < s ? s : r;
-}
-
-static tta_status parse_names(tta_detector *d, const char *text) {
-    if (!text || !*text) return TTA_OK;
-    int n = 1;
-    for (const char *p = text; *p; p++) n += *p == ',';
-    d->names = tta_calloc((size_t)n, sizeof *d->names);
-    if (!d->names) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-    const char *s = text;
-    for (int i = 0; i < n; i++) {
-        const char *e = strchr(s, ',');
-        size_t len = e ? (size_t)(e - s) : strlen(s);
-        d->names[i] = tta_malloc(len + 1);
-        if (!d->names[i]) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-        memcpy(d->names[i], s, len);
-        d->names[i][len] = 0;
-        d->n_names = i + 1;
-        s = e ? e + 1 : s + len;
-    }
-    return TTA_OK;
 }
 
 /* Layout, box format and class count from options, metadata and the declared output shapes. */
@@ -200,7 +176,8 @@ tta_status tta_detector_new(tta_detector **out, const tta_model *model, const tt
         d->view_nms.iou_thr = o && o->view_nms_iou > 0 ? o->view_nms_iou : DEFAULT_VIEW_NMS;
         d->view_nms.max_det = o && o->view_max_det > 0 ? o->view_max_det : DEFAULT_VIEW_MAX_DET;
         d->no_view_nms = o && o->view_nms_iou < 0;
-        st = parse_names(d, o && o->class_names ? o->class_names : tta_model_metadata(model, "tta.class_names"));
+        st = tta_names_split(o && o->class_names ? o->class_names : tta_model_metadata(model, "tta.class_names"), &d->names,
+                             &d->n_names);
         if (!st && o && o->class_names && d->n_names != d->df.n_classes)
             st = tta_errorf(TTA_ERR_INVALID_ARG, "%d class names given for a model of %d classes", d->n_names,
                             d->df.n_classes);
@@ -223,9 +200,8 @@ static void geometry_clear(geometry *g) {
 
 void tta_detector_free(tta_detector *d) {
     if (!d) return;
-    for (int i = 0; i < PLAN_CACHE; i++) tta_plan_free(d->plans[i].plan);
-    for (int i = 0; i < d->n_names; i++) tta_free(d->names[i]);
-    tta_free(d->names);
+    tta_plan_cache_destroy(&d->plans);
+    tta_names_free(d->names, d->n_names);
     tta_tensor_destroy(&d->input);
     geometry_clear(&d->geo);
     tta_free(d);
@@ -364,18 +340,7 @@ static tta_status build_geometry(tta_detector *d, const tta_policy *pol, int h, 
 
 static tta_status run_model(tta_detector *d, const tta_tensor **o0, const tta_tensor **o1) {
     tta_plan *plan = NULL;
-    for (int i = 0; i < PLAN_CACHE; i++)
-        if (d->plans[i].plan && !memcmp(d->plans[i].dims, d->input.dims, sizeof d->plans[i].dims))
-            plan = d->plans[i].plan;
-    if (!plan) {
-        tta_plan_options po = {.n_threads = d->n_threads};
-        TTA_TRY(tta_plan_new_opts(d->model, &d->input, 1, &po, &plan));
-        int slot = d->next_plan++ % PLAN_CACHE;
-        tta_plan_free(d->plans[slot].plan);
-        d->plans[slot].plan = plan;
-        memcpy(d->plans[slot].dims, d->input.dims, sizeof d->plans[slot].dims);
-    }
-    TTA_TRY(tta_plan_run(plan, &d->input, 1));
+    TTA_TRY(tta_plan_cache_run(&d->plans, d->model, &d->input, d->n_threads, &plan));
     int n_out = tta_plan_n_outputs(plan);
     *o0 = tta_plan_output(plan, 0);
     *o1 = n_out > 1 ? tta_plan_output(plan, 1) : NULL;

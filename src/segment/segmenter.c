@@ -28,8 +28,8 @@
 #include "core/cpu.h"
 #include "core/error.h"
 #include "segment/segment_internal.h"
+#include "tta/engine.h"
 
-#define PLAN_CACHE 8
 #define DEFAULT_MAX_BATCH 32
 #define DEFAULT_STRIDE 32
 
@@ -44,11 +44,7 @@ struct tta_segmenter {
     int max_batch, n_threads;
     char **names;
     int n_names;
-    struct {
-        int64_t dims[4];
-        tta_plan *plan;
-    } plans[PLAN_CACHE];
-    int next_plan;
+    tta_plan_cache plans;
     tta_tensor input;
     struct seg_work *work; /* n_work per-item buffers for the items of a group */
     int n_work;
@@ -100,26 +96,6 @@ const char *tta_seg_output_name(tta_seg_output o) { return (unsigned)o < 4 ? out
 static int round_to(int v, int s) {
     int r = (v + s - 1) / s * s;
     return r < s ? s : r;
-}
-
-static tta_status parse_names(tta_segmenter *s, const char *text) {
-    if (!text || !*text) return TTA_OK;
-    int n = 1;
-    for (const char *p = text; *p; p++) n += *p == ',';
-    s->names = tta_calloc((size_t)n + 1, sizeof *s->names);
-    if (!s->names) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-    const char *p = text;
-    for (int i = 0; i < n; i++) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        s->names[i] = tta_malloc(len + 1);
-        if (!s->names[i]) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-        memcpy(s->names[i], p, len);
-        s->names[i][len] = 0;
-        s->n_names = i + 1;
-        p = e ? e + 1 : p + len;
-    }
-    return TTA_OK;
 }
 
 tta_status tta_segmenter_new(tta_segmenter **out, const tta_model *model, const tta_segmenter_options *o) {
@@ -178,7 +154,7 @@ tta_status tta_segmenter_new(tta_segmenter **out, const tta_model *model, const 
         s->sigma = o && o->sigma != 0 ? o->sigma : 0.125;
         s->max_batch = o && o->max_batch > 0 ? o->max_batch : DEFAULT_MAX_BATCH;
         s->n_threads = o ? o->n_threads : 0;
-        st = parse_names(s, tta_model_metadata(model, "tta.class_names"));
+        st = tta_names_split(tta_model_metadata(model, "tta.class_names"), &s->names, &s->n_names);
     }
     if (st) {
         tta_segmenter_free(s);
@@ -190,9 +166,8 @@ tta_status tta_segmenter_new(tta_segmenter **out, const tta_model *model, const 
 
 void tta_segmenter_free(tta_segmenter *s) {
     if (!s) return;
-    for (int i = 0; i < PLAN_CACHE; i++) tta_plan_free(s->plans[i].plan);
-    for (int i = 0; i < s->n_names; i++) tta_free(s->names[i]);
-    tta_free(s->names);
+    tta_plan_cache_destroy(&s->plans);
+    tta_names_free(s->names, s->n_names);
     tta_tensor_destroy(&s->input);
     for (int k = 0; k < s->n_work; k++) {
         tta_free(s->work[k].probs);
@@ -223,18 +198,7 @@ static int tile_side(const tta_segmenter *s, int h, int w) {
 
 static tta_status run_model(tta_segmenter *s, const tta_tensor **out) {
     tta_plan *plan = NULL;
-    for (int i = 0; i < PLAN_CACHE; i++)
-        if (s->plans[i].plan && !memcmp(s->plans[i].dims, s->input.dims, sizeof s->plans[i].dims))
-            plan = s->plans[i].plan;
-    if (!plan) {
-        tta_plan_options po = {.n_threads = s->n_threads};
-        TTA_TRY(tta_plan_new_opts(s->model, &s->input, 1, &po, &plan));
-        int slot = s->next_plan++ % PLAN_CACHE;
-        tta_plan_free(s->plans[slot].plan);
-        s->plans[slot].plan = plan;
-        memcpy(s->plans[slot].dims, s->input.dims, sizeof s->plans[slot].dims);
-    }
-    TTA_TRY(tta_plan_run(plan, &s->input, 1));
+    TTA_TRY(tta_plan_cache_run(&s->plans, s->model, &s->input, s->n_threads, &plan));
     *out = tta_plan_output(plan, 0);
     return TTA_OK;
 }
