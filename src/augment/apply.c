@@ -417,15 +417,25 @@ static tta_status check_image(const tta_aug_plan *plan, const tta_image *img, co
     return TTA_OK;
 }
 
-static tta_status ensure_scratch(tta_aug_plan *plan, int channels, int n_threads) {
-    size_t need = plan->max_pixels * (size_t)channels, need_sep = plan->max_sep * (size_t)channels;
+/* Grows each thread's scratch to what views first_view .. first_view + n_views - 1 need. */
+static tta_status ensure_scratch(tta_aug_plan *plan, int first_view, int n_views, int channels, int n_threads) {
+    size_t need[2] = {0, 0}, need_sep = 0;
+    for (int v = first_view; v < first_view + n_views; v++) {
+        const aug_view *av = &plan->views[v];
+        for (int b = 0; b < 2; b++)
+            if (av->buf_pixels[b] > need[b]) need[b] = av->buf_pixels[b];
+        if (av->sep_pixels > need_sep) need_sep = av->sep_pixels;
+    }
+    need_sep *= (size_t)channels;
     for (int t = 0; t < n_threads; t++) {
         aug_scratch *sc = &plan->scratch[t];
-        for (int b = 0; b < 2 && sc->buf_cap < need; b++) {
-            float *p = tta_realloc(sc->buf[b], need * sizeof *p);
+        for (int b = 0; b < 2; b++) {
+            size_t n = need[b] * (size_t)channels;
+            if (sc->buf_cap[b] >= n) continue;
+            float *p = tta_realloc(sc->buf[b], n * sizeof *p);
             if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory for augmentation scratch");
             sc->buf[b] = p;
-            if (b == 1) sc->buf_cap = need;
+            sc->buf_cap[b] = n;
         }
         if (sc->sep_cap < need_sep) {
             float *p = tta_realloc(sc->sep, need_sep * sizeof *p);
@@ -531,7 +541,7 @@ tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta
                   {out_max / in_max},
                   {0}};
     TTA_TRY(check_view_input(plan, v, src));
-    TTA_TRY(ensure_scratch(plan, src->channels, 1));
+    TTA_TRY(ensure_scratch(plan, v, 1, src->channels, 1));
     run_view(plan, &plan->scratch[0], v, src, &d);
     return TTA_OK;
 }
@@ -639,7 +649,7 @@ tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_
     if (n_threads > n_items) n_threads = (int)n_items;
     if ((double)n_items * item < 65536) n_threads = 1; /* not worth waking threads for */
     if (n_threads < 1) n_threads = 1;
-    TTA_TRY(ensure_scratch(plan, cin, n_threads));
+    TTA_TRY(ensure_scratch(plan, first_view, n_views, cin, n_threads));
 #pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1) if (n_threads > 1)
     for (long it = 0; it < n_items; it++) {
         dst_desc di = d;

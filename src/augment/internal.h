@@ -93,12 +93,19 @@ typedef struct aug_view {
     int out_h, out_w;
     int mirrored;
     int needs_colour; /* a transform needs >= 3 channels */
+    size_t buf_pixels[2]; /* scratch this view needs: the two ping-pong buffers, in pixels */
+    size_t sep_pixels;    /* and the separable temporary */
 } aug_view;
+
+/* No image inside a view may be larger than this (checked when the plan is made, before any
+ * table or scratch is sized by it): a tiny policy must not ask for gigabytes. */
+#define AUG_MAX_SIDE 65536
+#define AUG_MAX_PIXELS ((size_t)1 << 28)
 
 /* float buffers for intermediate results: two images (ping-pong) and a separable temporary */
 typedef struct aug_scratch {
     float *buf[2], *sep;
-    size_t buf_cap, sep_cap; /* floats */
+    size_t buf_cap[2], sep_cap; /* floats */
     /* a uint8 input converted to float for interpolating stages, shared by the views of one
      * image within one call (conv_of: the image it holds, NULL when none) */
     float *conv;
@@ -112,8 +119,6 @@ struct tta_aug_plan {
     int in_h, in_w, out_h, out_w;
     int n_views;
     aug_view *views;
-    size_t max_pixels;                    /* largest intermediate image, in pixels */
-    size_t max_sep;                       /* largest separable temporary, in pixels */
     aug_scratch scratch[AUG_MAX_THREADS]; /* one per thread of tta_augment_batch */
 };
 

@@ -7,6 +7,7 @@
  * The geometry of every transform lives here, in continuous pixel coordinates (origin at the
  * top-left corner of the image; see SPEC section 3). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,12 +50,22 @@ static void cos_sin_deg(double deg, double *c, double *s) {
 
 typedef struct view_builder {
     aug_view *view;
-    int h, w;  /* current size */
-    int index; /* view number, for messages */
+    int h, w;                /* current size */
+    int index;               /* view number, for messages */
+    const tta_transform *t;  /* the transform being added, for messages (NULL: the final resize) */
 } view_builder;
 
 static tta_status add_prim(view_builder *vb, const aug_prim *p, int wrap) {
     aug_view *v = vb->view;
+    if (p->out_h > AUG_MAX_SIDE || p->out_w > AUG_MAX_SIDE ||
+        (size_t)p->out_h * (size_t)p->out_w > AUG_MAX_PIXELS) {
+        char text[128] = "the resize to the output size";
+        if (vb->t) aug_transform_format(vb->t, text, sizeof text);
+        return tta_errorf(TTA_ERR_INVALID_ARG,
+                          "view %d: %s makes a %dx%d image from %dx%d: too large (at most %d pixels a side and "
+                          "2^28 pixels)",
+                          vb->index, text, p->out_h, p->out_w, vb->h, vb->w, AUG_MAX_SIDE);
+    }
     if (v->n_steps == AUG_MAX_STEPS || v->n_stages == AUG_MAX_STEPS)
         return tta_errorf(TTA_ERR_INTERNAL, "view %d has too many steps", vb->index);
     aug_step *step = &v->steps[v->n_steps];
@@ -168,9 +179,10 @@ static tta_status add_transform(view_builder *vb, const tta_transform *t) {
 static tta_status build_view(tta_aug_plan *plan, int index, const tta_view *view) {
     aug_view *v = &plan->views[index];
     v->view = *view;
-    view_builder vb = {v, plan->in_h, plan->in_w, index};
+    view_builder vb = {v, plan->in_h, plan->in_w, index, NULL};
     for (int i = 0; i < view->n; i++) {
         const tta_transform *t = &view->t[i];
+        vb.t = t;
         const char *why = aug_transform_check(t);
         if (why) return tta_errorf(TTA_ERR_INVALID_ARG, "view %d, transform %d: %s", index, i + 1, why);
         const aug_op_info *info = aug_op_info_of(t->op);
@@ -189,6 +201,7 @@ static tta_status build_view(tta_aug_plan *plan, int index, const tta_view *view
             if (t->op == TTA_OP_SATURATION) v->needs_colour = 1;
         }
     }
+    vb.t = NULL;
     if (plan->out_h > 0 && (vb.h != plan->out_h || vb.w != plan->out_w))
         TTA_TRY(add_resize(&vb, plan->out_h, plan->out_w, TTA_INTERP_BILINEAR));
     v->out_h = vb.h;
@@ -199,12 +212,21 @@ static tta_status build_view(tta_aug_plan *plan, int index, const tta_view *view
         if (f[0] * f[4] - f[1] * f[3] < 0) det_sign = -det_sign;
     }
     v->mirrored = det_sign < 0;
+    /* The scratch this view needs (apply.c, run_view): stage s writes ping-pong buffer s % 2;
+     * every stage but the last writes a whole image there; the last writes the destination
+     * itself when it is an index stage, through one row of its buffer when separable, and
+     * through the whole buffer otherwise. Sized per view and per buffer, so that one large
+     * image does not size every buffer of every view. */
+    v->buf_pixels[0] = v->buf_pixels[1] = v->sep_pixels = 0;
     for (int s = 0; s < v->n_stages; s++) {
         const aug_stage *st = &v->stages[s];
+        bool last = s == v->n_stages - 1;
         size_t out = (size_t)st->out_h * st->out_w;
-        if (out > plan->max_pixels) plan->max_pixels = out;
-        if (st->kind == AUG_STAGE_SEP && (size_t)st->in_h * st->out_w > plan->max_sep)
-            plan->max_sep = (size_t)st->in_h * st->out_w;
+        if (last && st->kind == AUG_STAGE_INDEX) out = 0;
+        else if (last && st->kind == AUG_STAGE_SEP) out = (size_t)st->out_w;
+        if (out > v->buf_pixels[s % 2]) v->buf_pixels[s % 2] = out;
+        if (st->kind == AUG_STAGE_SEP && (size_t)st->in_h * st->out_w > v->sep_pixels)
+            v->sep_pixels = (size_t)st->in_h * st->out_w;
     }
     return TTA_OK;
 }
@@ -229,7 +251,6 @@ tta_status tta_aug_plan_new(tta_aug_plan **out, const tta_policy *pol, int in_h,
         return tta_errorf(TTA_ERR_NOMEM, "out of memory for a plan of %d views", pol->n_views);
     }
     plan->n_views = pol->n_views;
-    plan->max_pixels = (size_t)in_h * in_w;
     for (int v = 0; v < pol->n_views; v++) {
         tta_status st = build_view(plan, v, &pol->views[v]);
         if (st != TTA_OK) {

@@ -27,7 +27,7 @@
 static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta bench MODEL.onnx [--batch B] [--threads T] [--seconds S] [--shape [NAME=]D0,D1,...]\n"
-            "                 [--json] [--profile]\n\n"
+            "                 [--json] [--profile] [--max-memory BYTES]\n\n"
             "Times the model at batch size B: builds a plan with dim 0 of every input\n"
             "set to B, fills the inputs with fixed pseudo-random data (uint8 0..255, floats in\n"
             "[0, 1)), warms up, then runs for S seconds (default 3). Prints images per second (at\n"
@@ -44,7 +44,9 @@ static int usage(FILE *f, int code) {
             "                 images_per_s, latency_ms (median), latency_p90_ms, latency_mean_ms,\n"
             "                 peak_rss_mb, load_rss_mb, arena_mb, isa\n"
             "  --profile      also time every step: prints the time per run by operator and\n"
-            "                 backend, and the slowest nodes (to stderr with --json)\n");
+            "                 backend, and the slowest nodes (to stderr with --json)\n"
+            "  --max-memory BYTES  refuse a model whose tensors need more (e.g. 512M, 4G; default\n"
+            "                 TTA_MAX_MEMORY, else the smaller of 4G and half the RAM)\n");
     return code;
 }
 
@@ -183,6 +185,7 @@ int tta_cmd_bench(int argc, char **argv) {
     int n_shapes = 0, threads = 0, json = 0, batch_given = 0, profile = 0;
     long batch = 1;
     double seconds = 3.0;
+    size_t max_memory = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         char *end;
@@ -209,6 +212,11 @@ int tta_cmd_bench(int argc, char **argv) {
             seconds = strtod(argv[++i], &end);
             if (*end || !(seconds > 0) || seconds > 86400) {
                 fprintf(stderr, "tta: bench: --seconds wants a positive number, not '%s'\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--max-memory") && i + 1 < argc) {
+            if (tta_parse_memory_size(argv[++i], &max_memory)) {
+                fprintf(stderr, "tta: bench: --max-memory: %s\n", tta_last_error());
                 return 2;
             }
         } else if (!strcmp(a, "--shape") && i + 1 < argc) {
@@ -332,7 +340,7 @@ int tta_cmd_bench(int argc, char **argv) {
         }
     }
 
-    tta_plan_options opts = {.n_threads = threads, .profile = profile};
+    tta_plan_options opts = {.n_threads = threads, .profile = profile, .max_memory = max_memory};
     if (tta_plan_new_opts(m, inputs, n_in, &opts, &p)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;

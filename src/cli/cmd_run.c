@@ -14,10 +14,13 @@
 #define MAX_INPUTS 64
 
 static int usage(FILE *f, int code) {
-    fprintf(f, "usage: tta run MODEL.onnx --input FILE [--input FILE...] --output-dir DIR [--threads N]\n\n"
+    fprintf(f, "usage: tta run MODEL.onnx --input FILE [--input FILE...] --output-dir DIR [--threads N]\n"
+               "               [--max-memory BYTES]\n\n"
                "Inputs are TensorProto .pb files (as in the ONNX test suite) or NumPy .npy files,\n"
                "given in the order of the model's inputs. Writes DIR/output_0.pb, output_1.pb, ...\n"
-               "in the order of the model's outputs.\n");
+               "in the order of the model's outputs.\n\n"
+               "--max-memory BYTES  refuse a model whose tensors need more (e.g. 512M, 4G; default\n"
+               "                    TTA_MAX_MEMORY, else the smaller of 4G and half the RAM)\n");
     return code;
 }
 
@@ -25,6 +28,7 @@ int tta_cmd_run(int argc, char **argv) {
     const char *model_path = NULL, *out_dir = NULL;
     const char *input_paths[MAX_INPUTS];
     int n_in = 0, threads = 0;
+    size_t max_memory = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(stdout, 0);
         if (!strcmp(argv[i], "--input") && i + 1 < argc) {
@@ -37,6 +41,11 @@ int tta_cmd_run(int argc, char **argv) {
             out_dir = argv[++i];
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             threads = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--max-memory") && i + 1 < argc) {
+            if (tta_parse_memory_size(argv[++i], &max_memory)) {
+                fprintf(stderr, "tta: run: --max-memory: %s\n", tta_last_error());
+                return 2;
+            }
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "tta: run: unknown or incomplete option '%s'\n", argv[i]);
             return usage(stderr, 2);
@@ -70,7 +79,7 @@ int tta_cmd_run(int argc, char **argv) {
             goto done;
         }
     }
-    tta_plan_options opts = {.n_threads = threads};
+    tta_plan_options opts = {.n_threads = threads, .max_memory = max_memory};
     if (tta_plan_new_opts(m, inputs, n_in, &opts, &p) || tta_plan_run(p, inputs, n_in)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;

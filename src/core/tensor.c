@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "tta/tensor.h"
 
@@ -48,14 +49,18 @@ const char *tta_dtype_name(tta_dtype dtype) {
     }
 }
 
+/* Shapes that overflow are refused where they are made (tta_tensor_resize, and the plan's
+ * check of every inferred output), so these saturate rather than wrap for the rest. */
 int64_t tta_tensor_numel(const tta_tensor *t) {
-    int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++) n *= t->dims[i];
+    int64_t n;
+    tta_numel_overflows(t->ndim, t->dims, &n);
     return n;
 }
 
 size_t tta_tensor_nbytes(const tta_tensor *t) {
-    return (size_t)tta_tensor_numel(t) * tta_dtype_size(t->dtype);
+    int64_t n;
+    tta_nbytes_overflows(t->ndim, t->dims, tta_dtype_size(t->dtype), &n);
+    return (size_t)n;
 }
 
 tta_status tta_tensor_resize(tta_tensor *t, tta_dtype dtype, int ndim, const int64_t *dims) {
@@ -63,15 +68,17 @@ tta_status tta_tensor_resize(tta_tensor *t, tta_dtype dtype, int ndim, const int
         return tta_errorf(TTA_ERR_UNSUPPORTED, "tensor rank %d exceeds the maximum of %d", ndim, TTA_MAX_DIMS);
     size_t esize = tta_dtype_size(dtype);
     if (esize == 0) return tta_errorf(TTA_ERR_UNSUPPORTED, "unsupported dtype %s", tta_dtype_name(dtype));
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) {
+    for (int i = 0; i < ndim; i++)
         if (dims[i] < 0) return tta_errorf(TTA_ERR_SHAPE, "negative dimension %lld", (long long)dims[i]);
-        if (dims[i] > 0 && n > INT64_MAX / 16 / dims[i])
-            return tta_errorf(TTA_ERR_SHAPE, "tensor too large");
-        n *= dims[i];
+    int64_t nbytes;
+    if (tta_nbytes_overflows(ndim, dims, esize, &nbytes) || (uint64_t)nbytes > SIZE_MAX / 2) {
+        tta_tensor shape = {.ndim = ndim};
+        char s[160];
+        for (int i = 0; i < ndim; i++) shape.dims[i] = dims[i];
+        return tta_errorf(TTA_ERR_SHAPE, "tensor of shape %s is too large: its byte size overflows",
+                          tta_shape_str(&shape, s, sizeof s));
     }
-    if ((uint64_t)n > SIZE_MAX / esize / 2) return tta_errorf(TTA_ERR_SHAPE, "tensor too large");
-    size_t bytes = (size_t)n * esize;
+    size_t bytes = (size_t)nbytes;
     /* Never allocate 0 bytes: keep a valid pointer for empty tensors too. */
     size_t want = bytes ? bytes : 1;
     if (t->capacity < want) {

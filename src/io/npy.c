@@ -1,6 +1,9 @@
 /* npy.c - NumPy .npy files (versions 1.0, 2.0, 3.0): little-endian, C-order arrays of the
  * numeric dtypes tta knows. The header is a Python dict literal; we parse just its three keys. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,19 +107,40 @@ tta_status tta_tensor_read_npy(const char *path, tta_tensor *out) {
             st = tta_errorf(TTA_ERR_UNSUPPORTED, "%s: rank exceeds %d", path, TTA_MAX_DIMS);
             goto done;
         }
+        errno = 0;
         dims[nd++] = strtoll(p, (char **)&p, 10);
+        if (errno == ERANGE) {
+            st = tta_errorf(TTA_ERR_PARSE, "%s: dimension %d of the .npy shape is out of range", path, nd - 1);
+            goto done;
+        }
     }
     if (*p != ')') {
         st = tta_errorf(TTA_ERR_PARSE, "%s: malformed shape in .npy header", path);
         goto done;
     }
-    st = tta_tensor_resize(out, dt, nd, dims);
-    if (st) goto done;
-    size_t need = tta_tensor_nbytes(out);
-    if (size - off - hlen < need) {
-        st = tta_errorf(TTA_ERR_PARSE, "%s: truncated data: %zu bytes, shape needs %zu", path, size - off - hlen, need);
+    /* The byte count the header promises is checked against the file before anything is
+     * allocated: a 130-byte file declaring 10^12 elements is truncated, not out of memory.
+     * Checked multiply; any zero dimension makes an empty tensor. */
+    size_t have = size - off - hlen, need = tta_dtype_size(dt);
+    bool empty = false, overflow = false;
+    for (int i = 0; i < nd; i++) {
+        if (dims[i] == 0) empty = true;
+        else if ((uint64_t)dims[i] > SIZE_MAX / need) overflow = true;
+        else need *= (size_t)dims[i];
+    }
+    if (empty) need = 0;
+    else if (overflow) {
+        st = tta_errorf(TTA_ERR_PARSE, "%s: truncated data: %zu bytes, the shape's byte count overflows 64 bits", path,
+                        have);
         goto done;
     }
+    if (have < need) {
+        st = tta_errorf(TTA_ERR_PARSE, "%s: truncated data: %zu bytes, shape needs %zu", path, have, need);
+        goto done;
+    }
+    st = tta_tensor_resize(out, dt, nd, dims);
+    if (st) goto done;
+    need = tta_tensor_nbytes(out);
     if (need) memcpy(out->data, b + off + hlen, need);
 done:
     tta_free(hdr);

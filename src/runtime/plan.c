@@ -120,6 +120,9 @@ static tta_status size_outputs(tta_plan *p, tta_op_ctx *ctx) {
             t->data = NULL;
             t->capacity = 0;
         }
+        size_t want = tta_tensor_nbytes(t); /* checked by tta_plan_check_outputs */
+        if (want > t->capacity && !(p->in_arena && p->in_arena[v]))
+            TTA_TRY(tta_plan_memory_claim(p, ctx, t, want - t->capacity));
         TTA_TRY(tta_tensor_resize(t, t->dtype, t->ndim, t->dims));
     }
     return TTA_OK;
@@ -143,8 +146,13 @@ static bool is_view_op(const tta_node *n) {
     return false;
 }
 
-static int root_of(const int *alias, int v) {
-    while (alias[v] >= 0) v = alias[v];
+/* Path halving: a chain of 100,000 views would otherwise make the walks quadratic. Roots (and
+ * which values are roots) never change. */
+static int root_of(int *alias, int v) {
+    while (alias[v] >= 0) {
+        if (alias[alias[v]] >= 0) alias[v] = alias[alias[v]];
+        v = alias[v];
+    }
     return v;
 }
 
@@ -245,7 +253,14 @@ static tta_status plan_arena(tta_plan *p) {
         if (off + items[i].size > total) total = off + items[i].size;
     }
     tta_status st = TTA_OK;
-    if (total) {
+    if (total && (total > p->max_memory || p->mem_used > p->max_memory - total))
+        st = tta_errorf(TTA_ERR_NOMEM,
+                        "%s: the plan needs a %zu-byte arena (largest tensor '%s', %zu bytes) besides %zu bytes "
+                        "of folded constants, more than the memory limit of %zu bytes (--max-memory, TTA_MAX_MEMORY)",
+                        p->model->name, total, tta_plan_value_name(p, items[0].value), items[0].size, p->mem_used,
+                        p->max_memory);
+    if (total && !st) {
+        p->mem_used += total;
         /* aligned to a cache line: oneDNN kernels may use aligned (non-temporal) stores */
         p->arena_mem = tta_malloc(total + 64);
         p->arena = p->arena_mem ? (unsigned char *)(((uintptr_t)p->arena_mem + 63) & ~(uintptr_t)63) : NULL;
@@ -259,8 +274,7 @@ static tta_status plan_arena(tta_plan *p) {
         p->in_arena[items[i].value] = true;
     }
     for (int v = 0; !st && v < nv; v++) { /* the members of a group share its root's slot */
-        int r = v;
-        while (alias[r] >= 0) r = alias[r];
+        int r = root_of(alias, v);
         if (r == v || !p->in_arena[r]) continue;
         p->values[v].data = p->values[r].data;
         p->values[v].capacity = p->values[r].capacity;
@@ -297,7 +311,14 @@ tta_status tta_plan_step_init(tta_plan *p, plan_step *s, const tta_node *n) {
     c->n_threads = p->n_threads;
     if (s->kernel->prepare) {
         tta_status st = s->kernel->prepare(c);
-        if (st) return model_context(p, st);
+        if (st) {
+            /* prepare may fail half-way (a bad attribute found after its state was allocated):
+             * release what it made now, since tta_plan_free releases prepared steps only.
+             * Every release takes a partial (calloc'd) state. */
+            if (s->kernel->release) s->kernel->release(c);
+            c->state = NULL;
+            return model_context(p, st);
+        }
     }
     s->prepared = true;
     return TTA_OK;
@@ -316,6 +337,7 @@ static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
     if (!all_shaped) return TTA_OK; /* inferred at run time */
     tta_status st = s->kernel->infer(c);
     if (st == TTA_DEFER) return TTA_OK;
+    if (!st) st = tta_plan_check_outputs(p, c);
     if (st) return model_context(p, st);
     for (int o = 0; o < n->n_outputs; o++)
         if (n->outputs[o] >= 0) p->shaped[n->outputs[o]] = true;
@@ -345,6 +367,11 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
     p->cap_all = 2 * g->n_nodes + g->n_values + 1;
     p->n_threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
     p->profile = opts && opts->profile;
+    tta_status mst = tta_plan_memory_init(p, opts);
+    if (mst) {
+        tta_free(p);
+        return mst;
+    }
     p->values = tta_calloc((size_t)p->cap_values, sizeof *p->values);
     p->known = tta_calloc((size_t)p->cap_values, sizeof *p->known);
     p->shaped = tta_calloc((size_t)p->cap_values, sizeof *p->shaped);
@@ -419,6 +446,7 @@ tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
         double t0 = p->profile ? now_ms() : 0;
         tta_status st = s->kernel->infer(&s->ctx);
         if (st == TTA_DEFER) st = tta_op_error(&s->ctx, TTA_ERR_INTERNAL, "shape still unknown at run time");
+        if (!st) st = tta_plan_check_outputs(p, &s->ctx);
         if (!st) st = size_outputs(p, &s->ctx);
 #ifdef _OPENMP
         if (s->ctx.n_threads != p->n_threads) omp_set_num_threads(s->ctx.n_threads); /* see plan_threads.c */

@@ -43,6 +43,8 @@ struct tta_plan {
     size_t arena_bytes;
     bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
     bool *shared;         /* its slot is shared with a view or an in-place sum */
+    size_t max_memory;    /* bytes of tensors the plan may allocate (plan_memory.c) */
+    size_t mem_used;      /* bytes of tensors allocated so far: folded constants, arena, run-time buffers */
 };
 
 /* plan.c: finds the kernel for n, points the step's inputs and outputs at the plan's values and
@@ -58,6 +60,15 @@ void tta_plan_fuse_free(tta_plan *p);
  * and inserts a Reorder step before the first consumer that needs a blocked value plain. */
 tta_status tta_plan_layouts(tta_plan *p);
 void tta_plan_layouts_free(tta_plan *p);
+
+/* plan_memory.c: the memory limit. init resolves it (options, TTA_MAX_MEMORY, default);
+ * check_outputs refuses an output of step c whose element count or bytes overflow or exceed the
+ * limit (called right after each infer); claim counts `bytes` about to be allocated for t
+ * (TTA_ERR_NOMEM naming t's producer, t and the sizes when over the limit). */
+tta_status tta_plan_memory_init(tta_plan *p, const tta_plan_options *opts);
+tta_status tta_plan_check_outputs(const tta_plan *p, const tta_op_ctx *c);
+tta_status tta_plan_memory_claim(tta_plan *p, const tta_op_ctx *c, const tta_tensor *t, size_t bytes);
+const char *tta_plan_value_name(const tta_plan *p, int v);
 
 /* Sets each step's ctx.n_threads: 1 for steps too small to share (plan_threads.c), else the
  * plan's. Called once the shapes and layouts are final. */

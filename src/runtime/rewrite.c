@@ -25,6 +25,12 @@
  * A rule fires only where the intermediate value has exactly one consumer and is not a graph
  * output, so the model's outputs and their names never change. TTA_NO_REWRITES=1 turns the
  * rewrites off (for A/B checks); tests run the whole models both ways.
+ *
+ * Cost: each rule makes one pass over the nodes. The use counts and the reader and producer of
+ * each value are kept in an index (rw_index) built once per pass and updated by every rewrite,
+ * so a pass is linear in the graph (a chain of 100,000 Identity nodes loads in well under a
+ * second; recounting after every firing made it quadratic). Dead nodes stay in the graph, and
+ * in the counts, until the pass ends.
  */
 #include <math.h>
 #include <stdio.h>
@@ -35,15 +41,125 @@
 #include "runtime/op.h"
 #include "runtime/rewrite.h"
 
-/* uses[v]: number of node inputs reading value v, plus one per graph output naming it. */
-static int *count_uses(const tta_graph *g) {
-    int *uses = tta_calloc((size_t)g->n_values + 1, sizeof(int));
-    if (!uses) return NULL;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++)
-            if (g->nodes[i].inputs[k] >= 0) uses[g->nodes[i].inputs[k]]++;
-    for (int i = 0; i < g->n_outputs; i++) uses[g->outputs[i]] += 1000000; /* never rewritten away */
-    return uses;
+/* The index one rule pass works on, kept exact by every rewrite:
+ *   ix->uses[v]    number of node input slots reading value v (dead nodes' too, until the pass
+ *              ends), plus 1,000,000 per graph output naming v (never rewritten away);
+ *   head[v]    a list of (node, slot) entries, one per slot that reads v. Entries go stale when
+ *              the slot is redirected; they are dropped lazily, when the list is walked, so each
+ *              is looked at O(1) times after it goes stale;
+ *   prod[v]    the node whose first output is v (-1 if none). */
+typedef struct rw_reader {
+    int node, slot, next;
+} rw_reader;
+
+typedef struct rw_index {
+    int *uses, *head, *prod;
+    int cap_values;
+    rw_reader *rd;
+    int n_rd, cap_rd;
+} rw_index;
+
+static void ix_free(rw_index *ix) {
+    tta_free(ix->uses);
+    tta_free(ix->head);
+    tta_free(ix->prod);
+    tta_free(ix->rd);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Makes room for values up to n_values (new ones have no uses, readers or producer). */
+static tta_status ix_grow(rw_index *ix, int n_values) {
+    if (n_values <= ix->cap_values) return TTA_OK;
+    int cap = ix->cap_values ? ix->cap_values : 16;
+    while (cap < n_values) cap = cap > (1 << 29) ? n_values : 2 * cap;
+    int *u = tta_realloc(ix->uses, sizeof(int) * (size_t)cap);
+    if (u) ix->uses = u;
+    int *h = u ? tta_realloc(ix->head, sizeof(int) * (size_t)cap) : NULL;
+    if (h) ix->head = h;
+    int *p = h ? tta_realloc(ix->prod, sizeof(int) * (size_t)cap) : NULL;
+    if (!p) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+    ix->prod = p;
+    for (int v = ix->cap_values; v < cap; v++) ix->uses[v] = 0, ix->head[v] = ix->prod[v] = -1;
+    ix->cap_values = cap;
+    return TTA_OK;
+}
+
+static tta_status ix_add_reader(rw_index *ix, int v, int node, int slot) {
+    if (ix->n_rd == ix->cap_rd) {
+        int cap = ix->cap_rd ? 2 * ix->cap_rd : 64;
+        rw_reader *rd = tta_realloc(ix->rd, sizeof *rd * (size_t)cap);
+        if (!rd) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
+        ix->rd = rd;
+        ix->cap_rd = cap;
+    }
+    ix->rd[ix->n_rd] = (rw_reader){node, slot, ix->head[v]};
+    ix->head[v] = ix->n_rd++;
+    return TTA_OK;
+}
+
+static tta_status ix_build(rw_index *ix, const tta_graph *g) {
+    TTA_TRY(ix_grow(ix, g->n_values + 1));
+    for (int v = 0; v < ix->cap_values; v++) ix->uses[v] = 0, ix->head[v] = ix->prod[v] = -1;
+    ix->n_rd = 0;
+    /* added in reverse so that each list starts in node order (not needed for correctness) */
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const tta_node *n = &g->nodes[i];
+        for (int k = n->n_inputs - 1; k >= 0; k--)
+            if (n->inputs[k] >= 0) {
+                ix->uses[n->inputs[k]]++;
+                TTA_TRY(ix_add_reader(ix, n->inputs[k], i, k));
+            }
+        if (n->op_type[0] && n->n_outputs > 0 && n->outputs[0] >= 0) ix->prod[n->outputs[0]] = i;
+    }
+    for (int i = 0; i < g->n_outputs; i++) ix->uses[g->outputs[i]] += 1000000;
+    return TTA_OK;
+}
+
+/* Walks v's reader list, dropping stale entries; stores up to `max` live (node, slot) pairs,
+ * sorted by node then slot, and returns how many there are in all. */
+static int ix_readers(rw_index *ix, const tta_graph *g, int v, rw_reader *out, int max) {
+    int n = 0;
+    for (int *link = &ix->head[v]; *link >= 0;) {
+        rw_reader *r = &ix->rd[*link];
+        const tta_node *nd = &g->nodes[r->node];
+        if (r->slot >= nd->n_inputs || nd->inputs[r->slot] != v) {
+            *link = r->next; /* stale: the slot now reads another value */
+            continue;
+        }
+        bool dup = false;
+        for (int j = 0; j < n && j < max; j++) dup |= out[j].node == r->node && out[j].slot == r->slot;
+        if (!dup) {
+            if (n < max) out[n] = *r;
+            n++;
+        }
+        link = &r->next;
+    }
+    for (int i = 1; i < n && i < max; i++) /* insertion sort: the lists asked for are tiny */
+        for (int j = i; j > 0 && (out[j - 1].node > out[j].node ||
+                                  (out[j - 1].node == out[j].node && out[j - 1].slot > out[j].slot));
+             j--) {
+            rw_reader t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+/* Points input slot k of node n at value v, keeping the index exact. */
+static tta_status ix_set_input(rw_index *ix, tta_graph *g, tta_node *n, int k, int v) {
+    int old = n->inputs[k];
+    if (old == v) return TTA_OK;
+    if (old >= 0) ix->uses[old]--;
+    n->inputs[k] = v;
+    if (v < 0) return TTA_OK;
+    ix->uses[v]++;
+    return ix_add_reader(ix, v, (int)(n - g->nodes), k);
+}
+
+/* Makes node n write value v as its first output. */
+static void ix_set_output0(rw_index *ix, tta_graph *g, tta_node *n, int v) {
+    n->outputs[0] = v;
+    if (v >= 0) ix->prod[v] = (int)(n - g->nodes);
 }
 
 static bool is_op(const tta_node *n, const char *op) { return !n->domain[0] && !strcmp(n->op_type, op); }
@@ -53,21 +169,26 @@ static const tta_tensor *constant_of(const tta_graph *g, const tta_node *n, int 
     return g->values[n->inputs[k]].constant;
 }
 
-/* The only node reading value v (NULL when v has another consumer or is a graph output). */
-static tta_node *sole_consumer(tta_graph *g, const int *uses, int v) {
-    if (v < 0 || uses[v] != 1) return NULL;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++)
-            if (g->nodes[i].inputs[k] == v) return &g->nodes[i];
-    return NULL;
+/* The only node reading value v, dead or alive (NULL when v has another consumer or is a graph
+ * output). */
+static tta_node *sole_consumer(tta_graph *g, rw_index *ix, int v) {
+    if (v < 0 || ix->uses[v] != 1) return NULL;
+    rw_reader r;
+    return ix_readers(ix, g, v, &r, 1) >= 1 ? &g->nodes[r.node] : NULL;
 }
 
 static void mark_dead(tta_node *n) { n->op_type[0] = '\0'; }
 
-static void replace_uses(tta_graph *g, int from, int to) {
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_inputs; k++)
-            if (g->nodes[i].inputs[k] == from) g->nodes[i].inputs[k] = to;
+/* Every slot reading `from` (dead nodes' too) reads `to` instead. */
+static tta_status replace_uses(tta_graph *g, rw_index *ix, int from, int to) {
+    if (from == to) return TTA_OK;
+    for (int e = ix->head[from]; e >= 0; e = ix->rd[e].next) {
+        tta_node *n = &g->nodes[ix->rd[e].node];
+        int k = ix->rd[e].slot;
+        if (k < n->n_inputs && n->inputs[k] == from) TTA_TRY(ix_set_input(ix, g, n, k, to));
+    }
+    ix->head[from] = -1; /* every entry moved or stale */
+    return TTA_OK;
 }
 
 /* Adds a constant value owning `t` (moved in). */
@@ -102,8 +223,8 @@ static tta_status add_attr(tta_node *n, tta_attr *a) {
 }
 
 /* ---- constant: a Constant node's value becomes the constant of its output value */
-static tta_status rule_constant(tta_graph *g, const int *uses, tta_node *n, int *fired) {
-    (void)uses;
+static tta_status rule_constant(tta_graph *g, rw_index *ix, tta_node *n, int *fired) {
+    (void)ix;
     if (!is_op(n, "Constant") || n->n_outputs != 1 || n->outputs[0] < 0 || n->n_attrs != 1) return TTA_OK;
     const tta_attr *a = &n->attrs[0];
     tta_tensor t = {0};
@@ -160,36 +281,36 @@ static bool is_zero_pad(const tta_graph *g, const tta_node *n) {
 }
 
 /* ---- identity: Identity, inference-mode Dropout, and Pad by zero */
-static tta_status rule_identity(tta_graph *g, const int *uses, tta_node *n, int *fired) {
+static tta_status rule_identity(tta_graph *g, rw_index *ix, tta_node *n, int *fired) {
     if (!is_op(n, "Identity") && !is_op(n, "Dropout") && !is_zero_pad(g, n)) return TTA_OK;
     if (n->n_inputs < 1 || n->inputs[0] < 0 || n->n_outputs < 1 || n->outputs[0] < 0) return TTA_OK;
     if (is_op(n, "Dropout")) {
         for (int o = 1; o < n->n_outputs; o++) /* the mask must be unused */
-            if (n->outputs[o] >= 0 && uses[n->outputs[o]]) return TTA_OK;
+            if (n->outputs[o] >= 0 && ix->uses[n->outputs[o]]) return TTA_OK;
         const tta_tensor *train = constant_of(g, n, 2);
         if (n->n_inputs > 2 && n->inputs[2] >= 0 && (!train || tta_get_i64(train, 0) != 0)) return TTA_OK;
         if (tta_attr_int(n, "is_test", 1) == 0 && n->opset < 7) return TTA_OK;
     }
     int out = n->outputs[0];
-    if (uses[out] >= 1000000) return TTA_OK; /* a graph output keeps its name */
-    replace_uses(g, out, n->inputs[0]);
+    if (ix->uses[out] >= 1000000) return TTA_OK; /* a graph output keeps its name */
+    TTA_TRY(replace_uses(g, ix, out, n->inputs[0]));
     mark_dead(n);
     (*fired)++;
     return TTA_OK;
 }
 
 /* ---- bn-fold: Conv (constant W, B) -> BatchNormalization (constant parameters) */
-static tta_status rule_bn_fold(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
+static tta_status rule_bn_fold(tta_graph *g, rw_index *ix, tta_node *conv, int *fired) {
     if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
     const tta_tensor *w = constant_of(g, conv, 1), *b = constant_of(g, conv, 2);
     if (!w || w->dtype != TTA_DTYPE_FLOAT32 || w->ndim < 3) return TTA_OK;
     if (conv->n_inputs > 2 && conv->inputs[2] >= 0 && (!b || b->dtype != TTA_DTYPE_FLOAT32)) return TTA_OK;
-    tta_node *bn = sole_consumer(g, uses, conv->outputs[0]);
+    tta_node *bn = sole_consumer(g, ix, conv->outputs[0]);
     if (!bn || !is_op(bn, "BatchNormalization") || bn->inputs[0] != conv->outputs[0] || bn->n_inputs < 5) return TTA_OK;
     if (tta_attr_int(bn, "training_mode", 0) != 0 || tta_attr_int(bn, "spatial", 1) != 1) return TTA_OK;
     if (bn->opset < 7 && tta_attr_int(bn, "is_test", 0) == 0) return TTA_OK;
     for (int o = 1; o < bn->n_outputs; o++)
-        if (bn->outputs[o] >= 0 && uses[bn->outputs[o]]) return TTA_OK;
+        if (bn->outputs[o] >= 0 && ix->uses[bn->outputs[o]]) return TTA_OK;
     const tta_tensor *sc = constant_of(g, bn, 1), *bi = constant_of(g, bn, 2), *mu = constant_of(g, bn, 3),
                      *var = constant_of(g, bn, 4);
     int64_t m = w->dims[0];
@@ -224,23 +345,25 @@ static tta_status rule_bn_fold(tta_graph *g, const int *uses, tta_node *conv, in
     tta_tensor_destroy(&nw);
     tta_tensor_destroy(&nb);
     if (st) return st;
+    TTA_TRY(ix_grow(ix, g->n_values));
     if (conv->n_inputs < 3) {
         int *in = tta_realloc(conv->inputs, sizeof(int) * 3);
         if (!in) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
         conv->inputs = in;
+        conv->inputs[2] = -1;
         conv->n_inputs = 3;
     }
-    conv->inputs[1] = wi;
-    conv->inputs[2] = bi_idx;
-    conv->outputs[0] = bn->outputs[0];
+    TTA_TRY(ix_set_input(ix, g, conv, 1, wi));
+    TTA_TRY(ix_set_input(ix, g, conv, 2, bi_idx));
+    ix_set_output0(ix, g, conv, bn->outputs[0]);
     mark_dead(bn);
     (*fired)++;
     return TTA_OK;
 }
 
 /* Turns conv into FusedConv with the given activation, writing out (the activation's output). */
-static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
-                             bool *done);
+static tta_status make_fused(tta_graph *g, rw_index *ix, tta_node *conv, const char *name, const float *params,
+                             int np, int out, bool *done);
 
 /* HardSigmoid with PyTorch's hardswish constants: x * HardSigmoid(x) is HardSwish(x). */
 static bool is_hardswish_gate(const tta_node *n) {
@@ -250,24 +373,23 @@ static bool is_hardswish_gate(const tta_node *n) {
 
 /* ---- silu-fuse: Conv -> X; Sigmoid(X) -> S; Mul(X, S) becomes FusedConv "Swish"; the same with
  * HardSigmoid(X, 1/6, 1/2) (hardswish as PyTorch exports it before opset 14) "HardSwish" */
-static tta_status rule_silu_fuse(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
+static tta_status rule_silu_fuse(tta_graph *g, rw_index *ix, tta_node *conv, int *fired) {
     if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
     int x = conv->outputs[0];
-    if (x < 0 || uses[x] != 2) return TTA_OK;
+    if (x < 0 || ix->uses[x] != 2) return TTA_OK;
     tta_node *sig = NULL, *mul = NULL;
-    for (int i = 0; i < g->n_nodes; i++) {
-        tta_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_inputs; k++)
-            if (n->inputs[k] == x) {
-                if ((is_op(n, "Sigmoid") || is_hardswish_gate(n)) && n->n_inputs == 1 && n->n_outputs == 1) sig = n;
-                else if (is_op(n, "Mul") && n->n_inputs == 2 && n->n_outputs == 1) mul = n;
-            }
+    rw_reader rd[2];
+    int nr = ix_readers(ix, g, x, rd, 2);
+    for (int i = 0; i < nr && i < 2; i++) { /* in node order, dead nodes too */
+        tta_node *n = &g->nodes[rd[i].node];
+        if ((is_op(n, "Sigmoid") || is_hardswish_gate(n)) && n->n_inputs == 1 && n->n_outputs == 1) sig = n;
+        else if (is_op(n, "Mul") && n->n_inputs == 2 && n->n_outputs == 1) mul = n;
     }
-    if (!sig || !mul || sole_consumer(g, uses, sig->outputs[0]) != mul) return TTA_OK;
+    if (!sig || !mul || sole_consumer(g, ix, sig->outputs[0]) != mul) return TTA_OK;
     int other = mul->inputs[0] == x ? mul->inputs[1] : mul->inputs[0];
     if (other != sig->outputs[0]) return TTA_OK;
     bool done = false;
-    TTA_TRY(make_fused(g, conv, is_op(sig, "Sigmoid") ? "Swish" : "HardSwish", NULL, 0, mul->outputs[0], &done));
+    TTA_TRY(make_fused(g, ix, conv, is_op(sig, "Sigmoid") ? "Swish" : "HardSwish", NULL, 0, mul->outputs[0], &done));
     if (!done) return TTA_OK;
     mark_dead(sig);
     mark_dead(mul);
@@ -276,9 +398,9 @@ static tta_status rule_silu_fuse(tta_graph *g, const int *uses, tta_node *conv, 
 }
 
 /* ---- act-fuse: Conv -> activation becomes FusedConv */
-static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, int *fired) {
+static tta_status rule_act_fuse(tta_graph *g, rw_index *ix, tta_node *conv, int *fired) {
     if (!is_op(conv, "Conv") || conv->n_outputs != 1) return TTA_OK;
-    tta_node *act = sole_consumer(g, uses, conv->outputs[0]);
+    tta_node *act = sole_consumer(g, ix, conv->outputs[0]);
     if (!act || act->n_inputs < 1 || act->inputs[0] != conv->outputs[0] || act->n_outputs != 1) return TTA_OK;
     float params[2];
     int np = 0;
@@ -307,7 +429,7 @@ static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, i
     }
     if (!name) return TTA_OK;
     bool done = false;
-    TTA_TRY(make_fused(g, conv, name, params, np, act->outputs[0], &done));
+    TTA_TRY(make_fused(g, ix, conv, name, params, np, act->outputs[0], &done));
     if (!done) return TTA_OK;
     mark_dead(act);
     (*fired)++;
@@ -316,11 +438,11 @@ static tta_status rule_act_fuse(tta_graph *g, const int *uses, tta_node *conv, i
 
 /* ---- bn-relu: inference BatchNormalization -> Relu becomes tta's BatchNormRelu (one pass over the
  * tensor instead of two; pre-activation networks such as DenseNet have one before every conv) */
-static tta_status rule_bn_relu(tta_graph *g, const int *uses, tta_node *bn, int *fired) {
+static tta_status rule_bn_relu(tta_graph *g, rw_index *ix, tta_node *bn, int *fired) {
     if (!is_op(bn, "BatchNormalization") || bn->n_outputs != 1 || bn->outputs[0] < 0 ||
         tta_attr_int(bn, "training_mode", 0) != 0 || (bn->opset < 9 && tta_attr_int(bn, "spatial", 1) != 1))
         return TTA_OK;
-    tta_node *relu = sole_consumer(g, uses, bn->outputs[0]);
+    tta_node *relu = sole_consumer(g, ix, bn->outputs[0]);
     if (!relu || !is_op(relu, "Relu") || relu->n_outputs != 1 || relu->inputs[0] != bn->outputs[0]) return TTA_OK;
     char *op = tta_strdup("BatchNormRelu"), *dom = tta_strdup("tta");
     if (!op || !dom) {
@@ -332,7 +454,7 @@ static tta_status rule_bn_relu(tta_graph *g, const int *uses, tta_node *bn, int 
     tta_free(bn->domain);
     bn->op_type = op;
     bn->domain = dom; /* the opset stays BatchNormalization's: the kernel reads it */
-    bn->outputs[0] = relu->outputs[0];
+    ix_set_output0(ix, g, bn, relu->outputs[0]);
     mark_dead(relu);
     (*fired)++;
     return TTA_OK;
@@ -354,16 +476,16 @@ static double scalar_of(const tta_graph *g, const tta_node *n, int k) {
     return t && tta_tensor_numel(t) == 1 && tta_dtype_is_float(t->dtype) ? tta_get_f64(t, 0) : NAN;
 }
 
-/* The node other than `self` that reads value v as its input k (for two-reader values). */
-static tta_node *reader(tta_graph *g, int v, const tta_node *self, int *k) {
-    for (int i = 0; i < g->n_nodes; i++) {
-        tta_node *n = &g->nodes[i];
+/* The first live node other than `self` that reads value v, as its input k (for two-reader
+ * values: asked only when uses[v] is 2, so the list has two live entries at most). */
+static tta_node *reader(tta_graph *g, rw_index *ix, int v, const tta_node *self, int *k) {
+    rw_reader rd[4];
+    int nr = ix_readers(ix, g, v, rd, 4);
+    for (int i = 0; i < nr && i < 4; i++) {
+        tta_node *n = &g->nodes[rd[i].node];
         if (n == self || !n->op_type[0]) continue;
-        for (int j = 0; j < n->n_inputs; j++)
-            if (n->inputs[j] == v) {
-                *k = j;
-                return n;
-            }
+        *k = rd[i].slot;
+        return n;
     }
     return NULL;
 }
@@ -372,15 +494,15 @@ static tta_node *reader(tta_graph *g, int v, const tta_node *self, int *k) {
  *   m = ReduceMean(x, [-1]); d = x - m; v = ReduceMean(d ^ 2, [-1]);
  *   y = d / Sqrt(v + eps) * gamma + beta
  * becomes one LayerNormalization(x, gamma, beta, axis -1, epsilon eps) (constant gamma, beta). */
-static tta_status rule_layernorm(tta_graph *g, const int *uses, tta_node *mean, int *fired) {
+static tta_status rule_layernorm(tta_graph *g, rw_index *ix, tta_node *mean, int *fired) {
     if (!mean_last_axis(g, mean) || mean->inputs[0] < 0) return TTA_OK;
     int x = mean->inputs[0], m = mean->outputs[0];
-    tta_node *sub = sole_consumer(g, uses, m);
+    tta_node *sub = sole_consumer(g, ix, m);
     if (!sub || !is_op(sub, "Sub") || sub->n_inputs != 2 || sub->inputs[0] != x || sub->inputs[1] != m) return TTA_OK;
     int d = sub->outputs[0];
-    if (d < 0 || uses[d] != 2) return TTA_OK;
+    if (d < 0 || ix->uses[d] != 2) return TTA_OK;
     int k1, k2;
-    tta_node *pw = reader(g, d, NULL, &k1), *dv = pw ? reader(g, d, pw, &k2) : NULL;
+    tta_node *pw = reader(g, ix, d, NULL, &k1), *dv = pw ? reader(g, ix, d, pw, &k2) : NULL;
     if (pw && is_op(pw, "Div")) { /* either order */
         tta_node *t = pw;
         pw = dv;
@@ -391,19 +513,19 @@ static tta_status rule_layernorm(tta_graph *g, const int *uses, tta_node *mean, 
     }
     if (!pw || !dv || !is_op(pw, "Pow") || k1 != 0 || scalar_of(g, pw, 1) != 2.0 || !is_op(dv, "Div") || k2 != 0)
         return TTA_OK;
-    tta_node *var = sole_consumer(g, uses, pw->outputs[0]);
+    tta_node *var = sole_consumer(g, ix, pw->outputs[0]);
     if (!var || !mean_last_axis(g, var) || var->inputs[0] != pw->outputs[0]) return TTA_OK;
-    tta_node *add = sole_consumer(g, uses, var->outputs[0]);
+    tta_node *add = sole_consumer(g, ix, var->outputs[0]);
     if (!add || !is_op(add, "Add") || add->n_inputs != 2 || add->inputs[0] != var->outputs[0]) return TTA_OK;
     double eps = scalar_of(g, add, 1);
-    tta_node *sq = sole_consumer(g, uses, add->outputs[0]);
-    if (!(eps >= 0) || !sq || !is_op(sq, "Sqrt") || sole_consumer(g, uses, sq->outputs[0]) != dv ||
+    tta_node *sq = sole_consumer(g, ix, add->outputs[0]);
+    if (!(eps >= 0) || !sq || !is_op(sq, "Sqrt") || sole_consumer(g, ix, sq->outputs[0]) != dv ||
         dv->inputs[1] != sq->outputs[0])
         return TTA_OK;
-    tta_node *mul = sole_consumer(g, uses, dv->outputs[0]);
+    tta_node *mul = sole_consumer(g, ix, dv->outputs[0]);
     if (!mul || !is_op(mul, "Mul") || mul->n_inputs != 2 || mul->inputs[0] != dv->outputs[0]) return TTA_OK;
     const tta_tensor *gamma = constant_of(g, mul, 1);
-    tta_node *badd = sole_consumer(g, uses, mul->outputs[0]);
+    tta_node *badd = sole_consumer(g, ix, mul->outputs[0]);
     if (!gamma || gamma->ndim != 1 || !badd || !is_op(badd, "Add") || badd->n_inputs != 2 ||
         badd->inputs[0] != mul->outputs[0])
         return TTA_OK;
@@ -428,26 +550,28 @@ static tta_status rule_layernorm(tta_graph *g, const int *uses, tta_node *mean, 
     }
     TTA_TRY(add_attr(mean, &ax)); /* ReduceMean's own attributes stay; LayerNormalization ignores them */
     TTA_TRY(add_attr(mean, &ep));
-    in[0] = x;
-    in[1] = mul->inputs[1];
-    in[2] = badd->inputs[1];
+    for (int k = 0; k < mean->n_inputs; k++) /* the old slots stop reading (their list entries go stale) */
+        if (mean->inputs[k] >= 0) ix->uses[mean->inputs[k]]--;
+    int ins[3] = {x, mul->inputs[1], badd->inputs[1]};
+    for (int k = 0; k < 3; k++) in[k] = -1;
     tta_free(mean->inputs);
     mean->inputs = in;
     mean->n_inputs = 3;
+    for (int k = 0; k < 3; k++) TTA_TRY(ix_set_input(ix, g, mean, k, ins[k]));
     tta_free(mean->op_type);
     mean->op_type = op;
-    mean->outputs[0] = badd->outputs[0];
+    ix_set_output0(ix, g, mean, badd->outputs[0]);
     tta_node *dead[] = {sub, pw, var, add, sq, dv, mul, badd};
     for (size_t i = 0; i < sizeof dead / sizeof dead[0]; i++) mark_dead(dead[i]);
     (*fired)++;
     return TTA_OK;
 }
 
-/* The node writing value v as its first output, or NULL. */
-static tta_node *producer(tta_graph *g, int v) {
-    for (int i = 0; i < g->n_nodes; i++)
-        if (g->nodes[i].op_type[0] && g->nodes[i].n_outputs > 0 && g->nodes[i].outputs[0] == v) return &g->nodes[i];
-    return NULL;
+/* The live node writing value v as its first output, or NULL. */
+static tta_node *producer(tta_graph *g, rw_index *ix, int v) {
+    if (v < 0 || ix->prod[v] < 0) return NULL;
+    tta_node *n = &g->nodes[ix->prod[v]];
+    return n->op_type[0] && n->n_outputs > 0 && n->outputs[0] == v ? n : NULL;
 }
 
 /* For a binary node n with input `v` on one side and a constant scalar on the other: the scalar
@@ -462,28 +586,28 @@ static double other_scalar(const tta_graph *g, const tta_node *n, int v) {
 /* ---- gelu: GELU as PyTorch exports it before opset 20, Mul(Mul(x, Add(Erf(Div(x, sqrt 2)), 1)),
  * 0.5) (either operand order of the Adds and Muls), becomes one Gelu node: one pass over the
  * tensor instead of five (ConvNeXt, vision transformers). */
-static tta_status rule_gelu(tta_graph *g, const int *uses, tta_node *erf, int *fired) {
+static tta_status rule_gelu(tta_graph *g, rw_index *ix, tta_node *erf, int *fired) {
     if (!is_op(erf, "Erf") || erf->n_inputs != 1 || erf->n_outputs != 1 || erf->outputs[0] < 0) return TTA_OK;
-    tta_node *div = producer(g, erf->inputs[0]);
-    if (!div || !is_op(div, "Div") || div->n_inputs != 2 || sole_consumer(g, uses, div->outputs[0]) != erf ||
+    tta_node *div = producer(g, ix, erf->inputs[0]);
+    if (!div || !is_op(div, "Div") || div->n_inputs != 2 || sole_consumer(g, ix, div->outputs[0]) != erf ||
         !(fabs(scalar_of(g, div, 1) - 1.4142135623730951) < 1e-6))
         return TTA_OK;
     int x = div->inputs[0];
-    tta_node *add = sole_consumer(g, uses, erf->outputs[0]);
+    tta_node *add = sole_consumer(g, ix, erf->outputs[0]);
     if (!add || !is_op(add, "Add") || other_scalar(g, add, erf->outputs[0]) != 1.0) return TTA_OK;
-    tta_node *mul = sole_consumer(g, uses, add->outputs[0]);
+    tta_node *mul = sole_consumer(g, ix, add->outputs[0]);
     if (!mul || !is_op(mul, "Mul") || mul->n_inputs != 2 ||
         !((mul->inputs[0] == x && mul->inputs[1] == add->outputs[0]) ||
           (mul->inputs[1] == x && mul->inputs[0] == add->outputs[0])))
         return TTA_OK;
-    tta_node *half = sole_consumer(g, uses, mul->outputs[0]);
+    tta_node *half = sole_consumer(g, ix, mul->outputs[0]);
     if (!half || !is_op(half, "Mul") || other_scalar(g, half, mul->outputs[0]) != 0.5) return TTA_OK;
     char *op = tta_strdup("Gelu");
     if (!op) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     tta_free(erf->op_type);
     erf->op_type = op;
-    erf->inputs[0] = x;
-    erf->outputs[0] = half->outputs[0];
+    TTA_TRY(ix_set_input(ix, g, erf, 0, x));
+    ix_set_output0(ix, g, erf, half->outputs[0]);
     mark_dead(div);
     mark_dead(add);
     mark_dead(mul);
@@ -492,9 +616,8 @@ static tta_status rule_gelu(tta_graph *g, const int *uses, tta_node *erf, int *f
     return TTA_OK;
 }
 
-static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, const float *params, int np, int out,
-                             bool *done) {
-    (void)g;
+static tta_status make_fused(tta_graph *g, rw_index *ix, tta_node *conv, const char *name, const float *params,
+                             int np, int out, bool *done) {
     const tta_kernel *probe;
     tta_attr a = {0};
     a.name = tta_strdup("activation");
@@ -542,12 +665,12 @@ static tta_status make_fused(tta_graph *g, tta_node *conv, const char *name, con
     }
     tta_free(old_op);
     tta_free(old_dom);
-    conv->outputs[0] = out;
+    ix_set_output0(ix, g, conv, out);
     *done = true;
     return TTA_OK;
 }
 
-typedef tta_status (*rule_fn)(tta_graph *g, const int *uses, tta_node *n, int *fired);
+typedef tta_status (*rule_fn)(tta_graph *g, rw_index *ix, tta_node *n, int *fired);
 
 static void compact(tta_graph *g) {
     int k = 0;
@@ -578,23 +701,19 @@ tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     fired[5] = &stats->activations_fused;
     fired[6] = &stats->activations_fused;
     fired[7] = &stats->activations_fused;
+    rw_index ix = {0};
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
-        int *uses = count_uses(g);
-        if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-        tta_status st = TTA_OK;
+        tta_status st = ix_build(&ix, g); /* node indices change when the pass ends (compact) */
         for (int i = 0; i < g->n_nodes && !st; i++) {
             if (!g->nodes[i].op_type[0]) continue;
-            int before = *fired[r];
-            st = rules[r](g, uses, &g->nodes[i], fired[r]);
-            if (*fired[r] != before) { /* the graph changed: recount */
-                tta_free(uses);
-                uses = count_uses(g);
-                if (!uses) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-            }
+            st = rules[r](g, &ix, &g->nodes[i], fired[r]);
         }
-        tta_free(uses);
         compact(g);
-        if (st) return st;
+        if (st) {
+            ix_free(&ix);
+            return st;
+        }
     }
+    ix_free(&ix);
     return TTA_OK;
 }

@@ -86,6 +86,84 @@ done
 expect_fail "omitted first output: duplicated MatMul" "node '' \(MatMul\): its first output is omitted" \
     "$TTA" run $H/matmul_2d_dup_node_no_output.onnx --input $SUITE/test_matmul_2d/test_data_set_0/input_0.pb \
     --input $SUITE/test_matmul_2d/test_data_set_0/input_1.pb --output-dir "$TMP/h_mm"
+# shared fuzz findings M2-M9, R2: shapes that overflow int64, float sizes out of range, empty
+# attribute arrays, and tiny models that asked for gigabytes. Each must fail (or succeed) at
+# once with a clear message: `timeout 20` turns a hang or a huge allocation into a failure.
+hostile() { # NAME PATTERN MODEL INPUT
+    expect_fail "hostile $1" "$2" timeout 20 "$TTA" run $H/$3 --input $H/$4 --output-dir "$TMP/h_$1"
+    [ ! -e "$TMP/h_$1" ] && ok || bad "hostile $1 left output behind"
+}
+hostile "Tile repeats 2^62+1 (M2)" "Tile node: repeats\[0\] = 4611686018427387905 times dim 4 overflows int64" \
+    tile_repeats_overflow.onnx x_4_float32.npy
+hostile "Tile repeats, fuzzed (M2)" "Tile node: repeats\[2\] = [0-9]+ times dim 3 overflows int64" \
+    tile_repeats_overflow_fuzz.onnx x_1x10x3x4_float32.npy
+hostile "Tile element count overflow (M3)" "Tile node: output '2' of shape \[[0-9,]+\] would have more elements than int64" \
+    tile_numel_overflow.onnx x_1x10x3x4_float32.npy
+hostile "Expand count wraps to 16 (M3)" "Expand node: output 'e' of shape \[16777232,1099510579201\] would have more elements" \
+    expand_numel_wrap.onnx x_1x1_float32.npy
+hostile "Conv pads 2^40 (M3)" "Conv node: pads 1099511627776,1099511627776 on spatial axis 0 exceed the input size 4" \
+    conv_pads_2pow40.onnx x_1x1x4x4_float32.npy
+hostile "Resize scale 1e20 (M4)" "Resize node: output length 4e\+20 on axis 2 is out of range" \
+    resize_scale_1e20.onnx x_1x1x4x4_float32.npy
+hostile "Resize scale, fuzzed (M4)" "node '/Resize' \(Resize\): output length .* on axis 0 is out of range" \
+    resize_scale_huge_fuzz.onnx x_1x3x32x32_float32.npy
+hostile "Slice-1 empty axes (M7)" "Slice node: starts, ends, axes and steps must have the same length" \
+    slice_axes_empty_attr.onnx x_1x1_float32.npy
+hostile "Conv1d pads 2^24 (M9)" "Conv node: pads 1,16777215 on spatial axis 0 exceed the input size 3 plus the kernel extent 3" \
+    conv1d_pads_16M.onnx x_4x4x3_float32.npy
+hostile "ConstantOfShape 2^31 (R2)" "ConstantOfShape node: output 'c' of shape \[2147483648\] would have 2147483648 elements \(8589934592 bytes\), more than the memory limit" \
+    constantofshape_2pow31.onnx x_1_float32.npy
+# M6: Squeeze-1 with an empty axes attribute squeezes every unit dim (a result, not a crash)
+expect_ok "Squeeze-1 empty axes (M6)" "" timeout 20 "$TTA" run $H/squeeze_axes_empty_attr.onnx \
+    --input $H/x_1x1_float32.npy --output-dir "$TMP/h_sq"
+[ -s "$TMP/h_sq/output_0.pb" ] && ok || bad "Squeeze-1 empty axes wrote no output"
+# the memory limit: --max-memory, TTA_MAX_MEMORY, and their syntax
+expect_fail "--max-memory too small" "conv_relu.onnx: .*more than the memory limit of 8 bytes" \
+    "$TTA" run $M/conv_relu.onnx --input $D/conv_relu_input.npy --output-dir "$TMP/h_mm1" --max-memory 8B
+expect_fail "TTA_MAX_MEMORY too small" "more than the memory limit of 12 bytes" \
+    env TTA_MAX_MEMORY=12 "$TTA" run $M/conv_relu.onnx --input $D/conv_relu_input.npy --output-dir "$TMP/h_mm2"
+expect_fail "TTA_MAX_MEMORY malformed" "TTA_MAX_MEMORY: bad memory size 'lots'" \
+    env TTA_MAX_MEMORY=lots "$TTA" run $M/conv_relu.onnx --input $D/conv_relu_input.npy --output-dir "$TMP/h_mm3"
+expect_fail "--max-memory malformed" "run: --max-memory: bad memory size '12X'" \
+    "$TTA" run $M/conv_relu.onnx --input $D/conv_relu_input.npy --output-dir "$TMP/h_mm4" --max-memory 12X
+expect_ok "--max-memory large enough" "" "$TTA" run $M/conv_relu.onnx --input $D/conv_relu_input.npy \
+    --output-dir "$TMP/h_mm5" --max-memory 64M
+expect_fail "bench --max-memory too small" "more than the memory limit of 8 bytes" \
+    "$TTA" bench $M/conv_relu.onnx --seconds 0.1 --max-memory 8
+
+# shared fuzz findings M8, T1, P1, R1 (a block of its own): a kernel whose prepare fails is
+# released (the ASan build's LeakSanitizer fails the run otherwise), a .npy declaring 10^12
+# elements is truncated (not out of memory), a view over 2^28 pixels is refused at plan time.
+fuzz_fail() { # NAME PATTERN CMD...: fails at once, with a clear message, no sanitizer report
+    n=$1; shift
+    expect_fail "$n" "$@"
+    if grep -q "Sanitizer" "$TMP/err"; then bad "$n: sanitizer report"; fi
+}
+fuzz_fail "Conv stride 0 (M8)" "Conv node: 'strides' value 0 must be >= 1" \
+    timeout 20 "$TTA" run $H/conv_stride0.onnx --input $H/x_1x1x4x4_float32.npy --output-dir "$TMP/f_m8a"
+fuzz_fail "MaxPool kernel 0 (M8)" "MaxPool node: 'kernel_shape' value 0 must be >= 1" \
+    timeout 20 "$TTA" run $H/maxpool_kernel0.onnx --input $H/x_1x1x4x4_float32.npy --output-dir "$TMP/f_m8b"
+fuzz_fail "AveragePool, fuzzed (M8)" "AveragePool node: missing attribute 'kernel_shape'" \
+    timeout 20 "$TTA" run $H/averagepool_bad_attr_fuzz.onnx --input $H/x_2x3x6x6_float32.npy --output-dir "$TMP/f_m8c"
+for f in a b; do
+    fuzz_fail "MaxPool uint8, fuzzed $f (M8)" "MaxPool node: missing attribute 'kernel_shape'" \
+        timeout 20 "$TTA" run $H/maxpool_uint8_bad_attr_fuzz_$f.onnx --input $H/x_1x1x5x5_uint8.npy --output-dir "$TMP/f_m8$f"
+done
+fuzz_fail "Resize mode, fuzzed (M8)" "Resize node: unsupported mode" \
+    timeout 20 "$TTA" run $H/resize_bad_attr_fuzz.onnx --input $H/x_1x1x4x4_float32.npy \
+    --input $H/scales_1_1_2_2_float32.npy --output-dir "$TMP/f_m8d"
+[ ! -e "$TMP/f_m8a" ] && [ ! -e "$TMP/f_m8d" ] && ok || bad "M8 cases left output behind"
+fuzz_fail ".npy of 10^12 elements (T1)" "npy_shape_1e12_float32_16B.npy: truncated data: 16 bytes, shape needs 4000000000000" \
+    timeout 20 "$TTA" run $M/conv_relu.onnx --input $H/npy_shape_1e12_float32_16B.npy --output-dir "$TMP/f_t1"
+for i in 0 1 2 3; do
+    fuzz_fail ".npy huge shape, fuzzed $i (T1)" "npy_huge_shape_fuzz_$i.npy: truncated data: [0-9]+ bytes, shape needs [0-9]+" \
+        timeout 20 "$TTA" compare $H/npy_huge_shape_fuzz_$i.npy $H/npy_huge_shape_fuzz_$i.npy
+done
+fuzz_fail "policy resize(21112) (P1)" "view 1: resize\(21112\) makes a 21112x21112 image from 12x10: too large" \
+    timeout 20 "$TTA" augment --policy "resize(21112)" $H/img_12x10_rgb.png -o "$TMP/f_p1.png"
+fuzz_fail "policy resize(30000)>resize(8) (P1)" "view 1: resize\(30000\) makes a 30000x30000 image" \
+    timeout 20 "$TTA" augment --policy "resize(30000)>resize(8)" $H/img_12x10_rgb.png -o "$TMP/f_p1b.png"
+[ ! -e "$TMP/f_p1.png" ] && ok || bad "P1 left output behind"
 
 # --- bad attributes and impossible shapes: found when the plan is made, named by node
 IN=$D/conv_relu_input.npy

@@ -74,7 +74,7 @@ dnnl_status_t tta_dnnl_plain_md(dnnl_memory_desc_t *md, int ndim, const int64_t 
     for (int i = ndim - 1; i >= 0; i--) {
         d[i] = dims[i];
         s[i] = stride;
-        stride *= dims[i] > 0 ? dims[i] : 1;
+        if (__builtin_mul_overflow(stride, dims[i] > 0 ? dims[i] : 1, &stride)) return dnnl_invalid_arguments;
     }
     return dnnl_memory_desc_init_by_strides(md, ndim, d, dnnl_f32, s);
 }

@@ -138,6 +138,18 @@ static const tta_tensor *opt_input(const tta_op_ctx *ctx, int i) {
     return ctx->in[i];
 }
 
+/* Output length floor(f) (or round(f) with round_half) of a fractional length scale * in:
+ * refused unless finite and below 2^62, since converting NaN, inf or a value beyond int64 to an
+ * integer is undefined (a scale of 1e20 would otherwise give a negative or garbage size). */
+static tta_status rs_out_len(const tta_op_ctx *ctx, int axis, double f, bool round_half, int64_t *out) {
+    double v = round_half ? f + 0.5 : floor(f);
+    if (!(v >= 0 && v < 0x1p62))
+        return tta_op_error(ctx, TTA_ERR_SHAPE, "output length %g on axis %d is out of range (scale too large)", f,
+                            axis);
+    *out = (int64_t)v;
+    return TTA_OK;
+}
+
 /* Fills g; with_roi reads the roi input (compute only). */
 static tta_status rs_geometry(const tta_op_ctx *ctx, const resize_state *st, rs_geo *g, bool with_roi) {
     const tta_tensor *x = ctx->in[0];
@@ -173,7 +185,7 @@ static tta_status rs_geometry(const tta_op_ctx *ctx, const resize_state *st, rs_
             if (!(st->scales_attr[i] > 0)) return tta_op_error(ctx, TTA_ERR_ATTR, "scales must be positive");
             g->scale[i] = st->scales_attr[i];
             g->out_f[i] = g->scale[i] * (double)g->in[i];
-            g->out[i] = (int64_t)floor(g->out_f[i]);
+            TTA_TRY(rs_out_len(ctx, i, g->out_f[i], false, &g->out[i]));
         }
     } else if (scales) {
         if (!tta_dtype_is_float(scales->dtype))
@@ -186,7 +198,7 @@ static tta_status rs_geometry(const tta_op_ctx *ctx, const resize_state *st, rs_
             if (!(s > 0)) return tta_op_error(ctx, TTA_ERR_SHAPE, "scales must be positive (got %g)", s);
             g->scale[a] = s;
             g->out_f[a] = s * (double)g->in[a];
-            g->out[a] = (int64_t)floor(g->out_f[a]);
+            TTA_TRY(rs_out_len(ctx, a, g->out_f[a], false, &g->out[a]));
         }
     } else if (sizes) {
         if (!tta_dtype_is_int(sizes->dtype))
@@ -211,7 +223,7 @@ static tta_status rs_geometry(const tta_op_ctx *ctx, const resize_state *st, rs_
                 int a = axes[i];
                 g->scale[a] = s;
                 g->out_f[a] = s * (double)g->in[a];
-                g->out[a] = (int64_t)(g->out_f[a] + 0.5); /* round half up, as the reference */
+                TTA_TRY(rs_out_len(ctx, a, g->out_f[a], true, &g->out[a])); /* round half up, as the reference */
             }
         }
     } else {
@@ -281,7 +293,9 @@ static int rs_ntaps(const resize_state *st, const rs_geo *g, int a, int *start) 
     }
     double support = st->mode == RS_LINEAR ? 1.0 : 2.0;
     double s = st->antialias && g->scale[a] < 1 ? g->scale[a] : 1.0;
-    *start = (int)floor(-support / s) + 1;
+    double first = floor(-support / s) + 1; /* a tiny scale would overflow an int: capped, and refused
+                                               * later as "resize filter too large" */
+    *start = first < -(1 << 20) ? -(1 << 20) : (int)first;
     return 2 - 2 * *start;
 }
 
@@ -304,12 +318,15 @@ static bool rs_taps(const resize_state *st, const rs_geo *g, int a, int T, int s
         case NM_CEIL: v = ceil(x); break;
         default: v = g->scale[a] < 1 ? ceil(x) : f; break; /* NM_SIMPLE */
         }
-        int64_t i = (int64_t)v;
-        ix[0] = i < 0 ? 0 : i >= in ? in - 1 : i;
+        /* compared as doubles first: a NaN or huge coordinate (from a hostile roi) must not be
+         * converted to an integer */
+        ix[0] = !(v > 0) ? 0 : v >= (double)in ? in - 1 : (int64_t)v;
         wx[0] = 1.0;
         return outside;
     }
     double sum = 0;
+    if (!(f > -(double)T - 2)) f = -(double)T - 2; /* NaN or far outside: every tap clamps to an edge */
+    if (f > (double)in + 1) f = (double)in + 1;
     for (int t = 0; t < T; t++) {
         int64_t j = (int64_t)f + start + t;
         double d = ((double)j - x) * s;

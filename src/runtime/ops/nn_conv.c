@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "core/checked.h"
 #include "runtime/ops/nn.h"
 
 /* ---- Window geometry */
@@ -79,11 +80,26 @@ tta_status tta_nn_window_resolve(tta_op_ctx *ctx, const tta_nn_window *w, int ns
         g->k[i] = k[i];
         g->s[i] = w->n_strides ? w->strides[i] : 1;
         g->d[i] = w->n_dilations ? w->dilations[i] : 1;
-        int64_t ek = (k[i] - 1) * g->d[i] + 1;
+        int64_t ek;
+        if (k[i] < 1)
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "kernel size %lld on spatial axis %d must be positive",
+                                (long long)k[i], i);
+        if (tta_mul_overflows(k[i] - 1, g->d[i], &ek) || ek >= INT64_MAX / 4)
+            return tta_op_error(ctx, TTA_ERR_ATTR, "kernel %lld with dilation %lld on spatial axis %d is too large",
+                                (long long)k[i], (long long)g->d[i], i);
+        ek += 1;
         switch (w->auto_pad) {
         case TTA_NN_PAD_NOTSET: {
             g->pb[i] = w->n_pads ? w->pads[i] : 0;
             g->pe[i] = w->n_pads ? w->pads[ns + i] : 0;
+            /* A pad beyond the input plus the kernel extent only adds outputs that see nothing but
+             * padding; a tiny model would otherwise claim gigabytes and minutes (pads of 2^24 on
+             * a 3-wide input). Also keeps the sums below from overflowing. */
+            if (g->pb[i] > in[i] + ek || g->pe[i] > in[i] + ek)
+                return tta_op_error(ctx, TTA_ERR_SHAPE,
+                                    "pads %lld,%lld on spatial axis %d exceed the input size %lld plus the kernel "
+                                    "extent %lld (outputs beyond would see only padding)",
+                                    (long long)g->pb[i], (long long)g->pe[i], i, (long long)in[i], (long long)ek);
             int64_t span = in[i] + g->pb[i] + g->pe[i] - ek;
             if (span < 0)
                 return tta_op_error(
@@ -234,11 +250,12 @@ static tta_status conv_geometry(tta_op_ctx *ctx, tta_nn_geom *g) {
     int ns;
     TTA_TRY(check_inputs(ctx, st, &ns));
     const tta_tensor *x = ctx->in[0], *w = ctx->in[1];
-    if (w->dims[1] * st->group != x->dims[1]) {
+    int64_t wc;
+    if (tta_mul_overflows(w->dims[1], st->group, &wc) || wc != x->dims[1]) {
         char sx[128], sw[128];
         return tta_op_error(ctx, TTA_ERR_SHAPE,
                             "W %s expects %lld input channels (group %lld) but X %s has %lld",
-                            tta_shape_str(w, sw, sizeof sw), (long long)(w->dims[1] * st->group),
+                            tta_shape_str(w, sw, sizeof sw), (long long)wc,
                             (long long)st->group, tta_shape_str(x, sx, sizeof sx), (long long)x->dims[1]);
     }
     if (w->dims[0] % st->group)

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "core/checked.h"
 #include "runtime/ops/tensor.h"
 
 /* ---------------------------------------------------------------- strided copy */
@@ -337,12 +338,14 @@ static tta_status slice_params(tta_op_ctx *ctx, int64_t *start, int64_t *step, i
         if (!vs || !ve) return tta_op_error(ctx, TTA_ERR_ATTR, "missing attribute 'starts' or 'ends'");
         if (ns > TTA_MAX_DIMS || ne > TTA_MAX_DIMS)
             return tta_op_error(ctx, TTA_ERR_ATTR, "too many starts/ends");
-        memcpy(starts, vs, (size_t)ns * sizeof *vs);
-        memcpy(ends, ve, (size_t)ne * sizeof *ve);
+        /* an empty ints attribute has no array: never memcpy from NULL, even 0 bytes */
+        if (ns > 0) memcpy(starts, vs, (size_t)ns * sizeof *vs);
+        if (ne > 0) memcpy(ends, ve, (size_t)ne * sizeof *ve);
         if (tta_node_attr(ctx->node, "axes")) {
             na = tta_attr_ints(ctx->node, "axes", &va);
             if (na > TTA_MAX_DIMS) return tta_op_error(ctx, TTA_ERR_ATTR, "too many axes");
-            memcpy(axes, va, (size_t)na * sizeof *va);
+            if (na > 0 && va) memcpy(axes, va, (size_t)na * sizeof *va);
+            else na = 0;
         }
     } else {
         TTA_NEED_DATA(ctx, 1);
@@ -447,7 +450,9 @@ tta_status tta_tt_tile_infer(tta_op_ctx *ctx) {
     for (int i = 0; i < n; i++) {
         if (reps[i] < 0)
             return tta_op_error(ctx, TTA_ERR_SHAPE, "repeats[%d] = %lld is negative", i, (long long)reps[i]);
-        dims[i] = x->dims[i] * reps[i];
+        if (tta_mul_overflows(x->dims[i], reps[i], &dims[i]))
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "repeats[%d] = %lld times dim %lld overflows int64", i,
+                                (long long)reps[i], (long long)x->dims[i]);
     }
     return tta_set_shape(ctx->out[0], x->dtype, x->ndim, dims);
 }
@@ -545,7 +550,9 @@ tta_status tta_tt_pad_infer(tta_op_ctx *ctx) {
     if (tta_dtype_size(x->dtype) == 0)
         return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "dtype %s is not supported", tta_dtype_name(x->dtype));
     for (int i = 0; i < x->ndim; i++) {
-        dims[i] = x->dims[i] + b[i] + e[i];
+        if (tta_add_overflows(x->dims[i], b[i], &dims[i]) || tta_add_overflows(dims[i], e[i], &dims[i]))
+            return tta_op_error(ctx, TTA_ERR_SHAPE, "pads %lld,%lld on axis %d of size %lld overflow int64",
+                                (long long)b[i], (long long)e[i], i, (long long)x->dims[i]);
         if (dims[i] < 0)
             return tta_op_error(ctx, TTA_ERR_SHAPE,
                                 "pads %lld,%lld on axis %d of size %lld give a negative size",

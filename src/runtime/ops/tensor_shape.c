@@ -297,7 +297,8 @@ tta_status tta_tt_reshape_infer(tta_op_ctx *ctx) {
         if (n > TTA_MAX_DIMS)
             return tta_op_error(ctx, TTA_ERR_UNSUPPORTED, "target rank %d exceeds the maximum of %d", n,
                                 TTA_MAX_DIMS);
-        memcpy(shape, v, (size_t)n * sizeof *v);
+        if (n > 0 && v) memcpy(shape, v, (size_t)n * sizeof *v);
+        else n = 0;
     } else {
         TTA_NEED_DATA(ctx, 1);
         TTA_TRY(tta_tt_read_ints(ctx, ctx->in[1], "shape", shape, TTA_MAX_DIMS, &n));
@@ -368,8 +369,8 @@ static tta_status read_axes(tta_op_ctx *ctx, int64_t *axes, int *n, bool *given)
         int k = tta_attr_ints(ctx->node, "axes", &v);
         if (!tta_node_attr(ctx->node, "axes")) return TTA_OK;
         if (k > TTA_MAX_DIMS) return tta_op_error(ctx, TTA_ERR_SHAPE, "too many axes (%d)", k);
-        memcpy(axes, v, (size_t)k * sizeof *v);
-        *n = k;
+        if (k > 0 && v) memcpy(axes, v, (size_t)k * sizeof *v); /* an empty attribute has no array */
+        *n = k > 0 && v ? k : 0;
     } else {
         if (ctx->n_in < 2 || !ctx->in[1]) return TTA_OK;
         TTA_NEED_DATA(ctx, 1);
