@@ -48,14 +48,9 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* The views of a chunk, merged as they come (as seg_cli_run's callback), the adds timed. */
+/* The views of a chunk, merged as seg_cli_run merges them, the adds timed. */
 typedef struct bench_ctx {
-    tta_seg_merger **m;
-    float **ident;
-    int *h, *w;
-    int C;
-    tta_merge merge;
-    const double *weights;
+    seg_chunk chunk;
     double t_add;
 } bench_ctx;
 
@@ -63,23 +58,7 @@ static tta_status bench_add(void *user, int image, int view, const float *probs,
                             int w) {
     bench_ctx *c = user;
     double t0 = now_s();
-    size_t plane = (size_t)h * w;
-    if (!c->m[image] || c->h[image] != h || c->w[image] != w || c->C != C) {
-        tta_seg_merger_free(c->m[image]);
-        c->m[image] = NULL;
-        tta_status st = tta_seg_merger_new(&c->m[image], c->merge, C, h, w);
-        if (st) return st;
-        float *e = realloc(c->ident[image], sizeof(float) * plane);
-        if (!e) return TTA_ERR_NOMEM;
-        c->ident[image] = e;
-        c->h[image] = h, c->w[image] = w, c->C = C;
-    }
-    if (view == 0) {
-        tta_seg_merger_reset(c->m[image]);
-        tta_seg_entropy(probs, C, plane, c->ident[image]);
-    }
-    double wt = c->weights ? c->weights[view] : 1.0;
-    tta_status st = wt > 0 ? tta_seg_merger_add(c->m[image], probs, valid, wt) : TTA_OK;
+    tta_status st = seg_chunk_add(&c->chunk, image, view, probs, valid, C, h, w);
     c->t_add += now_s() - t0;
     return st;
 }
@@ -147,7 +126,7 @@ int tta_cmd_segment_bench(int argc, char **argv) {
             goto done;
         }
     double ta[MAX_RUNS], tm[MAX_RUNS], tp[MAX_RUNS], tg[MAX_RUNS], tq[MAX_RUNS];
-    bench_ctx bc = {m, ident, hh, ww, 0, merge, pol.weights, 0};
+    bench_ctx bc = {{m, ident, hh, ww, 0, merge, pol.weights}, 0};
     for (int r = -1; r < runs; r++) { /* run -1: warm-up (plans, buffers), not counted */
         double a0, m0, p0, a1, m1, p1, t_res = 0, t_met = 0;
         bc.t_add = 0;
@@ -159,7 +138,7 @@ int tta_cmd_segment_bench(int argc, char **argv) {
                 while (b < cnt && imgs[s0 + b].height == imgs[s0 + a].height && imgs[s0 + b].width == imgs[s0 + a].width &&
                        imgs[s0 + b].channels == imgs[s0 + a].channels)
                     b++;
-                bc.m = m + a, bc.ident = ident + a, bc.h = hh + a, bc.w = ww + a;
+                bc.chunk.m = m + a, bc.chunk.ident = ident + a, bc.chunk.h = hh + a, bc.chunk.w = ww + a;
                 if (tta_segment_each_view(seg, &pol, imgs + s0 + a, b - a, bench_add, &bc)) {
                     cli_fail();
                     goto done;
@@ -167,7 +146,7 @@ int tta_cmd_segment_bench(int argc, char **argv) {
                 a = b;
             }
             if (!scores) { /* the classes are known */
-                C = bc.C;
+                C = bc.chunk.C;
                 n_thr = omp_get_max_threads();
                 n_thr = n_thr < 1 ? 1 : n_thr;
                 scores = calloc((size_t)n_thr, sizeof *scores);

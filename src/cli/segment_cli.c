@@ -144,18 +144,9 @@ const char *seg_cli_map_label(int k) { return k < TTA_UNC_COUNT ? tta_unc_map_na
 
 /* ---- one policy over a data set ------------------------------------------------------- */
 
-typedef struct chunk_ctx {
-    tta_seg_merger **m; /* CHUNK mergers */
-    float **ident;      /* CHUNK identity entropies at the output resolution */
-    int *h, *w;         /* CHUNK: each image's size at the output resolution */
-    int C;
-    tta_merge merge;
-    const double *weights;
-} chunk_ctx;
-
-static tta_status chunk_add(void *user, int image, int view, const float *probs, const uint8_t *valid, int C, int h,
-                            int w) {
-    chunk_ctx *c = user;
+tta_status seg_chunk_add(void *user, int image, int view, const float *probs, const uint8_t *valid, int C, int h,
+                         int w) {
+    seg_chunk *c = user;
     size_t plane = (size_t)h * w;
     if (!c->m[image] || c->h[image] != h || c->w[image] != w || c->C != C) {
         tta_seg_merger_free(c->m[image]);
@@ -313,7 +304,7 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
     tta_seg_merger *m[CHUNK] = {0};
     float *ident[CHUNK] = {0};
     int hh[CHUNK] = {0}, ww[CHUNK] = {0};
-    chunk_ctx cc = {m, ident, hh, ww, 0, merge, pol->weights};
+    seg_chunk cc = {m, ident, hh, ww, 0, merge, pol->weights};
     /* one image's outputs and one set of sums per thread, from the first chunk on */
     seg_image_out *outs = NULL;
     seg_score *scores = NULL;
@@ -337,7 +328,7 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
                    imgs[b].channels == imgs[a].channels)
                 b++;
             cc.m = m + a, cc.ident = ident + a, cc.h = hh + a, cc.w = ww + a;
-            if (tta_segment_each_view(s, pol, imgs + a, b - a, chunk_add, &cc)) rc = cli_fail();
+            if (tta_segment_each_view(s, pol, imgs + a, b - a, seg_chunk_add, &cc)) rc = cli_fail();
             a = b;
         }
         if (rc) break;

@@ -68,6 +68,21 @@ int seg_score_image(seg_score *sc, const seg_image_out *o, const tta_image *mask
 void seg_score_sum(tta_confusion *total, tta_unc_quality *q, const seg_score *sc);
 void seg_score_destroy(seg_score *sc);
 
+/* The views of a chunk of images merged as they come: a tta_seg_view_fn for
+ * tta_segment_each_view. m, ident, h, w are arrays of one entry per image of the chunk (mergers
+ * and sizes are made or remade on first use; view 0 resets the image's merger and records the
+ * identity view's own entropy in ident); a view of weight 0 does not count. */
+typedef struct seg_chunk {
+    tta_seg_merger **m; /* mergers */
+    float **ident;      /* identity entropies at the output resolution (malloc'd) */
+    int *h, *w;         /* each image's size at the output resolution */
+    int C;
+    tta_merge merge;
+    const double *weights;
+} seg_chunk;
+tta_status seg_chunk_add(void *user, int image, int view, const float *probs, const uint8_t *valid, int C, int h,
+                         int w);
+
 /* The merge rule a policy file or text records in a comment "# merge: NAME" (as `tta segment
  * search` writes it), else `fallback`. Returns 1 after printing an error. */
 int seg_cli_policy_merge(const char *arg, tta_merge fallback, tta_merge *out);
