@@ -5,6 +5,8 @@
 #   make test     every test (unit, conformance, whole models, CLI); ends "N passed, N failed"
 #   make asan     the same build with AddressSanitizer and UBSan (float-to-int overflow included), in build-asan/
 #   make bench    benchmarks (ours beside the anchor)
+#   make fuzz     libFuzzer targets (fuzz/, clang + ASan + UBSan, in build-fuzz/), each run for
+#                 FUZZ_SECONDS (default 60); fails on any crash, leak, timeout or sanitizer report
 #
 # Generated code (protobuf-c from Debian's onnx.proto) goes to $(BUILD)/gen and is never
 # committed.
@@ -35,7 +37,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter-out tests/unit/test_main.c,$(TEST_SRC)))
 
-.PHONY: all setup demo test asan bench clean format tests
+.PHONY: all setup demo test asan bench clean format tests fuzz fuzz-build
 all: $(BUILD)/tta $(BUILD)/libtta.a $(BUILD)/libtta.so
 
 setup:
@@ -76,6 +78,8 @@ demo: setup
 test: setup
 	@$(MAKE) $(JOBS) --no-print-directory all tests
 	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer" build-asan/tta tests
+	@sh scripts/setup.sh $(FUZZ_PACKAGES) && $(MAKE) --no-print-directory fuzz-build || \
+		echo "fuzz targets not built (clang or its fuzzer runtime missing): smoke test skipped"
 	@sh tests/run_all.sh
 
 asan: setup
@@ -85,10 +89,44 @@ bench: setup
 	@$(MAKE) $(JOBS) --no-print-directory all
 	@sh scripts/bench.sh
 
+# Fuzzing: the library with clang, ASan and UBSan (UBSan fatal, so libFuzzer sees it) and
+# fuzzer-no-link coverage, then one binary per fuzz/fuzz_*.c. Artefacts of failures go to
+# build-fuzz/artifacts/, new corpus entries to build-fuzz/corpus/ (fuzz/corpus/ is the committed seed).
+# -Wno-pass-failed: clang cannot vectorise every `omp simd` loop at -O1; -Wno-psabi: vectors passed
+# by value to always_inline helpers (nn_norm.c), which never become calls.
+FUZZ_SECONDS ?= 60
+FUZZ_PACKAGES := clang libclang-rt-14-dev libomp-14-dev
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_OPTS := -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+
+fuzz-build:
+	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -Wno-pass-failed -Wno-psabi" \
+		SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" build-fuzz/libtta.a
+	@$(MAKE) $(JOBS) --no-print-directory $(FUZZ_TARGETS:%=build-fuzz/%)
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h build-fuzz/libtta.a
+	clang -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude $< -o $@ \
+		build-fuzz/libtta.a -fopenmp $(LDLIBS)
+
+fuzz:
+	@sh scripts/setup.sh $(FUZZ_PACKAGES)
+	@$(MAKE) --no-print-directory fuzz-build
+	@mkdir -p build-fuzz/artifacts
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build-fuzz/corpus/$$t; \
+		echo "== $$t for $(FUZZ_SECONDS) s (log build-fuzz/$$t.log)"; \
+		d=fuzz/$${t#fuzz_}.dict; [ -f $$d ] && d=-dict=$$d || d=; \
+		build-fuzz/$$t $(FUZZ_OPTS) $$d -artifact_prefix=build-fuzz/artifacts/$$t- \
+			build-fuzz/corpus/$$t fuzz/corpus/$${t#fuzz_} > build-fuzz/$$t.log 2>&1 || \
+			{ grep -E 'ERROR|runtime error|Test unit written' build-fuzz/$$t.log | head -n 5; echo "$$t: FAILED"; exit 1; }; \
+		grep -E '^(Done|stat::number_of_executed_units)|cov:.*DONE' build-fuzz/$$t.log | tail -n 2; \
+	done
+
 format:
-	clang-format -i $$(find src include tests -name '*.[ch]')
+	clang-format -i $$(find src include tests fuzz -name '*.[ch]')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

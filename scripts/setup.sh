@@ -4,7 +4,8 @@
 # `make test` and `make bench` before anything else.
 set -e
 
-# With arguments: those packages instead (scripts/bench.sh installs Node and PyTorch so).
+# With arguments: those packages instead (scripts/bench.sh installs Node and PyTorch so, and the
+# Makefile clang and libFuzzer for `make fuzz` and the fuzz part of `make test`).
 PACKAGES="gcc make libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata \
 libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libjansson-dev dataset-fashion-mnist"
 [ $# -gt 0 ] && PACKAGES="$*"

@@ -3,7 +3,8 @@
 # tests/conformance/expected_failures.txt), the whole-model, model-zoo and shipped-model
 # reference cases,
 # the same again at every instruction-set level below the machine's and with the other channel
-# block, the CLI tests, and everything again under AddressSanitizer + UBSan.
+# block, the CLI tests, everything again under AddressSanitizer + UBSan, and the fuzz targets'
+# smoke test (tests/fuzz_smoke.sh).
 # Ends with one line "N passed, N failed, N skipped" summing them all (expected failures of the
 # backend suite are counted as skipped). Exits non-zero if anything failed.
 
@@ -161,6 +162,12 @@ if [ -x "$TTA_ASAN" ]; then
     # the AVX2 level too, where the machine has more: both real-world paths under the sanitizers
     case "$LEVELS" in *avx2:*) isa_level asan-avx2 TTA_MAX_ISA=avx2 "$TTA_ASAN" build-asan/tests ;; esac
 fi
+
+echo "== fuzz targets (replay of tests/data/fuzz and the seed corpus, a few seconds of fuzzing each)"
+sh tests/fuzz_smoke.sh > "$LOG/fuzz.log" 2>&1
+grep -vE '^[0-9]+ passed' "$LOG/fuzz.log"
+echo "fuzz: $(grep -E '^[0-9]+ passed' "$LOG/fuzz.log" | tail -n 1)"
+add_counts "$LOG/fuzz.log"
 
 echo "logs in $LOG/"
 echo "$P passed, $F failed, $S skipped"

@@ -90,8 +90,8 @@ static bool blockable(const tta_plan *p, int v) {
     const tta_graph *g = &p->model->graph;
     const tta_tensor *t = &p->values[v];
     if (!p->shaped[v] || p->known[v] || (v < g->n_values && g->values[v].is_output)) return false;
-    return t->dtype == TTA_DTYPE_FLOAT32 && t->ndim == 4 && t->dims[0] > 0 && 2 * t->dims[1] > tta_layout_block() &&
-           t->dims[2] * t->dims[3] > 1;
+    return t->dtype == TTA_DTYPE_FLOAT32 && t->ndim == 4 && t->dims[0] > 0 && t->dims[1] > tta_layout_block() / 2 &&
+           t->dims[2] > 0 && t->dims[3] > 0 && (t->dims[2] > 1 || t->dims[3] > 1); /* no products: dims may be huge */
 }
 
 static bool padded(const tta_tensor *t) { return t->ndim == 4 && t->dims[1] % tta_layout_block() != 0; }

@@ -13,7 +13,7 @@
  * micro-kernel beats P dnnl_sgemm calls per chunk because K (= ic) is small here. Input patches
  * and output lines are prefetched a few tiles ahead: their first touch would miss the cache.
  *
- * The kernels are compiled for AVX2+FMA (GCC target pragma) and used only where tta_cpu_isa() says
+ * The kernels are compiled for AVX2+FMA (GCC target pragma, or clang's attribute pragma) and used only where tta_cpu_isa() says
  * AVX2 (the CPU has it and TTA_MAX_ISA allows it); tta_wino_worth is false elsewhere, and the
  * caller keeps oneDNN's convolution. Off x86 the file compiles to that refusal alone.
  */
@@ -98,9 +98,13 @@ static void tile_positions(const tta_wino *w, int64_t t0, int64_t nt, tile_pos *
     }
 }
 
-/* ---- AVX2 kernels */
+/* ---- AVX2 kernels (GCC's target pragma; clang applies the same attribute to each function) */
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,prfchw"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,prfchw")
+#endif
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -466,7 +470,11 @@ static void __attribute__((noinline)) run_chunk(const tta_wino *w, float *s, int
     }
 }
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 /* ---- setup */
 
