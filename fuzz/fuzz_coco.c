@@ -44,7 +44,8 @@ static void check_annotations(void) {
 }
 
 /* The writer gives values that are floats the fewest digits that read back as the same float
- * (detect.h), so those need only come back as the same float. */
+ * (detect.h), so those need only come back as the same float: a is the value written, b the
+ * value read back. */
 static int same(double a, double b) {
     if (a == b || (isnan(a) && isnan(b))) return 1;
     return isfinite(a) && fabs(a) <= FLT_MAX && (double)(float)a == a && (float)b == (float)a;
@@ -60,9 +61,9 @@ static void check_results(void) {
         }
         for (int i = 0; i < n; i++)
             if (e[i].image_id != d[i].image_id || e[i].category_id != d[i].category_id ||
-                !same(e[i].score, d[i].score) || !same(e[i].bbox[0], d[i].bbox[0]) ||
-                !same(e[i].bbox[1], d[i].bbox[1]) || !same(e[i].bbox[2], d[i].bbox[2]) ||
-                !same(e[i].bbox[3], d[i].bbox[3])) {
+                !same(d[i].score, e[i].score) || !same(d[i].bbox[0], e[i].bbox[0]) ||
+                !same(d[i].bbox[1], e[i].bbox[1]) || !same(d[i].bbox[2], e[i].bbox[2]) ||
+                !same(d[i].bbox[3], e[i].bbox[3])) {
                 fprintf(stderr, "results round trip differs at %d\n", i);
                 abort();
             }

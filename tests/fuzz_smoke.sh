@@ -5,13 +5,12 @@
 # then fuzzes for FUZZ_SECONDS (default 3) as one more test. Ends "N passed, N failed, N skipped";
 # without the binaries (no clang or fuzzer runtime) every target is counted as skipped.
 # Inputs under tests/data/fuzz/open/ are known open findings and are not replayed, and the
-# targets that can still run into them at random (policy: a large resize takes minutes; coco: a
-# score round trip) only replay here, so that `make test` does not fail by chance; `make fuzz`
-# fuzzes them all.
+# target that can still run into them at random (policy: a large resize takes minutes) only
+# replays here, so that `make test` does not fail by chance; `make fuzz` fuzzes them all.
 
 cd "$(dirname "$0")/.." || exit 1
 SECONDS_EACH=${FUZZ_SECONDS:-3}
-REPLAY_ONLY=" policy coco "
+REPLAY_ONLY=" policy "
 LOG=build/test-logs/fuzz
 mkdir -p "$LOG" build-fuzz/artifacts 2>/dev/null
 P=0; F=0; S=0
