@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli/cli_util.h"
+#include "core/stats_util.h"
 #include "tta/tensor_io.h"
 
 void cli_json_str(FILE *f, const char *s) {
@@ -17,6 +19,17 @@ void cli_json_str(FILE *f, const char *s) {
         else fputc(c, f);
     }
     fputc('"', f);
+}
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double cli_median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, tta_cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int cli_fail(void) {

@@ -47,6 +47,11 @@ int cli_close_output(FILE *f, const char *path);
 FILE *cli_output_open(const char *path, char **tmp);
 int cli_output_commit(FILE *f, const char *tmp, const char *path);
 
+/* Seconds on the monotonic clock. */
+double cli_now(void);
+/* The median of n > 0 values (sorts v). */
+double cli_median(double *v, int n);
+
 /* Prints "tta: <last error>" to stderr and returns 1. */
 int cli_fail(void);
 

@@ -50,12 +50,6 @@ static int usage(FILE *f, int code) {
     return code;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static double peak_rss_mb(void) {
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0) return -1.0;
@@ -347,8 +341,8 @@ int tta_cmd_bench(int argc, char **argv) {
     }
     /* Warm-up: at least two runs and at least a tenth of the timed period (at most 1 s). */
     double warm = seconds / 10 < 1.0 ? seconds / 10 : 1.0;
-    double t0 = now_s();
-    for (int w = 0; w < 2 || now_s() - t0 < warm; w++) {
+    double t0 = cli_now();
+    for (int w = 0; w < 2 || cli_now() - t0 < warm; w++) {
         if (tta_plan_run(p, inputs, n_in)) {
             fprintf(stderr, "tta: %s\n", tta_last_error());
             goto done;
@@ -360,14 +354,14 @@ int tta_cmd_bench(int argc, char **argv) {
         fprintf(stderr, "tta: bench: out of memory\n");
         goto done;
     }
-    double start = now_s(), total = 0;
-    while (n < 3 || (now_s() - start < seconds && n < MAX_REPEATS)) {
-        double a = now_s();
+    double start = cli_now(), total = 0;
+    while (n < 3 || (cli_now() - start < seconds && n < MAX_REPEATS)) {
+        double a = cli_now();
         if (tta_plan_run(p, inputs, n_in)) {
             fprintf(stderr, "tta: %s\n", tta_last_error());
             goto done;
         }
-        double b = now_s();
+        double b = cli_now();
         if (n == cap) {
             double *more = realloc(lat, (size_t)cap * 2 * sizeof *lat);
             if (!more) break;

@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/detect_cli.h"
+#include "core/stats_util.h"
 
 #define MAX_RUNS 15
 
@@ -30,24 +31,7 @@ static int usage(FILE *f, int code) {
     return code;
 }
 
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static uint64_t rng_next(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(uint64_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+static double rng_unit(uint64_t *s) { return (double)(tta_splitmix64(s) >> 11) * (1.0 / 9007199254740992.0); }
 
 /* One synthetic image: n_views x per_view boxes on a 640 x 640 frame. */
 static void synthetic(tta_box *b, int n_views, int per_view, uint64_t seed) {
@@ -56,7 +40,7 @@ static void synthetic(tta_box *b, int n_views, int per_view, uint64_t seed) {
     for (int k = 0; k < 30; k++) {
         double w = 20 + 100 * rng_unit(&s), h = 20 + 100 * rng_unit(&s);
         obj[k][0] = rng_unit(&s) * (640 - w), obj[k][1] = rng_unit(&s) * (640 - h);
-        obj[k][2] = w, obj[k][3] = h, obj[k][4] = (double)(rng_next(&s) % 10);
+        obj[k][2] = w, obj[k][3] = h, obj[k][4] = (double)(tta_splitmix64(&s) % 10);
     }
     for (int v = 0; v < n_views; v++)
         for (int i = 0; i < per_view; i++) {
@@ -76,7 +60,7 @@ static void synthetic(tta_box *b, int n_views, int per_view, uint64_t seed) {
                 x->x2 = (float)(x->x1 + w);
                 x->y2 = (float)(x->y1 + h);
                 x->score = (float)(0.001 + 0.3 * rng_unit(&s));
-                x->label = (int)(rng_next(&s) % 10);
+                x->label = (int)(tta_splitmix64(&s) % 10);
             }
             x->view = v;
             x->support = 1;
@@ -150,7 +134,7 @@ int tta_cmd_detect_bench(int argc, char **argv) {
                 goto done;
             }
         tta_detector_times(det, &a1, &m1, &p1);
-        double f0 = det_cli_now();
+        double f0 = cli_now();
         tta_det_table tab = {n, pol.n_views, vb};
         if (tta_det_table_fuse(&tab, all_views, pol.weights, pol.n_views, &fuse, fused)) { /* as tta_detect */
             cli_fail();
@@ -158,9 +142,9 @@ int tta_cmd_detect_bench(int argc, char **argv) {
         }
         boxes_in = boxes_out = 0;
         for (int i = 0; i < n; i++) boxes_in += vb[i].n, boxes_out += fused[i].n;
-        ta[r] = a1 - a0, tm[r] = m1 - m0, tp[r] = p1 - p0, tf[r] = det_cli_now() - f0;
+        ta[r] = a1 - a0, tm[r] = m1 - m0, tp[r] = p1 - p0, tf[r] = cli_now() - f0;
     }
-    double A = median(ta, runs), M = median(tm, runs), P = median(tp, runs), F = median(tf, runs);
+    double A = cli_median(ta, runs), M = cli_median(tm, runs), P = cli_median(tp, runs), F = cli_median(tf, runs);
     char ftext[96];
     det_cli_fuse_text(&fuse, ftext, sizeof ftext);
     printf("detection TTA on %d images, %d views (%s), %s, median of %d runs\n", n, pol.n_views, ftext, dc.model, runs);
@@ -194,14 +178,14 @@ int tta_cmd_detect_bench(int argc, char **argv) {
             fo.soft_kind = kind;
             double t[5];
             for (int r = 0; r < 5; r++) {
-                double t0 = det_cli_now();
+                double t0 = cli_now();
                 if (tta_fuse_boxes(syn, nb, V, NULL, &fo, &out)) {
                     cli_fail();
                     goto done;
                 }
-                t[r] = det_cli_now() - t0;
+                t[r] = cli_now() - t0;
             }
-            double med = median(t, 5);
+            double med = cli_median(t, 5);
             printf(" %7.2f ms %5.2f", med * 1e3, med * 1e6 / nb);
         }
         printf("\n");

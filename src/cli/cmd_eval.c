@@ -32,12 +32,6 @@ typedef struct policy_result {
     int n_cumulative;
 } policy_result;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta eval --model M [--model M2 ...] --data SPEC --policy P [--policy P2 ...]\n"
@@ -83,14 +77,14 @@ static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset
     int64_t n = tta_dataset_count(ds);
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
-    double t0 = now_s(), last = t0;
+    double t0 = cli_now(), last = t0;
     int rc = 0;
     for (int64_t s = 0; s < n && !rc; s += CHUNK) {
         int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_dataset_get(ds, s + i, &imgs[i], NULL)) rc = cli_fail();
         if (!rc && tta_classify_views(c, uni, imgs, cnt, table + (size_t)s * uni->n_views * k, NULL)) rc = cli_fail();
-        double t = now_s();
+        double t = cli_now();
         if (t - last > 1.0 || s + cnt == n) {
             fprintf(stderr, "\r%s: %lld/%lld images, %d views, %.1f s", what, (long long)(s + cnt), (long long)n,
                     uni->n_views, t - t0);
@@ -99,7 +93,7 @@ static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset
     }
     fprintf(stderr, "\n");
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
-    *seconds = now_s() - t0;
+    *seconds = cli_now() - t0;
     return rc;
 }
 

@@ -24,12 +24,6 @@
 #define CHUNK 500
 #define N_CURVE 9 /* points of the adaptive curve */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static double cpu_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -136,9 +130,9 @@ static int bench_subset(void) {
         long long evals = 0;
         for (int r = 0; r < runs && !rc; r++) {
             tta_search_pick by[4];
-            double t0 = now_s(), c0 = cpu_s();
+            double t0 = cli_now(), c0 = cpu_s();
             if (tta_search_exhaustive(&t, cands, nc, 4, mode, TTA_OBJECTIVE_ACCURACY, by, &evals)) rc = cli_fail();
-            double dt = now_s() - t0;
+            double dt = cli_now() - t0;
             if (dt < best) best = dt, best_cpu = cpu_s() - c0;
         }
         if (!rc)
@@ -210,7 +204,7 @@ static int fill_split(split *s, const char *name, tta_classifier *cls, const tta
             rc = 1;
             goto done;
         }
-        double t0 = now_s(), last = t0;
+        double t0 = cli_now(), last = t0;
         for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
             int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
             for (int i = 0; i < cnt && !rc; i++)
@@ -226,7 +220,7 @@ static int fill_split(split *s, const char *name, tta_classifier *cls, const tta
                     memcpy(s->probs + v * block + (size_t)(s0 + i) * k, out + ((size_t)i * R + r) * k,
                            sizeof(float) * k);
             }
-            double t = now_s();
+            double t = cli_now();
             if (t - last > 1.0 || s0 + cnt == n) {
                 fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", s->spec, s0 + cnt, n, R, t - t0);
                 last = t;

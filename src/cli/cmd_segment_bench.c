@@ -32,22 +32,6 @@ static int usage(FILE *f, int code) {
     return code;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* The views of a chunk, merged as seg_cli_run merges them, the adds timed. */
 typedef struct bench_ctx {
     seg_chunk chunk;
@@ -57,9 +41,9 @@ typedef struct bench_ctx {
 static tta_status bench_add(void *user, int image, int view, const float *probs, const uint8_t *valid, int C, int h,
                             int w) {
     bench_ctx *c = user;
-    double t0 = now_s();
+    double t0 = cli_now();
     tta_status st = seg_chunk_add(&c->chunk, image, view, probs, valid, C, h, w);
-    c->t_add += now_s() - t0;
+    c->t_add += cli_now() - t0;
     return st;
 }
 
@@ -156,14 +140,14 @@ int tta_cmd_segment_bench(int argc, char **argv) {
             }
             /* each image's labels and maps, then its metrics, over the threads (as seg_cli_run) */
             int fail = 0;
-            double r0 = now_s();
+            double r0 = cli_now();
 #pragma omp parallel for num_threads(n_thr) schedule(dynamic, 1) if (n_thr > 1 && cnt > 1)
             for (int i = 0; i < cnt; i++)
                 if (seg_image_merge(&outs[i], m[i], ident[i], C, hh[i], ww[i], masks[s0 + i].height, masks[s0 + i].width)) {
 #pragma omp atomic write
                     fail = 1;
                 }
-            double r1 = now_s();
+            double r1 = cli_now();
 #pragma omp parallel for num_threads(n_thr) schedule(dynamic, 1) if (n_thr > 1 && cnt > 1)
             for (int i = 0; i < cnt; i++)
                 if (seg_score_image(&scores[omp_get_thread_num()], &outs[i], &masks[s0 + i], NULL,
@@ -172,13 +156,13 @@ int tta_cmd_segment_bench(int argc, char **argv) {
                     fail = 1;
                 }
             t_res += r1 - r0;
-            t_met += now_s() - r1;
+            t_met += cli_now() - r1;
             if (fail) goto done;
         }
         tta_segmenter_times(seg, &a1, &m1, &p1);
         if (r >= 0) ta[r] = a1 - a0, tm[r] = m1 - m0, tp[r] = p1 - p0, tg[r] = bc.t_add + t_res, tq[r] = t_met;
     }
-    double A = median(ta, runs), M = median(tm, runs), P = median(tp, runs), G = median(tg, runs), Q = median(tq, runs);
+    double A = cli_median(ta, runs), M = cli_median(tm, runs), P = cli_median(tp, runs), G = cli_median(tg, runs), Q = cli_median(tq, runs);
     printf("segmentation TTA on %d images, %d passes (%s merge), %s, %d threads, median of %d runs\n", n, pol.n_views,
            tta_merge_name(merge), sc.model, n_thr, runs);
     printf("  %-44s %9.3f s\n", "views' batches (augment)", A);

@@ -10,12 +10,6 @@
 
 #define CHUNK 256
 
-double det_cli_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void det_cli_init(det_cli *d) {
     memset(d, 0, sizeof *d);
     d->o.normalized = -1;
@@ -228,14 +222,14 @@ int det_cli_run_table(tta_detector *det, const tta_policy *pol, const tta_coco *
     }
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
-    double t0 = det_cli_now(), last = t0;
+    double t0 = cli_now(), last = t0;
     int rc = 0;
     for (int s = 0; s < data->n_images && !rc; s += CHUNK) {
         int cnt = data->n_images - s < CHUNK ? data->n_images - s : CHUNK;
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_coco_read_image(data, s + i, &imgs[i])) rc = cli_fail();
         if (!rc && tta_detect_views(det, pol, imgs, cnt, t->boxes + s)) rc = cli_fail();
-        double now = det_cli_now();
+        double now = cli_now();
         if (!rc && (now - last > 1.0 || s + cnt == data->n_images)) {
             fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", what, s + cnt, data->n_images, pol->n_views,
                     now - t0);
@@ -244,7 +238,7 @@ int det_cli_run_table(tta_detector *det, const tta_policy *pol, const tta_coco *
     }
     fprintf(stderr, "\n");
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
-    if (seconds) *seconds = det_cli_now() - t0;
+    if (seconds) *seconds = cli_now() - t0;
     return rc;
 }
 

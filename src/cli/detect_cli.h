@@ -50,6 +50,5 @@ tta_status det_cli_score(const tta_det_table *t, const int *views, const double 
                          const tta_fuse_options *fuse, const tta_coco *data, const int64_t *cat_ids, int n_classes,
                          tta_coco_stats *stats, tta_coco_eval **ev, tta_boxes **fused);
 
-double det_cli_now(void);
 
 #endif

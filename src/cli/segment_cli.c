@@ -13,12 +13,6 @@
 #define CHUNK 32
 #define QUALITY_BINS 65536
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void seg_cli_init(seg_cli *c) {
     memset(c, 0, sizeof *c);
     c->merge = TTA_MERGE_MEAN;
@@ -309,7 +303,7 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
     seg_image_out *outs = NULL;
     seg_score *scores = NULL;
     int n_thr = 0;
-    double t0 = now_s(), last = t0;
+    double t0 = cli_now(), last = t0;
     if (save_dir) {
         struct stat st;
         if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0) {
@@ -370,7 +364,7 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
             }
         }
         rc = fail;
-        double t = now_s();
+        double t = cli_now();
         if (!rc && (t - last > 1.0 || s0 + cnt == n)) {
             fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", what, s0 + cnt, n, pol->n_views, t - t0);
             last = t;
@@ -378,7 +372,7 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
     }
     fprintf(stderr, "\n");
     for (int j = 0; scores && !rc && j < n_thr; j++) seg_score_sum(&out->total, out->q, &scores[j]);
-    out->seconds = now_s() - t0;
+    out->seconds = cli_now() - t0;
     for (int i = 0; i < CHUNK; i++) {
         tta_image_destroy(&imgs[i]);
         tta_image_destroy(&masks[i]);

@@ -52,6 +52,18 @@ tta_status tta_data_count_rest(gzFile f, const char *path, uint64_t *rest);
 /* "DIR/NAME" in a new tta_malloc'd string (NAME alone when it is absolute or DIR is empty). */
 char *tta_data_join(const char *dir, const char *name);
 
+/* A list of owned names (tta_data_list_dir), freed with tta_name_list_free. */
+typedef struct tta_name_list {
+    char **v;
+    size_t n, cap;
+} tta_name_list;
+void tta_name_list_free(tta_name_list *l);
+
+/* The entries of `dir` that are folders (want_dirs) or image files (.png, .jpg, .jpeg in any
+ * case; names starting with '.' are skipped), sorted by byte value so that the order is the
+ * same on every machine. Errors: IO (cannot open), NOMEM, both naming the folder. */
+tta_status tta_data_list_dir(const char *dir, int want_dirs, tta_name_list *out);
+
 /* Whether `path` names a regular file / a directory (following symbolic links). */
 int tta_data_is_file(const char *path);
 int tta_data_is_dir(const char *path);

@@ -16,12 +16,9 @@
 #include "data/dataset_internal.h"
 #include "tta/tensor.h"
 
-typedef struct name_list {
-    char **v;
-    size_t n, cap;
-} name_list;
+typedef tta_name_list name_list;
 
-static void names_free(name_list *l) {
+void tta_name_list_free(name_list *l) {
     for (size_t i = 0; i < l->n; i++)
         tta_free(l->v[i]);
     tta_free(l->v);
@@ -51,8 +48,7 @@ static int is_image_name(const char *name) {
     return strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0;
 }
 
-/* The entries of `dir` that are folders (want_dirs) or image files, sorted. */
-static tta_status list_dir(const char *dir, int want_dirs, name_list *out) {
+tta_status tta_data_list_dir(const char *dir, int want_dirs, name_list *out) {
     memset(out, 0, sizeof *out);
     DIR *d = opendir(dir);
     if (!d) return tta_errorf(TTA_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
@@ -75,7 +71,7 @@ static tta_status list_dir(const char *dir, int want_dirs, name_list *out) {
     }
     closedir(d);
     if (st != TTA_OK) {
-        names_free(out);
+        tta_name_list_free(out);
         return st;
     }
     if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, cmp_str);
@@ -91,13 +87,13 @@ tta_status tta_dataset_open_folder(tta_dataset **out, const char *dir) {
         return tta_errorf(TTA_ERR_IO, "%s: no such folder", dir);
     }
     name_list classes;
-    TTA_TRY(list_dir(dir, 1, &classes));
+    TTA_TRY(tta_data_list_dir(dir, 1, &classes));
     if (classes.n == 0) {
-        names_free(&classes);
+        tta_name_list_free(&classes);
         return tta_errorf(TTA_ERR_PARSE, "%s: no class subfolders (expected %s/CLASS/IMAGE.png)", dir, dir);
     }
     if (classes.n > 1000000) {
-        names_free(&classes);
+        tta_name_list_free(&classes);
         return tta_errorf(TTA_ERR_PARSE, "%s: too many class subfolders", dir);
     }
     tta_dataset *ds = NULL;
@@ -111,7 +107,7 @@ tta_status tta_dataset_open_folder(tta_dataset **out, const char *dir) {
             break;
         }
         name_list files;
-        st = list_dir(sub, 0, &files);
+        st = tta_data_list_dir(sub, 0, &files);
         for (size_t j = 0; j < files.n && st == TTA_OK; j++) {
             if ((size_t)ds->count == cap) {
                 size_t ncap = cap ? cap * 2 : 64;
@@ -134,10 +130,10 @@ tta_status tta_dataset_open_folder(tta_dataset **out, const char *dir) {
             ds->labels[ds->count] = (int)k;
             ds->count++;
         }
-        names_free(&files);
+        tta_name_list_free(&files);
         tta_free(sub);
     }
-    names_free(&classes);
+    tta_name_list_free(&classes);
     if (st == TTA_OK && ds->count == 0)
         st = tta_errorf(TTA_ERR_PARSE, "%s: no .png, .jpg or .jpeg files in its %d class subfolders", dir,
                         ds->num_classes);

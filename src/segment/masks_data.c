@@ -18,7 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <dirent.h>
 
 #include "core/error.h"
 #include "data/dataset_internal.h"
@@ -34,71 +33,13 @@ struct tta_mask_set {
     char **names;  /* count owned file names (of the images) */
 };
 
-typedef struct name_list {
-    char **v;
-    size_t n, cap;
-} name_list;
-
-static void names_free(name_list *l) {
-    for (size_t i = 0; i < l->n; i++)
-        tta_free(l->v[i]);
-    tta_free(l->v);
-    memset(l, 0, sizeof *l);
-}
-
-static int names_push(name_list *l, const char *s) {
-    if (l->n == l->cap) {
-        size_t ncap = l->cap ? l->cap * 2 : 64;
-        char **nv = tta_realloc(l->v, ncap * sizeof *nv);
-        if (!nv) return -1;
-        l->v = nv;
-        l->cap = ncap;
+/* The image files of `dir`, sorted (as a folder data set lists them). */
+static tta_status list_images(const char *dir, tta_name_list *out) {
+    TTA_TRY(tta_data_list_dir(dir, 0, out));
+    if (out->n > (size_t)1 << 30) {
+        tta_name_list_free(out);
+        return tta_errorf(TTA_ERR_INVALID_ARG, "%s: more than %d images", dir, 1 << 30);
     }
-    if (!(l->v[l->n] = tta_strdup(s))) return -1;
-    l->n++;
-    return 0;
-}
-
-/* strcmp compares as unsigned char: byte order, whatever the locale */
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int is_image_name(const char *name) {
-    const char *dot = strrchr(name, '.');
-    if (!dot || dot == name) return 0;
-    return strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0;
-}
-
-/* The image files of `dir`, sorted. */
-static tta_status list_images(const char *dir, name_list *out) {
-    memset(out, 0, sizeof *out);
-    DIR *d = opendir(dir);
-    if (!d) return tta_errorf(TTA_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
-    tta_status st = TTA_OK;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !is_image_name(e->d_name)) continue;
-        char *full = tta_data_join(dir, e->d_name);
-        if (!full) {
-            st = tta_errorf(TTA_ERR_NOMEM, "%s: out of memory listing the folder", dir);
-            break;
-        }
-        int keep = tta_data_is_file(full);
-        tta_free(full);
-        if (keep && names_push(out, e->d_name) != 0) {
-            st = tta_errorf(TTA_ERR_NOMEM, "%s: out of memory listing the folder", dir);
-            break;
-        }
-    }
-    closedir(d);
-    if (st == TTA_OK && out->n > (size_t)1 << 30)
-        st = tta_errorf(TTA_ERR_INVALID_ARG, "%s: more than %d images", dir, 1 << 30);
-    if (st != TTA_OK) {
-        names_free(out);
-        return st;
-    }
-    if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return TTA_OK;
 }
 
@@ -166,7 +107,7 @@ static tta_status find_mask(const char *masks_dir, const char *images_dir, const
 /* Lists the images, keeps the range's slice and pairs each kept image with its mask. */
 static tta_status build(tta_mask_set *ms, const char *spec, const char *images_dir, const char *masks_dir,
                         const tta_range *r) {
-    name_list files;
+    tta_name_list files;
     TTA_TRY(list_images(images_dir, &files));
     tta_status st = TTA_OK;
     if (files.n == 0)
@@ -196,7 +137,7 @@ static tta_status build(tta_mask_set *ms, const char *spec, const char *images_d
         else
             st = find_mask(masks_dir, images_dir, name, &ms->masks[i]);
     }
-    names_free(&files);
+    tta_name_list_free(&files);
     return st;
 }
 
