@@ -22,6 +22,7 @@
 #include <omp.h>
 
 #include "core/error.h"
+#include "detect/view_nms.h"
 #include "tta/detect.h"
 #include "tta/engine.h"
 
@@ -354,9 +355,9 @@ static tta_status run_model(tta_detector *d, const tta_tensor **o0, const tta_te
 }
 
 /* One batch item: decoded, reduced by the view's own NMS (in the view's frame, as the model's
- * pipeline would), mapped back to the image and appended to dst. raw and kept are scratch. */
+ * pipeline would), mapped back to the image and appended to dst. raw and nms are scratch. */
 static tta_status post_view(const tta_detector *d, const tta_tensor *o0, const tta_tensor *o1, int item, int pv,
-                            int ow, int oh, tta_boxes *raw, tta_boxes *kept, tta_boxes *dst) {
+                            int ow, int oh, tta_boxes *raw, det_view_nms_work *nms, tta_boxes *dst) {
     const geometry *g = &d->geo;
     int first = dst->n;
     if (d->no_view_nms) {
@@ -364,12 +365,10 @@ static tta_status post_view(const tta_detector *d, const tta_tensor *o0, const t
     } else {
         tta_boxes_clear(raw);
         TTA_TRY(tta_det_decode(&d->df, o0, o1, item, ow, oh, 0, raw));
-        TTA_TRY(tta_fuse_boxes(raw->box, raw->n, 1, NULL, &d->view_nms, kept));
-        TTA_TRY(tta_boxes_reserve(dst, dst->n + kept->n));
-        for (int k = 0; k < kept->n; k++) {
-            kept->box[k].view = g->order[pv];
-            kept->box[k].support = 1;
-            dst->box[dst->n++] = kept->box[k];
+        TTA_TRY(det_view_nms(raw->box, raw->n, d->view_nms.iou_thr, d->view_nms.max_det, nms, dst));
+        for (int k = first; k < dst->n; k++) {
+            dst->box[k].view = g->order[pv];
+            dst->box[k].support = 1;
         }
     }
     int n = dst->n - first;
@@ -404,12 +403,13 @@ static tta_status run_block(tta_detector *d, const tta_image *imgs, int i0, int 
     char msg[512] = "";
 #pragma omp parallel num_threads(d->n_threads > 0 ? d->n_threads : omp_get_max_threads()) if (ni > 1)
     {
-        tta_boxes raw = {0}, kept = {0};
+        tta_boxes raw = {0};
+        det_view_nms_work nms = {0};
         tta_status mine = TTA_OK;
 #pragma omp for schedule(dynamic)
         for (int i = 0; i < ni; i++)
             for (int v = 0; v < nv && !mine; v++)
-                mine = post_view(d, o0, o1, i * nv + v, v0 + v, ow, oh, &raw, &kept, &view_boxes[i0 + i]);
+                mine = post_view(d, o0, o1, i * nv + v, v0 + v, ow, oh, &raw, &nms, &view_boxes[i0 + i]);
         if (mine) {
 #pragma omp critical
             if (!st) { /* the message lives in the failing thread */
@@ -418,7 +418,7 @@ static tta_status run_block(tta_detector *d, const tta_image *imgs, int i0, int 
             }
         }
         tta_boxes_destroy(&raw);
-        tta_boxes_destroy(&kept);
+        det_view_nms_free(&nms);
     }
     if (st) return tta_errorf(st, "%s", msg);
     d->t_post += now_s() - t2;

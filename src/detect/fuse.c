@@ -129,36 +129,58 @@ static int key_before(const fuse_key *a, const fuse_key *b) {
     return a->id < b->id;
 }
 
-/* Insertion sort of runs of 16, then bottom-up merges. */
+/* One stable counting pass on the byte at `shift` of key part `part` (0: k1, 1: k2, 2: k3). */
+static void radix_pass(const fuse_key *src, fuse_key *dst, int n, int part, int shift) {
+    int count[256] = {0};
+#define FUSE_BYTE(k) (unsigned)((part == 0 ? (k).k1 : part == 1 ? (k).k2 : (unsigned long long)(k).k3) >> shift & 255)
+    for (int i = 0; i < n; i++)
+        count[FUSE_BYTE(src[i])]++;
+    for (int b = 0, at = 0; b < 256; b++) {
+        int k = count[b];
+        count[b] = at;
+        at += k;
+    }
+    for (int i = 0; i < n; i++)
+        dst[count[FUSE_BYTE(src[i])]++] = src[i];
+#undef FUSE_BYTE
+}
+
+/* Stable and branch-free where it matters: short arrays by insertion, longer ones by a
+ * least-significant-digit radix sort over the bytes of k3, k2 and k1 that differ between
+ * records (bytes every key shares are skipped: a float score widened to double leaves most of
+ * k2's low bytes equal). The callers number the records 0..n-1 in `id`, so stability gives the
+ * id order among equal keys. A comparison sort cost a third of the detection post-processing
+ * in mispredicted branches. */
 void fuse_sort_keys(fuse_ctx *c, int n) {
-    enum { RUN = 16 };
-    fuse_key *src = c->keys, *dst = c->keys_tmp;
-    for (int lo = 0; lo < n; lo += RUN) {
-        int hi = lo + RUN < n ? lo + RUN : n;
-        for (int i = lo + 1; i < hi; i++) {
-            fuse_key k = src[i];
+    fuse_key *k = c->keys;
+    if (n <= 32) {
+        for (int i = 1; i < n; i++) {
+            fuse_key x = k[i];
             int j = i;
-            for (; j > lo && key_before(&k, &src[j - 1]); j--)
-                src[j] = src[j - 1];
-            src[j] = k;
+            for (; j > 0 && key_before(&x, &k[j - 1]); j--)
+                k[j] = k[j - 1];
+            k[j] = x;
         }
+        return;
     }
-    for (int width = RUN; width < n; width *= 2) {
-        for (int lo = 0; lo < n; lo += 2 * width) {
-            int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
-            int i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                dst[k++] = key_before(&src[j], &src[i]) ? src[j++] : src[i++];
-            while (i < mid)
-                dst[k++] = src[i++];
-            while (j < hi)
-                dst[k++] = src[j++];
+    unsigned long long and1 = ~0ULL, or1 = 0, and2 = ~0ULL, or2 = 0;
+    unsigned and3 = ~0u, or3 = 0;
+    for (int i = 0; i < n; i++) {
+        and1 &= k[i].k1, or1 |= k[i].k1;
+        and2 &= k[i].k2, or2 |= k[i].k2;
+        and3 &= k[i].k3, or3 |= k[i].k3;
+    }
+    const unsigned long long diff[3] = {and1 ^ or1, and2 ^ or2, and3 ^ or3};
+    fuse_key *src = k, *dst = c->keys_tmp;
+    for (int part = 2; part >= 0; part--)
+        for (int shift = 0; shift < (part == 2 ? 32 : 64); shift += 8) {
+            if (!(diff[part] >> shift & 255)) continue;
+            radix_pass(src, dst, n, part, shift);
+            fuse_key *t = src;
+            src = dst;
+            dst = t;
         }
-        fuse_key *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != c->keys) memcpy(c->keys, src, sizeof *src * (size_t)n);
+    if (src != k) memcpy(k, src, sizeof *src * (size_t)n);
 }
 
 /* Key bits of a float, ascending (equal floats, -0 and +0 too, give equal keys). */
@@ -174,7 +196,7 @@ void fuse_sort_output(fuse_ctx *c) {
     tta_box *b = c->out->box;
     int n = c->out->n;
     for (int i = 0; i < n; i++)
-        c->keys[i] = (fuse_key){~float_key(b[i].score), (unsigned)b[i].label ^ 0x80000000u, (unsigned)i, i};
+        c->keys[i] = (fuse_key){~float_key(b[i].score), (unsigned)b[i].label ^ 0x80000000u, 0, i};
     fuse_sort_keys(c, n);
     memcpy(c->box_tmp, b, sizeof *b * (size_t)n);
     for (int i = 0; i < n; i++)

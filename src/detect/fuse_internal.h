@@ -95,7 +95,7 @@ static inline unsigned long long fuse_key_of(double x) {
     return v.u >> 63 ? ~v.u : v.u | 1ULL << 63;
 }
 
-/* Sorts c->keys[0..n) ascending (merge sort through c->keys_tmp). */
+/* Sorts c->keys[0..n) ascending, stably (radix sort through c->keys_tmp); ids must come in as 0..n-1. */
 void fuse_sort_keys(fuse_ctx *c, int n);
 
 /* Appends one fused box (score narrowed to float). */

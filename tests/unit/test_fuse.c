@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "test.h"
+#include "detect/view_nms.h"
 #include "tta/detect.h"
 
 #define CASES "tests/data/detect/fuse/cases.txt"
@@ -1167,4 +1168,48 @@ TEST(indexed_rules_match_the_all_pairs_oracle) {
     tta_boxes_destroy(&out);
     free(in);
     free(ref);
+}
+
+/* Each view's own NMS in the detector (detect/view_nms.c) is a fast path for one view: it must
+ * give what the general rule gives with TTA_FUSE_NMS, one view and no weights, box for box and
+ * in the same order, ties and max_det included, and go through the general rule for labels
+ * spread too wide for its table. */
+TEST(view_nms_matches_the_general_rule) {
+    enum { MAX_BOXES = 1200 };
+    tta_box *in = malloc(sizeof *in * MAX_BOXES);
+    tta_boxes got = {0}, ref = {0};
+    det_view_nms_work w = {0};
+    static const float thrs[] = {0.3f, 0.5f, 0.6f, 0.7f, 0.9f, 0.0f, 0.05f, 1.0f};
+    unsigned seed = 77;
+    int mismatches = 0, boxes_out = 0, wide = 0;
+    for (int t = 0; t < 300; t++) {
+        int per_view = 1 + (int)(rng_next(&seed) % MAX_BOXES);
+        int n = random_image(&seed, in, 1, 1 + (int)(rng_next(&seed) % 12), per_view);
+        int narrow = rng_next(&seed) % 4 != 0;
+        for (int i = 0; i < n; i++) {
+            if (narrow && (in[i].label < 0 || in[i].label > 1000)) in[i].label = (unsigned)in[i].label % 7u;
+            if (rng_next(&seed) % 50 == 0) in[i].x2 = in[i].x1; /* zero area: left out */
+        }
+        for (int i = 0; i < n && !narrow; i++) wide |= in[i].label < 0;
+        tta_fuse_options o;
+        tta_fuse_options_default(&o, TTA_FUSE_NMS);
+        o.iou_thr = thrs[rng_next(&seed) % 8];
+        o.max_det = rng_next(&seed) % 3 ? 0 : 1 + (int)(rng_next(&seed) % 150);
+        CHECK(tta_fuse_boxes(in, n, 1, NULL, &o, &ref) == TTA_OK);
+        tta_boxes_clear(&got);
+        CHECK(det_view_nms(in, n, o.iou_thr, o.max_det, &w, &got) == TTA_OK);
+        int bad = got.n != ref.n;
+        for (int i = 0; !bad && i < ref.n; i++) bad = !same_box(&got.box[i], &ref.box[i]);
+        if (bad && mismatches++ < 3)
+            fprintf(stderr, "  case %d: %d boxes, iou %g, max_det %d: %d kept, the general rule %d\n", t, n, o.iou_thr,
+                    o.max_det, got.n, ref.n);
+        boxes_out += ref.n;
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    CHECK(boxes_out > 10000);
+    CHECK(wide); /* the wide-label path ran */
+    det_view_nms_free(&w);
+    tta_boxes_destroy(&got);
+    tta_boxes_destroy(&ref);
+    free(in);
 }
