@@ -243,6 +243,26 @@ if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
     echo
     $TTA detect bench --model models/detector.onnx --data "coco:$OUT/mosaics" --threads "$THREADS" \
         --policy "hflip; resize(125%); shift(4, 4, constant) # merge: wbf iou=0.7" || echo "detect bench failed" >> "$ERRS"
+    # The same at a real detector's size: a YOLOv8n-style model at 640 x 640, 80 classes, seeded
+    # random weights (scripts/export_zoo.py --variant detect, generated when missing), on 40
+    # mosaics letterboxed to 640: every one of its 672,000 scores per view is above 0.001, the
+    # worst case for decoding. BENCH_DETECT640=0 leaves it out (about 2 minutes).
+    DET640=build/zoo_detect/yolov8/model.onnx
+    if [ "${BENCH_DETECT640:-1}" != 0 ]; then
+        if [ ! -f "$DET640" ] || [ scripts/export_zoo.py -nt "$DET640" ]; then
+            sh scripts/setup.sh python3-torch python3-torchvision
+            echo "bench: generating $DET640 (scripts/export_zoo.py --variant detect, about a minute)" >&2
+            /usr/bin/python3 scripts/export_zoo.py --variant detect --out build/zoo_detect >"$OUT/zoo_detect.log" 2>&1 ||
+                echo "export of the 640 detector failed (log: $OUT/zoo_detect.log)" >> "$ERRS"
+        fi
+        [ -f "$OUT/mosaics40/annotations.json" ] || $TTA data mosaic --split test --seed 3 --count 40 -q -o "$OUT/mosaics40" > /dev/null
+        if [ -f "$DET640" ]; then
+            echo
+            $TTA detect bench --model "$DET640" --output-layout yolov8 --classes 80 --data "coco:$OUT/mosaics40" \
+                --threads "$THREADS" --boxes 0 \
+                --policy "hflip; resize(125%); shift(4, 4, constant) # merge: wbf iou=0.7" || echo "detect bench (640) failed" >> "$ERRS"
+        fi
+    fi
 fi
 
 # ---- segmentation TTA beside the model: the shipped segmenter on the same 500 mosaics (their

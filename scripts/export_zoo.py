@@ -500,6 +500,10 @@ def b_unet(v):
 
 
 def b_yolo(v):
+    if v == "detect":  # make bench's detection row at a real detector's input size
+        return (YoloV8((16, 32, 64, 128, 256), (1, 2, 2, 1), 80, size=640),
+                "YOLOv8n-style at 640 x 640: widths (16, 32, 64, 128, 256), C2f depths (1, 2, 2, 1), "
+                "reg_max 16, 80 classes")
     if v == "full":
         return (YoloV8((16, 32, 64, 128, 256), (1, 2, 2, 1), 80),
                 "YOLOv8n-style: widths (16, 32, 64, 128, 256), C2f depths (1, 2, 2, 1), "
@@ -545,6 +549,7 @@ def b_convnext(v):
 F64 = ("float32", (3, 64, 64))
 F96 = ("float32", (3, 96, 96))
 U8 = ("uint8", (64, 64, 3))
+F640 = ("float32", (3, 640, 640))
 ZOO = [
     ("resnet18", "classifier", b_resnet18, {"small": F64, "full": F96}),
     ("mobilenet_v2", "classifier", b_mobilenet_v2, {"small": F64, "full": F96}),
@@ -558,11 +563,11 @@ ZOO = [
     ("densenet121", "classifier", b_densenet121, {"small": F64, "full": F96}),
     ("mobilenet_v3_large", "classifier", b_mobilenet_v3_large, {"small": F64, "full": F96}),
     ("unet", "segmenter", b_unet, {"small": F64, "full": F64}),
-    ("yolov8", "detector", b_yolo, {"small": F64, "full": F64}),
+    ("yolov8", "detector", b_yolo, {"small": F64, "full": F64, "detect": F640}),
     ("mobilenet_v2_uint8_nhwc", "classifier", b_mnv2_uint8, {"small": U8, "full": U8}),
     ("convnext", "classifier", b_convnext, {"small": F64, "full": F96}),  # last: earlier seeds stay
 ]
-BATCHES = {"small": (1, 2), "full": (2,)}
+BATCHES = {"small": (1, 2), "full": (2,), "detect": (1,)}
 CALIB_BATCH = 32
 
 # ---------------------------------------------------------------------------------------------
@@ -762,12 +767,14 @@ def export_one(idx, name, kind, builder, spec, variant, out_root):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--variant", choices=("small", "full"), required=True)
+    ap.add_argument("--variant", choices=("small", "full", "detect"), required=True,
+                    help="small: tests/zoo; full: make bench's zoo; detect: the YOLOv8n-style "
+                    "detector at 640 x 640 for make bench's detection row")
     ap.add_argument("--out", help="output folder (default tests/zoo for small, build/zoo for full)")
     ap.add_argument("--only", help="comma-separated model names (default: all)")
     a = ap.parse_args()
     out_root = a.out or os.path.join(ROOT, "tests/zoo" if a.variant == "small" else "build/zoo")
-    names = [z[0] for z in ZOO]
+    names = [z[0] for z in ZOO if a.variant in z[3]]
     only = names if not a.only else [n.strip() for n in a.only.split(",") if n.strip()]
     bad = [n for n in only if n not in names]
     if bad:
@@ -777,7 +784,7 @@ def main():
     os.makedirs(out_root, exist_ok=True)
     worst = 0.0
     for idx, (name, kind, builder, specs) in enumerate(ZOO):
-        if name in only:
+        if name in only and a.variant in specs:
             r = export_one(idx, name, kind, builder, specs[a.variant], a.variant, out_root)[3]
             worst = max(worst, r)
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out_root) for f in fs)

@@ -26,7 +26,7 @@ static int usage(FILE *f, int code) {
             "the views, with the post-processing as a share of the model's time (median of --runs\n"
             "runs, default 3; policy default \"hflip; resize(125%%); shift(-4, -4, constant)\",\n"
             "4 passes). Then fusion alone on synthetic images of 10 to 100 views x B boxes per\n"
-            "view (default 300) for each merge rule.\n\n%s",
+            "view (default 300) for each merge rule (--boxes 0 leaves this part out).\n\n%s",
             det_cli_help);
     return code;
 }
@@ -88,8 +88,8 @@ int tta_cmd_detect_bench(int argc, char **argv) {
             return usage(stderr, 2);
         }
     }
-    if (!dc.model || !data_spec || runs < 1 || runs > MAX_RUNS || per_view < 1 || per_view > 10000) {
-        fprintf(stderr, "tta: detect bench: --model and --data are required; --runs 1..%d, --boxes 1..10000\n", MAX_RUNS);
+    if (!dc.model || !data_spec || runs < 1 || runs > MAX_RUNS || per_view < 0 || per_view > 10000) {
+        fprintf(stderr, "tta: detect bench: --model and --data are required; --runs 1..%d, --boxes 0..10000\n", MAX_RUNS);
         return usage(stderr, 2);
     }
     int rc = 1, n = 0;
@@ -156,7 +156,11 @@ int tta_cmd_detect_bench(int argc, char **argv) {
            100 * (P + F) / M);
     printf("  boxes: %.1f per image from the views, %.1f after fusing\n\n", (double)boxes_in / n, (double)boxes_out / n);
 
-    /* fusion alone, synthetic images */
+    /* fusion alone, synthetic images (--boxes 0: not at all) */
+    if (per_view == 0) {
+        rc = 0;
+        goto done;
+    }
     printf("fusion alone: %d boxes per view, 10 classes, 640 x 640, 30 objects; time per image (median of 5)\n",
            per_view);
     printf("  %-8s", "views");
@@ -165,6 +169,10 @@ int tta_cmd_detect_bench(int argc, char **argv) {
     printf("   (us per box)\n");
     static const int views[] = {10, 25, 50, 100};
     syn = malloc(sizeof *syn * (size_t)100 * (size_t)per_view);
+    if (!syn) {
+        fprintf(stderr, "tta: detect bench: out of memory for %d synthetic boxes per view\n", per_view);
+        goto done;
+    }
     for (int vi = 0; vi < 4; vi++) {
         int V = views[vi], nb = V * per_view;
         synthetic(syn, V, per_view, 42 + (uint64_t)V);

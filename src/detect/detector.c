@@ -107,7 +107,7 @@ static tta_status resolve_format(tta_detector *d, const tta_detector_options *o)
         else
             return tta_errorf(TTA_ERR_SHAPE,
                               "output '%s' (rank %d) fits no detection layout: expected [N, 4 + C, A] (yolov8), "
-                              "[N, A, 5 + C] (yolov5) or two outputs [N, A, 4] and [N, A, C]; set --layout",
+                              "[N, A, 5 + C] (yolov5) or two outputs [N, A, 4] and [N, A, C]; set --output-layout",
                               o0.name, o0.ndim);
     }
     /* which output holds the boxes in the two-output layout: the one whose last dim is 4 */

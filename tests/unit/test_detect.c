@@ -131,6 +131,98 @@ TEST(decode_top_k_keeps_exactly_the_best_in_anchor_order) {
     free(v);
 }
 
+/* With top_k far below the scores, decoding collects only the scores at or above a floor
+ * taken from a sample of them; when the sample misleads (here every sampled score is high but
+ * fewer than top_k are), it must collect everything after all and still keep exactly the best
+ * top_k, ties at the cut the first in anchor order. */
+TEST(decode_top_k_is_exact_when_the_sample_misleads) {
+    enum { A = 100000, K = 100 };
+    float *v = calloc((size_t)(4 + 1) * A, sizeof(float));
+    for (int a = 0; a < A; a++) {
+        v[0 * A + a] = (float)a, v[2 * A + a] = v[3 * A + a] = 2;
+        v[4 * A + a] = 0.5f;
+    }
+    int high[10];
+    for (int j = 0; j < 10; j++) { /* high scores at the positions a sample of every 62nd sees */
+        high[j] = 62 * (1000 + 37 * j);
+        v[4 * A + high[j]] = 0.9f;
+    }
+    tta_tensor t = tensor3(1, 5, A, v);
+    tta_det_format f = fmt(TTA_DET_LAYOUT_YOLOV8, TTA_BOX_FORMAT_CXCYWH, 1);
+    f.top_k = K;
+    tta_boxes b = {0};
+    CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, A, 10, 0, &b), TTA_OK);
+    CHECK_EQ_INT(b.n, K);
+    /* expected in anchor order: anchors 0..89 (the first 90 ties at 0.5) and the 10 high ones */
+    int j = 0, ok = b.n == K;
+    for (int a = 0; a < A && j < b.n; a++) {
+        int is_high = 0;
+        for (int h = 0; h < 10; h++) is_high |= high[h] == a;
+        if (!(a < 90 || is_high)) continue;
+        ok &= b.box[j].x1 == (float)a - 1 && b.box[j].score == (is_high ? 0.9f : 0.5f);
+        j++;
+    }
+    CHECK(ok);
+    CHECK_EQ_INT(j, K);
+    tta_boxes_destroy(&b);
+    tta_tensor_destroy(&t);
+    free(v);
+}
+
+/* The same selection through the anchor-major layouts, sigmoid and objectness included, against
+ * a brute force over the scores as the format defines them. */
+TEST(decode_top_k_anchor_major_with_objectness) {
+    enum { A = 3000, C = 7 };
+    float *v = calloc((size_t)A * (5 + C), sizeof(float));
+    uint64_t s = 11;
+    for (int a = 0; a < A; a++) {
+        float *r = v + (size_t)a * (5 + C);
+        r[0] = (float)a, r[1] = 5, r[2] = r[3] = 2;
+        for (int k = 4; k < 5 + C; k++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            r[k] = (float)((int)(s >> 33) % 41 - 20) / 4.0f; /* logits on a grid: ties */
+        }
+    }
+    tta_tensor t = tensor3(1, A, 5 + C, v);
+    tta_det_format f = fmt(TTA_DET_LAYOUT_YOLOV5, TTA_BOX_FORMAT_CXCYWH, C);
+    f.score_sigmoid = 1;
+    tta_boxes all = {0}, cut = {0};
+    CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, 10000, 100, 0, &all), TTA_OK);
+    CHECK(all.n > 1000);
+    for (int i = 1; i < all.n; i++) /* anchor order, then class */
+        CHECK(all.box[i - 1].x1 < all.box[i].x1 || (all.box[i - 1].x1 == all.box[i].x1 && all.box[i - 1].label < all.box[i].label));
+    static const int ks[] = {1, 7, 50, 333, 1000};
+    for (int q = 0; q < 5; q++) {
+        f.top_k = ks[q];
+        tta_boxes_clear(&cut);
+        CHECK_EQ_INT(tta_det_decode(&f, &t, NULL, 0, 10000, 100, 0, &cut), TTA_OK);
+        CHECK_EQ_INT(cut.n, ks[q]);
+        /* the k-th best score, then: all above it, and the first ties in order */
+        float *sc = malloc(sizeof *sc * (size_t)all.n);
+        for (int i = 0; i < all.n; i++) sc[i] = all.box[i].score;
+        for (int i = 0; i < ks[q]; i++) /* partial selection sort: the k best first */
+            for (int j = i + 1; j < all.n; j++)
+                if (sc[j] > sc[i]) { float x = sc[i]; sc[i] = sc[j]; sc[j] = x; }
+        float kth = sc[ks[q] - 1];
+        int above = 0;
+        for (int i = 0; i < all.n; i++) above += all.box[i].score > kth;
+        int ties = ks[q] - above, j = 0, ok = 1;
+        for (int i = 0; i < all.n; i++) {
+            int keep = all.box[i].score > kth || (all.box[i].score == kth && ties-- > 0);
+            if (!keep) continue;
+            ok &= j < cut.n && cut.box[j].x1 == all.box[i].x1 && cut.box[j].label == all.box[i].label &&
+                  cut.box[j].score == all.box[i].score;
+            j++;
+        }
+        CHECK(ok);
+        free(sc);
+    }
+    tta_boxes_destroy(&all);
+    tta_boxes_destroy(&cut);
+    tta_tensor_destroy(&t);
+    free(v);
+}
+
 TEST(decode_yolov5_layout_multiplies_objectness_and_applies_sigmoid) {
     /* [1, 2, 5 + 1]: per anchor x1 y1 x2 y2 obj cls, logits */
     const float v[] = {1, 2, 11, 22, 0.0f, 2.0f, /* sigmoid(0) * sigmoid(2) = 0.5 * 0.880797 */
