@@ -25,13 +25,17 @@
 #include <math.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "core/cpu.h"
 #include "core/error.h"
 #include "segment/segment_internal.h"
 
 #define LOG_FLOOR 1e-30f
 #define BLOCK 512              /* pixels per block: scratch of about 10 KB, in L1 */
-#define PARALLEL_PIXELS 65536  /* images at least this large are split over threads */
+#define PARALLEL_VALUES 16384  /* maps of at least this many values (classes x pixels) are split over
+                                  threads: an add of a 64 x 64 map of 11 classes takes about 50 us,
+                                  a parallel region about 1 us */
 
 struct tta_seg_merger {
     tta_merge method;
@@ -119,13 +123,25 @@ int tta_seg_merger_valid_views(const tta_seg_merger *m, int i) {
 
 #define log_floored tta_seg_log_floored
 
-void tta_seg_entropy(const float *probs, int C, size_t plane, float *out) {
+static inline __attribute__((always_inline)) void entropy_body(const float *restrict probs, int C, size_t plane,
+                                                                float *restrict out) {
     for (size_t i = 0; i < plane; i++) out[i] = 0.0f;
     for (int c = 0; c < C; c++) {
-        const float *p = probs + (size_t)c * plane;
+        const float *restrict p = probs + (size_t)c * plane;
 #pragma omp simd
         for (size_t i = 0; i < plane; i++) out[i] -= p[i] * log_floored(p[i]);
     }
+}
+static void entropy_generic(const float *probs, int C, size_t plane, float *out) { entropy_body(probs, C, plane, out); }
+TTA_TARGET_AVX2 static void entropy_avx2(const float *probs, int C, size_t plane, float *out) {
+    entropy_body(probs, C, plane, out);
+}
+TTA_TARGET_AVX512 static void entropy_avx512(const float *probs, int C, size_t plane, float *out) {
+    entropy_body(probs, C, plane, out);
+}
+
+void tta_seg_entropy(const float *probs, int C, size_t plane, float *out) {
+    TTA_ISA_PICK(entropy_generic, entropy_avx2, entropy_avx512)(probs, C, plane, out);
 }
 
 enum { KIND_PLAIN, KIND_LOG, KIND_MAX };
@@ -164,16 +180,26 @@ static inline __attribute__((always_inline)) void add_block_body(tta_seg_merger 
     float w[BLOCK], r[BLOCK], rg[BLOCK], hv[BLOCK], best[BLOCK];
     int best_c[BLOCK];
     const size_t plane = m->plane;
-    for (int k = 0; k < n; k++) {
-        size_t i = i0 + k;
-        int ok = !valid || valid[i];
-        w[k] = ok ? (float)weight : 0.0f;
-        r[k] = ok ? (float)(weight / (m->wsum[i] + weight)) : 0.0f;
-        rg[k] = ok ? 1.0f / (float)(m->count[i] + 1) : 0.0f;
-        hv[k] = 0.0f;
-        best[k] = -FLT_MAX;
-        best_c[k] = 0;
+    const double *restrict wsum = m->wsum + i0;
+    const int *restrict count = m->count + i0;
+    if (valid) {
+        const uint8_t *restrict va = valid + i0;
+#pragma omp simd
+        for (int k = 0; k < n; k++) {
+            int ok = va[k] != 0;
+            w[k] = ok ? (float)weight : 0.0f;
+            r[k] = ok ? (float)(weight / (wsum[k] + weight)) : 0.0f;
+            rg[k] = ok ? 1.0f / (float)(count[k] + 1) : 0.0f;
+        }
+    } else {
+#pragma omp simd
+        for (int k = 0; k < n; k++) {
+            w[k] = (float)weight;
+            r[k] = (float)(weight / (wsum[k] + weight));
+            rg[k] = 1.0f / (float)(count[k] + 1);
+        }
     }
+    for (int k = 0; k < n; k++) hv[k] = 0.0f, best[k] = -FLT_MAX, best_c[k] = 0;
     int kind = m->method == TTA_MERGE_MAX                                                 ? KIND_MAX
                : m->method == TTA_MERGE_GEOMETRIC || m->method == TTA_MERGE_LOGITS ? KIND_LOG
                                                                                      : KIND_PLAIN;
@@ -187,13 +213,15 @@ static inline __attribute__((always_inline)) void add_block_body(tta_seg_merger 
         default: add_plane(KIND_PLAIN, c, n, probs + o, w, r, rg, m->mean + o, m->m2 + o, aux, hv, best, best_c); break;
         }
     }
+    for (int k = 0; k < n; k++) m->votes[(size_t)best_c[k] * plane + i0 + k] += w[k]; /* + 0 where invalid */
+    double *restrict ws = m->wsum + i0, *restrict hs = m->hsum + i0;
+    int *restrict cnt = m->count + i0;
+#pragma omp simd
     for (int k = 0; k < n; k++) {
-        if (w[k] == 0.0f) continue;
-        size_t i = i0 + k;
-        m->votes[(size_t)best_c[k] * plane + i] += w[k];
-        m->wsum[i] += weight;
-        m->hsum[i] += weight * hv[k];
-        m->count[i]++;
+        int ok = w[k] != 0.0f;
+        ws[k] += ok ? weight : 0.0;
+        hs[k] += ok ? weight * hv[k] : 0.0;
+        cnt[k] += ok;
     }
 }
 
@@ -254,7 +282,7 @@ tta_status tta_seg_merger_add(tta_seg_merger *m, const float *probs, const uint8
     double w = m->method == TTA_MERGE_WEIGHTED ? weight : 1.0;
     long n_blocks = (long)((m->plane + BLOCK - 1) / BLOCK);
     add_block_fn add_block = TTA_ISA_PICK(add_block_generic, add_block_avx2, add_block_avx512);
-#pragma omp parallel for schedule(static) if (m->plane >= PARALLEL_PIXELS)
+#pragma omp parallel for schedule(static) if (m->plane * (size_t)m->classes >= PARALLEL_VALUES && !omp_in_parallel())
     for (long b = 0; b < n_blocks; b++) {
         size_t i0 = (size_t)b * BLOCK;
         int n = m->plane - i0 < BLOCK ? (int)(m->plane - i0) : BLOCK;
@@ -267,32 +295,35 @@ tta_status tta_seg_merger_add(tta_seg_merger *m, const float *probs, const uint8
 /* ---- result: the merged distribution, labels and maps ------------------------------------
  *
  * Block by block of pixels, class plane by class plane, so that the loops run over contiguous
- * arrays and vectorise. The merged distribution q is kept in double (as the arithmetic has
- * always been: the same operations in the same order per pixel, so the results do not depend
- * on the blocking); its scratch is on the stack, C x n doubles for n pixels per block. */
+ * arrays and vectorise. The merged distribution q and the entropies are float (the running
+ * means are float already; doubles halved the vector width for no accuracy the maps keep), the
+ * per-pixel weight sums double; the same operations in the same order per pixel, so the results
+ * do not depend on the blocking. q's scratch is on the stack, C x n floats for n pixels per
+ * block. */
 
 #define RBLOCK 256          /* pixels per result block at most */
-#define RSCRATCH 4096       /* doubles of q scratch: C x n <= RSCRATCH */
+#define RSCRATCH 4096       /* floats of q scratch: C x n <= RSCRATCH */
 
-static void result_block(const tta_seg_merger *m, size_t i0, int n, double *restrict q, float *probs,
-                         uint8_t *labels, float *const *maps) {
+static inline __attribute__((always_inline)) void result_block_body(const tta_seg_merger *m, size_t i0, int n,
+                                                                     float *restrict q, float *probs, uint8_t *labels,
+                                                                     float *const *maps) {
     const int C = m->classes;
     const size_t plane = m->plane;
-    double sum[RBLOCK], h[RBLOCK], hmu[RBLOCK], best[RBLOCK];
+    float sum[RBLOCK], h[RBLOCK], hmu[RBLOCK], best[RBLOCK];
     int win[RBLOCK];
     switch (m->method) {
     case TTA_MERGE_MEAN:
     case TTA_MERGE_WEIGHTED:
         for (int c = 0; c < C; c++) {
             const float *restrict mu = m->mean + (size_t)c * plane + i0;
-            double *restrict qc = q + (size_t)c * n;
+            float *restrict qc = q + (size_t)c * n;
 #pragma omp simd
             for (int k = 0; k < n; k++) qc[k] = mu[k];
         }
         break;
     case TTA_MERGE_LOGITS:
     case TTA_MERGE_GEOMETRIC: /* a softmax of the mean log p */
-        for (int k = 0; k < n; k++) best[k] = -DBL_MAX, sum[k] = 0;
+        for (int k = 0; k < n; k++) best[k] = -FLT_MAX, sum[k] = 0;
         for (int c = 0; c < C; c++) {
             const float *restrict a = m->aux + (size_t)c * plane + i0;
 #pragma omp simd
@@ -300,11 +331,11 @@ static void result_block(const tta_seg_merger *m, size_t i0, int n, double *rest
         }
         for (int c = 0; c < C; c++) {
             const float *restrict a = m->aux + (size_t)c * plane + i0;
-            double *restrict qc = q + (size_t)c * n;
-            for (int k = 0; k < n; k++) sum[k] += qc[k] = exp(a[k] - best[k]);
+            float *restrict qc = q + (size_t)c * n;
+            for (int k = 0; k < n; k++) sum[k] += qc[k] = expf(a[k] - best[k]);
         }
         for (int c = 0; c < C; c++) {
-            double *restrict qc = q + (size_t)c * n;
+            float *restrict qc = q + (size_t)c * n;
 #pragma omp simd
             for (int k = 0; k < n; k++) qc[k] /= sum[k];
         }
@@ -313,23 +344,23 @@ static void result_block(const tta_seg_merger *m, size_t i0, int n, double *rest
         for (int k = 0; k < n; k++) sum[k] = 0;
         for (int c = 0; c < C; c++) {
             const float *restrict a = m->aux + (size_t)c * plane + i0;
-            double *restrict qc = q + (size_t)c * n;
+            float *restrict qc = q + (size_t)c * n;
 #pragma omp simd
             for (int k = 0; k < n; k++) sum[k] += qc[k] = a[k];
         }
         for (int c = 0; c < C; c++) {
-            double *restrict qc = q + (size_t)c * n;
+            float *restrict qc = q + (size_t)c * n;
 #pragma omp simd
-            for (int k = 0; k < n; k++) qc[k] = sum[k] > 0 ? qc[k] / sum[k] : 1.0 / C;
+            for (int k = 0; k < n; k++) qc[k] = sum[k] > 0 ? qc[k] / sum[k] : 1.0f / C;
         }
         break;
     case TTA_MERGE_VOTE: {
         /* vote shares; a tiny share of the mean breaks ties (as classify.h's merger) */
-        const double eps = 1e-3;
+        const float eps = 1e-3f;
         const double *restrict ws = m->wsum + i0;
         for (int c = 0; c < C; c++) {
             const float *restrict v = m->votes + (size_t)c * plane + i0, *restrict mu = m->mean + (size_t)c * plane + i0;
-            double *restrict qc = q + (size_t)c * n;
+            float *restrict qc = q + (size_t)c * n;
 #pragma omp simd
             for (int k = 0; k < n; k++) qc[k] = (1 - eps) * v[k] / ws[k] + eps * mu[k];
         }
@@ -339,7 +370,7 @@ static void result_block(const tta_seg_merger *m, size_t i0, int n, double *rest
     /* the label: the first class of the largest q */
     for (int k = 0; k < n; k++) best[k] = q[k], win[k] = 0;
     for (int c = 1; c < C; c++) {
-        const double *restrict qc = q + (size_t)c * n;
+        const float *restrict qc = q + (size_t)c * n;
 #pragma omp simd
         for (int k = 0; k < n; k++) {
             int gt = -(int)(qc[k] > best[k]);
@@ -349,47 +380,92 @@ static void result_block(const tta_seg_merger *m, size_t i0, int n, double *rest
     }
     const int *restrict count = m->count + i0;
     if (maps) {
-        /* entropies of q and of the mean (mutual information = H(mean) - mean of the views' H) */
+        /* entropies of q and of the mean (mutual information = H(mean) - mean of the views' H);
+           for MEAN and WEIGHTED q is the mean, so one entropy serves both */
+        const int q_is_mean = m->method == TTA_MERGE_MEAN || m->method == TTA_MERGE_WEIGHTED;
         for (int k = 0; k < n; k++) h[k] = 0, hmu[k] = 0;
         for (int c = 0; c < C; c++) {
-            const double *restrict qc = q + (size_t)c * n;
+            const float *restrict qc = q + (size_t)c * n;
             const float *restrict mu = m->mean + (size_t)c * plane + i0;
+            if (q_is_mean) {
+#pragma omp simd
+                for (int k = 0; k < n; k++) h[k] -= qc[k] * log_floored(qc[k]);
+            } else {
+#pragma omp simd
+                for (int k = 0; k < n; k++) {
+                    h[k] -= qc[k] * log_floored(qc[k]);
+                    hmu[k] -= mu[k] * log_floored(mu[k]);
+                }
+            }
+        }
+        const float *restrict hm = q_is_mean ? h : hmu;
+        /* the winner's sum of squared deviations and votes, gathered plane by plane */
+        float m2w[RBLOCK], vw[RBLOCK];
+        for (int k = 0; k < n; k++) m2w[k] = 0, vw[k] = 0;
+        for (int c = 0; c < C; c++) {
+            const float *restrict m2c = m->m2 + (size_t)c * plane + i0, *restrict vc = m->votes + (size_t)c * plane + i0;
 #pragma omp simd
             for (int k = 0; k < n; k++) {
-                h[k] -= qc[k] * log_floored((float)qc[k]);
-                hmu[k] -= (double)mu[k] * log_floored(mu[k]);
+                m2w[k] = win[k] == c ? m2c[k] : m2w[k];
+                vw[k] = win[k] == c ? vc[k] : vw[k];
             }
         }
         const float log_c = (float)log((double)C);
-        for (int k = 0; k < n; k++) {
-            size_t i = i0 + k;
-            float out[TTA_UNC_COUNT] = {0};
-            if (count[k] == 0) out[TTA_UNC_ENTROPY] = log_c; /* no view: uniform */
-            else out[TTA_UNC_ENTROPY] = (float)h[k];
-            if (count[k] > 1) { /* one view: no disagreement, exactly */
-                double ws = m->wsum[i];
-                double mi = hmu[k] - m->hsum[i] / ws;
-                double var = m->m2[(size_t)win[k] * plane + i] / ws;
-                double dis = 1.0 - m->votes[(size_t)win[k] * plane + i] / ws;
-                out[TTA_UNC_MUTUAL_INFO] = (float)(mi > 0 ? mi : 0);
-                out[TTA_UNC_VARIANCE] = (float)(var > 0 ? var : 0);
-                out[TTA_UNC_DISAGREEMENT] = (float)(dis < 0 ? 0 : dis > 1 ? 1 : dis);
+        const double *restrict wsum = m->wsum + i0, *restrict hsum = m->hsum + i0;
+        float *restrict me = maps[TTA_UNC_ENTROPY] ? maps[TTA_UNC_ENTROPY] + i0 : NULL;
+        float *restrict mm = maps[TTA_UNC_MUTUAL_INFO] ? maps[TTA_UNC_MUTUAL_INFO] + i0 : NULL;
+        float *restrict mv = maps[TTA_UNC_VARIANCE] ? maps[TTA_UNC_VARIANCE] + i0 : NULL;
+        float *restrict md = maps[TTA_UNC_DISAGREEMENT] ? maps[TTA_UNC_DISAGREEMENT] + i0 : NULL;
+        if (me)
+#pragma omp simd
+            for (int k = 0; k < n; k++) me[k] = count[k] == 0 ? log_c : h[k]; /* no view: uniform */
+        /* one view: no disagreement, exactly (0); the divisions by a zero weight are not used */
+        if (mm)
+#pragma omp simd
+            for (int k = 0; k < n; k++) {
+                double ws = count[k] > 1 ? wsum[k] : 1.0, mi = hm[k] - hsum[k] / ws;
+                mm[k] = count[k] > 1 && mi > 0 ? (float)mi : 0.0f;
             }
-            for (int u = 0; u < TTA_UNC_COUNT; u++)
-                if (maps[u]) maps[u][i] = out[u];
-        }
+        if (mv)
+#pragma omp simd
+            for (int k = 0; k < n; k++) {
+                double ws = count[k] > 1 ? wsum[k] : 1.0, var = m2w[k] / ws;
+                mv[k] = count[k] > 1 && var > 0 ? (float)var : 0.0f;
+            }
+        if (md)
+#pragma omp simd
+            for (int k = 0; k < n; k++) {
+                double ws = count[k] > 1 ? wsum[k] : 1.0, dis = 1.0 - vw[k] / ws;
+                dis = dis < 0 ? 0 : dis > 1 ? 1 : dis;
+                md[k] = count[k] > 1 ? (float)dis : 0.0f;
+            }
     }
     if (labels)
         for (int k = 0; k < n; k++) labels[i0 + k] = (uint8_t)(count[k] ? win[k] : 0);
     if (probs) {
-        const float uniform = (float)(1.0 / C);
+        const float uniform = (float)(1.0f / C);
         for (int c = 0; c < C; c++) {
-            const double *restrict qc = q + (size_t)c * n;
+            const float *restrict qc = q + (size_t)c * n;
             float *restrict pc = probs + (size_t)c * plane + i0;
 #pragma omp simd
-            for (int k = 0; k < n; k++) pc[k] = count[k] ? (float)qc[k] : uniform;
+            for (int k = 0; k < n; k++) pc[k] = count[k] ? qc[k] : uniform;
         }
     }
+}
+
+/* result_block for the baseline, AVX2 and AVX-512, as add_block */
+typedef void (*result_block_fn)(const tta_seg_merger *, size_t, int, float *, float *, uint8_t *, float *const *);
+static void result_block_generic(const tta_seg_merger *m, size_t i0, int n, float *q, float *probs, uint8_t *labels,
+                                 float *const *maps) {
+    result_block_body(m, i0, n, q, probs, labels, maps);
+}
+TTA_TARGET_AVX2 static void result_block_avx2(const tta_seg_merger *m, size_t i0, int n, float *q, float *probs,
+                                              uint8_t *labels, float *const *maps) {
+    result_block_body(m, i0, n, q, probs, labels, maps);
+}
+TTA_TARGET_AVX512 static void result_block_avx512(const tta_seg_merger *m, size_t i0, int n, float *q, float *probs,
+                                                  uint8_t *labels, float *const *maps) {
+    result_block_body(m, i0, n, q, probs, labels, maps);
 }
 
 tta_status tta_seg_merger_result(const tta_seg_merger *m, float *probs, uint8_t *labels, float *const *maps) {
@@ -398,9 +474,10 @@ tta_status tta_seg_merger_result(const tta_seg_merger *m, float *probs, uint8_t 
     int nb = RSCRATCH / m->classes; /* classes <= 256: at least 16 pixels */
     nb = nb > RBLOCK ? RBLOCK : nb;
     long n_blocks = (long)((m->plane + nb - 1) / nb);
-#pragma omp parallel for schedule(static) if (m->plane >= PARALLEL_PIXELS)
+    result_block_fn result_block = TTA_ISA_PICK(result_block_generic, result_block_avx2, result_block_avx512);
+#pragma omp parallel for schedule(static) if (m->plane * (size_t)m->classes >= PARALLEL_VALUES && !omp_in_parallel())
     for (long b = 0; b < n_blocks; b++) {
-        double q[RSCRATCH];
+        float q[RSCRATCH];
         size_t i0 = (size_t)b * nb;
         int n = m->plane - i0 < (size_t)nb ? (int)(m->plane - i0) : nb;
         result_block(m, i0, n, q, probs, labels, maps);
