@@ -218,6 +218,39 @@ tta_status tta_search_run(const tta_pred_table *t, const tta_policy *pool, const
                           tta_search_result *res);
 void tta_search_result_destroy(tta_search_result *res);
 
+/* ---- what a search will deliver, from validation alone (honest.c) ------------------------- */
+
+/* A search picks, among many policies, the one that looks best on the validation images, so
+ * its validation gain overstates what it gains on new images (the winner's curse). The honest
+ * estimate measures that on validation alone, by repeated two-fold selection: `repeats` times
+ * the images are split at random into two halves; the same search runs on each half, and the
+ * best policy of each budget it finds is scored on the other half against the identity. The
+ * held-out gains (accuracy, 2 x repeats of them) estimate what the policy chosen on the whole
+ * split gains on test images (a little pessimistically: each fold's search saw half the
+ * images); their spread across folds is the uncertainty a test set of half the validation
+ * split's size would show. */
+typedef struct tta_honest_estimate {
+    int budget;                                   /* rows: budgets 1..budget */
+    int n_folds;                                  /* 2 x repeats */
+    double fold_gain[TTA_SEARCH_MAX_BUDGET];      /* mean over folds of the gain on the half searched */
+    double held_gain[TTA_SEARCH_MAX_BUDGET];      /* mean over folds of the gain on the other half */
+    double held_sd[TTA_SEARCH_MAX_BUDGET];        /* standard deviation of the held-out gains */
+    double lo[TTA_SEARCH_MAX_BUDGET], hi[TTA_SEARCH_MAX_BUDGET]; /* held_gain -+ 1.96 held_sd */
+    double positive_share[TTA_SEARCH_MAX_BUDGET]; /* folds whose held-out gain is above 0 */
+    int supported[TTA_SEARCH_MAX_BUDGET];         /* held_gain - held_sd > 0: a gain the estimate supports */
+    double seconds;
+} tta_honest_estimate;
+
+/* The estimate for the search `opt` on table t (views those of `pool`, view 0 the identity),
+ * with `repeats` random halvings (1..50) drawn from `seed`. Needs at least 20 images. Errors:
+ * INVALID_ARG, NOMEM, or the search's own. */
+tta_status tta_search_honest(const tta_pred_table *t, const tta_policy *pool, const tta_search_options *opt,
+                             int repeats, uint64_t seed, tta_honest_estimate *out);
+
+/* The largest budget b (1-based) whose estimate is supported, or 1 (the identity alone) when
+ * none is: the budget a careful user keeps. */
+int tta_honest_budget(const tta_honest_estimate *e);
+
 /* ---- significance (stats.c) --------------------------------------------------------------- */
 
 /* Two-sided exact McNemar p-value for b and c discordant pairs: 2 P(X <= min(b, c)) with

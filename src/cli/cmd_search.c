@@ -6,9 +6,12 @@
  * (one table per parameter family, the best policy of each size by each method, composites),
  * then the Pareto table: for each budget 1..N the best policy, its validation and test figures,
  * the 95% interval of the test gain over the identity and the McNemar p-value; then learned
- * view weights against the plain mean, and adaptive TTA's accuracy against mean cost. Writes
- * the chosen policy (the best within the whole budget) as a policy file for `tta eval` and
- * `tta predict`, and optionally every figure as JSON. Progress goes to stderr. */
+ * view weights against the plain mean, and adaptive TTA's accuracy against mean cost. Before any
+ * test figure, the honest estimate (search.h, tta_search_honest): what each budget's policy gains
+ * on validation images its search did not see. Writes the chosen policy (the largest budget
+ * whose estimated gain is supported, else the identity; --honest-repeats 0: the best within the
+ * whole budget) as a policy file for `tta eval` and `tta predict`, and optionally every figure
+ * as JSON. Progress goes to stderr. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +38,7 @@ static int usage(FILE *f, int code) {
             "usage: tta search --model M --val SPEC --test SPEC --budget N -o POLICY\n"
             "                  [--objective accuracy|nll|calibrated-nll] [--pool P] [--cache FILE]\n"
             "                  [--json FILE] [--adaptive-cost C] [--no-weights] [--beam B] [--seed S]\n"
-            "                  [--boot R] [--max-batch B] [--threads T]\n"
+            "                  [--boot R] [--honest-repeats R] [--max-batch B] [--threads T]\n"
             "       tta search --bench-subset\n\n"
             "Finds the best test-time augmentation policy of at most N views per image (the\n"
             "identity included) on the validation split and reports it on the test split. Each view\n"
@@ -44,7 +47,11 @@ static int usage(FILE *f, int code) {
             "  2. the best combination of single views: exhaustive where the count of subsets\n"
             "     allows, greedy forward selection, beam search, greedy with replacement (GPS);\n"
             "  3. composite views (hflip > shift, ...) swapped in.\n"
-            "The chosen policy is never worse than the identity alone on validation. For each\n"
+            "The winner of many policies looks better on validation than it is (the winner's curse):\n"
+            "before test is looked at, an honest estimate of each budget's gain comes from the\n"
+            "validation split alone (repeated two-fold selection: search one half, score the other),\n"
+            "and the policy written is the largest budget whose held-out gain stays above 0 by one\n"
+            "standard deviation across folds; the identity when none does. For each\n"
             "budget 1..N: the best policy, validation and test figures, the 95%% paired bootstrap\n"
             "interval of the test accuracy gain over the identity, the exact McNemar p-value and\n"
             "the images corrected and broken. Then learned per-view weights (minimum NLL on\n"
@@ -66,6 +73,9 @@ static int usage(FILE *f, int code) {
             "  --no-weights        never save learned weights in the policy file\n"
             "  --beam B            beam width (default 8)\n"
             "  --seed S, --boot R  bootstrap seed (default 0) and resamples (default 2000)\n"
+            "  --honest-repeats R  random halvings of the validation split for the honest estimate\n"
+            "                      (default 5: 10 searches on half the images); 0 skips it and keeps\n"
+            "                      the best policy on validation whatever its estimate\n"
             "  --bench-subset      time an exhaustive search of every policy of at most 4 views\n"
             "                      among 24 candidates on 5,000 images (synthetic predictions)\n\n"
             "%s\n",
@@ -301,7 +311,7 @@ static double objective_value(tta_objective obj, const tta_objective_value *v) {
 int tta_cmd_search(int argc, char **argv) {
     const char *model_path = NULL, *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *json = NULL;
     const char *obj_name = "accuracy", *pool_arg = "default", *cache_path = NULL;
-    int budget = -1, threads = 0, max_batch = 0, beam = 8, n_boot = 2000, no_weights = 0;
+    int budget = -1, threads = 0, max_batch = 0, beam = 8, n_boot = 2000, no_weights = 0, repeats = 5;
     double adaptive_cost = 1.5;
     uint64_t seed = 0;
     for (int i = 1; i < argc; i++) {
@@ -323,6 +333,7 @@ int tta_cmd_search(int argc, char **argv) {
         else if (!strcmp(a, "--beam") && more) beam = atoi(argv[++i]);
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--boot") && more) n_boot = atoi(argv[++i]);
+        else if (!strcmp(a, "--honest-repeats") && more) repeats = atoi(argv[++i]);
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(a, "--max-batch") && more) max_batch = atoi(argv[++i]);
         else {
@@ -340,6 +351,10 @@ int tta_cmd_search(int argc, char **argv) {
     }
     if (beam < 1 || beam > 32) {
         fprintf(stderr, "tta: search: --beam %d: give 1 to 32\n", beam);
+        return 2;
+    }
+    if (repeats < 0 || repeats > 50) {
+        fprintf(stderr, "tta: search: --honest-repeats %d: give 0 to 50\n", repeats);
         return 2;
     }
     if (n_boot < 100) {
@@ -452,6 +467,23 @@ int tta_cmd_search(int argc, char **argv) {
         fprintf(stderr, "tta: search: note: the pool has %d views, so the budget is %d, not %d\n", pool.n_views, B,
                 budget);
 
+    /* the honest estimate, on validation only, before any test figure is looked at */
+    tta_honest_estimate est = {0};
+    int have_est = repeats > 0 && val.n >= 20 && B > 1, chosen_b = B;
+    if (repeats > 0 && !have_est)
+        fprintf(stderr, "tta: search: note: no honest estimate (%s)\n",
+                B > 1 ? "fewer than 20 validation images" : "a budget of 1 is the identity");
+    if (have_est) {
+        fprintf(stderr, "search: honest estimate, %d searches on random halves of the validation split...\n",
+                2 * repeats);
+        if (tta_search_honest(&val.t, &pool, &so, repeats, seed, &est)) {
+            cli_fail();
+            goto done;
+        }
+        chosen_b = tta_honest_budget(&est);
+        fprintf(stderr, "search: honest estimate in %.1f s\n", est.seconds);
+    }
+
     /* figures for each budget */
     size_t nvk = (size_t)val.n * k, ntk = (size_t)test.n * k;
     rows = calloc((size_t)B, sizeof(row));
@@ -472,7 +504,7 @@ int tta_cmd_search(int argc, char **argv) {
         rows[b].pick = res.best[b];
         if (score_row(&rows[b], &pool, &val, &test, base_test, bv, bt, n_boot, seed)) goto done;
     }
-    row *chosen = &rows[B - 1];
+    row *chosen = &rows[chosen_b - 1];
 
     /* ---- report: step 1 */
     printf("model %s, validation %s (%d images), test %s (%d images)\n", model_path, val_spec, val.n, test_spec,
@@ -517,6 +549,30 @@ int tta_cmd_search(int argc, char **argv) {
         printf("\n");
     }
     printf("  (%lld subsets scored in %.2f s)\n", res.n_evaluated, res.seconds);
+
+    /* the honest estimate */
+    if (have_est) {
+        printf("\nwhat the search will deliver, from validation alone: %d searches, each on a random half of the\n"
+               "validation images, each budget's best policy scored on the other half against the identity\n",
+               est.n_folds);
+        printf("%6s %10s %10s %10s %19s %8s  %s\n", "budget", "val gain", "fold gain", "held out", "95% interval",
+               "share>0", "supported");
+        for (int b = 0; b < B; b++)
+            printf("%6d %+10.4f %+10.4f %+10.4f [%+8.4f, %+8.4f] %8.2f  %s\n", b + 1,
+                   rows[b].val.top1 - rows[0].val.top1, est.fold_gain[b], est.held_gain[b], est.lo[b], est.hi[b],
+                   est.positive_share[b], b == 0 ? "-" : est.supported[b] ? "yes" : "no");
+        printf("  val gain: the policy searched on all the validation images; fold gain: on the half searched;\n"
+               "  held out: on the other half (the estimate of the test gain); supported: held out minus one\n"
+               "  standard deviation across folds above 0.\n");
+        if (chosen_b == B)
+            printf("  the budget-%d policy's gain is supported: it is the one chosen\n", B);
+        else if (chosen_b > 1)
+            printf("  the budget-%d policy's gain is not supported by the estimate; budget %d's is: that one is chosen\n",
+                   B, chosen_b);
+        else
+            printf("  no budget's gain is supported by the estimate: the identity alone is chosen (one pass; the\n"
+                   "  searched policies are listed below with their test figures, for the record)\n");
+    }
 
     /* the Pareto table */
     printf("\nbest policy for each budget (validation -> test; gain and interval against the identity on test)\n");
@@ -565,7 +621,7 @@ int tta_cmd_search(int argc, char **argv) {
             goto done;
         }
         save_w = !no_weights && tta_objective_compare(obj, &wv, &cp->val) < 0;
-        printf("\nlearned view weights for the budget-%d policy (minimum NLL on validation):\n", B);
+        printf("\nlearned view weights for the budget-%d policy (minimum NLL on validation):\n", chosen_b);
         for (int j = 0; j < cp->n_views; j++) {
             char text[512];
             tta_view_format(&pool.views[cp->views[j]], text, sizeof text);
@@ -634,7 +690,7 @@ int tta_cmd_search(int argc, char **argv) {
                adaptive_cost, thr, at_test.accuracy, at_test.mean_cost, curve_test[0].accuracy,
                curve_test[N_CURVE - 1].accuracy, V);
     } else {
-        printf("\nthe identity alone is the best policy on validation: no weights or adaptive TTA to report\n");
+        printf("\nthe identity alone is chosen: no weights or adaptive TTA to report\n");
     }
 
     /* ---- the policy file */
@@ -655,7 +711,7 @@ int tta_cmd_search(int argc, char **argv) {
             goto done;
         }
         fprintf(pf, "# tta search: model %s, validation %s, test %s\n", model_path, val_spec, test_spec);
-        fprintf(pf, "# objective %s, budget %d: %d view%s (method %s)%s\n", tta_objective_name(obj), B, cp->n_views,
+        fprintf(pf, "# objective %s, budget %d: %d view%s (method %s)%s\n", tta_objective_name(obj), chosen_b, cp->n_views,
                 cp->n_views > 1 ? "s" : "", cp->method, save_w ? ", weights learned on validation (minimum NLL)" : "");
         fprintf(pf, "# validation accuracy %.4f (identity %.4f); test accuracy %.4f (identity %.4f)\n",
                 save_w ? wt_val.top1 : chosen->val.top1, rows[0].val.top1, save_w ? wt_test.top1 : chosen->test.top1,
@@ -663,10 +719,19 @@ int tta_cmd_search(int argc, char **argv) {
         const tta_paired_stats *ps = save_w ? &wst : &chosen->st;
         fprintf(pf, "# test gain %+.4f, 95%% CI [%+.4f, %+.4f], McNemar p %.3g, corrected %d, broken %d\n", ps->gain,
                 ps->ci_lo, ps->ci_hi, ps->mcnemar_p, ps->corrected, ps->broken);
+        if (have_est)
+            fprintf(pf, "# honest estimate (validation only, %d folds): held-out gain %+.4f, 95%% interval [%+.4f, %+.4f]\n",
+                    est.n_folds, est.held_gain[chosen_b - 1], est.lo[chosen_b - 1], est.hi[chosen_b - 1]);
         fprintf(pf, "%s\n", text);
         if (cli_close_output(pf, out_path)) goto done;
-        printf("\nchosen policy (budget %d, %d view%s) written to %s\n", B, cp->n_views, cp->n_views > 1 ? "s" : "",
+        printf("\nchosen policy (budget %d, %d view%s) written to %s\n", chosen_b, cp->n_views, cp->n_views > 1 ? "s" : "",
                out_path);
+        if (have_est && chosen_b > 1) {
+            double g = save_w ? wst.gain : chosen->st.gain;
+            int inside = g >= est.lo[chosen_b - 1] && g <= est.hi[chosen_b - 1];
+            printf("honest check: its test gain %+.4f is %s the estimate's interval [%+.4f, %+.4f] (held out %+.4f)\n", g,
+                   inside ? "within" : "OUTSIDE", est.lo[chosen_b - 1], est.hi[chosen_b - 1], est.held_gain[chosen_b - 1]);
+        }
     }
 
     /* ---- JSON */
@@ -742,7 +807,22 @@ int tta_cmd_search(int argc, char **argv) {
                     r->st.gain, r->st.ci_lo, r->st.ci_hi, r->st.mcnemar_p, r->st.corrected, r->st.broken,
                     b + 1 < B ? "," : "");
         }
-        fprintf(jf, "  ],\n  \"chosen\": {\"budget\": %d, \"policy_file\": ", B);
+        fprintf(jf, "  ],\n  \"honest\": ");
+        if (have_est) {
+            fprintf(jf, "{\"repeats\": %d, \"folds\": %d, \"seconds\": %.3f, \"rows\": [", repeats, est.n_folds,
+                    est.seconds);
+            for (int b = 0; b < B; b++)
+                fprintf(jf,
+                        "%s{\"budget\": %d, \"val_gain\": %.6f, \"fold_gain\": %.6f, \"held_out_gain\": %.6f, "
+                        "\"held_out_sd\": %.6f, \"interval\": [%.6f, %.6f], \"positive_share\": %.4f, "
+                        "\"supported\": %s}",
+                        b ? ", " : "", b + 1, rows[b].val.top1 - rows[0].val.top1, est.fold_gain[b], est.held_gain[b],
+                        est.held_sd[b], est.lo[b], est.hi[b], est.positive_share[b], est.supported[b] ? "true" : "false");
+            fprintf(jf, "]}");
+        } else {
+            fprintf(jf, "null");
+        }
+        fprintf(jf, ",\n  \"chosen\": {\"budget\": %d, \"policy_file\": ", chosen_b);
         cli_json_str(jf, out_path);
         fprintf(jf, ", \"weights_saved\": %s},\n", save_w ? "true" : "false");
         fprintf(jf, "  \"weights\": ");

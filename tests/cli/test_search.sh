@@ -32,8 +32,10 @@ json_field() {
     grep "\"budget\": $2, \"policy\"" "$1" | sed -E "s/.*\"$3\": (\[[^]]*\]|\"[^\"]*\"|[^,}]*).*/\1/"
 }
 
+# --honest-repeats 0: the best policy on validation is written whatever its estimate (the
+# honest estimate has its own run below)
 if ! "$TTA" search --model $M --val "$VAL" --test "$TEST" --budget 3 --pool "$POOL" --cache "$TMP/cache.bin" \
-        -o "$TMP/p.txt" --json "$TMP/a.json" --threads 1 > "$TMP/a.txt" 2> "$TMP/a.err"; then
+        --honest-repeats 0 -o "$TMP/p.txt" --json "$TMP/a.json" --threads 1 > "$TMP/a.txt" 2> "$TMP/a.err"; then
     bad "search runs: $(tail -c 400 "$TMP/a.err")"
 else
     ok
@@ -71,6 +73,33 @@ else
     fi
     "$TTA" predict --model $M --policy "$TMP/p.txt" tests/data/datasets/folder/ant/10.png > /dev/null 2>&1 && ok || bad "predict reads the policy file"
 fi
+
+# the honest estimate (repeated two-fold selection on validation): a row per budget in the text
+# and the JSON, the identity's row all zero, and the budget written is the largest one whose
+# estimate is supported (the identity when none is)
+if "$TTA" search --model $M --val "$VAL" --test "$TEST" --budget 3 --pool "$POOL" --cache "$TMP/cache.bin" \
+        --honest-repeats 3 -o "$TMP/h.txt" --json "$TMP/h.json" --threads 1 > "$TMP/h.out" 2> "$TMP/h.err"; then
+    ok
+    grep -q "^what the search will deliver, from validation alone: 6 searches" "$TMP/h.out" && ok || bad "honest table"
+    rows=$(grep -o '{"budget": [0-9]*, "val_gain"' "$TMP/h.json" | wc -l)
+    [ "$rows" = 3 ] && ok || bad "honest rows in json: $rows"
+    grep -q '"budget": 1, "val_gain": 0.000000, "fold_gain": 0.000000, "held_out_gain": 0.000000' "$TMP/h.json" && ok ||
+        bad "identity row: $(grep -o '"honest".\{0,200\}' "$TMP/h.json")"
+    # the expected budget from the supported flags
+    want=1
+    for b in 2 3; do
+        grep -q "{\"budget\": $b, \"val_gain\": [^}]*\"supported\": true" "$TMP/h.json" && want=$b
+    done
+    got=$(sed -nE 's/.*"chosen": \{"budget": ([0-9]+).*/\1/p' "$TMP/h.json")
+    [ "$got" = "$want" ] && ok || bad "chosen budget $got, supported says $want"
+    nviews=$(grep -vc '^#' "$TMP/h.txt")
+    [ "$nviews" -le "$want" ] && ok || bad "policy file has $nviews views for budget $want"
+    grep -q "^# honest estimate (validation only, 6 folds)" "$TMP/h.txt" && ok || bad "policy file notes the estimate"
+else
+    bad "honest search runs: $(tail -c 400 "$TMP/h.err")"
+fi
+expect_fail "bad --honest-repeats" "honest-repeats" "$TTA" search --model $M --val "$VAL" --test "$TEST" --budget 2 \
+    --honest-repeats 99 -o "$TMP/x.txt"
 
 # a second search (another objective and budget) reads every prediction from the cache
 if "$TTA" search --model $M --val "$VAL" --test "$TEST" --budget 2 --objective calibrated-nll --pool "$POOL" \

@@ -647,3 +647,113 @@ TEST(families_group_by_magnitude) {
     synth_free(&s);
     tta_policy_destroy(&p);
 }
+
+/* ---- the honest estimate (honest.c) ---------------------------------------------------------- */
+
+static const char *honest_pool =
+    "hflip; shift(1, 0, wrap); shift(-1, 0, wrap); shift(0, 1, wrap); rotate(5); rotate(-5); scale(0.9); "
+    "scale(1.1); hflip > shift(1, 0, wrap); hflip > rotate(5); hflip > scale(1.1)";
+
+/* Views that know nothing the identity does not: each is the identity's logits plus noise of its
+ * own (sd 0.3). No policy can gain in truth (merging only adds noise), yet a search finds
+ * policies that gain on the images it searched. */
+static void synth_copies(synth *s, int n, int V, int k, uint64_t seed) {
+    s->probs = malloc(sizeof(float) * (size_t)n * V * k);
+    s->labels = malloc(sizeof(int) * (size_t)n);
+    uint64_t r = seed;
+    double *base = malloc(sizeof(double) * (size_t)n * k);
+    for (int i = 0; i < n; i++) {
+        s->labels[i] = (int)(rng_next(&r) % (uint64_t)k);
+        for (int c = 0; c < k; c++) base[(size_t)i * k + c] = nrand(&r) + (c == s->labels[i] ? 1.0 : 0);
+    }
+    for (int v = 0; v < V; v++)
+        for (int i = 0; i < n; i++) {
+            float *p = s->probs + ((size_t)v * n + i) * k;
+            double l[64], mx = -1e300, sum = 0;
+            for (int c = 0; c < k; c++) {
+                l[c] = base[(size_t)i * k + c] + (v ? 0.3 * nrand(&r) : 0);
+                if (l[c] > mx) mx = l[c];
+            }
+            for (int c = 0; c < k; c++) sum += exp(l[c] - mx);
+            for (int c = 0; c < k; c++) p[c] = (float)(exp(l[c] - mx) / sum);
+        }
+    free(base);
+    s->t = (tta_pred_table){n, k, V, s->probs, s->labels};
+}
+
+static double merged_accuracy(const tta_pred_table *t, const tta_search_pick *p) {
+    float *m = malloc(sizeof(float) * (size_t)t->n * t->k);
+    tta_pred_table_merge(t, p->views, p->weighted ? p->weights : NULL, p->n_views, m);
+    int right = 0;
+    for (int i = 0; i < t->n; i++) right += tta_argmax(m + (size_t)i * t->k, t->k) == t->labels[i];
+    free(m);
+    return (double)right / t->n;
+}
+
+TEST(honest_estimate_sees_no_gain_where_there_is_none) {
+    tta_policy pool;
+    CHECK_EQ_INT(tta_policy_parse(&pool, honest_pool, NULL), TTA_OK);
+    synth val;
+    synth_copies(&val, 2000, 12, 6, 31);
+    tta_search_options opt = {.budget = 4, .objective = TTA_OBJECTIVE_ACCURACY};
+    tta_honest_estimate e;
+    CHECK_EQ_INT(tta_search_honest(&val.t, &pool, &opt, 5, 7, &e), TTA_OK);
+    CHECK_EQ_INT(e.budget, 4);
+    CHECK_EQ_INT(e.n_folds, 10);
+    CHECK(e.held_gain[0] == 0 && e.fold_gain[0] == 0);
+    for (int b = 1; b < 4; b++) {
+        CHECK(e.fold_gain[b] > 0);                  /* the search fits the noise of its half... */
+        CHECK(e.held_gain[b] < e.fold_gain[b]);     /* ...which the other half does not show */
+        CHECK(e.held_gain[b] < 0.004);
+        CHECK(e.lo[b] < 0 && e.hi[b] > e.held_gain[b]);
+        CHECK(!e.supported[b]);
+    }
+    CHECK_EQ_INT(tta_honest_budget(&e), 1); /* so the identity is kept */
+    if (getenv("TTA_TEST_VERBOSE"))
+        for (int b = 0; b < 4; b++)
+            fprintf(stderr, "  budget %d: fold %+.4f held %+.4f [%+.4f, %+.4f]\n", b + 1, e.fold_gain[b], e.held_gain[b],
+                    e.lo[b], e.hi[b]);
+    /* the same seed, the same estimate */
+    tta_honest_estimate e2;
+    CHECK_EQ_INT(tta_search_honest(&val.t, &pool, &opt, 5, 7, &e2), TTA_OK);
+    CHECK(!memcmp(e.held_gain, e2.held_gain, sizeof e.held_gain));
+    synth_free(&val);
+    tta_policy_destroy(&pool);
+}
+
+TEST(honest_estimate_finds_a_real_gain_and_covers_the_test_gain) {
+    /* independent views of equal strength: their mean is better than any one of them */
+    double sig[12] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    tta_policy pool;
+    CHECK_EQ_INT(tta_policy_parse(&pool, honest_pool, NULL), TTA_OK);
+    synth val, test;
+    synth_make(&val, 2000, 12, 6, sig, 41);
+    synth_make(&test, 4000, 12, 6, sig, 42);
+    tta_search_options opt = {.budget = 4, .objective = TTA_OBJECTIVE_ACCURACY};
+    tta_honest_estimate e;
+    CHECK_EQ_INT(tta_search_honest(&val.t, &pool, &opt, 5, 7, &e), TTA_OK);
+    CHECK(e.held_gain[3] > 0.03);
+    CHECK(e.supported[3]);
+    CHECK(e.positive_share[3] == 1.0);
+    CHECK_EQ_INT(tta_honest_budget(&e), 4);
+    /* the policy chosen on the whole validation table, on new images */
+    tta_search_result r;
+    CHECK_EQ_INT(tta_search_run(&val.t, &pool, &opt, &r), TTA_OK);
+    tta_search_pick id = {.n_views = 1};
+    double gain = merged_accuracy(&test.t, &r.best[3]) - merged_accuracy(&test.t, &id);
+    if (getenv("TTA_TEST_VERBOSE"))
+        fprintf(stderr, "  budget 4: fold %+.4f held %+.4f [%+.4f, %+.4f], test %+.4f\n", e.fold_gain[3], e.held_gain[3],
+                e.lo[3], e.hi[3], gain);
+    CHECK(gain > 0.03);
+    CHECK(gain >= e.lo[3] && gain <= e.hi[3]);
+    CHECK(e.fold_gain[3] >= e.held_gain[3]); /* the half searched flatters, as the whole split does */
+    tta_search_result_destroy(&r);
+    /* bad arguments */
+    CHECK_EQ_INT(tta_search_honest(&val.t, &pool, &opt, 0, 7, &e), TTA_ERR_INVALID_ARG);
+    tta_pred_table tiny = val.t;
+    tiny.n = 10;
+    CHECK_EQ_INT(tta_search_honest(&tiny, &pool, &opt, 5, 7, &e), TTA_ERR_INVALID_ARG);
+    synth_free(&val);
+    synth_free(&test);
+    tta_policy_destroy(&pool);
+}
