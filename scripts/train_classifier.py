@@ -2,6 +2,10 @@
 
     /usr/bin/python3 scripts/train_classifier.py --arch cnn       # -> models/fashion_cnn.onnx
     /usr/bin/python3 scripts/train_classifier.py --arch resnet    # -> models/fashion_resnet.onnx
+    /usr/bin/python3 scripts/train_classifier.py --arch tiny      # -> models/fashion_tiny.onnx
+    /usr/bin/python3 scripts/train_classifier.py --arch small     # -> models/fashion_small.onnx
+    /usr/bin/python3 scripts/train_classifier.py --arch cnn_tenth # -> models/fashion_cnn_tenth.onnx
+                                                                  #    (a tenth of the training split)
 
 Steps (each printed as it goes):
 1. Data: the project's fixed split (scripts/fashion_data.py): train = training images 0..54999,
@@ -76,6 +80,37 @@ class FashionCNN(nn.Module):
         return self.head(self.features(x))
 
 
+class FashionTiny(nn.Module):
+    """Tiny: three 3x3 conv+BN+ReLU layers (8 @28x28 | max-pool | 16 @14x14 | max-pool | 24 @7x7),
+    global average pooling, one linear layer. 5k parameters, 0.45 M multiply-adds: the regime of a
+    weak model, where TTA has the most to give."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            *conv_bn_relu(1, 8), nn.MaxPool2d(2), *conv_bn_relu(8, 16), nn.MaxPool2d(2),
+            *conv_bn_relu(16, 24))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(24, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class FashionSmall(nn.Module):
+    """Small: four 3x3 conv+BN+ReLU layers (16 @28x28 | max-pool | 32, 32 @14x14 | max-pool |
+    64 @7x7), global average pooling, one linear layer. 33k parameters, 3.7 M multiply-adds."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            *conv_bn_relu(1, 16), nn.MaxPool2d(2), *conv_bn_relu(16, 32), *conv_bn_relu(32, 32),
+            nn.MaxPool2d(2), *conv_bn_relu(32, 64))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
 class BasicBlock(nn.Module):
     """ResNet basic block: conv-BN-ReLU, conv-BN, plus the shortcut (1x1 conv-BN when the shape
     changes), then ReLU."""
@@ -114,9 +149,15 @@ class FashionResNet(nn.Module):
         return self.head(self.blocks(self.stem(x)))
 
 
+# train_images: the first N images of the training split only (0: all 55,000); cnn_tenth is the
+# small-data case, the VGG-style CNN on a tenth of the training images (more epochs, as many
+# steps as about 4 epochs of the full split).
 ARCHS = {
     "cnn": {"cls": FashionCNN, "name": "fashion_cnn", "epochs": 9},
     "resnet": {"cls": FashionResNet, "name": "fashion_resnet", "epochs": 8},
+    "tiny": {"cls": FashionTiny, "name": "fashion_tiny", "epochs": 15},
+    "small": {"cls": FashionSmall, "name": "fashion_small", "epochs": 12},
+    "cnn_tenth": {"cls": FashionCNN, "name": "fashion_cnn_tenth", "epochs": 40, "train_images": 5500},
 }
 
 
@@ -296,7 +337,7 @@ def train(net, data, epochs, seed, batch=128, max_lr=0.1, wd=5e-4, log=print):
 # ---------------------------------------------------------------- export
 
 
-def metadata(arch, name, seed, epochs):
+def metadata(arch, name, seed, epochs, train_images=0):
     return [
         ("tta.task", "classification"),
         ("tta.model", name),
@@ -316,7 +357,8 @@ def metadata(arch, name, seed, epochs):
         ("tta.num_classes", "10"),
         ("tta.class_names", ",".join(fashion_data.CLASS_NAMES)),
         ("tta.dataset", "fashion-mnist"),
-        ("tta.split", fashion_data.SPLIT_TEXT),
+        ("tta.split", fashion_data.SPLIT_TEXT if not train_images else
+         fashion_data.SPLIT_TEXT.replace("train:0-54999", "train:0-%d" % (train_images - 1))),
         ("tta.train_augment", "hflip p=0.5; p=0.7 affine: rotation +-10 deg, scale 0.9-1.1, "
                               "shift +-3 px (bilinear, zero fill)"),
         ("tta.seed", str(seed)),
@@ -387,6 +429,8 @@ def main():
         print(msg, flush=True)
 
     data = fashion_data.load_all()
+    if spec.get("train_images"):
+        data["train"] = tuple(a[:spec["train_images"]] for a in data["train"])
     if args.train_limit:
         data["train"] = tuple(a[:args.train_limit] for a in data["train"])
     net = spec["cls"]()
@@ -415,7 +459,8 @@ def main():
     os.makedirs(args.models_dir, exist_ok=True)
     os.makedirs(args.work_dir, exist_ok=True)
     onnx_path = os.path.join(args.models_dir, name + ".onnx")
-    data_bytes = export_onnx(net, onnx_path, metadata(args.arch, name, args.seed, epochs))
+    data_bytes = export_onnx(net, onnx_path, metadata(args.arch, name, args.seed, epochs,
+                                                      spec.get("train_images", 0)))
     info = onnx_pb.describe_model(data_bytes)
     op_types = sorted(set(info["op_types"]))
     log("exported %s: %d bytes, opset %s, %d nodes, op types %s"

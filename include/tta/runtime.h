@@ -117,6 +117,10 @@ const char *tta_runtime_isa(void);
 /* Bytes of the plan's arena: every intermediate tensor with a plan-time shape, placed by
  * liveness (kernels' own buffers, such as reordered weights, are not counted). */
 size_t tta_plan_arena_bytes(const tta_plan *plan);
+/* Multiply-adds per run: the convolutions (Conv, fused ones, ConvTranspose) and matrix products
+ * (Gemm, MatMul) of the steps, from the plan-time shapes (steps whose shapes are known only at
+ * run time count 0). The usual cost figure of a model card; element-wise work is not counted. */
+double tta_plan_multiply_adds(const tta_plan *plan);
 int tta_plan_n_steps(const tta_plan *plan);
 tta_status tta_plan_step_info(const tta_plan *plan, int i, tta_step_info *info);
 

@@ -222,27 +222,29 @@ void tta_search_result_destroy(tta_search_result *res);
 
 /* A search picks, among many policies, the one that looks best on the validation images, so
  * its validation gain overstates what it gains on new images (the winner's curse). The honest
- * estimate measures that on validation alone, by repeated two-fold selection: `repeats` times
- * the images are split at random into two halves; the same search runs on each half, and the
- * best policy of each budget it finds is scored on the other half against the identity. The
- * held-out gains (accuracy, 2 x repeats of them) estimate what the policy chosen on the whole
- * split gains on test images (a little pessimistically: each fold's search saw half the
- * images); their spread across folds is the uncertainty a test set of half the validation
- * split's size would show. */
+ * estimate measures that on validation alone, by repeated 5-fold selection: `repeats` times the
+ * images are dealt at random into five parts; for each part the same search runs on the other
+ * four, and the best policy of each budget it finds is scored on the part left out against the
+ * identity. The mean of these held-out gains (accuracy; 5 x repeats of them) estimates what the
+ * policy chosen on the whole split gains on test images (a little pessimistically: each search
+ * saw 4/5 of the images). Its standard error is corrected for the folds' shared images (Nadeau
+ * and Bengio 2003: (1/J + 1/4) times the folds' variance), and the interval adds the sampling
+ * noise of a test set as large as the validation split: it is where the test gain should land. */
 typedef struct tta_honest_estimate {
     int budget;                                   /* rows: budgets 1..budget */
-    int n_folds;                                  /* 2 x repeats */
-    double fold_gain[TTA_SEARCH_MAX_BUDGET];      /* mean over folds of the gain on the half searched */
-    double held_gain[TTA_SEARCH_MAX_BUDGET];      /* mean over folds of the gain on the other half */
+    int n_folds;                                  /* 5 x repeats */
+    double fold_gain[TTA_SEARCH_MAX_BUDGET];      /* mean over folds of the gain on the images searched */
+    double held_gain[TTA_SEARCH_MAX_BUDGET];      /* mean over folds of the gain on the part left out */
     double held_sd[TTA_SEARCH_MAX_BUDGET];        /* standard deviation of the held-out gains */
-    double lo[TTA_SEARCH_MAX_BUDGET], hi[TTA_SEARCH_MAX_BUDGET]; /* held_gain -+ 1.96 held_sd */
+    double held_se[TTA_SEARCH_MAX_BUDGET];        /* corrected standard error of held_gain */
+    double lo[TTA_SEARCH_MAX_BUDGET], hi[TTA_SEARCH_MAX_BUDGET]; /* 95% interval of a test gain */
     double positive_share[TTA_SEARCH_MAX_BUDGET]; /* folds whose held-out gain is above 0 */
-    int supported[TTA_SEARCH_MAX_BUDGET];         /* held_gain - held_sd > 0: a gain the estimate supports */
+    int supported[TTA_SEARCH_MAX_BUDGET];         /* held_gain - held_se > 0: a gain the estimate supports */
     double seconds;
 } tta_honest_estimate;
 
 /* The estimate for the search `opt` on table t (views those of `pool`, view 0 the identity),
- * with `repeats` random halvings (1..50) drawn from `seed`. Needs at least 20 images. Errors:
+ * with `repeats` random deals (1..20) drawn from `seed`. Needs at least 20 images. Errors:
  * INVALID_ARG, NOMEM, or the search's own. */
 tta_status tta_search_honest(const tta_pred_table *t, const tta_policy *pool, const tta_search_options *opt,
                              int repeats, uint64_t seed, tta_honest_estimate *out);

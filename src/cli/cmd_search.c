@@ -20,11 +20,11 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/search_cli.h"
 #include "tta/classify.h"
 #include "tta/dataset.h"
 #include "tta/search.h"
 
-#define CHUNK 500
 #define N_CURVE 9 /* points of the adaptive curve */
 
 static double cpu_s(void) {
@@ -49,9 +49,9 @@ static int usage(FILE *f, int code) {
             "  3. composite views (hflip > shift, ...) swapped in.\n"
             "The winner of many policies looks better on validation than it is (the winner's curse):\n"
             "before test is looked at, an honest estimate of each budget's gain comes from the\n"
-            "validation split alone (repeated two-fold selection: search one half, score the other),\n"
-            "and the policy written is the largest budget whose held-out gain stays above 0 by one\n"
-            "standard deviation across folds; the identity when none does. For each\n"
+            "validation split alone (repeated 5-fold selection: search 4/5 of the images, score the\n"
+            "fifth left out), and the policy written is the largest budget whose held-out gain stays\n"
+            "above 0 by one standard error; the identity when none does. For each\n"
             "budget 1..N: the best policy, validation and test figures, the 95%% paired bootstrap\n"
             "interval of the test accuracy gain over the identity, the exact McNemar p-value and\n"
             "the images corrected and broken. Then learned per-view weights (minimum NLL on\n"
@@ -73,9 +73,9 @@ static int usage(FILE *f, int code) {
             "  --no-weights        never save learned weights in the policy file\n"
             "  --beam B            beam width (default 8)\n"
             "  --seed S, --boot R  bootstrap seed (default 0) and resamples (default 2000)\n"
-            "  --honest-repeats R  random halvings of the validation split for the honest estimate\n"
-            "                      (default 5: 10 searches on half the images); 0 skips it and keeps\n"
-            "                      the best policy on validation whatever its estimate\n"
+            "  --honest-repeats R  random 5-fold deals of the validation split for the honest\n"
+            "                      estimate (default 2: 10 searches on 4/5 of the images); 0 skips it\n"
+            "                      and keeps the best policy on validation whatever its estimate\n"
             "  --bench-subset      time an exhaustive search of every policy of at most 4 views\n"
             "                      among 24 candidates on 5,000 images (synthetic predictions)\n\n"
             "%s\n",
@@ -156,105 +156,6 @@ static int bench_subset(void) {
     return rc;
 }
 
-/* ---- running the pool over a split, through the cache ---- */
-
-typedef struct split {
-    const char *spec;
-    tta_dataset *ds;
-    int n;
-    const int *labels;
-    float *probs; /* view-major: V x n x k */
-    tta_pred_table t;
-} split;
-
-static uint64_t labels_hash(const int *labels, int n) { return tta_hash64(labels, sizeof(int) * (size_t)n, 0x7461); }
-
-/* Fills s->probs for every view of the pool: from the cache where it has them, else by running
- * the model on the missing views (the identity first, as every policy). */
-static int fill_split(split *s, const char *name, tta_classifier *cls, const tta_policy *pool, int k,
-                      tta_pred_cache *cache, const char *model_path) {
-    int V = pool->n_views, n = s->n;
-    uint64_t lh = labels_hash(s->labels, n);
-    size_t block = (size_t)n * k;
-    s->probs = malloc(sizeof(float) * block * V);
-    int *missing = malloc(sizeof(int) * (size_t)V);
-    tta_policy run = {0};
-    float *out = NULL;
-    tta_image *imgs = calloc(CHUNK, sizeof(tta_image));
-    int rc = 0, n_missing = 0;
-    if (!s->probs || !missing || !imgs) {
-        fprintf(stderr, "tta: search: out of memory for %d views x %d images\n", V, n);
-        rc = 1;
-        goto done;
-    }
-    for (int v = 0; v < V; v++) {
-        char text[512];
-        tta_view_format(&pool->views[v], text, sizeof text);
-        const float *c = cache ? tta_pred_cache_find(cache, s->spec, text, n, k, lh) : NULL;
-        if (c) memcpy(s->probs + v * block, c, sizeof(float) * block);
-        else missing[n_missing++] = v;
-    }
-    fprintf(stderr, "%s %s: %d images, %d views: %d from the cache, %d to run\n", name, s->spec, n, V, V - n_missing,
-            n_missing);
-    if (n_missing) {
-        /* the views to run, the identity first (every policy has it) */
-        if (tta_policy_init(&run)) {
-            rc = cli_fail();
-            goto done;
-        }
-        int *map = missing; /* run view r -> pool view */
-        int have_identity = missing[0] == 0;
-        for (int j = have_identity; j < n_missing && !rc; j++)
-            if (tta_policy_add_view(&run, &pool->views[missing[j]])) rc = cli_fail();
-        if (rc) goto done;
-        int R = run.n_views; /* = n_missing + (identity run only for the model's sake) */
-        out = malloc(sizeof(float) * CHUNK * (size_t)R * k);
-        if (!out) {
-            fprintf(stderr, "tta: search: out of memory\n");
-            rc = 1;
-            goto done;
-        }
-        double t0 = cli_now(), last = t0;
-        for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
-            int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
-            for (int i = 0; i < cnt && !rc; i++)
-                if (tta_dataset_get(s->ds, s0 + i, &imgs[i], NULL)) rc = cli_fail();
-            if (!rc && tta_classify_views(cls, &run, imgs, cnt, out, NULL)) {
-                fprintf(stderr, "tta: %s on %s: %s\n", model_path, s->spec, tta_last_error());
-                rc = 1;
-            }
-            for (int r = 0; r < R && !rc; r++) {
-                int v = have_identity ? map[r] : (r == 0 ? -1 : map[r - 1]);
-                if (v < 0) continue;
-                for (int i = 0; i < cnt; i++)
-                    memcpy(s->probs + v * block + (size_t)(s0 + i) * k, out + ((size_t)i * R + r) * k,
-                           sizeof(float) * k);
-            }
-            double t = cli_now();
-            if (t - last > 1.0 || s0 + cnt == n) {
-                fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", s->spec, s0 + cnt, n, R, t - t0);
-                last = t;
-            }
-        }
-        fprintf(stderr, "\n");
-        for (int j = 0; j < n_missing && !rc && cache; j++) {
-            char text[512];
-            tta_view_format(&pool->views[missing[j]], text, sizeof text);
-            if (tta_pred_cache_put(cache, s->spec, text, n, k, lh, s->probs + missing[j] * block)) rc = cli_fail();
-        }
-        if (!rc && cache && tta_pred_cache_save(cache))
-            fprintf(stderr, "tta: warning: %s; going on without saving the cache\n", tta_last_error());
-    }
-    s->t = (tta_pred_table){n, k, V, s->probs, s->labels};
-done:
-    for (int i = 0; imgs && i < CHUNK; i++) tta_image_destroy(&imgs[i]);
-    free(imgs);
-    free(out);
-    free(missing);
-    tta_policy_destroy(&run);
-    return rc;
-}
-
 /* ---- per-budget figures ---- */
 
 typedef struct row {
@@ -265,20 +166,6 @@ typedef struct row {
     tta_paired_stats st;  /* test, against the identity */
 } row;
 
-static void policy_line(const tta_policy *pool, const int *views, const double *weights, int m, char *buf,
-                        size_t size) {
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int j = 0; j < m && len < size; j++) {
-        char text[512];
-        tta_view_format(&pool->views[views[j]], text, sizeof text);
-        if (weights)
-            len += (size_t)snprintf(buf + len, size - len, "%s%s @ %.6g", j ? "; " : "", text, weights[j]);
-        else
-            len += (size_t)snprintf(buf + len, size - len, "%s%s", j ? "; " : "", text);
-    }
-}
-
 /* Merges views on a split: out n x k. */
 static int merge_on(const split *s, const int *views, const double *weights, int m, float *out) {
     return tta_pred_table_merge(&s->t, views, weights, m, out) ? cli_fail() : 0;
@@ -288,7 +175,7 @@ static int score_row(row *r, const tta_policy *pool, const split *val, const spl
                      float *buf_val, float *buf_test, int n_boot, uint64_t seed) {
     const tta_search_pick *p = &r->pick;
     const double *w = p->weighted ? p->weights : NULL;
-    policy_line(pool, p->views, w, p->n_views, r->policy, sizeof r->policy);
+    search_policy_line(pool, p->views, w, p->n_views, r->policy, sizeof r->policy);
     int k = val->t.k;
     if (merge_on(val, p->views, w, p->n_views, buf_val) || merge_on(test, p->views, w, p->n_views, buf_test)) return 1;
     tta_metrics_compute(buf_val, val->labels, val->n, k, &r->val);
@@ -311,7 +198,7 @@ static double objective_value(tta_objective obj, const tta_objective_value *v) {
 int tta_cmd_search(int argc, char **argv) {
     const char *model_path = NULL, *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *json = NULL;
     const char *obj_name = "accuracy", *pool_arg = "default", *cache_path = NULL;
-    int budget = -1, threads = 0, max_batch = 0, beam = 8, n_boot = 2000, no_weights = 0, repeats = 5;
+    int budget = -1, threads = 0, max_batch = 0, beam = 8, n_boot = 2000, no_weights = 0, repeats = 2;
     double adaptive_cost = 1.5;
     uint64_t seed = 0;
     for (int i = 1; i < argc; i++) {
@@ -353,8 +240,8 @@ int tta_cmd_search(int argc, char **argv) {
         fprintf(stderr, "tta: search: --beam %d: give 1 to 32\n", beam);
         return 2;
     }
-    if (repeats < 0 || repeats > 50) {
-        fprintf(stderr, "tta: search: --honest-repeats %d: give 0 to 50\n", repeats);
+    if (repeats < 0 || repeats > 20) {
+        fprintf(stderr, "tta: search: --honest-repeats %d: give 0 to 20\n", repeats);
         return 2;
     }
     if (n_boot < 100) {
@@ -448,8 +335,8 @@ int tta_cmd_search(int argc, char **argv) {
         }
         if (stale) fprintf(stderr, "tta: note: %s was made for another model; rebuilding it\n", cache_path);
     }
-    if (fill_split(&val, "validation", cls, &pool, k, cache, model_path) ||
-        fill_split(&test, "test", cls, &pool, k, cache, model_path))
+    if (search_fill_split(&val, "validation", cls, &pool, k, cache, model_path) ||
+        search_fill_split(&test, "test", cls, &pool, k, cache, model_path))
         goto done;
 
     /* the search, on validation only */
@@ -474,8 +361,7 @@ int tta_cmd_search(int argc, char **argv) {
         fprintf(stderr, "tta: search: note: no honest estimate (%s)\n",
                 B > 1 ? "fewer than 20 validation images" : "a budget of 1 is the identity");
     if (have_est) {
-        fprintf(stderr, "search: honest estimate, %d searches on random halves of the validation split...\n",
-                2 * repeats);
+        fprintf(stderr, "search: honest estimate, %d searches on 4/5 of the validation split...\n", 5 * repeats);
         if (tta_search_honest(&val.t, &pool, &so, repeats, seed, &est)) {
             cli_fail();
             goto done;
@@ -552,8 +438,8 @@ int tta_cmd_search(int argc, char **argv) {
 
     /* the honest estimate */
     if (have_est) {
-        printf("\nwhat the search will deliver, from validation alone: %d searches, each on a random half of the\n"
-               "validation images, each budget's best policy scored on the other half against the identity\n",
+        printf("\nwhat the search will deliver, from validation alone: %d searches, each on 4/5 of the validation\n"
+               "images, each budget's best policy scored on the fifth left out against the identity\n",
                est.n_folds);
         printf("%6s %10s %10s %10s %19s %8s  %s\n", "budget", "val gain", "fold gain", "held out", "95% interval",
                "share>0", "supported");
@@ -561,9 +447,10 @@ int tta_cmd_search(int argc, char **argv) {
             printf("%6d %+10.4f %+10.4f %+10.4f [%+8.4f, %+8.4f] %8.2f  %s\n", b + 1,
                    rows[b].val.top1 - rows[0].val.top1, est.fold_gain[b], est.held_gain[b], est.lo[b], est.hi[b],
                    est.positive_share[b], b == 0 ? "-" : est.supported[b] ? "yes" : "no");
-        printf("  val gain: the policy searched on all the validation images; fold gain: on the half searched;\n"
-               "  held out: on the other half (the estimate of the test gain); supported: held out minus one\n"
-               "  standard deviation across folds above 0.\n");
+        printf("  val gain: the policy searched on all the validation images; fold gain: on the images searched;\n"
+               "  held out: on the fifth left out (the estimate of the test gain; interval: where a test gain\n"
+               "  should land); supported: held out minus its standard error (corrected for the folds' shared\n"
+               "  images) above 0.\n");
         if (chosen_b == B)
             printf("  the budget-%d policy's gain is supported: it is the one chosen\n", B);
         else if (chosen_b > 1)
@@ -696,7 +583,7 @@ int tta_cmd_search(int argc, char **argv) {
     /* ---- the policy file */
     {
         char text[4096];
-        policy_line(&pool, cp->views, final_w, cp->n_views, text, sizeof text);
+        search_policy_line(&pool, cp->views, final_w, cp->n_views, text, sizeof text);
         for (char *c = text; (c = strstr(c, "; ")) != NULL;) c[0] = '\n', memmove(c + 1, c + 2, strlen(c + 2) + 1);
         tta_policy check;
         if (tta_policy_parse(&check, text, "chosen policy")) { /* a bug if it happens */
@@ -814,10 +701,10 @@ int tta_cmd_search(int argc, char **argv) {
             for (int b = 0; b < B; b++)
                 fprintf(jf,
                         "%s{\"budget\": %d, \"val_gain\": %.6f, \"fold_gain\": %.6f, \"held_out_gain\": %.6f, "
-                        "\"held_out_sd\": %.6f, \"interval\": [%.6f, %.6f], \"positive_share\": %.4f, "
+                        "\"held_out_sd\": %.6f, \"held_out_se\": %.6f, \"interval\": [%.6f, %.6f], \"positive_share\": %.4f, "
                         "\"supported\": %s}",
                         b ? ", " : "", b + 1, rows[b].val.top1 - rows[0].val.top1, est.fold_gain[b], est.held_gain[b],
-                        est.held_sd[b], est.lo[b], est.hi[b], est.positive_share[b], est.supported[b] ? "true" : "false");
+                        est.held_sd[b], est.held_se[b], est.lo[b], est.hi[b], est.positive_share[b], est.supported[b] ? "true" : "false");
             fprintf(jf, "]}");
         } else {
             fprintf(jf, "null");

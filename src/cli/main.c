@@ -21,6 +21,7 @@ static const struct {
     {"detect", tta_cmd_detect, "object detection with TTA: predict, eval (COCO mAP), fuse, search, bench"},
     {"segment", tta_cmd_segment, "semantic segmentation with TTA: predict, eval (mIoU, uncertainty), search, bench"},
     {"search", tta_cmd_search, "find the best TTA policy within a budget of passes per image"},
+    {"frontier", tta_cmd_frontier, "when TTA pays: models, their TTA and ensembles by cost against test accuracy"},
     {"compare", tta_cmd_compare, "compare two tensor files with the ONNX test tolerance"},
     {"bench", tta_cmd_bench, "time a model at a batch size: images/s, latency, peak memory"},
     {"augment", tta_cmd_augment, "show the views of an augmentation policy on an image, as a grid"},

@@ -80,7 +80,7 @@ fi
 if "$TTA" search --model $M --val "$VAL" --test "$TEST" --budget 3 --pool "$POOL" --cache "$TMP/cache.bin" \
         --honest-repeats 3 -o "$TMP/h.txt" --json "$TMP/h.json" --threads 1 > "$TMP/h.out" 2> "$TMP/h.err"; then
     ok
-    grep -q "^what the search will deliver, from validation alone: 6 searches" "$TMP/h.out" && ok || bad "honest table"
+    grep -q "^what the search will deliver, from validation alone: 15 searches" "$TMP/h.out" && ok || bad "honest table"
     rows=$(grep -o '{"budget": [0-9]*, "val_gain"' "$TMP/h.json" | wc -l)
     [ "$rows" = 3 ] && ok || bad "honest rows in json: $rows"
     grep -q '"budget": 1, "val_gain": 0.000000, "fold_gain": 0.000000, "held_out_gain": 0.000000' "$TMP/h.json" && ok ||
@@ -94,7 +94,7 @@ if "$TTA" search --model $M --val "$VAL" --test "$TEST" --budget 3 --pool "$POOL
     [ "$got" = "$want" ] && ok || bad "chosen budget $got, supported says $want"
     nviews=$(grep -vc '^#' "$TMP/h.txt")
     [ "$nviews" -le "$want" ] && ok || bad "policy file has $nviews views for budget $want"
-    grep -q "^# honest estimate (validation only, 6 folds)" "$TMP/h.txt" && ok || bad "policy file notes the estimate"
+    grep -q "^# honest estimate (validation only, 15 folds)" "$TMP/h.txt" && ok || bad "policy file notes the estimate"
 else
     bad "honest search runs: $(tail -c 400 "$TMP/h.err")"
 fi

@@ -234,3 +234,25 @@ TEST(allclose_rule) {
     CHECK(!tta_tensor_allclose(&ta, &tb, 1e-3, 1e-7, why, sizeof why));
     CHECK_STR_CONTAINS(why, "shape");
 }
+
+/* Multiply-adds of a plan, against the count by hand from the shipped classifier's card: five
+ * 3x3 convolutions 1->32 and 32->32 at 28x28, 32->64 and 64->64 at 14x14, 64->128 at 7x7, then a
+ * 128 x 10 Gemm: 225,792 + 7,225,344 + 3,612,672 + 7,225,344 + 3,612,672 + 1,280 per image. */
+TEST(plan_multiply_adds_by_hand) {
+    tta_model *m = NULL;
+    CHECK_EQ_INT(tta_model_load("models/fashion_cnn.onnx", &m), TTA_OK);
+    if (!m) return;
+    for (int batch = 1; batch <= 3; batch += 2) {
+        tta_tensor x = {0};
+        int64_t dims[4] = {batch, 1, 28, 28};
+        tta_tensor_resize(&x, TTA_DTYPE_UINT8, 4, dims);
+        memset(x.data, 0, tta_tensor_nbytes(&x));
+        tta_plan *p = NULL;
+        CHECK_EQ_INT(tta_plan_new(m, &x, 1, &p), TTA_OK);
+        CHECK(p && tta_plan_multiply_adds(p) == 21903104.0 * batch);
+        tta_plan_free(p);
+        tta_tensor_destroy(&x);
+    }
+    CHECK(tta_plan_multiply_adds(NULL) == 0);
+    tta_model_free(m);
+}

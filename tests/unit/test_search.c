@@ -699,7 +699,7 @@ TEST(honest_estimate_sees_no_gain_where_there_is_none) {
     tta_honest_estimate e;
     CHECK_EQ_INT(tta_search_honest(&val.t, &pool, &opt, 5, 7, &e), TTA_OK);
     CHECK_EQ_INT(e.budget, 4);
-    CHECK_EQ_INT(e.n_folds, 10);
+    CHECK_EQ_INT(e.n_folds, 25);
     CHECK(e.held_gain[0] == 0 && e.fold_gain[0] == 0);
     for (int b = 1; b < 4; b++) {
         CHECK(e.fold_gain[b] > 0);                  /* the search fits the noise of its half... */
@@ -750,6 +750,7 @@ TEST(honest_estimate_finds_a_real_gain_and_covers_the_test_gain) {
     tta_search_result_destroy(&r);
     /* bad arguments */
     CHECK_EQ_INT(tta_search_honest(&val.t, &pool, &opt, 0, 7, &e), TTA_ERR_INVALID_ARG);
+    CHECK_EQ_INT(tta_search_honest(&val.t, &pool, &opt, 21, 7, &e), TTA_ERR_INVALID_ARG);
     tta_pred_table tiny = val.t;
     tiny.n = 10;
     CHECK_EQ_INT(tta_search_honest(&tiny, &pool, &opt, 5, 7, &e), TTA_ERR_INVALID_ARG);

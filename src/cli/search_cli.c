@@ -1,0 +1,111 @@
+/* search_cli.c - what `tta search` and `tta frontier` share: every view of a pool run over a data
+ * split through the prediction cache (search_cli.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli_util.h"
+#include "cli/search_cli.h"
+
+#define CHUNK 500
+
+static uint64_t labels_hash(const int *labels, int n) { return tta_hash64(labels, sizeof(int) * (size_t)n, 0x7461); }
+
+int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta_policy *pool, int k,
+                      tta_pred_cache *cache, const char *model_path) {
+    int V = pool->n_views, n = s->n;
+    uint64_t lh = labels_hash(s->labels, n);
+    size_t block = (size_t)n * k;
+    s->probs = malloc(sizeof(float) * block * V);
+    int *missing = malloc(sizeof(int) * (size_t)V);
+    tta_policy run = {0};
+    float *out = NULL;
+    tta_image *imgs = calloc(CHUNK, sizeof(tta_image));
+    int rc = 0, n_missing = 0;
+    if (!s->probs || !missing || !imgs) {
+        fprintf(stderr, "tta: out of memory for %d views x %d images\n", V, n);
+        rc = 1;
+        goto done;
+    }
+    for (int v = 0; v < V; v++) {
+        char text[512];
+        tta_view_format(&pool->views[v], text, sizeof text);
+        const float *c = cache ? tta_pred_cache_find(cache, s->spec, text, n, k, lh) : NULL;
+        if (c) memcpy(s->probs + v * block, c, sizeof(float) * block);
+        else missing[n_missing++] = v;
+    }
+    fprintf(stderr, "%s %s: %d images, %d views: %d from the cache, %d to run\n", name, s->spec, n, V, V - n_missing,
+            n_missing);
+    if (n_missing) {
+        /* the views to run, the identity first (every policy has it) */
+        if (tta_policy_init(&run)) {
+            rc = cli_fail();
+            goto done;
+        }
+        int *map = missing; /* run view r -> pool view */
+        int have_identity = missing[0] == 0;
+        for (int j = have_identity; j < n_missing && !rc; j++)
+            if (tta_policy_add_view(&run, &pool->views[missing[j]])) rc = cli_fail();
+        if (rc) goto done;
+        int R = run.n_views; /* = n_missing + (identity run only for the model's sake) */
+        out = malloc(sizeof(float) * CHUNK * (size_t)R * k);
+        if (!out) {
+            fprintf(stderr, "tta: out of memory\n");
+            rc = 1;
+            goto done;
+        }
+        double t0 = cli_now(), last = t0;
+        for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
+            int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
+            for (int i = 0; i < cnt && !rc; i++)
+                if (tta_dataset_get(s->ds, s0 + i, &imgs[i], NULL)) rc = cli_fail();
+            if (!rc && tta_classify_views(cls, &run, imgs, cnt, out, NULL)) {
+                fprintf(stderr, "tta: %s on %s: %s\n", model_path, s->spec, tta_last_error());
+                rc = 1;
+            }
+            for (int r = 0; r < R && !rc; r++) {
+                int v = have_identity ? map[r] : (r == 0 ? -1 : map[r - 1]);
+                if (v < 0) continue;
+                for (int i = 0; i < cnt; i++)
+                    memcpy(s->probs + v * block + (size_t)(s0 + i) * k, out + ((size_t)i * R + r) * k,
+                           sizeof(float) * k);
+            }
+            double t = cli_now();
+            if (t - last > 1.0 || s0 + cnt == n) {
+                fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", s->spec, s0 + cnt, n, R, t - t0);
+                last = t;
+            }
+        }
+        fprintf(stderr, "\n");
+        for (int j = 0; j < n_missing && !rc && cache; j++) {
+            char text[512];
+            tta_view_format(&pool->views[missing[j]], text, sizeof text);
+            if (tta_pred_cache_put(cache, s->spec, text, n, k, lh, s->probs + missing[j] * block)) rc = cli_fail();
+        }
+        if (!rc && cache && tta_pred_cache_save(cache))
+            fprintf(stderr, "tta: warning: %s; going on without saving the cache\n", tta_last_error());
+    }
+    s->t = (tta_pred_table){n, k, V, s->probs, s->labels};
+done:
+    for (int i = 0; imgs && i < CHUNK; i++) tta_image_destroy(&imgs[i]);
+    free(imgs);
+    free(out);
+    free(missing);
+    tta_policy_destroy(&run);
+    return rc;
+}
+
+void search_policy_line(const tta_policy *pool, const int *views, const double *weights, int m, char *buf,
+                        size_t size) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int j = 0; j < m && len < size; j++) {
+        char text[512];
+        tta_view_format(&pool->views[views[j]], text, sizeof text);
+        if (weights)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s @ %.6g", j ? "; " : "", text, weights[j]);
+        else
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", j ? "; " : "", text);
+    }
+}
+
