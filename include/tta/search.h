@@ -280,6 +280,11 @@ typedef struct tta_paired_stats {
 tta_status tta_paired_stats_compute(const float *base_probs, const float *probs, const int *labels, int n, int k,
                                     int n_boot, uint64_t seed, tta_paired_stats *out);
 
+/* The Pareto front of n points by cost (lower is better) and accuracy (higher is better):
+ * on_front[i] = 1 when no other point costs at most as much and is at least as accurate, and
+ * better in one of the two. Equal points are all on the front. */
+void tta_pareto_front(const double *cost, const double *accuracy, int n, int *on_front);
+
 /* ---- learned weights (weights.c) ---------------------------------------------------------- */
 
 /* One non-negative weight per view of views[0..m) minimising the NLL of the weighted mean on

@@ -66,8 +66,15 @@ typedef struct point {
     int pareto;
 } point;
 
+/* A model's name: its file name without .onnx, or its folder's name for DIR/model.onnx. */
 static void base_name(const char *path, char *out, size_t size) {
     const char *b = strrchr(path, '/');
+    if (b && !strcmp(b + 1, "model.onnx") && b > path) {
+        const char *d = b - 1;
+        while (d > path && d[-1] != '/') d--;
+        snprintf(out, size, "%.*s", (int)(b - d), d);
+        return;
+    }
     b = b ? b + 1 : path;
     snprintf(out, size, "%s", b);
     char *dot = strrchr(out, '.');
@@ -139,16 +146,16 @@ static int point_fill(point *p, const float *val_probs, const split *val, const 
     return 0;
 }
 
-static void mark_pareto(point *pts, int n) {
-    for (int i = 0; i < n; i++) {
-        pts[i].pareto = 1;
-        for (int j = 0; j < n && pts[i].pareto; j++) {
-            if (j == i) continue;
-            int no_worse = pts[j].ms <= pts[i].ms && pts[j].test_acc >= pts[i].test_acc;
-            int better = pts[j].ms < pts[i].ms || pts[j].test_acc > pts[i].test_acc;
-            if (no_worse && better) pts[i].pareto = 0;
-        }
+static int mark_pareto(point *pts, int n) {
+    double *c = malloc(sizeof(double) * (size_t)n), *a = malloc(sizeof(double) * (size_t)n);
+    int *on = malloc(sizeof(int) * (size_t)n), rc = !c || !a || !on;
+    if (!rc) {
+        for (int i = 0; i < n; i++) c[i] = pts[i].ms, a[i] = pts[i].test_acc;
+        tta_pareto_front(c, a, n, on);
+        for (int i = 0; i < n; i++) pts[i].pareto = on[i];
     }
+    free(c), free(a), free(on);
+    return rc;
 }
 
 /* ---- the SVG picture ---- */
@@ -173,8 +180,8 @@ static int write_svg(const char *path, const point *pts, int n, const mdl *model
         if (pts[i].test_acc < y0) y0 = pts[i].test_acc;
         if (pts[i].test_acc > y1) y1 = pts[i].test_acc;
     }
-    double lx0 = floor(log10(x0)), lx1 = ceil(log10(x1));
-    if (lx1 <= lx0) lx1 = lx0 + 1;
+    double lx0 = log10(x0) - 0.08, lx1 = log10(x1) + 0.08;
+    if (lx1 - lx0 < 0.5) lx0 -= 0.25, lx1 += 0.25;
     double pad = (y1 - y0) * 0.08 + 1e-3;
     y0 -= pad, y1 += pad;
     FILE *f = fopen(path, "w");
@@ -192,7 +199,7 @@ static int write_svg(const char *path, const point *pts, int n, const mdl *model
     /* axes, ticks and grid */
     fprintf(f, "<g stroke=\"#888\" fill=\"none\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></g>\n", L, T,
             W - L - R, H - T - B);
-    for (double e = lx0; e <= lx1 + 1e-9; e += 1)
+    for (double e = floor(lx0); e <= ceil(lx1); e += 1)
         for (int m = 1; m < 10; m++) {
             double v = pow(10, e) * m;
             if (v < pow(10, lx0) - 1e-12 || v > pow(10, lx1) + 1e-12) continue;
@@ -258,8 +265,10 @@ static int write_svg(const char *path, const point *pts, int n, const mdl *model
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">", W - R + 20, ly,
                 colours[mi % MAX_MODELS], W - R + 32, ly + 4);
         svg_text(f, models[mi].name);
-        fprintf(f, " (numbers: passes)</text>\n");
+        fprintf(f, "</text>\n");
     }
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#444\">(small numbers: passes of TTA)</text>\n", W - R + 14, ly + 4);
+    ly += 18;
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"#555\"/><text x=\"%.1f\" y=\"%.1f\">ensemble of models</text>\n",
             W - R + 16, ly - 4, W - R + 32, ly + 4);
     ly += 18;
@@ -272,6 +281,12 @@ static int write_svg(const char *path, const point *pts, int n, const mdl *model
 }
 
 /* ---- the command ---- */
+
+static const char *argv_threads(int t) {
+    static char buf[16];
+    snprintf(buf, sizeof buf, "%d", t);
+    return buf;
+}
 
 static int parse_budgets(const char *s, int *b, int *n) {
     *n = 0;
@@ -479,13 +494,13 @@ int tta_cmd_frontier(int argc, char **argv) {
         if (point_fill(pt, ev, &models[0].val, et, &models[0].test, k)) goto done;
         n_pts++;
     }
-    mark_pareto(pts, n_pts);
+    if (mark_pareto(pts, n_pts)) goto done;
 
     /* ---- the table */
     printf("frontier: %d models, validation %s (%d images), test %s (%d images); policies searched on validation\n"
-           "(pool %s, %d views, objective %s); cost measured here, %d threads\n\n",
+           "(pool %s, %d views, objective %s); cost measured here, %s threads\n\n",
            n_models, val_spec, nv, test_spec, nt, pool_arg, pool.n_views, tta_objective_name(obj),
-           threads > 0 ? threads : 0);
+           threads > 0 ? argv_threads(threads) : "default");
     printf("%-9s %6s %10s %12s %8s %8s %8s %7s  %s\n", "kind", "passes", "ms/image", "mult-adds", "val acc", "test acc",
            "test NLL", "Pareto", "what");
     for (int i = 0; i < n_pts; i++) {
@@ -496,15 +511,15 @@ int tta_cmd_frontier(int argc, char **argv) {
     }
 
     /* ---- verdicts: at the cost of each model's best TTA point */
-    printf("\nat the cost of each model's TTA (best test point among its budgets), the best alternative costing\n"
-           "at most as much (difference on test, 95%% paired bootstrap interval):\n");
+    printf("\nat the cost of each model's TTA (its budget with the best validation accuracy), the best\n"
+           "alternatives costing at most as much (differences on test, 95%% paired bootstrap intervals):\n");
     int found_small_wins = 0;
     for (int mi = 0; mi < n_models; mi++) {
         int best_t = -1, base = -1;
         for (int i = 0; i < n_pts; i++) {
             if (pts[i].model != mi) continue;
             if (pts[i].kind == PT_MODEL) base = i;
-            if (pts[i].kind == PT_TTA && (best_t < 0 || pts[i].test_acc > pts[best_t].test_acc)) best_t = i;
+            if (pts[i].kind == PT_TTA && (best_t < 0 || pts[i].val_acc > pts[best_t].val_acc)) best_t = i;
         }
         if (best_t < 0) {
             printf("  %s: the search found no policy better than the model alone on validation\n", models[mi].name);
@@ -523,21 +538,23 @@ int tta_cmd_frontier(int argc, char **argv) {
         tta_bootstrap_diff_ci(pts[base].ok, t->ok, nt, 2000, seed, 0.95, &lo, &hi);
         printf("  %s: TTA at %d passes, %.4f ms: accuracy %.4f, %+.4f over the model alone [%+.4f, %+.4f]\n",
                models[mi].name, t->passes, t->ms, t->test_acc, t->test_acc - pts[base].test_acc, lo, hi);
-        int winner = best_t;
+        int winner = pts[base].test_acc >= t->test_acc ? base : best_t;
         const int alts[2] = {alt_model, alt_ens};
         for (int a = 0; a < 2; a++) {
             if (alts[a] < 0) continue;
             const point *p = &pts[alts[a]];
             tta_bootstrap_diff_ci(t->ok, p->ok, nt, 2000, seed, 0.95, &lo, &hi);
-            printf("    %s %s at %.4f ms: accuracy %.4f, %+.4f against the TTA [%+.4f, %+.4f]\n",
-                   a == 0 ? "model" : "ensemble", p->label, p->ms, p->test_acc, p->test_acc - t->test_acc, lo, hi);
+            printf("    %s at %.4f ms: accuracy %.4f, %+.4f against the TTA [%+.4f, %+.4f]\n", p->label, p->ms, p->test_acc, p->test_acc - t->test_acc, lo, hi);
             if (p->test_acc > pts[winner].test_acc) winner = alts[a];
         }
         if (alt_model < 0 && alt_ens < 0)
             printf("    nothing else costs as little: TTA is the only way to spend this budget\n");
-        printf("    -> %s\n", winner == best_t                       ? "TTA is the better buy at this cost"
-                                 : pts[winner].kind == PT_MODEL     ? "a bigger model is the better buy at this cost"
-                                                                      : "an ensemble is the better buy at this cost");
+        const char *verdict = winner == best_t ? "TTA is the better buy at this cost"
+                              : winner == base ? "TTA does not pay here: the model alone does as well at a fraction of the cost"
+                              : pts[winner].kind == PT_ENSEMBLE ? "an ensemble is the better buy at this cost"
+                              : models[pts[winner].model].macs > models[mi].macs ? "a bigger model is the better buy at this cost"
+                                                                                 : "another model is the better buy at this cost";
+        printf("    -> %s\n", verdict);
     }
     /* a smaller model with TTA against a larger model without it, at lower cost */
     printf("\nsmaller model + TTA against a larger model alone, at lower cost and higher test accuracy:\n");

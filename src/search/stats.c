@@ -84,3 +84,15 @@ tta_status tta_paired_stats_compute(const float *base_probs, const float *probs,
     tta_free(a);
     return st;
 }
+
+void tta_pareto_front(const double *cost, const double *accuracy, int n, int *on_front) {
+    for (int i = 0; i < n; i++) {
+        on_front[i] = 1;
+        for (int j = 0; j < n && on_front[i]; j++) {
+            if (j == i) continue;
+            int no_worse = cost[j] <= cost[i] && accuracy[j] >= accuracy[i];
+            int better = cost[j] < cost[i] || accuracy[j] > accuracy[i];
+            if (no_worse && better) on_front[i] = 0;
+        }
+    }
+}

@@ -758,3 +758,17 @@ TEST(honest_estimate_finds_a_real_gain_and_covers_the_test_gain) {
     synth_free(&test);
     tta_policy_destroy(&pool);
 }
+
+/* The frontier's Pareto marking on hand-made points: (cost, accuracy) */
+TEST(pareto_front_by_hand) {
+    /* A (1, .80) front; B (2, .85) front; C (2, .84) dominated by B; D (3, .85) dominated by B
+     * (same accuracy, dearer); E (4, .90) front; F (4, .90) equal to E: both on it; G (0.5, .70)
+     * the cheapest: front; H (5, .89) dominated by E */
+    const double cost[] = {1, 2, 2, 3, 4, 4, 0.5, 5}, acc[] = {.80, .85, .84, .85, .90, .90, .70, .89};
+    const int want[] = {1, 1, 0, 0, 1, 1, 1, 0};
+    int on[8];
+    tta_pareto_front(cost, acc, 8, on);
+    for (int i = 0; i < 8; i++) CHECK_EQ_INT(on[i], want[i]);
+    tta_pareto_front(cost, acc, 1, on);
+    CHECK_EQ_INT(on[0], 1);
+}
