@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
@@ -365,6 +366,13 @@ int tta_cmd_frontier(int argc, char **argv) {
     if (pool_text ? tta_policy_parse(&pool, pool_text, pool_arg) != TTA_OK : cli_load_policy(pool_arg, &pool) != 0) {
         if (pool_text) cli_fail();
         goto done;
+    }
+    if (cache_dir && mkdir(cache_dir, 0777) != 0) {
+        struct stat st;
+        if (stat(cache_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "tta: frontier: --cache-dir %s: cannot create the folder\n", cache_dir);
+            goto done;
+        }
     }
     if (tta_dataset_open(&dval, val_spec) || tta_dataset_open(&dtest, test_spec)) {
         cli_fail();
