@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "detect/score_key.h"
 #include "tta/detect.h"
 
 static const char *const layout_names[] = {"auto", "yolov8", "yolov5", "boxes-scores"};
@@ -79,14 +80,6 @@ typedef struct candidate {
     uint32_t anchor, cls;
 } candidate;
 
-/* Ascending key bits of a float (-0 and +0 alike). */
-static uint32_t float_key(float x) {
-    union {
-        float f;
-        uint32_t u;
-    } v = {x == 0 ? 0.0f : x};
-    return v.u >> 31 ? ~v.u : v.u | 1u << 31;
-}
 
 /* Keeps the k best of n candidates in place, in their order (ties at the cut: the first
  * found), in O(n): the k-th best score by a radix select on its key bits (a byte at a time,
@@ -99,7 +92,7 @@ static void keep_best(candidate *b, int n, int k, int *kept) {
     for (int shift = 24; shift >= 0; shift -= 8) {
         int count[256] = {0};
         for (int i = 0; i < n; i++) {
-            uint32_t key = float_key(b[i].score);
+            uint32_t key = det_float_key(b[i].score);
             if ((key & mask) == prefix) count[key >> shift & 255]++;
         }
         int byte = 255;
@@ -110,7 +103,7 @@ static void keep_best(candidate *b, int n, int k, int *kept) {
     /* prefix is the key of the k-th best; rank of the candidates with that key fit */
     int w = 0;
     for (int i = 0; i < n; i++) {
-        uint32_t key = float_key(b[i].score);
+        uint32_t key = det_float_key(b[i].score);
         if (key > prefix || (key == prefix && rank-- > 0)) b[w++] = b[i];
     }
     *kept = w;

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "detect/score_key.h"
 #include "detect/fuse_internal.h"
 #include "tta/tensor.h"
 
@@ -183,20 +184,12 @@ void fuse_sort_keys(fuse_ctx *c, int n) {
     if (src != k) memcpy(k, src, sizeof *src * (size_t)n);
 }
 
-/* Key bits of a float, ascending (equal floats, -0 and +0 too, give equal keys). */
-static unsigned float_key(float x) {
-    union {
-        float f;
-        unsigned u;
-    } v = {x == 0 ? 0.0f : x};
-    return v.u >> 31 ? ~v.u : v.u | 1u << 31;
-}
 
 void fuse_sort_output(fuse_ctx *c) {
     tta_box *b = c->out->box;
     int n = c->out->n;
     for (int i = 0; i < n; i++)
-        c->keys[i] = (fuse_key){~float_key(b[i].score), (unsigned)b[i].label ^ 0x80000000u, 0, i};
+        c->keys[i] = (fuse_key){~det_float_key(b[i].score), (unsigned)b[i].label ^ 0x80000000u, 0, i};
     fuse_sort_keys(c, n);
     memcpy(c->box_tmp, b, sizeof *b * (size_t)n);
     for (int i = 0; i < n; i++)
@@ -409,7 +402,7 @@ tta_status tta_fuse_boxes(const tta_box *boxes, int n, int n_views, const double
         if (opt->method == TTA_FUSE_SOFT_NMS)
             c.keys[i] = (fuse_key){(unsigned)b->cls, 0, (unsigned)b->view, i};
         else
-            c.keys[i] = (fuse_key){(unsigned long long)~float_key((float)b->score) << 32 | (unsigned)b->cls,
+            c.keys[i] = (fuse_key){(unsigned long long)~det_float_key((float)b->score) << 32 | (unsigned)b->cls,
                                    ~fuse_key_of(b->score), (unsigned)b->view, i};
     }
     fuse_sort_keys(&c, m);

@@ -6,20 +6,13 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "detect/score_key.h"
 #include "detect/view_nms.h"
 
 /* Labels spread wider than this go through the general rule (a table per label is sized by the
  * spread; a decoder's labels are 0..C-1). */
 #define MAX_LABEL_SPREAD (1 << 16)
 
-/* Ascending key bits of a float (-0 and +0 alike), as fuse.c's float_key. */
-static uint32_t float_key(float x) {
-    union {
-        float f;
-        uint32_t u;
-    } v = {x == 0 ? 0.0f : x};
-    return v.u >> 31 ? ~v.u : v.u | 1u << 31;
-}
 
 static int grow(void **p, int *cap, int need, size_t size) {
     if (need <= *cap) return 1;
@@ -120,7 +113,7 @@ tta_status det_view_nms(const tta_box *in, int n, float iou_thr, int max_det, de
     for (int i = 0; i < n; i++) {
         const tta_box *b = &in[i];
         if ((double)(b->x2 - b->x1) * (double)(b->y2 - b->y1) == 0.0 || b->score < 0) continue;
-        w->keys[m++] = (uint64_t)~float_key(b->score) << 32 | (uint32_t)i;
+        w->keys[m++] = (uint64_t)~det_float_key(b->score) << 32 | (uint32_t)i;
     }
     uint64_t *k = sort_keys(w->keys, w->tmp, m);
     order_ties(k, m, in);
