@@ -546,22 +546,25 @@ int tta_cmd_frontier(int argc, char **argv) {
         tta_bootstrap_diff_ci(pts[base].ok, t->ok, nt, 2000, seed, 0.95, &lo, &hi);
         printf("  %s: TTA at %d passes, %.4f ms: accuracy %.4f, %+.4f over the model alone [%+.4f, %+.4f]\n",
                models[mi].name, t->passes, t->ms, t->test_acc, t->test_acc - pts[base].test_acc, lo, hi);
-        int winner = pts[base].test_acc >= t->test_acc ? base : best_t;
+        int tta_pays = lo > 0, winner = -1; /* winner: an alternative significantly better than the TTA */
         const int alts[2] = {alt_model, alt_ens};
         for (int a = 0; a < 2; a++) {
             if (alts[a] < 0) continue;
             const point *p = &pts[alts[a]];
             tta_bootstrap_diff_ci(t->ok, p->ok, nt, 2000, seed, 0.95, &lo, &hi);
-            printf("    %s at %.4f ms: accuracy %.4f, %+.4f against the TTA [%+.4f, %+.4f]\n", p->label, p->ms, p->test_acc, p->test_acc - t->test_acc, lo, hi);
-            if (p->test_acc > pts[winner].test_acc) winner = alts[a];
+            printf("    %s at %.4f ms: accuracy %.4f, %+.4f against the TTA [%+.4f, %+.4f]\n", p->label, p->ms,
+                   p->test_acc, p->test_acc - t->test_acc, lo, hi);
+            if (lo > 0 && (winner < 0 || p->test_acc > pts[winner].test_acc)) winner = alts[a];
         }
         if (alt_model < 0 && alt_ens < 0)
             printf("    nothing else costs as little: TTA is the only way to spend this budget\n");
-        const char *verdict = winner == best_t ? "TTA is the better buy at this cost"
-                              : winner == base ? "TTA does not pay here: the model alone does as well at a fraction of the cost"
-                              : pts[winner].kind == PT_ENSEMBLE ? "an ensemble is the better buy at this cost"
-                              : models[pts[winner].model].macs > models[mi].macs ? "a bigger model is the better buy at this cost"
-                                                                                 : "another model is the better buy at this cost";
+        const char *verdict =
+            winner >= 0 ? (pts[winner].kind == PT_ENSEMBLE ? "an ensemble is the better buy at this cost"
+                           : models[pts[winner].model].macs > models[mi].macs
+                               ? "a bigger model is the better buy at this cost"
+                               : "another model is the better buy at this cost")
+            : tta_pays ? "TTA is the better buy at this cost (no alternative is significantly better)"
+                       : "TTA does not pay here: its gain over the model alone is not above 0 within the interval";
         printf("    -> %s\n", verdict);
     }
     /* a smaller model with TTA against a larger model without it, at lower cost */
