@@ -396,14 +396,18 @@ tta_status tta_fuse_boxes(const tta_box *boxes, int n, int n_views, const double
         c.grid[k].cell = cell;
     }
 
-    /* the order the rule reads the boxes in (see fuse_internal.h) */
+    /* the order the rule reads the boxes in (see fuse_internal.h); when every weighted score is
+       a float (no weights, or weights that keep it one) the double key can add no order to the
+       float key, and leaving it 0 spares the radix sort its bytes */
+    int float_exact = 1;
+    for (int i = 0; i < m && float_exact; i++) float_exact = (double)(float)items[i].score == items[i].score;
     for (int i = 0; i < m; i++) {
         const fuse_item *b = &items[i];
         if (opt->method == TTA_FUSE_SOFT_NMS)
             c.keys[i] = (fuse_key){(unsigned)b->cls, 0, (unsigned)b->view, i};
         else
             c.keys[i] = (fuse_key){(unsigned long long)~det_float_key((float)b->score) << 32 | (unsigned)b->cls,
-                                   ~fuse_key_of(b->score), (unsigned)b->view, i};
+                                   float_exact ? 0 : ~fuse_key_of(b->score), (unsigned)b->view, i};
     }
     fuse_sort_keys(&c, m);
     for (int i = 0; i < m; i++)
