@@ -272,6 +272,12 @@ if [ -f "$OUT/mosaics/annotations.json" ] && [ -f models/segmenter.onnx ]; then
     echo
     $TTA segment bench --model models/segmenter.onnx --data "masks:$OUT/mosaics" --threads "$THREADS" \
         --policy "hflip; vflip; shift(4, 4, constant)" || echo "segment bench failed" >> "$ERRS"
+    # the same at a real segmenter's cost: the model zoo's U-Net (widths 32-512, 21 classes)
+    if [ -f "$ZOO/unet/model.onnx" ]; then
+        echo
+        $TTA segment bench --model "$ZOO/unet/model.onnx" --data "masks:$OUT/mosaics" --threads "$THREADS" \
+            --policy "hflip; vflip; shift(4, 4, constant)" || echo "segment bench (U-Net) failed" >> "$ERRS"
+    fi
 fi
 
 if [ -s "$ERRS" ]; then
