@@ -193,6 +193,9 @@ typedef struct tta_search_options {
                                  a few seconds: every policy of up to 5 of 41 views on 5,000
                                  images of 10 classes) */
     int gps_steps;            /* 0: 2 x budget */
+    int prune;                /* 1: step 1 prunes the pool: step 2 and 3 try only the views of the
+                                 family rows that beat the identity alone (fewer candidates, less
+                                 of the winner's curse); 0: every view */
 } tta_search_options;
 
 typedef struct tta_search_result {
@@ -208,6 +211,7 @@ typedef struct tta_search_result {
     tta_search_pick best[TTA_SEARCH_MAX_BUDGET];    /* best with at most b + 1 views: never worse
                                                        than the identity alone; more views only
                                                        for a strictly better objective */
+    int n_candidates;     /* views other than the identity that steps 2 and 3 tried (after pruning) */
     long long n_evaluated;
     double seconds;
 } tta_search_result;

@@ -432,7 +432,7 @@ int tta_cmd_frontier(int argc, char **argv) {
         if (bad) goto done;
         fprintf(stderr, "%s: %.4f ms per image, %.3g multiply-adds; searching budgets up to %d...\n", m->name, m->ms,
                 m->macs, B);
-        tta_search_options so = {.budget = B, .objective = obj};
+        tta_search_options so = {.budget = B, .objective = obj, .prune = 1}; /* as tta search */
         tta_search_result res;
         if (tta_search_run(&m->val.t, &pool, &so, &res)) {
             cli_fail();

@@ -38,7 +38,7 @@ static int usage(FILE *f, int code) {
             "usage: tta search --model M --val SPEC --test SPEC --budget N -o POLICY\n"
             "                  [--objective accuracy|nll|calibrated-nll] [--pool P] [--cache FILE]\n"
             "                  [--json FILE] [--adaptive-cost C] [--no-weights] [--beam B] [--seed S]\n"
-            "                  [--boot R] [--honest-repeats R] [--max-batch B] [--threads T]\n"
+            "                  [--boot R] [--honest-repeats R] [--no-prune] [--max-batch B] [--threads T]\n"
             "       tta search --bench-subset\n\n"
             "Finds the best test-time augmentation policy of at most N views per image (the\n"
             "identity included) on the validation split and reports it on the test split. Each view\n"
@@ -47,6 +47,8 @@ static int usage(FILE *f, int code) {
             "  2. the best combination of single views: exhaustive where the count of subsets\n"
             "     allows, greedy forward selection, beam search, greedy with replacement (GPS);\n"
             "  3. composite views (hflip > shift, ...) swapped in.\n"
+            "Steps 2 and 3 try only the views of step 1's rows that beat the identity alone (the\n"
+            "pool pruned: fewer candidates, less of the winner's curse; --no-prune tries all).\n"
             "The winner of many policies looks better on validation than it is (the winner's curse):\n"
             "before test is looked at, an honest estimate of each budget's gain comes from the\n"
             "validation split alone (repeated 5-fold selection: search 4/5 of the images, score the\n"
@@ -73,6 +75,7 @@ static int usage(FILE *f, int code) {
             "  --no-weights        never save learned weights in the policy file\n"
             "  --beam B            beam width (default 8)\n"
             "  --seed S, --boot R  bootstrap seed (default 0) and resamples (default 2000)\n"
+            "  --no-prune          steps 2 and 3 try every view of the pool\n"
             "  --honest-repeats R  random 5-fold deals of the validation split for the honest\n"
             "                      estimate (default 2: 10 searches on 4/5 of the images); 0 skips it\n"
             "                      and keeps the best policy on validation whatever its estimate\n"
@@ -198,7 +201,7 @@ static double objective_value(tta_objective obj, const tta_objective_value *v) {
 int tta_cmd_search(int argc, char **argv) {
     const char *model_path = NULL, *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *json = NULL;
     const char *obj_name = "accuracy", *pool_arg = "default", *cache_path = NULL;
-    int budget = -1, threads = 0, max_batch = 0, beam = 8, n_boot = 2000, no_weights = 0, repeats = 2;
+    int budget = -1, threads = 0, max_batch = 0, beam = 8, n_boot = 2000, no_weights = 0, repeats = 2, prune = 1;
     double adaptive_cost = 1.5;
     uint64_t seed = 0;
     for (int i = 1; i < argc; i++) {
@@ -221,6 +224,7 @@ int tta_cmd_search(int argc, char **argv) {
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--boot") && more) n_boot = atoi(argv[++i]);
         else if (!strcmp(a, "--honest-repeats") && more) repeats = atoi(argv[++i]);
+        else if (!strcmp(a, "--no-prune")) prune = 0;
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(a, "--max-batch") && more) max_batch = atoi(argv[++i]);
         else {
@@ -340,7 +344,7 @@ int tta_cmd_search(int argc, char **argv) {
         goto done;
 
     /* the search, on validation only */
-    tta_search_options so = {.budget = budget, .objective = obj, .beam_width = beam};
+    tta_search_options so = {.budget = budget, .objective = obj, .beam_width = beam, .prune = prune};
     fprintf(stderr, "search: %d candidate views, budget %d, objective %s...\n", pool.n_views, budget,
             tta_objective_name(obj));
     if (tta_search_run(&val.t, &pool, &so, &res)) {
@@ -348,7 +352,8 @@ int tta_cmd_search(int argc, char **argv) {
         goto done;
     }
     have_res = 1;
-    fprintf(stderr, "search: %lld subsets scored in %.2f s\n", res.n_evaluated, res.seconds);
+    fprintf(stderr, "search: %lld subsets scored in %.2f s (%d of %d views tried%s)\n", res.n_evaluated, res.seconds,
+            res.n_candidates, pool.n_views - 1, prune ? ", the rest pruned by step 1" : "");
     int B = res.budget;
     if (B < budget)
         fprintf(stderr, "tta: search: note: the pool has %d views, so the budget is %d, not %d\n", pool.n_views, B,
@@ -414,6 +419,9 @@ int tta_cmd_search(int argc, char **argv) {
     }
 
     /* steps 2 and 3 */
+    if (prune)
+        printf("\nstep 1 pruned the pool: steps 2 and 3 try the %d of %d views whose rows beat the identity alone\n",
+               res.n_candidates, pool.n_views - 1);
     printf("\nsteps 2-3: best policy of each size by each method (validation %s%s)\n", tta_objective_name(obj),
            obj == TTA_OBJECTIVE_ACCURACY ? ", higher is better" : ", lower is better");
     if (res.exhaustive_all)
@@ -636,6 +644,7 @@ int tta_cmd_search(int argc, char **argv) {
         cli_json_str(jf, test_spec);
         fprintf(jf, ",\n  \"n_val\": %d,\n  \"n_test\": %d,\n  \"objective\": \"%s\",\n  \"budget\": %d,\n", val.n, test.n,
                 tta_objective_name(obj), B);
+        fprintf(jf, "  \"pruned\": %s,\n  \"candidates_tried\": %d,\n", prune ? "true" : "false", res.n_candidates);
         fprintf(jf, "  \"pool_views\": %d,\n  \"subsets_scored\": %lld,\n  \"search_seconds\": %.3f,\n", pool.n_views,
                 res.n_evaluated, res.seconds);
         fprintf(jf, "  \"exhaustive_all_singles\": %s,\n  \"families\": [\n", res.exhaustive_all ? "true" : "false");

@@ -775,6 +775,27 @@ tta_status tta_search_run(const tta_pred_table *t, const tta_policy *pool, const
     }
     long long ev = 0;
     tta_status st = tta_search_families(t, pool, obj, &res->families, &res->n_families);
+    if (st == TTA_OK && opt->prune) {
+        /* only the views of rows that beat the identity alone (the table's first n x k block) */
+        tta_objective_value id;
+        tta_objective_eval(obj, t->probs, t->labels, t->n, t->k, &id);
+        char *keep = tta_calloc((size_t)V, 1);
+        if (!keep) st = tta_errorf(TTA_ERR_NOMEM, "search: out of memory");
+        for (int f = 0; keep && f < res->n_families; f++)
+            for (int r = 0; r < res->families[f].n_rows; r++) {
+                const tta_family_row *R = &res->families[f].rows[r];
+                if (tta_objective_compare(obj, &R->with_identity, &id) < 0)
+                    for (int j = 0; j < R->n_views; j++) keep[R->views[j]] = 1;
+            }
+        int ns = 0, na = 0;
+        for (int i = 0; keep && i < n_single; i++)
+            if (keep[singles[i]]) singles[ns++] = singles[i];
+        for (int i = 0; keep && i < n_all; i++)
+            if (keep[all[i]]) all[na++] = all[i];
+        if (keep) n_single = ns, n_all = na;
+        tta_free(keep);
+    }
+    res->n_candidates = n_all;
 
     /* step 2: exhaustive over every single view if affordable, else over step 1's shortlist */
     if (st == TTA_OK) {
@@ -788,8 +809,11 @@ tta_status tta_search_run(const tta_pred_table *t, const tta_policy *pool, const
             for (int f = 0; f < res->n_families; f++) {
                 const tta_family *F = &res->families[f];
                 if (F->composite || !F->n_rows) continue;
-                for (int j = 0; j < F->rows[F->best].n_views && res->n_shortlist < cap; j++)
-                    res->shortlist[res->n_shortlist++] = F->rows[F->best].views[j];
+                for (int j = 0; j < F->rows[F->best].n_views && res->n_shortlist < cap; j++) {
+                    int v = F->rows[F->best].views[j], kept = 0;
+                    for (int i = 0; i < n_single && !kept; i++) kept = singles[i] == v; /* not pruned */
+                    if (kept) res->shortlist[res->n_shortlist++] = v;
+                }
             }
             for (int i = 1; i < res->n_shortlist; i++) /* ascending, as the pool */
                 for (int j = i; j > 0 && res->shortlist[j] < res->shortlist[j - 1]; j--) {

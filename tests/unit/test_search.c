@@ -772,3 +772,43 @@ TEST(pareto_front_by_hand) {
     tta_pareto_front(cost, acc, 1, on);
     CHECK_EQ_INT(on[0], 1);
 }
+
+/* Pruning by step 1: views whose family rows do not beat the identity alone are never tried in
+ * steps 2 and 3; the views that help stay. */
+TEST(prune_keeps_only_the_rows_that_help) {
+    /* identity strong; hflip (its own family) and rotate(+-5) (one row of the rotate family)
+       help, with independent noise of the same strength; the rest steer away from the truth */
+    double sig[12] = {1.5, 1.5, -2, -2, -2, 1.5, 1.5, -2, -2, -2, -2, -2};
+    tta_policy pool;
+    CHECK_EQ_INT(tta_policy_parse(&pool, honest_pool, NULL), TTA_OK);
+    synth s;
+    synth_make(&s, 1500, 12, 6, sig, 51);
+    tta_search_options opt = {.budget = 4, .objective = TTA_OBJECTIVE_ACCURACY, .prune = 1};
+    tta_search_result r;
+    CHECK_EQ_INT(tta_search_run(&s.t, &pool, &opt, &r), TTA_OK);
+    CHECK_EQ_INT(r.n_candidates, 3);
+    for (int b = 0; b < r.budget; b++)
+        for (int j = 0; j < r.best[b].n_views; j++) {
+            int v = r.best[b].views[j];
+            CHECK(v == 0 || v == 1 || v == 5 || v == 6);
+        }
+    CHECK_EQ_INT(r.best[3].n_views, 4); /* identity, hflip, rotate(5), rotate(-5): all help */
+    tta_search_result_destroy(&r);
+    /* without pruning every view is a candidate */
+    opt.prune = 0;
+    CHECK_EQ_INT(tta_search_run(&s.t, &pool, &opt, &r), TTA_OK);
+    CHECK_EQ_INT(r.n_candidates, 11);
+    tta_search_result_destroy(&r);
+    /* nothing helps: nothing is tried, the identity is every budget's policy */
+    double bad[12] = {1.5, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3, -3};
+    synth h;
+    synth_make(&h, 400, 12, 6, bad, 52);
+    opt.prune = 1;
+    CHECK_EQ_INT(tta_search_run(&h.t, &pool, &opt, &r), TTA_OK);
+    CHECK_EQ_INT(r.n_candidates, 0);
+    for (int b = 0; b < r.budget; b++) CHECK_EQ_INT(r.best[b].n_views, 1);
+    tta_search_result_destroy(&r);
+    synth_free(&s);
+    synth_free(&h);
+    tta_policy_destroy(&pool);
+}
