@@ -53,7 +53,14 @@ typedef struct view_builder {
     int h, w;                /* current size */
     int index;               /* view number, for messages */
     const tta_transform *t;  /* the transform being added, for messages (NULL: the final resize) */
+    size_t src_pixels;       /* the plan's input image */
 } view_builder;
+
+/* A transform of the policy may make at most this many times the input's pixels (or 4 M pixels,
+ * whichever is more): resize(10556) of a 12x10 image followed by the resize to an 8x9 output
+ * once made a 93 M-pixel intermediate for 100 s. The final resize to the output size is exempt. */
+#define AUG_MAX_GROWTH 64
+#define AUG_GROWTH_FLOOR ((size_t)1 << 22)
 
 static tta_status add_prim(view_builder *vb, const aug_prim *p, int wrap) {
     aug_view *v = vb->view;
@@ -65,6 +72,15 @@ static tta_status add_prim(view_builder *vb, const aug_prim *p, int wrap) {
                           "view %d: %s makes a %dx%d image from %dx%d: too large (at most %d pixels a side and "
                           "2^28 pixels)",
                           vb->index, text, p->out_h, p->out_w, vb->h, vb->w, AUG_MAX_SIDE);
+    }
+    size_t px = (size_t)p->out_h * (size_t)p->out_w, cap = AUG_MAX_GROWTH * vb->src_pixels;
+    if (vb->t && px > (cap > AUG_GROWTH_FLOOR ? cap : AUG_GROWTH_FLOOR)) {
+        char text[128];
+        aug_transform_format(vb->t, text, sizeof text);
+        return tta_errorf(TTA_ERR_INVALID_ARG,
+                          "view %d: %s makes a %dx%d image from a %zu-pixel input: too large (at most %d times the "
+                          "input's pixels, or 4 M pixels)",
+                          vb->index, text, p->out_h, p->out_w, vb->src_pixels, AUG_MAX_GROWTH);
     }
     if (v->n_steps == AUG_MAX_STEPS || v->n_stages == AUG_MAX_STEPS)
         return tta_errorf(TTA_ERR_INTERNAL, "view %d has too many steps", vb->index);
@@ -179,7 +195,7 @@ static tta_status add_transform(view_builder *vb, const tta_transform *t) {
 static tta_status build_view(tta_aug_plan *plan, int index, const tta_view *view) {
     aug_view *v = &plan->views[index];
     v->view = *view;
-    view_builder vb = {v, plan->in_h, plan->in_w, index, NULL};
+    view_builder vb = {v, plan->in_h, plan->in_w, index, NULL, (size_t)plan->in_h * (size_t)plan->in_w};
     for (int i = 0; i < view->n; i++) {
         const tta_transform *t = &view->t[i];
         vb.t = t;

@@ -1,12 +1,14 @@
 /* test_limits.c - unit tests of the limits that keep hostile sizes out: the checked arithmetic of
  * src/core/checked.h (element counts and byte sizes that would wrap), the saturating
  * tta_tensor_numel/nbytes, the memory-size syntax of --max-memory and TTA_MAX_MEMORY, and the
- * plan's memory limit (option, environment, default; every allocation counted, none over). */
+ * plan's memory limit (option, environment, default; every allocation counted, none over), and the
+ * augmentation plan's bound on how much a transform may grow an image. */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "core/checked.h"
 #include "test.h"
+#include "tta/augment.h"
 #include "tta/runtime.h"
 #include "tta/tensor_io.h"
 
@@ -174,4 +176,37 @@ TEST(plan_refuses_hostile_sizes) {
     CHECK_STR_CONTAINS(tta_last_error(), "would have more elements than int64 counts");
     CHECK(plan_hostile(HOSTILE "tile_repeats_overflow.onnx", 1, d4) == TTA_ERR_SHAPE);
     CHECK_STR_CONTAINS(tta_last_error(), "overflows int64");
+}
+
+/* A transform may grow the image to at most 64 times its input's pixels (or 4 M pixels): the
+ * fuzzer's resize(10556) of a 12x10 image before an 8x9 output once took 100 s; it is now refused
+ * at plan time, naming the view and the transform. Real growth stays allowed: resize(800%) of
+ * 28x28 (64 times), anything up to 4 M pixels, and the final resize to any output size. */
+TEST(augment_plan_refuses_runaway_growth) {
+    struct {
+        const char *policy;
+        int in_h, in_w, out_h, out_w, ok;
+    } cases[] = {
+        {"resize(10556)", 12, 10, 8, 9, 0},
+        {"resize(9450) > resize(8)", 12, 10, 0, 0, 0},
+        {"resize(800%)", 28, 28, 0, 0, 1},
+        {"resize(2000)", 12, 10, 0, 0, 1},      /* 2000 x 1667: under 4 M pixels */
+        {"hflip", 12, 10, 2048, 2048, 1},        /* the final resize is exempt */
+        {"resize(125%)", 6000, 8000, 0, 0, 1},   /* a 48 M-pixel photo grown by 1.56 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tta_policy pol;
+        CHECK_EQ_INT(tta_policy_parse(&pol, cases[i].policy, NULL), TTA_OK);
+        tta_aug_plan *plan = NULL;
+        tta_status st = tta_aug_plan_new(&plan, &pol, cases[i].in_h, cases[i].in_w, cases[i].out_h, cases[i].out_w);
+        if (cases[i].ok) {
+            CHECK_EQ_INT(st, TTA_OK);
+        } else {
+            CHECK_EQ_INT(st, TTA_ERR_INVALID_ARG);
+            CHECK_STR_CONTAINS(tta_last_error(), "at most 64 times the input's pixels");
+            CHECK_STR_CONTAINS(tta_last_error(), "view 1: resize(");
+        }
+        tta_aug_plan_free(plan);
+        tta_policy_destroy(&pol);
+    }
 }
