@@ -12,6 +12,7 @@
  * "@ W" gives a view a weight W >= 0 for the weighted merge; a policy keeps weights only when
  * some view has one (the others then weigh 1). */
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,9 +394,10 @@ static tta_status parse_transform(parser *ps, tta_transform *t) {
                     info->min_num == 1 ? "" : "s", n_num);
     if (info->op == TTA_OP_ROT90) {
         if (n_num) {
-            if (num[0] != (long)num[0]) return perr(ps, first_num_at, "rot90 takes a whole number");
-            long k = (long)num[0] % 4;
-            t->p[0] = (double)(k < 0 ? k + 4 : k);
+            /* on the double (a cast of a huge number to an integer is undefined): fmod is exact */
+            if (!isfinite(num[0]) || num[0] != floor(num[0])) return perr(ps, first_num_at, "rot90 takes a whole number");
+            double k = fmod(num[0], 4.0);
+            t->p[0] = k < 0 ? k + 4 : k + 0.0; /* + 0.0: -0 becomes 0 */
         }
     } else {
         t->p[0] = num[0];

@@ -157,6 +157,14 @@ TEST(every_transform_round_trips) {
     CHECK_NEAR(pol.views[2].t[0].p[0], 2, 0);
     CHECK_NEAR(pol.views[3].t[0].p[0], 0, 0);
     tta_policy_destroy(&pol);
+    /* quarter turns beyond any integer type: reduced on the double, no undefined conversion
+       (fuzz finding F4). 1e300 is a multiple of 4; -(2^53 - 3) is -1 modulo 4, so 3 turns. */
+    CHECK(parse_ok(&pol, "hflip > rot90(1e300); rot90(-9007199254740989)"));
+    CHECK_EQ_INT(pol.n_views, 3);
+    CHECK_NEAR(pol.views[1].t[1].p[0], 0, 0);
+    CHECK_NEAR(pol.views[2].t[0].p[0], 3, 0);
+    tta_policy_destroy(&pol);
+    check_error("rot90(1e999)", 1, 7, "");
     check_round_trip("shift(1.5, -2.25); shift(3, 0, constant); shift(3, 0, constant, fill=0.5); "
                      "shift(0, 4, edge); shift(-2, 0, reflect); shift(1.5, 0, nearest, wrap)");
     check_round_trip("rotate(10); rotate(-7.5, nearest); rotate(30, bicubic, reflect); "
