@@ -127,7 +127,7 @@ FILE *cli_output_open(const char *path, char **tmp) {
     sprintf(*tmp, "%s.part", path);
     FILE *f = fopen(*tmp, "w");
     if (!f) {
-        fprintf(stderr, "tta: %s: cannot write (%s)\n", path, strerror(errno));
+        fprintf(stderr, "tta: %s: cannot create (cannot write %s: %s)\n", path, *tmp, strerror(errno));
         free(*tmp);
         *tmp = NULL;
     }

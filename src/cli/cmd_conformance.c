@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "tta/runtime.h"
 #include "tta/tensor_io.h"
@@ -278,10 +279,8 @@ int tta_cmd_conformance(int argc, char **argv) {
         return 1;
     }
     FILE *wf = NULL;
-    if (write_path && !(wf = fopen(write_path, "w"))) {
-        fprintf(stderr, "tta: %s: cannot create file\n", write_path);
-        return 1;
-    }
+    char *wf_tmp = NULL; /* the list goes to PATH.part, renamed into place when whole */
+    if (write_path && !(wf = cli_output_open(write_path, &wf_tmp))) return 1;
     int passed = 0, failed = 0, skipped = 0, unexpected_fail = 0, unexpected_pass = 0;
     for (int d = 0; d < n_dirs; d++) {
         char model[4096];
@@ -339,7 +338,8 @@ int tta_cmd_conformance(int argc, char **argv) {
         }
         free_list(cases, n_cases);
     }
-    if (wf) fclose(wf);
+    int write_failed = wf && cli_output_commit(wf, wf_tmp, write_path);
+    free(wf_tmp);
     int rc = failed ? 1 : 0;
     if (expected_path) {
         printf("expected failures: %d listed, %d unexpected failures, %d unexpected passes\n", exp.n, unexpected_fail,
@@ -354,5 +354,5 @@ int tta_cmd_conformance(int argc, char **argv) {
         free(exp.seen);
     }
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-    return rc;
+    return write_failed ? 1 : rc;
 }

@@ -199,6 +199,7 @@ int tta_cmd_eval(int argc, char **argv) {
     int n_res = 0, k = 0;
     double model_seconds[MAX_MODELS] = {0}, *random_acc = NULL, *view_acc = NULL;
     FILE *jf = NULL;
+    char *json_tmp = NULL;
 
     for (int p = 0; p < n_pols; p++) {
         char *name = NULL;
@@ -387,11 +388,8 @@ int tta_cmd_eval(int argc, char **argv) {
     }
 
     if (json) {
-        jf = fopen(json, "w");
-        if (!jf) {
-            fprintf(stderr, "tta: %s: cannot create file\n", json);
-            goto done;
-        }
+        jf = cli_output_open(json, &json_tmp); /* PATH.part, renamed into place when whole */
+        if (!jf) goto done;
         fprintf(jf, "{\n  \"data\": ");
         cli_json_str(jf, data);
         fprintf(jf, ",\n  \"n_images\": %lld,\n  \"merge\": \"%s\",\n  \"models\": [", (long long)n, tta_merge_name(merge));
@@ -432,7 +430,7 @@ int tta_cmd_eval(int argc, char **argv) {
             fprintf(jf, "]}");
         }
         fprintf(jf, "\n}\n");
-        int failed = cli_close_output(jf, json);
+        int failed = cli_output_commit(jf, json_tmp, json);
         jf = NULL;
         if (failed) goto done;
     }
@@ -440,8 +438,9 @@ int tta_cmd_eval(int argc, char **argv) {
 done:
     if (jf) {
         fclose(jf);
-        remove(json);
+        remove(json_tmp);
     }
+    free(json_tmp);
     for (int r = 0; r < n_res; r++) free(res[r].cumulative);
     for (int p = 0; p < n_pols; p++) {
         tta_policy_destroy(&pols[p]);

@@ -185,11 +185,9 @@ static int write_svg(const char *path, const point *pts, int n, const mdl *model
     if (lx1 - lx0 < 0.5) lx0 -= 0.25, lx1 += 0.25;
     double pad = (y1 - y0) * 0.08 + 1e-3;
     y0 -= pad, y1 += pad;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "tta: %s: cannot create file\n", path);
-        return 1;
-    }
+    char *tmp = NULL;
+    FILE *f = cli_output_open(path, &tmp); /* PATH.part, renamed into place when whole */
+    if (!f) return 1;
 #define PX(ms) (L + (log10(ms) - lx0) / (lx1 - lx0) * (W - L - R))
 #define PY(a) (T + (y1 - (a)) / (y1 - y0) * (H - T - B))
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
@@ -278,7 +276,9 @@ static int write_svg(const char *path, const point *pts, int n, const mdl *model
     fprintf(f, "</svg>\n");
 #undef PX
 #undef PY
-    return cli_close_output(f, path);
+    int failed = cli_output_commit(f, tmp, path);
+    free(tmp);
+    return failed;
 }
 
 /* ---- the command ---- */
@@ -362,6 +362,7 @@ int tta_cmd_frontier(int argc, char **argv) {
     tta_policy pool = {0};
     tta_dataset *dval = NULL, *dtest = NULL;
     FILE *jf = NULL;
+    char *json_tmp = NULL;
     const char *pool_text = tta_search_pool_text(pool_arg);
     if (pool_text ? tta_policy_parse(&pool, pool_text, pool_arg) != TTA_OK : cli_load_policy(pool_arg, &pool) != 0) {
         if (pool_text) cli_fail();
@@ -590,11 +591,8 @@ int tta_cmd_frontier(int argc, char **argv) {
     if (plot && write_svg(plot, pts, n_pts, models, n_models, nt)) goto done;
     if (plot) printf("\nplot written to %s\n", plot);
     if (json) {
-        jf = fopen(json, "w");
-        if (!jf) {
-            fprintf(stderr, "tta: %s: cannot create file\n", json);
-            goto done;
-        }
+        jf = cli_output_open(json, &json_tmp); /* PATH.part, renamed into place when whole */
+        if (!jf) goto done;
         fprintf(jf, "{\n  \"val\": ");
         cli_json_str(jf, val_spec);
         fprintf(jf, ",\n  \"test\": ");
@@ -621,7 +619,7 @@ int tta_cmd_frontier(int argc, char **argv) {
                     i + 1 < n_pts ? "," : "");
         }
         fprintf(jf, "  ],\n  \"smaller_with_tta_beats_larger\": %d\n}\n", found_small_wins);
-        int failed = cli_close_output(jf, json);
+        int failed = cli_output_commit(jf, json_tmp, json);
         jf = NULL;
         if (failed) goto done;
     }
@@ -629,8 +627,9 @@ int tta_cmd_frontier(int argc, char **argv) {
 done:
     if (jf) {
         fclose(jf);
-        remove(json);
+        remove(json_tmp);
     }
+    free(json_tmp);
     for (int i = 0; pts && i < n_pts; i++) free(pts[i].ok);
     free(pts);
     free(bv);

@@ -274,6 +274,7 @@ int tta_cmd_search(int argc, char **argv) {
     float *bv = NULL, *bt = NULL, *base_val = NULL, *base_test = NULL, *conf_val = NULL, *conf_test = NULL;
     uint8_t *ok = NULL;
     FILE *jf = NULL;
+    char *json_tmp = NULL;
     const char *pool_text = tta_search_pool_text(pool_arg);
     if (pool_text ? tta_policy_parse(&pool, pool_text, pool_arg) != TTA_OK : cli_load_policy(pool_arg, &pool) != 0) {
         if (pool_text) cli_fail();
@@ -600,11 +601,9 @@ int tta_cmd_search(int argc, char **argv) {
             goto done;
         }
         tta_policy_destroy(&check);
-        FILE *pf = fopen(out_path, "w");
-        if (!pf) {
-            fprintf(stderr, "tta: %s: cannot create file\n", out_path);
-            goto done;
-        }
+        char *pf_tmp = NULL;
+        FILE *pf = cli_output_open(out_path, &pf_tmp); /* PATH.part, renamed into place when whole */
+        if (!pf) goto done;
         fprintf(pf, "# tta search: model %s, validation %s, test %s\n", model_path, val_spec, test_spec);
         fprintf(pf, "# objective %s, budget %d: %d view%s (method %s)%s\n", tta_objective_name(obj), chosen_b, cp->n_views,
                 cp->n_views > 1 ? "s" : "", cp->method, save_w ? ", weights learned on validation (minimum NLL)" : "");
@@ -618,7 +617,9 @@ int tta_cmd_search(int argc, char **argv) {
             fprintf(pf, "# honest estimate (validation only, %d folds): held-out gain %+.4f, 95%% interval [%+.4f, %+.4f]\n",
                     est.n_folds, est.held_gain[chosen_b - 1], est.lo[chosen_b - 1], est.hi[chosen_b - 1]);
         fprintf(pf, "%s\n", text);
-        if (cli_close_output(pf, out_path)) goto done;
+        int failed = cli_output_commit(pf, pf_tmp, out_path);
+        free(pf_tmp);
+        if (failed) goto done;
         printf("\nchosen policy (budget %d, %d view%s) written to %s\n", chosen_b, cp->n_views, cp->n_views > 1 ? "s" : "",
                out_path);
         if (have_est && chosen_b > 1) {
@@ -631,11 +632,8 @@ int tta_cmd_search(int argc, char **argv) {
 
     /* ---- JSON */
     if (json) {
-        jf = fopen(json, "w");
-        if (!jf) {
-            fprintf(stderr, "tta: %s: cannot create file\n", json);
-            goto done;
-        }
+        jf = cli_output_open(json, &json_tmp); /* PATH.part, renamed into place when whole */
+        if (!jf) goto done;
         fprintf(jf, "{\n  \"model\": ");
         cli_json_str(jf, model_path);
         fprintf(jf, ",\n  \"val\": ");
@@ -752,7 +750,7 @@ int tta_cmd_search(int argc, char **argv) {
             fprintf(jf, "null");
         }
         fprintf(jf, "\n}\n");
-        int failed = cli_close_output(jf, json);
+        int failed = cli_output_commit(jf, json_tmp, json);
         jf = NULL;
         if (failed) goto done;
     }
@@ -760,8 +758,9 @@ int tta_cmd_search(int argc, char **argv) {
 done:
     if (jf) {
         fclose(jf);
-        remove(json);
+        remove(json_tmp);
     }
+    free(json_tmp);
     if (have_res) tta_search_result_destroy(&res);
     free(rows);
     free(bv);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/file_out.h"
 #include "tta/mosaic.h"
 
 /* mkdir -p */
@@ -72,8 +73,9 @@ tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosa
     snprintf(path, sizeof path, "%s/masks", dir);
     TTA_TRY(make_dirs(path));
     snprintf(path, sizeof path, "%s/annotations.json", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return tta_errorf(TTA_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
+    tta_file_out out; /* annotations.json appears whole, after every image, or not at all */
+    TTA_TRY(tta_file_out_open(&out, path, "w"));
+    FILE *f = out.f;
     write_header(f, src, opt, seed, count);
 
     tta_mosaic m = {0};
@@ -109,7 +111,7 @@ tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosa
         fprintf(f, "\n]\n}\n");
     }
     int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
+    tta_status fin = tta_file_out_finish(&out, st == TTA_OK && !bad);
     if (st == TTA_OK && bad) st = tta_errorf(TTA_ERR_IO, "%s: write failed", path);
-    return st;
+    return st ? st : fin;
 }

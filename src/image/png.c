@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/file_out.h"
 #include "image/codec.h"
 
 #define TTA_IMAGE_MAX_PIXELS (1u << 28) /* refuse absurd sizes before allocating */
@@ -130,16 +131,16 @@ tta_status tta_image_write_png(const tta_image *img, const char *path) {
         TTA_TRY(tta_image_convert(&u8, img, TTA_DTYPE_UINT8));
         src = &u8;
     }
-    FILE *f = fopen(path, "wb");
-    if (!f) {
+    tta_file_out out;
+    tta_status st = tta_file_out_open(&out, path, "wb");
+    if (st) {
         tta_image_destroy(&u8);
-        return tta_errorf(TTA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+        return st;
     }
     png_ctx ctx = {0};
-    int rc = encode(f, src, &ctx);
+    int rc = encode(out.f, src, &ctx);
     tta_image_destroy(&u8);
-    if (fclose(f) != 0 && rc == 0)
-        return tta_errorf(TTA_ERR_IO, "%s: write error: %s", path, strerror(errno));
+    st = tta_file_out_finish(&out, rc == 0); /* PATH.part renamed into place, or removed */
     if (rc != 0) return tta_errorf(TTA_ERR_IO, "%s: PNG write failed: %s", path, ctx.msg);
-    return TTA_OK;
+    return st;
 }

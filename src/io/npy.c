@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/file_out.h"
 #include "tta/tensor_io.h"
 
 static const struct {
@@ -163,8 +164,9 @@ tta_status tta_tensor_write_npy(const char *path, const tta_tensor *t) {
     /* pad so that data starts at a multiple of 64, header ends with '\n' */
     size_t total = 10 + (size_t)n + 1;
     size_t pad = (64 - total % 64) % 64;
-    FILE *f = fopen(path, "wb");
-    if (!f) return tta_errorf(TTA_ERR_IO, "%s: cannot create file", path);
+    tta_file_out out;
+    TTA_TRY(tta_file_out_open(&out, path, "wb"));
+    FILE *f = out.f;
     size_t hlen = (size_t)n + pad + 1;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)n, f) == (size_t)n;
@@ -172,10 +174,9 @@ tta_status tta_tensor_write_npy(const char *path, const tta_tensor *t) {
     ok = ok && fputc('\n', f) != EOF;
     size_t nb = tta_tensor_nbytes(t);
     ok = ok && (nb == 0 || fwrite(t->data, 1, nb, f) == nb);
-    if (fclose(f) != 0) ok = 0;
     if (!ok) {
-        remove(path);
+        tta_file_out_finish(&out, 0);
         return tta_errorf(TTA_ERR_IO, "%s: write failed", path);
     }
-    return TTA_OK;
+    return tta_file_out_finish(&out, 1);
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/file_out.h"
 #include "io/onnx_tensor.h"
 #include "tta/tensor_io.h"
 
@@ -185,19 +186,19 @@ tta_status tta_tensor_write_pb(const char *path, const tta_tensor *t, const char
     uint8_t *buf = tta_malloc(len);
     if (!buf) return tta_errorf(TTA_ERR_NOMEM, "out of memory");
     onnx__tensor_proto__pack(&p, buf);
-    FILE *f = fopen(path, "wb");
-    if (!f) {
+    tta_file_out out;
+    tta_status st = tta_file_out_open(&out, path, "wb");
+    if (st) {
         tta_free(buf);
-        return tta_errorf(TTA_ERR_IO, "%s: cannot create file", path);
+        return st;
     }
-    size_t wrote = fwrite(buf, 1, len, f);
-    int closed = fclose(f);
+    size_t wrote = fwrite(buf, 1, len, out.f);
     tta_free(buf);
-    if (wrote != len || closed != 0) {
-        remove(path);
+    if (wrote != len) {
+        tta_file_out_finish(&out, 0);
         return tta_errorf(TTA_ERR_IO, "%s: write failed", path);
     }
-    return TTA_OK;
+    return tta_file_out_finish(&out, 1);
 }
 
 tta_status tta_tensor_read_file(const char *path, tta_tensor *out) {

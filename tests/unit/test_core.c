@@ -3,6 +3,7 @@
  * comparison, every truncation of a model file, and failed allocations during load. */
 #include <unistd.h>
 
+#include "core/file_out.h"
 #include "test.h"
 #include "tta/runtime.h"
 #include "tta/tensor_io.h"
@@ -255,4 +256,37 @@ TEST(plan_multiply_adds_by_hand) {
     }
     CHECK(tta_plan_multiply_adds(NULL) == 0);
     tta_model_free(m);
+}
+
+/* Files are written whole or not at all (core/file_out.h): a finished write replaces the old
+ * file, an abandoned one leaves it as it was, and no PATH.part stays behind either way. */
+static int file_text_is(const char *path, const char *want) {
+    char buf[64] = {0};
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    return n == strlen(want) && !memcmp(buf, want, n);
+}
+
+TEST(file_out_whole_or_not_at_all) {
+    char path[256], part[264];
+    snprintf(path, sizeof path, "/tmp/tta_file_out_%d.txt", (int)getpid());
+    snprintf(part, sizeof part, "%s.part", path);
+    remove(path);
+    tta_file_out o;
+    CHECK_EQ_INT(tta_file_out_open(&o, path, "w"), TTA_OK);
+    fputs("first", o.f);
+    CHECK(access(path, F_OK) != 0); /* nothing at PATH until the write is whole */
+    CHECK_EQ_INT(tta_file_out_finish(&o, 1), TTA_OK);
+    CHECK(file_text_is(path, "first"));
+    CHECK(access(part, F_OK) != 0);
+    CHECK_EQ_INT(tta_file_out_open(&o, path, "w"), TTA_OK);
+    fputs("sec", o.f); /* a write that fails half-way */
+    CHECK_EQ_INT(tta_file_out_finish(&o, 0), TTA_OK);
+    CHECK(file_text_is(path, "first")); /* the old file, untouched */
+    CHECK(access(part, F_OK) != 0);
+    CHECK_EQ_INT(tta_file_out_open(&o, "/nonexistent-dir/x.txt", "w"), TTA_ERR_IO);
+    CHECK_STR_CONTAINS(tta_last_error(), "/nonexistent-dir/x.txt: cannot create");
+    remove(path);
 }
