@@ -639,3 +639,31 @@ TEST(sgemm_same_bits_for_any_thread_count) {
     CHECK(memcmp(c1, c2, M * 5 * 4) == 0);
     free(a), free(b), free(c1), free(c2);
 }
+
+/* uint8 and int8 MaxPool where pads exceed the kernel: a window over padding alone has no
+ * element and gives the type's lowest value (0, -128), not an undefined cast of -inf (fuzz
+ * finding F5); other windows are the plain maximum. 1x1x1x2 input [7, 9], kernel 1x2, pads
+ * left 3 and right 3 along W, stride 1: the windows cover columns -3..-2, -2..-1, -1..0, 0..1,
+ * 1..2, 2..3, 3..4 (7 outputs). */
+TEST(maxpool_integer_window_in_padding) {
+    static const tta_dtype dts[] = {TTA_DTYPE_UINT8, TTA_DTYPE_INT8};
+    for (int d = 0; d < 2; d++) {
+        uint8_t xu[2] = {7, 9};
+        tta_tensor X = view(dts[d], xu, 4, (int64_t[]){1, 1, 1, 2}), Y = {0};
+        Y.dtype = dts[d];
+        node_builder nb;
+        nb_init(&nb, "MaxPool", 12, 1, 1);
+        nb_ints(&nb, "kernel_shape", INTS(1, 2));
+        nb_ints(&nb, "pads", INTS(0, 3, 0, 3));
+        tta_tensor *in[] = {&X}, *out[] = {&Y};
+        CHECK(run_node(&nb.node, in, 1, out, 1) == TTA_OK);
+        CHECK_SHAPE(&Y, 1, 1, 1, 7);
+        int lo = d == 0 ? 0 : -128;
+        const int want[7] = {lo, lo, 7, 9, 9, lo, lo};
+        for (int i = 0; i < 7 && tta_tensor_numel(&Y) == 7; i++) {
+            int got = d == 0 ? ((uint8_t *)Y.data)[i] : ((int8_t *)Y.data)[i];
+            CHECK_EQ_INT(got, want[i]);
+        }
+        tta_tensor_destroy(&Y);
+    }
+}

@@ -425,9 +425,13 @@ tta_status tta_nn_pool_compute(tta_op_ctx *ctx) {
     for (int64_t pl = 0; pl < planes; pl++)
         (g.ns <= 2 ? pool_plane_2d_f32 : pool_plane_f32)(&a, x + pl * in_sp, y + pl * out_sp,
                                                          ind ? ind + pl * out_sp : NULL, pl * in_sp);
-    if (xt->dtype != TTA_DTYPE_FLOAT32)
+    if (xt->dtype != TTA_DTYPE_FLOAT32) {
+        /* a window over padding alone has no element: -inf, which no integer holds (and casting
+           it is undefined): the type's lowest value, as for a window of lowest values */
+        const float lo = xt->dtype == TTA_DTYPE_UINT8 ? 0.0f : xt->dtype == TTA_DTYPE_INT8 ? -128.0f : -2147483648.0f;
         for (int64_t i = 0; i < planes * out_sp; i++)
-            tta_set_i64(yt, i, (int64_t)y[i]);
+            tta_set_i64(yt, i, y[i] >= lo ? (int64_t)y[i] : (int64_t)lo);
+    }
     return TTA_OK;
 }
 
