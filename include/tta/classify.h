@@ -103,6 +103,8 @@ typedef struct tta_classifier_options {
     const tta_input_format *format; /* NULL: from the model's metadata_props and input shape */
 } tta_classifier_options;
 
+/* A classifier holds plans and buffers: one thread at a time may use it (one per thread; several
+ * may share one model, see runtime.h). */
 typedef struct tta_classifier tta_classifier;
 
 /* From an ONNX model (borrowed: keep it alive). The input format comes from metadata_props

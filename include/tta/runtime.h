@@ -12,6 +12,14 @@
  * A plan's inputs must have the dtypes and shapes it was made for; a model's symbolic dims
  * (batch, height, width) are bound by the shapes passed to tta_plan_new. Every unsupported node
  * of a model is reported by tta_model_load in one message.
+ *
+ * Threads. A loaded tta_model is read-only: any number of threads may make plans from it and
+ * read it at once (keep it alive until every plan made from it is freed). A tta_plan is not:
+ * one thread at a time may run it (a plan per thread, or a lock around the run); the plan itself
+ * spreads each run over its n_threads (OpenMP). Everything built on a plan follows the same
+ * rule: tta_classifier, tta_detector, tta_segmenter and tta_seg_merger are one per thread.
+ * Errors are per thread (tta_last_error). Checked by tests/tsan under ThreadSanitizer, including
+ * that sharing one plan between threads is reported as a race.
  */
 #ifndef TTA_RUNTIME_H
 #define TTA_RUNTIME_H
