@@ -290,3 +290,48 @@ TEST(file_out_whole_or_not_at_all) {
     CHECK_STR_CONTAINS(tta_last_error(), "/nonexistent-dir/x.txt: cannot create");
     remove(path);
 }
+
+/* Planning and running under allocation failure: every allocation of tta_plan_new and
+ * tta_plan_run made to fail in turn gives an error (out of memory, named), never a crash, and
+ * leaves nothing behind (the ASan build of this test checks leaks at exit). A small ResNet of the
+ * test models (convolutions, pooling, residual adds, Gemm). */
+TEST(plan_and_run_survive_every_failed_allocation) {
+    tta_model *m = NULL;
+    CHECK_EQ_INT(tta_model_load("tests/models/resnet_tiny_op13/model.onnx", &m), TTA_OK);
+    if (!m) return;
+    tta_tensor x = {0};
+    int64_t dims[4] = {2, 3, 32, 32};
+    tta_tensor_resize(&x, TTA_DTYPE_FLOAT32, 4, dims);
+    for (int64_t i = 0; i < tta_tensor_numel(&x); i++) ((float *)x.data)[i] = (float)(i % 17) / 17.0f;
+    tta_allocator a = {counting_realloc, counting_free, NULL};
+    tta_set_allocator(&a);
+    n_allocs = 0;
+    fail_at = -1;
+    tta_plan *p = NULL;
+    tta_plan_options po = {.n_threads = 1};
+    CHECK_EQ_INT(tta_plan_new_opts(m, &x, 1, &po, &p), TTA_OK);
+    CHECK_EQ_INT(tta_plan_run(p, &x, 1), TTA_OK);
+    tta_plan_free(p);
+    long total = n_allocs;
+    CHECK(total > 20);
+    int failures = 0;
+    for (long k = 0; k < total; k++) {
+        n_allocs = 0;
+        fail_at = k;
+        p = NULL;
+        tta_status st = tta_plan_new_opts(m, &x, 1, &po, &p);
+        if (st == TTA_OK) st = tta_plan_run(p, &x, 1);
+        if (st != TTA_OK) {
+            failures++;
+            CHECK(st == TTA_ERR_NOMEM || st == TTA_ERR_INTERNAL || st == TTA_ERR_UNSUPPORTED);
+            CHECK(tta_last_error()[0] != '\0');
+        }
+        tta_plan_free(p);
+    }
+    CHECK(failures > total / 2);
+    tta_set_allocator(NULL);
+    fail_at = -1;
+    if (getenv("TTA_TEST_VERBOSE")) fprintf(stderr, "  %ld allocations, %d failed cleanly\n", total, failures);
+    tta_tensor_destroy(&x);
+    tta_model_free(m);
+}
