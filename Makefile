@@ -5,6 +5,8 @@
 #   make test     every test (unit, conformance, whole models, CLI); ends "N passed, N failed"
 #   make asan     the same build with AddressSanitizer and UBSan (float-to-int overflow included), in build-asan/
 #   make bench    benchmarks (ours beside the anchor)
+#   make install  PREFIX=/usr/local (DESTDIR too): lib/libtta.a, lib/libtta.so.VERSION (SONAME
+#                 libtta.so.MAJOR), include/tta/*.h, lib/pkgconfig/tta.pc, bin/tta, man1/tta.1
 #   make fuzz     libFuzzer targets (fuzz/, clang + ASan + UBSan, in build-fuzz/), each run for
 #                 FUZZ_SECONDS (default 60); fails on any crash, leak, timeout or sanitizer report
 #
@@ -12,6 +14,9 @@
 # committed.
 
 BUILD ?= build
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^\#define TTA_VERSION "\([0-9.]*\)".*/\1/p' include/tta/export.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 CC ?= cc
 OPT ?= -O2
 SAN ?=
@@ -24,7 +29,9 @@ JOBS := $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 
 WARN := -Wall -Wextra -Wno-missing-field-initializers
 # -fno-math-errno: nothing reads errno after a math call, and without it sqrt & co. stay libm
 # calls inside loops that would otherwise vectorise.
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fopenmp -fno-math-errno $(WARN) $(CFLAGS) $(SAN) \
+# -fvisibility=hidden: libtta.so exports the public API (TTA_API, include/tta/export.h) and
+# nothing else; the static library, the CLI and the tests link everything as before.
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fopenmp -fno-math-errno $(WARN) $(CFLAGS) $(SAN) \
 	-Iinclude -Isrc -I$(BUILD)/gen -MMD -MP
 LDLIBS := -lprotobuf-c -ldnnl -lpng -ljpeg -lz -ljansson -lm
 ALL_LDFLAGS := -fopenmp $(SAN) $(LDFLAGS)
@@ -37,7 +44,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(filter-out tests/unit/test_main.c,$(TEST_SRC)))
 
-.PHONY: all setup demo test asan bench clean format tests fuzz fuzz-build
+.PHONY: all setup demo test asan bench clean format tests fuzz fuzz-build install
 all: $(BUILD)/tta $(BUILD)/libtta.a $(BUILD)/libtta.so
 
 setup:
@@ -49,7 +56,7 @@ $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/onnx.pb-c.h: $(ONNX_PROTO)
 
 $(BUILD)/obj/gen/onnx.pb-c.o: $(BUILD)/gen/onnx.pb-c.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -fPIC $(CFLAGS) $(SAN) -I$(BUILD)/gen -c $< -o $@
+	$(CC) -std=c11 -fPIC -fvisibility=hidden $(CFLAGS) $(SAN) -I$(BUILD)/gen -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/gen/onnx.pb-c.h
 	@mkdir -p $(dir $@)
@@ -60,7 +67,19 @@ $(BUILD)/libtta.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/libtta.so: $(LIB_OBJ)
-	$(CC) -shared -o $@ $^ $(ALL_LDFLAGS) $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libtta.so.$(SOMAJOR) -o $@ $^ $(ALL_LDFLAGS) $(LDLIBS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/tta $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(BUILD)/libtta.a $(DESTDIR)$(PREFIX)/lib/libtta.a
+	install -m 755 $(BUILD)/libtta.so $(DESTDIR)$(PREFIX)/lib/libtta.so.$(VERSION)
+	ln -sf libtta.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libtta.so.$(SOMAJOR)
+	ln -sf libtta.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libtta.so
+	install -m 644 include/tta/*.h $(DESTDIR)$(PREFIX)/include/tta/
+	install -m 755 $(BUILD)/tta $(DESTDIR)$(PREFIX)/bin/tta
+	install -m 644 man/tta.1 $(DESTDIR)$(PREFIX)/share/man/man1/tta.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tta.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tta.pc
 
 $(BUILD)/tta: $(CLI_OBJ) $(BUILD)/libtta.a
 	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libtta.a $(ALL_LDFLAGS) $(LDLIBS)

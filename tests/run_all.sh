@@ -4,8 +4,8 @@
 # reference cases,
 # the same again at every instruction-set level below the machine's and with the other channel
 # block, the CLI tests, everything again under AddressSanitizer + UBSan, the fuzz targets'
-# smoke test (tests/fuzz_smoke.sh), and the thread-safety test under ThreadSanitizer
-# (tests/tsan/run.sh).
+# smoke test (tests/fuzz_smoke.sh), the installed library with the example built against it
+# (tests/install_test.sh), and the thread-safety test under ThreadSanitizer (tests/tsan/run.sh).
 # Ends with one line "N passed, N failed, N skipped" summing them all (expected failures of the
 # backend suite are counted as skipped). Exits non-zero if anything failed.
 
@@ -169,6 +169,12 @@ sh tests/fuzz_smoke.sh > "$LOG/fuzz.log" 2>&1
 grep -vE '^[0-9]+ passed' "$LOG/fuzz.log"
 echo "fuzz: $(grep -E '^[0-9]+ passed' "$LOG/fuzz.log" | tail -n 1)"
 add_counts "$LOG/fuzz.log"
+
+echo "== the installed library (make install, pkg-config, examples/classify.c; tests/install_test.sh)"
+sh tests/install_test.sh > "$LOG/install.log" 2>&1
+grep -vE '^[0-9]+ passed' "$LOG/install.log"
+echo "install: $(grep -E '^[0-9]+ passed' "$LOG/install.log" | tail -n 1)"
+add_counts "$LOG/install.log"
 
 echo "== threads (ThreadSanitizer: one model, a plan per thread; tests/tsan/run.sh)"
 sh tests/tsan/run.sh > "$LOG/tsan.log" 2>&1

@@ -137,31 +137,31 @@ typedef struct tta_policy {
 } tta_policy;
 
 /* Makes `pol` the policy holding only the identity view. */
-tta_status tta_policy_init(tta_policy *pol);
-void tta_policy_destroy(tta_policy *pol);
+TTA_API tta_status tta_policy_init(tta_policy *pol);
+TTA_API void tta_policy_destroy(tta_policy *pol);
 
 /* Parses policy text (or a preset name) into `pol` (initialised here; destroy it even after an
  * error). The identity view is added first if the text does not list it. A view listed twice
  * is an error. Errors: PARSE with "[source: ]line L, column C: problem", NOMEM. */
-tta_status tta_policy_parse(tta_policy *pol, const char *text, const char *source);
+TTA_API tta_status tta_policy_parse(tta_policy *pol, const char *text, const char *source);
 
 /* Appends a copy of `view` (validated as the parser does). Errors: INVALID_ARG for a bad
  * transform or a view already in the policy (the identity included). */
-tta_status tta_policy_add_view(tta_policy *pol, const tta_view *view);
+TTA_API tta_status tta_policy_add_view(tta_policy *pol, const tta_view *view);
 
 /* Writes the policy as text, one view per line (each with " @ W" when the policy has weights),
  * that tta_policy_parse reads back to the same policy. Returns the length of the full text
  * (like snprintf); writes at most `size` bytes. */
-size_t tta_policy_format(const tta_policy *pol, char *buf, size_t size);
+TTA_API size_t tta_policy_format(const tta_policy *pol, char *buf, size_t size);
 /* One view (e.g. "hflip > shift(0, 3, wrap)"; "identity" for the identity). */
-size_t tta_view_format(const tta_view *view, char *buf, size_t size);
+TTA_API size_t tta_view_format(const tta_view *view, char *buf, size_t size);
 /* 1 if both views print the same (are the same view). */
-int tta_view_equal(const tta_view *a, const tta_view *b);
+TTA_API int tta_view_equal(const tta_view *a, const tta_view *b);
 
 /* The policy text of a preset ("seed", "flip", "d4", "five-crop", "ten-crop", "multiscale"),
  * or NULL. tta_policy_preset_name(i) lists them (NULL after the last). */
-const char *tta_policy_preset(const char *name);
-const char *tta_policy_preset_name(int i);
+TTA_API const char *tta_policy_preset(const char *name);
+TTA_API const char *tta_policy_preset_name(int i);
 
 /* ---- plans: a policy fixed to an input size -------------------------------------------- */
 
@@ -173,24 +173,24 @@ typedef struct tta_aug_plan tta_aug_plan;
  * size. The plan copies what it needs from `pol`. A plan holds scratch memory: use one plan
  * from one thread at a time. Errors: INVALID_ARG, SHAPE (e.g. a crop larger than the image,
  * naming the view), NOMEM. */
-tta_status tta_aug_plan_new(tta_aug_plan **plan, const tta_policy *pol, int in_h, int in_w, int out_h,
+TTA_API tta_status tta_aug_plan_new(tta_aug_plan **plan, const tta_policy *pol, int in_h, int in_w, int out_h,
                             int out_w);
-void tta_aug_plan_free(tta_aug_plan *plan);
+TTA_API void tta_aug_plan_free(tta_aug_plan *plan);
 
-int tta_aug_plan_n_views(const tta_aug_plan *plan);
+TTA_API int tta_aug_plan_n_views(const tta_aug_plan *plan);
 /* The output size of view v. */
-void tta_aug_plan_view_size(const tta_aug_plan *plan, int v, int *height, int *width);
+TTA_API void tta_aug_plan_view_size(const tta_aug_plan *plan, int v, int *height, int *width);
 /* The view as the policy gave it (without the implicit final resize). */
-const tta_view *tta_aug_plan_view(const tta_aug_plan *plan, int v);
+TTA_API const tta_view *tta_aug_plan_view(const tta_aug_plan *plan, int v);
 /* 1 if view v mirrors the image (an odd number of flips/transposes): keypoints then swap
  * left and right (see tta_invert_keypoints). */
-int tta_aug_plan_view_mirrored(const tta_aug_plan *plan, int v);
+TTA_API int tta_aug_plan_view_mirrored(const tta_aug_plan *plan, int v);
 
 /* Applies view v to `src` (in_h x in_w, any channel count, uint8 or float32) into `dst`, an
  * owned image of dtype `dtype` (resized here). Values follow the range convention of image.h;
  * uint8 results are rounded and clamped. Errors: SHAPE (wrong input size, saturation on fewer
  * than 3 channels), INVALID_ARG, NOMEM. */
-tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta_dtype dtype, tta_image *dst);
+TTA_API tta_status tta_augment_view(tta_aug_plan *plan, int v, const tta_image *src, tta_dtype dtype, tta_image *dst);
 
 typedef enum tta_layout { TTA_LAYOUT_NCHW = 0, TTA_LAYOUT_NHWC } tta_layout;
 
@@ -210,7 +210,7 @@ typedef struct tta_batch_format {
 } tta_batch_format;
 
 /* Bytes needed by tta_augment_batch for n_images x n_views items of `channels` input channels. */
-size_t tta_batch_bytes(const tta_aug_plan *plan, int n_images, int first_view, int n_views,
+TTA_API size_t tta_batch_bytes(const tta_aug_plan *plan, int n_images, int first_view, int n_views,
                        const tta_batch_format *fmt, int channels);
 
 /* Writes views first_view .. first_view+n_views-1 of each image into `out`, item
@@ -219,14 +219,14 @@ size_t tta_batch_bytes(const tta_aug_plan *plan, int n_images, int first_view, i
  * views the same size (see out_h, out_w of tta_aug_plan_new). Large batches are split over the
  * OpenMP threads (the result is the same bytes on any number of threads). No allocation after
  * the first call. Errors: SHAPE (sizes differ, out_bytes too small), INVALID_ARG, NOMEM. */
-tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_images, int first_view,
+TTA_API tta_status tta_augment_batch(tta_aug_plan *plan, const tta_image *images, int n_images, int first_view,
                              int n_views, const tta_batch_format *fmt, void *out, size_t out_bytes);
 
 /* ---- inverses: from a view's output back to the original frame ------------------------ */
 
 /* Class vectors are the same in every view: this copies n scores (in == out is fine). It
  * exists so that callers can treat every output kind alike. */
-tta_status tta_invert_classes(const tta_aug_plan *plan, int v, const float *in, float *out, int n);
+TTA_API tta_status tta_invert_classes(const tta_aug_plan *plan, int v, const float *in, float *out, int n);
 
 /* A dense map (C x h x w floats, channels-first) that a model produced for view v at output
  * stride `stride` (map pixel (i, j) centred on view point (stride*(j+0.5), stride*(i+0.5))),
@@ -238,7 +238,7 @@ tta_status tta_invert_classes(const tta_aug_plan *plan, int v, const float *in, 
  * valid (dst_h x dst_w bytes, may be NULL) is 1 where the point stayed inside the image through
  * every step of the view (0 where it was shifted, rotated or cropped out; such dst pixels are
  * set to 0). Wrap shifts keep every point valid. */
-tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp, const float *src,
+TTA_API tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_interp interp, const float *src,
                             int channels, int src_h, int src_w, float *dst, int dst_h, int dst_w,
                             uint8_t *valid);
 
@@ -248,14 +248,14 @@ tta_status tta_invert_dense(const tta_aug_plan *plan, int v, int stride, tta_int
  * scales and letterbox; rotations give the enclosing box), is re-ordered so x1 <= x2 and
  * y1 <= y2, and clipped to [0, W] x [0, H]. A box moved by a wrap shift is moved back whole
  * (by its centre), not split. */
-tta_status tta_invert_boxes(const tta_aug_plan *plan, int v, float *boxes, int n, int stride);
+TTA_API tta_status tta_invert_boxes(const tta_aug_plan *plan, int v, float *boxes, int n, int stride);
 
 /* Keypoints in place: n_instances x n_points points of `stride` floats (x, y, then the rest,
  * e.g. a score). Positions are mapped back to the original frame; if the view is mirrored and
  * flip_perm is given, point k of the view becomes point flip_perm[k] (e.g. left eye <-> right
  * eye; flip_perm must be a permutation of 0..n_points-1). valid (n_instances * n_points bytes,
  * may be NULL) is 1 for points that land inside the original image. */
-tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, int n_instances, int n_points,
+TTA_API tta_status tta_invert_keypoints(const tta_aug_plan *plan, int v, float *points, int n_instances, int n_points,
                                 int stride, const int *flip_perm, uint8_t *valid);
 
 #ifdef __cplusplus

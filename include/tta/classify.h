@@ -43,14 +43,14 @@ typedef enum tta_merge {
     TTA_MERGE_WEIGHTED   /* weighted mean of probabilities with per-view weights */
 } tta_merge;
 
-const char *tta_merge_name(tta_merge m);
+TTA_API const char *tta_merge_name(tta_merge m);
 /* "mean", "logits", "geometric" (or "geomean"), "max", "vote", "weighted" -> enum. */
-tta_status tta_merge_parse(const char *name, tta_merge *out);
-const char *tta_activation_name(tta_activation a);
+TTA_API tta_status tta_merge_parse(const char *name, tta_merge *out);
+TTA_API const char *tta_activation_name(tta_activation a);
 
 /* Converts one view's raw output (k scores) to probabilities in place. Finite for any finite
  * input (softmax is shifted by the maximum); NaN input gives an error. */
-tta_status tta_scores_to_probs(float *scores, int k, tta_activation act);
+TTA_API tta_status tta_scores_to_probs(float *scores, int k, tta_activation act);
 
 /* Streaming merger: add each view's probabilities as they come; memory does not grow with the
  * number of views. weights (NULL: all 1) are used by TTA_MERGE_WEIGHTED only. */
@@ -63,13 +63,13 @@ typedef struct tta_merger {
     double *aux;    /* k: mean p for vote tie-breaks */
 } tta_merger;
 
-tta_status tta_merger_init(tta_merger *m, tta_merge method, int k);
-void tta_merger_reset(tta_merger *m);
+TTA_API tta_status tta_merger_init(tta_merger *m, tta_merge method, int k);
+TTA_API void tta_merger_reset(tta_merger *m);
 /* Adds one view's probabilities (k values summing to 1 for softmax outputs). */
-void tta_merger_add(tta_merger *m, const float *probs, double weight);
+TTA_API void tta_merger_add(tta_merger *m, const float *probs, double weight);
 /* Writes the merged probabilities (k values summing to 1). Error if nothing was added. */
-tta_status tta_merger_result(const tta_merger *m, float *probs);
-void tta_merger_destroy(tta_merger *m);
+TTA_API tta_status tta_merger_result(const tta_merger *m, float *probs);
+TTA_API void tta_merger_destroy(tta_merger *m);
 
 /* ---- a classifier: a model (ONNX or callback) with its preprocessing -------------------- */
 
@@ -87,14 +87,14 @@ typedef struct tta_input_format {
  * (NULL leaves a part alone): layout "NCHW" or "NHWC"; size "HxW"; scale a positive number or
  * fraction applied to 0..255 pixels ("1/255"); mean and std one number or one per channel
  * ("0.485,0.456,0.406"). Errors: INVALID_ARG naming the part. */
-tta_status tta_input_format_set(tta_input_format *f, const char *layout, const char *size, const char *scale,
+TTA_API tta_status tta_input_format_set(tta_input_format *f, const char *layout, const char *size, const char *scale,
                                 const char *mean, const char *std);
 
 /* The input format a model declares: layout, channel count and dtype from its one input's
  * shape (height and width 0 where they are symbolic), size, scale, mean and std from
  * metadata_props (tta.input_size, tta.scale, tta.mean, tta.std; left alone when tta.preprocess
  * is "inside-graph"). Errors: UNSUPPORTED for a model that is not an image model. */
-tta_status tta_input_format_from_model(const tta_model *model, tta_input_format *f);
+TTA_API tta_status tta_input_format_from_model(const tta_model *model, tta_input_format *f);
 
 typedef struct tta_classifier_options {
     int n_threads;              /* 0: default (TTA_THREADS, OMP_NUM_THREADS or all cores) */
@@ -110,39 +110,39 @@ typedef struct tta_classifier tta_classifier;
 /* From an ONNX model (borrowed: keep it alive). The input format comes from metadata_props
  * (tta.input_layout, tta.input_dtype, tta.input_size, tta.channels, tta.preprocess, tta.scale,
  * tta.mean, tta.std) and the input's declared shape, unless opts->format is given. */
-tta_status tta_classifier_new(tta_classifier **out, const tta_model *model, const tta_classifier_options *opts);
+TTA_API tta_status tta_classifier_new(tta_classifier **out, const tta_model *model, const tta_classifier_options *opts);
 /* From a callback; format is required, k is the number of classes. */
-tta_status tta_classifier_new_callback(tta_classifier **out, tta_run_fn fn, void *user, int k,
+TTA_API tta_status tta_classifier_new_callback(tta_classifier **out, tta_run_fn fn, void *user, int k,
                                        const tta_input_format *format, const tta_classifier_options *opts);
-void tta_classifier_free(tta_classifier *c);
+TTA_API void tta_classifier_free(tta_classifier *c);
 
-int tta_classifier_n_classes(const tta_classifier *c); /* known after the first run for ONNX models */
-const tta_input_format *tta_classifier_format(const tta_classifier *c);
-tta_activation tta_classifier_activation(const tta_classifier *c);
+TTA_API int tta_classifier_n_classes(const tta_classifier *c); /* known after the first run for ONNX models */
+TTA_API const tta_input_format *tta_classifier_format(const tta_classifier *c);
+TTA_API tta_activation tta_classifier_activation(const tta_classifier *c);
 
 /* Runs every view of `pol` on each of n images and writes the probabilities of each view:
  * view_probs[(i * n_views + v) * k + c]; k must equal tta_classifier_n_classes (call with
  * view_probs NULL first to learn k from one image: returns after setting *k). The views of
  * several images go through the model together, split to respect max_batch. */
-tta_status tta_classify_views(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
+TTA_API tta_status tta_classify_views(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
                               float *view_probs, int *k);
 
 /* Merged probabilities of n images: probs[i * k + c]. weights: per view (NULL: all 1). If
  * view_probs is not NULL it also receives every view's probabilities as tta_classify_views. */
-tta_status tta_classify(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
+TTA_API tta_status tta_classify(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
                         tta_merge merge, const double *weights, float *probs, float *view_probs);
 
 /* Merges a subset of the views of a table of per-view probabilities (n x n_views x k, as
  * tta_classify_views writes): views[0..n_sel) index the table's views; weights (NULL: all 1)
  * align with `views`. out: n x k. */
-tta_status tta_merge_table(const float *table, int n, int n_views, int k, const int *views, int n_sel,
+TTA_API tta_status tta_merge_table(const float *table, int n, int n_views, int k, const int *views, int n_sel,
                            tta_merge merge, const double *weights, float *out);
 
 /* A random view drawn from the reference experiment's families, for the warnings against
  * random augmentation: hflip with probability 1/2, a wrap shift of dx, dy uniform in
  * [-max_shift, max_shift], and a rotation uniform in [-max_deg, max_deg] (bilinear, edge).
  * `state` is the seeded PRNG state (splitmix64): the same seed gives the same views. */
-void tta_random_view(uint64_t *state, int max_shift, double max_deg, tta_view *out);
+TTA_API void tta_random_view(uint64_t *state, int max_shift, double max_deg, tta_view *out);
 
 /* ---- metrics ---------------------------------------------------------------------------- */
 
@@ -155,21 +155,21 @@ typedef struct tta_metrics {
 } tta_metrics;
 
 /* probs: n x k; labels: n. */
-void tta_metrics_compute(const float *probs, const int *labels, int n, int k, tta_metrics *out);
+TTA_API void tta_metrics_compute(const float *probs, const int *labels, int n, int k, tta_metrics *out);
 
 /* Against a baseline (usually the identity view alone): images the policy corrected (baseline
  * wrong, policy right) and broke (baseline right, policy wrong). */
-void tta_compare_predictions(const float *base_probs, const float *probs, const int *labels, int n, int k,
+TTA_API void tta_compare_predictions(const float *base_probs, const float *probs, const int *labels, int n, int k,
                              int *corrected, int *broken);
 
 /* Temperature scaling: the T > 0 minimising the NLL of softmax(log p / T) on (probs, labels),
  * by golden-section search over log T in [1/20, 20]. */
-double tta_fit_temperature(const float *probs, const int *labels, int n, int k);
+TTA_API double tta_fit_temperature(const float *probs, const int *labels, int n, int k);
 /* probs <- softmax(log probs / T), in place, n x k. */
-void tta_apply_temperature(float *probs, int n, int k, double t);
+TTA_API void tta_apply_temperature(float *probs, int n, int k, double t);
 
 /* Argmax of k scores (the lowest index on ties). */
-int tta_argmax(const float *p, int k);
+TTA_API int tta_argmax(const float *p, int k);
 
 #ifdef __cplusplus
 }

@@ -92,43 +92,43 @@ typedef struct tta_dataset tta_dataset;
 /* Opens the data set a spec string names (see the top of this file), range included. The
  * dataset's name (tta_dataset_name) is the spec. Errors: INVALID_ARG for a bad spec ("unknown
  * data set 'foo'; known: ...", "range [5:2] is empty"), and those of the format's opener. */
-tta_status tta_dataset_open(tta_dataset **out, const char *spec);
+TTA_API tta_status tta_dataset_open(tta_dataset **out, const char *spec);
 
 /* An idx3-ubyte images file and an idx1-ubyte labels file, each gzipped or not. */
-tta_status tta_dataset_open_idx(tta_dataset **out, const char *images_path, const char *labels_path);
+TTA_API tta_status tta_dataset_open_idx(tta_dataset **out, const char *images_path, const char *labels_path);
 
 /* CIFAR-10 / CIFAR-100 binary files (count >= 1), concatenated in the order given. */
-tta_status tta_dataset_open_cifar10(tta_dataset **out, const char *const *paths, int count);
-tta_status tta_dataset_open_cifar100(tta_dataset **out, const char *const *paths, int count);
+TTA_API tta_status tta_dataset_open_cifar10(tta_dataset **out, const char *const *paths, int count);
+TTA_API tta_status tta_dataset_open_cifar100(tta_dataset **out, const char *const *paths, int count);
 
 /* A folder with one subfolder of PNG/JPEG files per class. */
-tta_status tta_dataset_open_folder(tta_dataset **out, const char *dir);
+TTA_API tta_status tta_dataset_open_folder(tta_dataset **out, const char *dir);
 
 /* A list file of "path,label" lines. */
-tta_status tta_dataset_open_list(tta_dataset **out, const char *path);
+TTA_API tta_status tta_dataset_open_list(tta_dataset **out, const char *path);
 
 /* A data set made from memory (for tests and embedding programs): `count` images of
  * height x width x channels uint8 HWC, stored one after another in `pixels`, and `count`
  * labels. Both are copied. num_classes <= 0 means largest label + 1; class_names (may be NULL)
  * has num_classes entries, copied. `name` (may be NULL) is used in messages. Errors:
  * INVALID_ARG (bad sizes, a label outside [0, num_classes)), NOMEM. */
-tta_status tta_dataset_new_memory(tta_dataset **out, const char *name, int64_t count, int height, int width,
+TTA_API tta_status tta_dataset_new_memory(tta_dataset **out, const char *name, int64_t count, int height, int width,
                                   int channels, const uint8_t *pixels, const int *labels, int num_classes,
                                   const char *const *class_names);
 
 /* Frees the data set and everything it owns. Borrowed images handed out by tta_dataset_get
  * become invalid. Safe on NULL. */
-void tta_dataset_free(tta_dataset *ds);
+TTA_API void tta_dataset_free(tta_dataset *ds);
 
 /* Keeps only items [begin, end) (0 <= begin < end <= count), in place; item `begin` becomes
  * item 0. In-memory sets give back the memory of the dropped images. Borrowed images handed
  * out earlier become invalid. Errors: INVALID_ARG. */
-tta_status tta_dataset_slice(tta_dataset *ds, int64_t begin, int64_t end);
+TTA_API tta_status tta_dataset_slice(tta_dataset *ds, int64_t begin, int64_t end);
 
 /* ---- reading ------------------------------------------------------------------------------ */
 
 /* Number of images (>= 1 for any opened data set). */
-int64_t tta_dataset_count(const tta_dataset *ds);
+TTA_API int64_t tta_dataset_count(const tta_dataset *ds);
 
 /* Fetches item i (0 <= i < count). `img` must be zeroed or a valid image; on return it is
  * either a borrowed view into the data set (IDX, CIFAR, memory: valid until the data set is
@@ -137,34 +137,34 @@ int64_t tta_dataset_count(const tta_dataset *ds);
  * when it becomes a view. tta_image_destroy(img) is right in both cases. `img` or `label` may
  * be NULL to fetch only the other. Errors: INVALID_ARG (bad index), and for folder and list
  * sets those of tta_image_read (IO, PARSE, UNSUPPORTED; the message names the file). */
-tta_status tta_dataset_get(const tta_dataset *ds, int64_t i, tta_image *img, int *label);
+TTA_API tta_status tta_dataset_get(const tta_dataset *ds, int64_t i, tta_image *img, int *label);
 
 /* All `count` labels, item order; valid until the data set is freed or sliced. */
-const int *tta_dataset_labels(const tta_dataset *ds);
+TTA_API const int *tta_dataset_labels(const tta_dataset *ds);
 
 /* Number of classes: every label is in [0, num_classes). Slicing does not change it. */
-int tta_dataset_num_classes(const tta_dataset *ds);
+TTA_API int tta_dataset_num_classes(const tta_dataset *ds);
 
 /* Name of class `label`, or NULL when the data set has no class names or label is out of
  * range. */
-const char *tta_dataset_class_name(const tta_dataset *ds, int label);
+TTA_API const char *tta_dataset_class_name(const tta_dataset *ds, int label);
 
 /* 1 and the shape when every image has the same known shape (IDX, CIFAR, memory); 0 and zeros
  * when images are decoded from files and may differ (folder, list). Any pointer may be NULL. */
-int tta_dataset_image_shape(const tta_dataset *ds, int *height, int *width, int *channels);
+TTA_API int tta_dataset_image_shape(const tta_dataset *ds, int *height, int *width, int *channels);
 
 /* The spec or path the data set was opened from, for messages and reports. */
-const char *tta_dataset_name(const tta_dataset *ds);
+TTA_API const char *tta_dataset_name(const tta_dataset *ds);
 
 /* The image file of item i for folder and list sets; NULL for in-memory sets or a bad index. */
-const char *tta_dataset_item_path(const tta_dataset *ds, int64_t i);
+TTA_API const char *tta_dataset_item_path(const tta_dataset *ds, int64_t i);
 
 /* Position of item i in the underlying file(s) before any split or range: e.g. item 0 of
  * fashion-mnist:val[10:] is training image 55010. -1 for a bad index. */
-int64_t tta_dataset_source_index(const tta_dataset *ds, int64_t i);
+TTA_API int64_t tta_dataset_source_index(const tta_dataset *ds, int64_t i);
 
 /* A few lines describing the spec syntax, for command-line help. Static storage. */
-const char *tta_dataset_spec_help(void);
+TTA_API const char *tta_dataset_spec_help(void);
 
 #ifdef __cplusplus
 }

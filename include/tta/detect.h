@@ -55,15 +55,15 @@ typedef struct tta_boxes {
     int n, capacity;
 } tta_boxes;
 
-tta_status tta_boxes_reserve(tta_boxes *b, int capacity);
-tta_status tta_boxes_push(tta_boxes *b, const tta_box *box);
-void tta_boxes_clear(tta_boxes *b); /* n = 0, memory kept */
-void tta_boxes_destroy(tta_boxes *b);
+TTA_API tta_status tta_boxes_reserve(tta_boxes *b, int capacity);
+TTA_API tta_status tta_boxes_push(tta_boxes *b, const tta_box *box);
+TTA_API void tta_boxes_clear(tta_boxes *b); /* n = 0, memory kept */
+TTA_API void tta_boxes_destroy(tta_boxes *b);
 /* Frees `n` lists and the array itself (from tta_detect and friends). Safe on NULL. */
-void tta_boxes_free_array(tta_boxes *lists, int n);
+TTA_API void tta_boxes_free_array(tta_boxes *lists, int n);
 
 /* Intersection over union of two boxes (0 when both are empty). */
-float tta_box_iou(const tta_box *a, const tta_box *b);
+TTA_API float tta_box_iou(const tta_box *a, const tta_box *b);
 
 /* ---- fusing boxes from several views or models ----------------------------------------- */
 
@@ -98,16 +98,16 @@ typedef struct tta_fuse_options {
 } tta_fuse_options;
 
 /* Defaults that follow ensemble-boxes for `method` (see the fields above). */
-void tta_fuse_options_default(tta_fuse_options *o, tta_fuse_method method);
+TTA_API void tta_fuse_options_default(tta_fuse_options *o, tta_fuse_method method);
 /* "nms", "soft-nms" (Gaussian), "soft-nms-gaussian", "soft-nms-linear", "nmw", "wbf". Sets the
  * method and, for soft-NMS, the kind. Errors: INVALID_ARG listing the names. */
-tta_status tta_fuse_method_parse(const char *name, tta_fuse_method *method, tta_soft_nms_kind *kind);
+TTA_API tta_status tta_fuse_method_parse(const char *name, tta_fuse_method *method, tta_soft_nms_kind *kind);
 /* "nms", "soft-nms", "nmw", "wbf" */
-const char *tta_fuse_method_name(tta_fuse_method method);
+TTA_API const char *tta_fuse_method_name(tta_fuse_method method);
 /* "avg", "max", "box_and_model_avg", "absent_model_aware_avg", "allows_overflow" (avg with
  * allows_overflow set). Errors: INVALID_ARG listing the names. */
-tta_status tta_wbf_conf_parse(const char *name, tta_wbf_conf *conf, int *allows_overflow);
-const char *tta_wbf_conf_name(tta_wbf_conf conf);
+TTA_API tta_status tta_wbf_conf_parse(const char *name, tta_wbf_conf *conf, int *allows_overflow);
+TTA_API const char *tta_wbf_conf_name(tta_wbf_conf conf);
 
 /* Fuses the boxes of n_views views (or models) of one image, per class. boxes[0..n) hold every
  * view's boxes, box.view in [0, n_views) saying whose it is (the order within a view is the
@@ -118,7 +118,7 @@ const char *tta_wbf_conf_name(tta_wbf_conf conf);
  * NaN scores or corners, or x2 < x1 / y2 < y1, are an error (INVALID_ARG naming the box);
  * boxes of zero area are skipped as ensemble-boxes does. Work is sorted per class: no
  * all-pairs over all boxes. */
-tta_status tta_fuse_boxes(const tta_box *boxes, int n, int n_views, const double *weights,
+TTA_API tta_status tta_fuse_boxes(const tta_box *boxes, int n, int n_views, const double *weights,
                           const tta_fuse_options *opt, tta_boxes *out);
 
 /* ---- decoding a detector's output ------------------------------------------------------- */
@@ -139,11 +139,11 @@ typedef enum tta_box_format {
 } tta_box_format;
 
 /* "auto", "yolov8", "yolov5", "boxes-scores" */
-tta_status tta_det_layout_parse(const char *name, tta_det_layout *out);
-const char *tta_det_layout_name(tta_det_layout layout);
+TTA_API tta_status tta_det_layout_parse(const char *name, tta_det_layout *out);
+TTA_API const char *tta_det_layout_name(tta_det_layout layout);
 /* "auto", "cxcywh", "xyxy", "xywh" */
-tta_status tta_box_format_parse(const char *name, tta_box_format *out);
-const char *tta_box_format_name(tta_box_format f);
+TTA_API tta_status tta_box_format_parse(const char *name, tta_box_format *out);
+TTA_API const char *tta_box_format_name(tta_box_format f);
 
 /* How to read a detector's outputs (all fields resolved: no AUTO). */
 typedef struct tta_det_format {
@@ -162,7 +162,7 @@ typedef struct tta_det_format {
  * still in anchor order; equal scores at the cut: the first found). Per anchor, every class above the threshold gives a box (multi-label, as
  * Ultralytics' evaluation and mmdet do). Errors: SHAPE when the outputs do
  * not fit the layout (naming the shapes and the layout), INVALID_ARG. */
-tta_status tta_det_decode(const tta_det_format *fmt, const tta_tensor *out0, const tta_tensor *out1, int item,
+TTA_API tta_status tta_det_decode(const tta_det_format *fmt, const tta_tensor *out0, const tta_tensor *out1, int item,
                           int in_w, int in_h, int view, tta_boxes *out);
 
 /* ---- a detector: a model with its input format and output layout ------------------------- */
@@ -193,12 +193,12 @@ typedef struct tta_detector tta_detector;
 
 /* From an ONNX model (borrowed: keep it alive while the detector lives). Errors: SHAPE when the
  * outputs fit no layout (naming the shapes), INVALID_ARG for bad options or metadata. */
-tta_status tta_detector_new(tta_detector **out, const tta_model *model, const tta_detector_options *opts);
-void tta_detector_free(tta_detector *d);
-const tta_det_format *tta_detector_format(const tta_detector *d);
-int tta_detector_n_classes(const tta_detector *d);
+TTA_API tta_status tta_detector_new(tta_detector **out, const tta_model *model, const tta_detector_options *opts);
+TTA_API void tta_detector_free(tta_detector *d);
+TTA_API const tta_det_format *tta_detector_format(const tta_detector *d);
+TTA_API int tta_detector_n_classes(const tta_detector *d);
 /* Class name of label k (from metadata tta.class_names), or NULL. */
-const char *tta_detector_class_name(const tta_detector *d, int k);
+TTA_API const char *tta_detector_class_name(const tta_detector *d, int k);
 
 /* Runs every view of `pol` on n images: view_boxes[i] receives image i's boxes of all views,
  * each view's boxes decoded, reduced by its own NMS (view_nms_iou), de-augmented to the image's
@@ -206,16 +206,16 @@ const char *tta_detector_class_name(const tta_detector *d, int k);
  * must hold n lists (zeroed or reused: each is cleared first). Views of one size go through the
  * model together; views of another size (dynamic models) in their own batches. A fixed-size
  * model sees each view letterboxed to its input size. */
-tta_status tta_detect_views(tta_detector *d, const tta_policy *pol, const tta_image *images, int n,
+TTA_API tta_status tta_detect_views(tta_detector *d, const tta_policy *pol, const tta_image *images, int n,
                             tta_boxes *view_boxes);
 /* Seconds this detector has spent since it was made: making the views' batches (augment_s),
  * running the model (model_s), and decoding, each view's NMS and de-augmenting (post_s). Any
  * pointer may be NULL. */
-void tta_detector_times(const tta_detector *d, double *augment_s, double *model_s, double *post_s);
+TTA_API void tta_detector_times(const tta_detector *d, double *augment_s, double *model_s, double *post_s);
 
 /* Runs the views and fuses them per image with the policy's weights (pol->weights, else all 1):
  * out[i] (n lists, zeroed or reused). */
-tta_status tta_detect(tta_detector *d, const tta_policy *pol, const tta_image *images, int n,
+TTA_API tta_status tta_detect(tta_detector *d, const tta_policy *pol, const tta_image *images, int n,
                       const tta_fuse_options *fuse, tta_boxes *out);
 
 /* ---- COCO data sets and results files ---------------------------------------------------- */
@@ -257,20 +257,20 @@ typedef struct tta_coco {
  * IO, PARSE with "FILE:LINE:COLUMN: problem" for malformed JSON and naming the field for a
  * missing or mistyped one, INVALID_ARG for annotations naming unknown images or categories,
  * negative sizes, duplicate ids. `c` must be zeroed; destroy it even after an error. */
-tta_status tta_coco_load(tta_coco *c, const char *annotations_json, const char *image_dir);
+TTA_API tta_status tta_coco_load(tta_coco *c, const char *annotations_json, const char *image_dir);
 /* A data spec: "coco:DIR" (DIR/images and DIR/annotations.json, as `tta data mosaic` writes)
  * or "coco:IMAGES_DIR,ANNOTATIONS.json", each with an optional range [a:b] over the images (as
  * dataset.h's specs). */
-tta_status tta_coco_open(tta_coco *c, const char *spec);
-void tta_coco_destroy(tta_coco *c);
+TTA_API tta_status tta_coco_open(tta_coco *c, const char *spec);
+TTA_API void tta_coco_destroy(tta_coco *c);
 /* Keeps images [begin, end) and their annotations. */
-tta_status tta_coco_slice(tta_coco *c, int begin, int end);
+TTA_API tta_status tta_coco_slice(tta_coco *c, int begin, int end);
 /* Decodes image i (PNG or JPEG) into `img` (owned; its buffer reused). Errors name the file. */
-tta_status tta_coco_read_image(const tta_coco *c, int i, tta_image *img);
+TTA_API tta_status tta_coco_read_image(const tta_coco *c, int i, tta_image *img);
 /* Index of the image with this id, or -1. */
-int tta_coco_image_index(const tta_coco *c, int64_t image_id);
+TTA_API int tta_coco_image_index(const tta_coco *c, int64_t image_id);
 /* Index of the category with this id, or -1. */
-int tta_coco_category_index(const tta_coco *c, int64_t category_id);
+TTA_API int tta_coco_category_index(const tta_coco *c, int64_t category_id);
 
 /* One detection in the COCO results format. */
 typedef struct tta_coco_det {
@@ -284,13 +284,13 @@ typedef struct tta_coco_det {
  * "support"} (support left out when 0). Written to a temporary file and renamed, so no partial
  * file is left on error. Numbers get the fewest digits that read back as the same float (for
  * values that are floats, as boxes and scores usually are) or else the same double. */
-tta_status tta_coco_results_write(const char *path, const tta_coco_det *dets, int n);
+TTA_API tta_status tta_coco_results_write(const char *path, const tta_coco_det *dets, int n);
 /* Reads a results file (support optional, other keys such as "segmentation" ignored). *dets is
  * allocated with tta_malloc (tta_free it); an empty array gives *n = 0 and *dets = NULL.
  * Errors: IO, PARSE with FILE:LINE:COLUMN for malformed JSON and naming the index and field
  * ("[3].bbox: ...") for a missing or mistyped one, INVALID_ARG for NaN or infinite scores and
  * negative sizes. */
-tta_status tta_coco_results_read(const char *path, tta_coco_det **dets, int *n);
+TTA_API tta_status tta_coco_results_read(const char *path, tta_coco_det **dets, int *n);
 
 /* ---- COCO mAP (pycocotools' COCOeval, bbox) -------------------------------------------- */
 
@@ -305,20 +305,20 @@ typedef struct tta_coco_stats {
 typedef struct tta_coco_eval tta_coco_eval;
 
 /* An evaluator for the ground truth `gt` (borrowed: keep it alive). */
-tta_status tta_coco_eval_new(tta_coco_eval **ev, const tta_coco *gt);
-void tta_coco_eval_free(tta_coco_eval *ev);
+TTA_API tta_status tta_coco_eval_new(tta_coco_eval **ev, const tta_coco *gt);
+TTA_API void tta_coco_eval_free(tta_coco_eval *ev);
 /* Matches detections to the ground truth per image, category, area range and IoU threshold, as
  * COCOeval.evaluate (greedy by score, crowd regions matched without being used up, detections
  * outside the area range or matched to ignored ground truth ignored, at most 100 per image and
  * category). Replaces the previous run's detections. Errors: INVALID_ARG for an image_id or
  * category_id not in the ground truth, a NaN score, a negative width or height. */
-tta_status tta_coco_eval_run(tta_coco_eval *ev, const tta_coco_det *dets, int n);
+TTA_API tta_status tta_coco_eval_run(tta_coco_eval *ev, const tta_coco_det *dets, int n);
 /* COCOeval.accumulate + summarize over the images of the last run. image_counts (NULL: each
  * image once) gives each image a multiplicity >= 0, as a bootstrap resample does; the order of
  * equal scores then follows the first run. */
-tta_status tta_coco_eval_stats(const tta_coco_eval *ev, const int *image_counts, tta_coco_stats *out);
+TTA_API tta_status tta_coco_eval_stats(const tta_coco_eval *ev, const int *image_counts, tta_coco_stats *out);
 /* AP@[.5:.95] of category index k (in gt->categories order) at area "all", 100 detections, or -1. */
-double tta_coco_eval_class_ap(const tta_coco_eval *ev, int k);
+TTA_API double tta_coco_eval_class_ap(const tta_coco_eval *ev, int k);
 
 /* ---- per-view detection tables: scoring policies without running the model again ------ */
 
@@ -332,24 +332,24 @@ typedef struct tta_det_table {
 /* Fuses views[0..m) of the table per image into out[0..n_images): the boxes of those views
  * (renumbered 0..m-1 in the order given) through tta_fuse_boxes with `weights` (aligned with
  * views; NULL: all 1). A view index twice or out of range is INVALID_ARG. */
-tta_status tta_det_table_fuse(const tta_det_table *t, const int *views, const double *weights, int m,
+TTA_API tta_status tta_det_table_fuse(const tta_det_table *t, const int *views, const double *weights, int m,
                               const tta_fuse_options *fuse, tta_boxes *out);
 
 /* Which COCO category each of the model's n_classes labels is: by name when every class name
  * is a category name (class_names may be NULL), else the k-th category in id order when the
  * counts agree. cat_ids receives n_classes ids. Errors: SHAPE naming both counts when they
  * disagree and names do not settle it. */
-tta_status tta_coco_label_map(const tta_coco *gt, int n_classes, const char *const *class_names, int64_t *cat_ids);
+TTA_API tta_status tta_coco_label_map(const tta_coco *gt, int n_classes, const char *const *class_names, int64_t *cat_ids);
 
 /* Boxes of the data set's images (per_image[i] for gt->images[i]) as COCO detections
  * (x, y, w, h), labels mapped through cat_ids. *dets is tta_malloc'd (tta_free it). */
-tta_status tta_boxes_to_coco(const tta_coco *gt, const tta_boxes *per_image, const int64_t *cat_ids, int n_classes,
+TTA_API tta_status tta_boxes_to_coco(const tta_coco *gt, const tta_boxes *per_image, const int64_t *cat_ids, int n_classes,
                              tta_coco_det **dets, int *n);
 
 /* Paired bootstrap over images of the gain in AP@[.5:.95] of `pol` over `base` (two
  * evaluators of the same ground truth after tta_coco_eval_run): the percentile interval at
  * `level` over n_boot resamples, with a fixed seed. */
-tta_status tta_coco_eval_gain_ci(const tta_coco_eval *base, const tta_coco_eval *pol, int n_images, int n_boot,
+TTA_API tta_status tta_coco_eval_gain_ci(const tta_coco_eval *base, const tta_coco_eval *pol, int n_images, int n_boot,
                                  uint64_t seed, double level, double *lo, double *hi);
 
 #ifdef __cplusplus

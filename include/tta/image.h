@@ -37,33 +37,33 @@ typedef struct tta_image {
 /* Makes `img` an owned, zero-filled image of the given shape and dtype, reusing its buffer when
  * it is large enough. `img` must be zeroed or a valid image. Errors: INVALID_ARG (size <= 0,
  * dtype not uint8/float32), NOMEM. */
-tta_status tta_image_init(tta_image *img, int height, int width, int channels, tta_dtype dtype);
+TTA_API tta_status tta_image_init(tta_image *img, int height, int width, int channels, tta_dtype dtype);
 
 /* Makes `img` a borrowed view of caller memory (not copied, never freed by tta). */
-tta_status tta_image_wrap(tta_image *img, int height, int width, int channels, tta_dtype dtype, void *data);
+TTA_API tta_status tta_image_wrap(tta_image *img, int height, int width, int channels, tta_dtype dtype, void *data);
 
 /* Frees an owned buffer and zeroes the struct. Safe on a zeroed struct. */
-void tta_image_destroy(tta_image *img);
+TTA_API void tta_image_destroy(tta_image *img);
 
 /* Bytes of pixel data (height * width * channels * element size). */
-size_t tta_image_nbytes(const tta_image *img);
+TTA_API size_t tta_image_nbytes(const tta_image *img);
 
 /* dst = src converted to `dtype` (uint8 <-> float32 by the value-range convention above: float
  * values are clamped to [0, 1] and rounded to the nearest of 256 levels). dst may not be src. */
-tta_status tta_image_convert(tta_image *dst, const tta_image *src, tta_dtype dtype);
+TTA_API tta_status tta_image_convert(tta_image *dst, const tta_image *src, tta_dtype dtype);
 
 /* Reads a PNG or JPEG file (recognised by its first bytes, not its name) into an owned uint8
  * image: gray -> 1 channel, gray+alpha -> 2, colour -> 3, colour+alpha -> 4 (palettes are
  * expanded, 16-bit samples scaled to 8 bits). Errors: IO (cannot open/read), PARSE (not a PNG or
  * JPEG, truncated or corrupt; the message names the file), UNSUPPORTED (e.g. CMYK JPEG). */
-tta_status tta_image_read(tta_image *img, const char *path);
+TTA_API tta_status tta_image_read(tta_image *img, const char *path);
 
 /* The same from memory; `name` is used in error messages. */
-tta_status tta_image_decode(tta_image *img, const void *data, size_t size, const char *name);
+TTA_API tta_status tta_image_decode(tta_image *img, const void *data, size_t size, const char *name);
 
 /* Writes an 8-bit PNG with 1 to 4 channels (gray, gray+alpha, RGB, RGBA). float32 images are
  * converted as tta_image_convert does. Errors: INVALID_ARG (other channel counts), IO. */
-tta_status tta_image_write_png(const tta_image *img, const char *path);
+TTA_API tta_status tta_image_write_png(const tta_image *img, const char *path);
 
 #ifdef __cplusplus
 }

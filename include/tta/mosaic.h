@@ -67,10 +67,10 @@ typedef struct tta_mosaic_source {
  * "test" = the 10,000 t10k images. `src` must be zeroed. Errors: INVALID_ARG (unknown split),
  * IO (a file cannot be opened), PARSE (bad magic, wrong sizes, truncated; names the file),
  * NOMEM. */
-tta_status tta_mosaic_source_load(tta_mosaic_source *src, const char *data_dir, const char *split);
+TTA_API tta_status tta_mosaic_source_load(tta_mosaic_source *src, const char *data_dir, const char *split);
 
 /* Frees what _load allocated and zeroes the struct (hand-made sources are only zeroed). */
-void tta_mosaic_source_destroy(tta_mosaic_source *src);
+TTA_API void tta_mosaic_source_destroy(tta_mosaic_source *src);
 
 typedef struct tta_mosaic_options {
     int size;           /* canvas side P; default 64 */
@@ -83,10 +83,10 @@ typedef struct tta_mosaic_options {
     double max_overlap; /* fraction of an item's square other squares may cover; default 0.25 */
 } tta_mosaic_options;
 
-void tta_mosaic_options_default(tta_mosaic_options *opt);
+TTA_API void tta_mosaic_options_default(tta_mosaic_options *opt);
 
 /* Checks every field; INVALID_ARG with a message naming the field. */
-tta_status tta_mosaic_options_check(const tta_mosaic_options *opt);
+TTA_API tta_status tta_mosaic_options_check(const tta_mosaic_options *opt);
 
 typedef struct tta_mosaic_item {
     int label;        /* Fashion-MNIST class 0..9; the COCO category_id and mask value are label + 1 */
@@ -108,10 +108,10 @@ typedef struct tta_mosaic {
  * earlier call whose buffers are reused). Errors: INVALID_ARG (bad options, empty source or
  * labels outside 0..9), NOMEM, INTERNAL (no item with a foreground pixel after 100 attempts:
  * the source images are blank). */
-tta_status tta_mosaic_generate(tta_mosaic *m, const tta_mosaic_source *src, const tta_mosaic_options *opt,
+TTA_API tta_status tta_mosaic_generate(tta_mosaic *m, const tta_mosaic_source *src, const tta_mosaic_options *opt,
                                uint64_t seed, uint64_t index);
 
-void tta_mosaic_destroy(tta_mosaic *m);
+TTA_API void tta_mosaic_destroy(tta_mosaic *m);
 
 /* Called after each written mosaic by tta_mosaic_write_dataset (may be NULL). */
 typedef void (*tta_mosaic_progress_fn)(void *user, int done, int total);
@@ -125,7 +125,7 @@ typedef void (*tta_mosaic_progress_fn)(void *user, int done, int total);
  *                                 iscrowd 0, source_index), categories (id 1..10 with the
  *                                 Fashion-MNIST names), info (split, seed, options).
  * count is 1..1,000,000. Errors: INVALID_ARG, IO (names the file), NOMEM. */
-tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosaic_options *opt,
+TTA_API tta_status tta_mosaic_write_dataset(const tta_mosaic_source *src, const tta_mosaic_options *opt,
                                     uint64_t seed, int count, const char *dir,
                                     tta_mosaic_progress_fn progress, void *user);
 

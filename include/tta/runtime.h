@@ -43,27 +43,27 @@ typedef struct tta_io_info {
     const char *dim_names[TTA_MAX_DIMS];
 } tta_io_info;
 
-tta_status tta_model_load(const char *path, tta_model **out);
+TTA_API tta_status tta_model_load(const char *path, tta_model **out);
 /* Same from memory; `name` is used in messages. The buffer is not kept. */
-tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, tta_model **out);
-void tta_model_free(tta_model *model);
+TTA_API tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, tta_model **out);
+TTA_API void tta_model_free(tta_model *model);
 
 /* Loading options. A zeroed struct (or NULL) gives the defaults. */
 typedef struct tta_model_options {
     int no_rewrites; /* keep the graph as written: no BatchNorm folding or activation fusion */
 } tta_model_options;
-tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, tta_model **out);
-tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
+TTA_API tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, tta_model **out);
+TTA_API tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
                                       tta_model **out);
 
-int tta_model_n_inputs(const tta_model *model);
-int tta_model_n_outputs(const tta_model *model);
-tta_status tta_model_input(const tta_model *model, int i, tta_io_info *info);
-tta_status tta_model_output(const tta_model *model, int i, tta_io_info *info);
+TTA_API int tta_model_n_inputs(const tta_model *model);
+TTA_API int tta_model_n_outputs(const tta_model *model);
+TTA_API tta_status tta_model_input(const tta_model *model, int i, tta_io_info *info);
+TTA_API tta_status tta_model_output(const tta_model *model, int i, tta_io_info *info);
 /* metadata_props value for key, or NULL. */
-const char *tta_model_metadata(const tta_model *model, const char *key);
+TTA_API const char *tta_model_metadata(const tta_model *model, const char *key);
 /* op_type of the node that produces graph output i ("" if it is an input or initializer). */
-const char *tta_model_output_producer(const tta_model *model, int i);
+TTA_API const char *tta_model_output_producer(const tta_model *model, int i);
 /* Summary figures for `tta info`. */
 typedef struct tta_model_stats {
     int n_nodes;
@@ -74,9 +74,9 @@ typedef struct tta_model_stats {
     int64_t ir_version;
     const char *producer;
 } tta_model_stats;
-void tta_model_stats_get(const tta_model *model, tta_model_stats *stats);
+TTA_API void tta_model_stats_get(const tta_model *model, tta_model_stats *stats);
 /* Op counts: distinct op types in first-seen order; returns the count and fills up to max. */
-int tta_model_op_counts(const tta_model *model, const char **ops, int *counts, int max);
+TTA_API int tta_model_op_counts(const tta_model *model, const char **ops, int *counts, int max);
 
 typedef struct tta_plan_options {
     int n_threads; /* 0: TTA_THREADS, else OMP_NUM_THREADS, else all cores */
@@ -91,22 +91,22 @@ typedef struct tta_plan_options {
  * TTA_ERR_SHAPE, and going over the limit with TTA_ERR_NOMEM, both naming the node, the tensor
  * and the sizes. Kernels' private buffers and the model's weights are not counted. The default
  * is the smaller of 4 GiB and half the machine's physical memory. */
-size_t tta_default_max_memory(void);
+TTA_API size_t tta_default_max_memory(void);
 /* Parses a byte count such as "1073741824", "512M", "4G", "2GiB" (K, M, G, T are powers of 1024)
  * into *out; TTA_ERR_INVALID_ARG for anything else, zero included. Also the syntax of
  * TTA_MAX_MEMORY. */
-tta_status tta_parse_memory_size(const char *s, size_t *out);
+TTA_API tta_status tta_parse_memory_size(const char *s, size_t *out);
 
 /* inputs: one per graph input, in graph-input order; only dtype and dims are read. */
-tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs, tta_plan **out);
-tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, int n_inputs,
+TTA_API tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs, tta_plan **out);
+TTA_API tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, int n_inputs,
                              const tta_plan_options *opts, tta_plan **out);
 /* Runs the plan. Inputs must match the plan's dtypes and shapes. */
-tta_status tta_plan_run(tta_plan *plan, const tta_tensor *inputs, int n_inputs);
-int tta_plan_n_outputs(const tta_plan *plan);
+TTA_API tta_status tta_plan_run(tta_plan *plan, const tta_tensor *inputs, int n_inputs);
+TTA_API int tta_plan_n_outputs(const tta_plan *plan);
 /* Output i after a run; owned by the plan, valid until the next run or tta_plan_free. */
-const tta_tensor *tta_plan_output(const tta_plan *plan, int i);
-void tta_plan_free(tta_plan *plan);
+TTA_API const tta_tensor *tta_plan_output(const tta_plan *plan, int i);
+TTA_API void tta_plan_free(tta_plan *plan);
 
 /* The steps a run executes, in order (folded constants are not steps; layout conversions the
  * plan inserted are, with op_type "Reorder" and domain "tta"). Time is summed over runs when the
@@ -121,16 +121,16 @@ typedef struct tta_step_info {
  * level, the level of tta's own kernels, and the channel block of blocked tensors. Capped by
  * TTA_MAX_ISA=generic|avx2|avx512 (both) or ONEDNN_MAX_CPU_ISA (oneDNN's names); TTA_BLOCK=8|16
  * forces the block. A static string. */
-const char *tta_runtime_isa(void);
+TTA_API const char *tta_runtime_isa(void);
 /* Bytes of the plan's arena: every intermediate tensor with a plan-time shape, placed by
  * liveness (kernels' own buffers, such as reordered weights, are not counted). */
-size_t tta_plan_arena_bytes(const tta_plan *plan);
+TTA_API size_t tta_plan_arena_bytes(const tta_plan *plan);
 /* Multiply-adds per run: the convolutions (Conv, fused ones, ConvTranspose) and matrix products
  * (Gemm, MatMul) of the steps, from the plan-time shapes (steps whose shapes are known only at
  * run time count 0). The usual cost figure of a model card; element-wise work is not counted. */
-double tta_plan_multiply_adds(const tta_plan *plan);
-int tta_plan_n_steps(const tta_plan *plan);
-tta_status tta_plan_step_info(const tta_plan *plan, int i, tta_step_info *info);
+TTA_API double tta_plan_multiply_adds(const tta_plan *plan);
+TTA_API int tta_plan_n_steps(const tta_plan *plan);
+TTA_API tta_status tta_plan_step_info(const tta_plan *plan, int i, tta_step_info *info);
 
 #ifdef __cplusplus
 }

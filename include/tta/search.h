@@ -48,16 +48,16 @@ extern "C" {
  * both ways; rotations of 2, 5, 10, 15 degrees both ways; scales 0.85..1.15; five 87.5% crops;
  * brightness and contrast 0.9 and 1.1; each of these composed with hflip: 82 views) or "small"
  * (17 views, for quick runs). NULL for another name: a pool is otherwise any policy text. */
-const char *tta_search_pool_text(const char *name);
+TTA_API const char *tta_search_pool_text(const char *name);
 
 /* 1 if the view chains two or more transforms (a composite, tried in step 3). */
-int tta_search_view_is_composite(const tta_view *view);
+TTA_API int tta_search_view_is_composite(const tta_view *view);
 
 /* Which sweep family a view belongs to and its row there: e.g. shift(-3, 0, wrap) is family
  * "shift x", row "3 px" (order 3), together with shift(3, 0, wrap); rotate(10) is "rotate",
  * "10 deg"; scale(0.9) is "scale", "1 +- 0.1"; hflip > shift(0, 2, wrap) is "hflip > shift y",
  * "2 px". A chain that fits no family is its own family "composite" with the view as its row. */
-void tta_search_view_family(const tta_view *view, char *family, size_t family_size, char *row, size_t row_size,
+TTA_API void tta_search_view_family(const tta_view *view, char *family, size_t family_size, char *row, size_t row_size,
                             double *order);
 
 /* ---- prediction tables -------------------------------------------------------------------- */
@@ -73,7 +73,7 @@ typedef struct tta_pred_table {
 /* Merges views[0..m) of the table into out (n x k) exactly as the streaming merger does
  * (tta_merger, in the order given): the plain mean if weights is NULL, else the weighted mean.
  * So a policy scored here scores the same in `tta eval`. Errors: INVALID_ARG, NOMEM. */
-tta_status tta_pred_table_merge(const tta_pred_table *t, const int *views, const double *weights, int m,
+TTA_API tta_status tta_pred_table_merge(const tta_pred_table *t, const int *views, const double *weights, int m,
                                 float *out);
 
 /* ---- objectives (objective.c) ------------------------------------------------------------- */
@@ -84,9 +84,9 @@ typedef enum tta_objective {
     TTA_OBJECTIVE_CALIBRATED_NLL  /* NLL after temperature scaling fitted on the same data */
 } tta_objective;
 
-const char *tta_objective_name(tta_objective o); /* "accuracy", "nll", "calibrated-nll" */
+TTA_API const char *tta_objective_name(tta_objective o); /* "accuracy", "nll", "calibrated-nll" */
 /* Errors: INVALID_ARG naming the known objectives. */
-tta_status tta_objective_parse(const char *name, tta_objective *out);
+TTA_API tta_status tta_objective_parse(const char *name, tta_objective *out);
 
 typedef struct tta_objective_value {
     double accuracy;
@@ -98,15 +98,15 @@ typedef struct tta_objective_value {
 
 /* Scores merged probabilities (n x k). The temperature is fitted only for the calibrated
  * objective (Newton's method on 1/T in [1/20, 20]; it agrees with tta_fit_temperature). */
-void tta_objective_eval(tta_objective obj, const float *probs, const int *labels, int n, int k,
+TTA_API void tta_objective_eval(tta_objective obj, const float *probs, const int *labels, int n, int k,
                         tta_objective_value *out);
 
 /* < 0 if a is better than b under obj, > 0 if worse, 0 if equal: the loss first (NLLs within
  * a relative 1e-9 are equal), then the other figure (NLL for accuracy, accuracy for the NLLs). */
-int tta_objective_compare(tta_objective obj, const tta_objective_value *a, const tta_objective_value *b);
+TTA_API int tta_objective_compare(tta_objective obj, const tta_objective_value *a, const tta_objective_value *b);
 
 /* The temperature minimising the NLL of softmax(log p / T) and that NLL (may be NULL). */
-double tta_temperature_fit_newton(const float *probs, const int *labels, int n, int k, double *nll);
+TTA_API double tta_temperature_fit_newton(const float *probs, const int *labels, int n, int k, double *nll);
 
 /* ---- subset search (subset.c) ------------------------------------------------------------- */
 
@@ -132,23 +132,23 @@ typedef struct tta_search_pick {
 /* Every subset, with running sums of per-view probabilities along a depth-first walk, so that
  * each subset costs one pass over n x k numbers. For the calibrated objective the best 32
  * subsets of each size by NLL are re-scored with a fitted temperature. */
-tta_status tta_search_exhaustive(const tta_pred_table *t, const int *cands, int n_cands, int max_views,
+TTA_API tta_status tta_search_exhaustive(const tta_pred_table *t, const int *cands, int n_cands, int max_views,
                                  int with_identity, tta_objective obj, tta_search_pick *by_size,
                                  long long *n_evaluated);
 /* Beam search keeping the beam_width best subsets of each size; beam_width 1 is greedy forward
  * selection. For the calibrated objective the best 2 x beam_width + 8 by NLL are re-scored
  * with a fitted temperature at each size (8 per step in tta_search_gps and tta_search_swap). */
-tta_status tta_search_beam(const tta_pred_table *t, const int *cands, int n_cands, int max_views,
+TTA_API tta_status tta_search_beam(const tta_pred_table *t, const int *cands, int n_cands, int max_views,
                            int with_identity, int beam_width, tta_objective obj, tta_search_pick *by_size,
                            long long *n_evaluated);
 /* Greedy with replacement as in GPS: `steps` times, add the candidate (or the identity, or a
  * view already chosen) that scores best, keeping at most max_views distinct views; a view
  * picked c times has weight c. Always includes the identity. */
-tta_status tta_search_gps(const tta_pred_table *t, const int *cands, int n_cands, int max_views, int steps,
+TTA_API tta_status tta_search_gps(const tta_pred_table *t, const int *cands, int n_cands, int max_views, int steps,
                           tta_objective obj, tta_search_pick *by_size, long long *n_evaluated);
 /* Local search: swaps a member of *pick (never the identity) for a candidate while that
  * improves the objective. Keeps the weights plain (1). */
-tta_status tta_search_swap(const tta_pred_table *t, const int *cands, int n_cands, tta_objective obj,
+TTA_API tta_status tta_search_swap(const tta_pred_table *t, const int *cands, int n_cands, tta_objective obj,
                            tta_search_pick *pick, long long *n_evaluated);
 
 /* Step 1: one table per family of single or composite views (tta_search_view_family). Each
@@ -170,9 +170,9 @@ typedef struct tta_family {
     int best;             /* the row with the best with_identity value */
 } tta_family;
 
-tta_status tta_search_families(const tta_pred_table *t, const tta_policy *pool, tta_objective obj,
+TTA_API tta_status tta_search_families(const tta_pred_table *t, const tta_policy *pool, tta_objective obj,
                                tta_family **families, int *n_families);
-void tta_search_families_free(tta_family *families, int n_families);
+TTA_API void tta_search_families_free(tta_family *families, int n_families);
 
 typedef enum tta_search_method {
     TTA_SEARCH_EXHAUSTIVE = 0,
@@ -183,7 +183,7 @@ typedef enum tta_search_method {
     TTA_SEARCH_N_METHODS
 } tta_search_method;
 
-const char *tta_search_method_name(tta_search_method m);
+TTA_API const char *tta_search_method_name(tta_search_method m);
 
 typedef struct tta_search_options {
     int budget;               /* at most this many views per image, the identity included: 1..16 */
@@ -218,9 +218,9 @@ typedef struct tta_search_result {
 
 /* The three steps on a table whose views are those of `pool` (view 0 the identity). Every pick
  * is re-scored with tta_pred_table_merge, so its figures are those `tta eval` would give. */
-tta_status tta_search_run(const tta_pred_table *t, const tta_policy *pool, const tta_search_options *opt,
+TTA_API tta_status tta_search_run(const tta_pred_table *t, const tta_policy *pool, const tta_search_options *opt,
                           tta_search_result *res);
-void tta_search_result_destroy(tta_search_result *res);
+TTA_API void tta_search_result_destroy(tta_search_result *res);
 
 /* ---- what a search will deliver, from validation alone (honest.c) ------------------------- */
 
@@ -250,23 +250,23 @@ typedef struct tta_honest_estimate {
 /* The estimate for the search `opt` on table t (views those of `pool`, view 0 the identity),
  * with `repeats` random deals (1..20) drawn from `seed`. Needs at least 20 images. Errors:
  * INVALID_ARG, NOMEM, or the search's own. */
-tta_status tta_search_honest(const tta_pred_table *t, const tta_policy *pool, const tta_search_options *opt,
+TTA_API tta_status tta_search_honest(const tta_pred_table *t, const tta_policy *pool, const tta_search_options *opt,
                              int repeats, uint64_t seed, tta_honest_estimate *out);
 
 /* The largest budget b (1-based) whose estimate is supported, or 1 (the identity alone) when
  * none is: the budget a careful user keeps. */
-int tta_honest_budget(const tta_honest_estimate *e);
+TTA_API int tta_honest_budget(const tta_honest_estimate *e);
 
 /* ---- significance (stats.c) --------------------------------------------------------------- */
 
 /* Two-sided exact McNemar p-value for b and c discordant pairs: 2 P(X <= min(b, c)) with
  * X ~ Binomial(b + c, 1/2), at most 1; 1 when b + c == 0. Summed in log space, so it is
  * accurate for large counts. */
-double tta_mcnemar_exact(int b, int c);
+TTA_API double tta_mcnemar_exact(int b, int c);
 
 /* Paired bootstrap: the percentile interval at `level` (e.g. 0.95) of mean(b_ok) - mean(a_ok)
  * over n_boot resamples of the n image pairs, with a fixed seed (same seed, same interval). */
-tta_status tta_bootstrap_diff_ci(const uint8_t *a_ok, const uint8_t *b_ok, int n, int n_boot, uint64_t seed,
+TTA_API tta_status tta_bootstrap_diff_ci(const uint8_t *a_ok, const uint8_t *b_ok, int n, int n_boot, uint64_t seed,
                                  double level, double *lo, double *hi);
 
 /* A policy against a baseline (usually the identity) on the same images. */
@@ -281,13 +281,13 @@ typedef struct tta_paired_stats {
 } tta_paired_stats;
 
 /* From merged probabilities (n x k each): argmax against labels. */
-tta_status tta_paired_stats_compute(const float *base_probs, const float *probs, const int *labels, int n, int k,
+TTA_API tta_status tta_paired_stats_compute(const float *base_probs, const float *probs, const int *labels, int n, int k,
                                     int n_boot, uint64_t seed, tta_paired_stats *out);
 
 /* The Pareto front of n points by cost (lower is better) and accuracy (higher is better):
  * on_front[i] = 1 when no other point costs at most as much and is at least as accurate, and
  * better in one of the two. Equal points are all on the front. */
-void tta_pareto_front(const double *cost, const double *accuracy, int n, int *on_front);
+TTA_API void tta_pareto_front(const double *cost, const double *accuracy, int n, int *on_front);
 
 /* ---- learned weights (weights.c) ---------------------------------------------------------- */
 
@@ -296,7 +296,7 @@ void tta_pareto_front(const double *cost, const double *accuracy, int n, int *on
  * non-negative and never raise the NLL. Weights are scaled to mean 1. nll_uniform and
  * nll_fitted (may be NULL) receive the NLL of the plain and the weighted mean. Errors:
  * INVALID_ARG, NOMEM. */
-tta_status tta_fit_view_weights(const tta_pred_table *t, const int *views, int m, int max_iter, double *weights,
+TTA_API tta_status tta_fit_view_weights(const tta_pred_table *t, const int *views, int m, int max_iter, double *weights,
                                 double *nll_uniform, double *nll_fitted);
 
 /* ---- adaptive TTA (adaptive.c) ------------------------------------------------------------ */
@@ -312,11 +312,11 @@ typedef struct tta_adaptive_point {
 } tta_adaptive_point;
 
 /* The threshold giving a mean cost of at most target_cost on these confidences (n of them). */
-double tta_adaptive_threshold(const float *confidence, int n, int n_views, double target_cost);
+TTA_API double tta_adaptive_threshold(const float *confidence, int n, int n_views, double target_cost);
 
 /* Accuracy and cost at a threshold: base_ok / full_ok say if the identity alone / the full
  * policy is right on each image. */
-void tta_adaptive_eval(const float *confidence, const uint8_t *base_ok, const uint8_t *full_ok, int n,
+TTA_API void tta_adaptive_eval(const float *confidence, const uint8_t *base_ok, const uint8_t *full_ok, int n,
                        int n_views, double threshold, tta_adaptive_point *out);
 
 /* ---- the prediction cache (cache.c) ------------------------------------------------------- */
@@ -329,28 +329,28 @@ void tta_adaptive_eval(const float *confidence, const uint8_t *base_ok, const ui
 typedef struct tta_pred_cache tta_pred_cache;
 
 /* 64-bit hash of bytes, continuing from h (start with 0). */
-uint64_t tta_hash64(const void *data, size_t size, uint64_t h);
+TTA_API uint64_t tta_hash64(const void *data, size_t size, uint64_t h);
 
 /* Size and hash of a file's bytes. Errors: IO. */
-tta_status tta_file_key(const char *path, uint64_t *size, uint64_t *hash);
+TTA_API tta_status tta_file_key(const char *path, uint64_t *size, uint64_t *hash);
 
 /* Opens the cache at `path` for a model. A missing file gives an empty cache; a file made for
  * another model an empty cache with *stale = 1 (may be NULL). A corrupt or truncated file gives
  * PARSE naming the file and the problem, and *out is then an empty cache ready to be rebuilt
  * and saved over it. Errors: PARSE, IO, NOMEM (then *out may be NULL). */
-tta_status tta_pred_cache_open(tta_pred_cache **out, const char *path, uint64_t model_size, uint64_t model_hash,
+TTA_API tta_status tta_pred_cache_open(tta_pred_cache **out, const char *path, uint64_t model_size, uint64_t model_hash,
                                int *stale);
 /* The n x k probabilities of `view` on data `spec`, or NULL if not cached (or cached with
  * another n, k or labels hash). Valid until the next put or free. */
-const float *tta_pred_cache_find(const tta_pred_cache *c, const char *spec, const char *view, int n, int k,
+TTA_API const float *tta_pred_cache_find(const tta_pred_cache *c, const char *spec, const char *view, int n, int k,
                                  uint64_t labels_hash);
 /* Adds (or replaces) a record; the probabilities are copied. */
-tta_status tta_pred_cache_put(tta_pred_cache *c, const char *spec, const char *view, int n, int k,
+TTA_API tta_status tta_pred_cache_put(tta_pred_cache *c, const char *spec, const char *view, int n, int k,
                               uint64_t labels_hash, const float *probs);
-int tta_pred_cache_count(const tta_pred_cache *c);
+TTA_API int tta_pred_cache_count(const tta_pred_cache *c);
 /* Writes the whole cache to its path (through a temporary file renamed over it). Errors: IO. */
-tta_status tta_pred_cache_save(const tta_pred_cache *c);
-void tta_pred_cache_free(tta_pred_cache *c);
+TTA_API tta_status tta_pred_cache_save(const tta_pred_cache *c);
+TTA_API void tta_pred_cache_free(tta_pred_cache *c);
 
 #ifdef __cplusplus
 }

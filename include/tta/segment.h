@@ -53,7 +53,7 @@ typedef enum tta_unc_map {
     TTA_UNC_COUNT
 } tta_unc_map;
 
-const char *tta_unc_map_name(tta_unc_map m); /* "entropy", "mutual_info", "variance", "disagreement" */
+TTA_API const char *tta_unc_map_name(tta_unc_map m); /* "entropy", "mutual_info", "variance", "disagreement" */
 
 /* A per-pixel merger for one image of C classes and H x W pixels. Each view adds its
  * probabilities (C x H x W, summing to 1 over C at each pixel) with its validity mask (H x W,
@@ -66,17 +66,17 @@ const char *tta_unc_map_name(tta_unc_map m); /* "entropy", "mutual_info", "varia
  * distribution and its uncertainty maps the maximum entropy, 0, 0, 0. */
 typedef struct tta_seg_merger tta_seg_merger;
 
-tta_status tta_seg_merger_new(tta_seg_merger **out, tta_merge method, int classes, int height, int width);
-void tta_seg_merger_free(tta_seg_merger *m);
+TTA_API tta_status tta_seg_merger_new(tta_seg_merger **out, tta_merge method, int classes, int height, int width);
+TTA_API void tta_seg_merger_free(tta_seg_merger *m);
 /* Forgets the views added so far (for the next image of the same size). */
-void tta_seg_merger_reset(tta_seg_merger *m);
-tta_status tta_seg_merger_add(tta_seg_merger *m, const float *probs, const uint8_t *valid, double weight);
+TTA_API void tta_seg_merger_reset(tta_seg_merger *m);
+TTA_API tta_status tta_seg_merger_add(tta_seg_merger *m, const float *probs, const uint8_t *valid, double weight);
 /* Writes the merged probabilities (C x H x W; may be NULL), the argmax class per pixel (H x W;
  * may be NULL; the lowest class on ties) and the uncertainty maps (maps[k] H x W each, any may
  * be NULL, or maps itself NULL). Error if nothing was added. */
-tta_status tta_seg_merger_result(const tta_seg_merger *m, float *probs, uint8_t *labels, float *const *maps);
+TTA_API tta_status tta_seg_merger_result(const tta_seg_merger *m, float *probs, uint8_t *labels, float *const *maps);
 /* Number of views that saw pixel i so far. */
-int tta_seg_merger_valid_views(const tta_seg_merger *m, int i);
+TTA_API int tta_seg_merger_valid_views(const tta_seg_merger *m, int i);
 
 /* ---- a segmenter: a model with its input format and output layout (segmenter.c) -------- */
 
@@ -89,8 +89,8 @@ typedef enum tta_seg_output {
 } tta_seg_output;
 
 /* "auto", "logits", "softmax", "sigmoid" */
-tta_status tta_seg_output_parse(const char *name, tta_seg_output *out);
-const char *tta_seg_output_name(tta_seg_output o);
+TTA_API tta_status tta_seg_output_parse(const char *name, tta_seg_output *out);
+TTA_API const char *tta_seg_output_name(tta_seg_output o);
 
 typedef struct tta_segmenter_options {
     int n_threads;                  /* 0: default */
@@ -110,19 +110,19 @@ typedef struct tta_segmenter_options {
 typedef struct tta_segmenter tta_segmenter;
 
 /* From an ONNX model (borrowed: keep it alive). Errors: SHAPE when the output fits no layout. */
-tta_status tta_segmenter_new(tta_segmenter **out, const tta_model *model, const tta_segmenter_options *opts);
-void tta_segmenter_free(tta_segmenter *s);
+TTA_API tta_status tta_segmenter_new(tta_segmenter **out, const tta_model *model, const tta_segmenter_options *opts);
+TTA_API void tta_segmenter_free(tta_segmenter *s);
 /* Classes of the output (2 for a sigmoid output); known after the first run if not declared. */
-int tta_segmenter_n_classes(const tta_segmenter *s);
-tta_seg_output tta_segmenter_output(const tta_segmenter *s);
+TTA_API int tta_segmenter_n_classes(const tta_segmenter *s);
+TTA_API tta_seg_output tta_segmenter_output(const tta_segmenter *s);
 /* Class name (metadata tta.class_names, one per channel, or with the background left out:
  * then channel 0 is "background"), or NULL. */
-const char *tta_segmenter_class_name(const tta_segmenter *s, int c);
+TTA_API const char *tta_segmenter_class_name(const tta_segmenter *s, int c);
 /* Seconds spent so far by this segmenter, summed over its runs: making the views' batches
  * (augment_s), the model (model_s) and the post-processing (post_s: probabilities and
  * de-augmenting each view's map; not the callback, e.g. the merge). Any pointer may be NULL;
  * `tta segment bench` reads them. */
-void tta_segmenter_times(const tta_segmenter *s, double *augment_s, double *model_s, double *post_s);
+TTA_API void tta_segmenter_times(const tta_segmenter *s, double *augment_s, double *model_s, double *post_s);
 
 /* The result for one image (owned arrays; tta_seg_result_destroy). */
 typedef struct tta_seg_result {
@@ -133,7 +133,7 @@ typedef struct tta_seg_result {
     float *identity_entropy;      /* height x width: the identity view's own softmax entropy (the
                                      single-pass baseline), or NULL when view 0 was not run */
 } tta_seg_result;
-void tta_seg_result_destroy(tta_seg_result *r);
+TTA_API void tta_seg_result_destroy(tta_seg_result *r);
 
 /* Runs every view of `pol` on one image (sliding window when it is larger than the tile), maps
  * each view's output back with tta_invert_dense (bilinear; pixels a view did not see do not
@@ -142,7 +142,7 @@ void tta_seg_result_destroy(tta_seg_result *r);
  * (bilinear) to the image and the labels taken from the upsampled probabilities.
  * Views all run at one size: the model's (fixed models) or the image's rounded up to the
  * stride (dynamic models); a view of another natural size (resize, crop) is resized to it. */
-tta_status tta_segment(tta_segmenter *s, const tta_policy *pol, const tta_image *image, tta_merge merge,
+TTA_API tta_status tta_segment(tta_segmenter *s, const tta_policy *pol, const tta_image *image, tta_merge merge,
                        tta_seg_result *r);
 /* The streaming core of the two calls below: runs every view of `pol` on n images of one size
  * (views of several images share batches) and hands each view's probabilities, mapped back to
@@ -152,7 +152,7 @@ tta_status tta_segment(tta_segmenter *s, const tta_policy *pol, const tta_image 
  * stops the run. Memory does not grow with the number of views. */
 typedef tta_status (*tta_seg_view_fn)(void *user, int image, int view, const float *probs, const uint8_t *valid,
                                       int classes, int height, int width);
-tta_status tta_segment_each_view(tta_segmenter *s, const tta_policy *pol, const tta_image *images, int n,
+TTA_API tta_status tta_segment_each_view(tta_segmenter *s, const tta_policy *pol, const tta_image *images, int n,
                                  tta_seg_view_fn fn, void *user);
 
 
@@ -166,13 +166,13 @@ typedef struct tta_mask_set tta_mask_set;
  * or "masks:IMAGES_DIR,MASKS_DIR", with an optional range [a:b] over the sorted file names (as
  * dataset.h's specs). Every image must have its mask (a missing pair is an IO error naming the
  * file). */
-tta_status tta_mask_set_open(tta_mask_set **out, const char *spec);
-void tta_mask_set_free(tta_mask_set *ms);
-int tta_mask_set_count(const tta_mask_set *ms);
-const char *tta_mask_set_name(const tta_mask_set *ms, int i); /* the file name, e.g. "000007.png" */
+TTA_API tta_status tta_mask_set_open(tta_mask_set **out, const char *spec);
+TTA_API void tta_mask_set_free(tta_mask_set *ms);
+TTA_API int tta_mask_set_count(const tta_mask_set *ms);
+TTA_API const char *tta_mask_set_name(const tta_mask_set *ms, int i); /* the file name, e.g. "000007.png" */
 /* Reads pair i: the image (PNG/JPEG) and its mask (an 8-bit one-channel PNG, the size of the
  * image). Errors name the file: IO, PARSE, SHAPE (sizes differ, a mask with several channels). */
-tta_status tta_mask_set_read(const tta_mask_set *ms, int i, tta_image *image, tta_image *mask);
+TTA_API tta_status tta_mask_set_read(const tta_mask_set *ms, int i, tta_image *image, tta_image *mask);
 
 /* ---- metrics (seg_metrics.c) ------------------------------------------------------------- */
 
@@ -188,13 +188,13 @@ typedef struct tta_confusion {
     int64_t *boundary_counts;
 } tta_confusion;
 
-tta_status tta_confusion_init(tta_confusion *cm, int classes, int ignore, int boundary);
-void tta_confusion_destroy(tta_confusion *cm);
-void tta_confusion_clear(tta_confusion *cm);
+TTA_API tta_status tta_confusion_init(tta_confusion *cm, int classes, int ignore, int boundary);
+TTA_API void tta_confusion_destroy(tta_confusion *cm);
+TTA_API void tta_confusion_clear(tta_confusion *cm);
 /* Adds one image: truth and predicted labels, height x width each. */
-tta_status tta_confusion_add(tta_confusion *cm, const uint8_t *truth, const uint8_t *pred, int height, int width);
+TTA_API tta_status tta_confusion_add(tta_confusion *cm, const uint8_t *truth, const uint8_t *pred, int height, int width);
 /* Adds another matrix's counts times `times` (bootstraps resample per-image matrices). */
-void tta_confusion_add_matrix(tta_confusion *cm, const tta_confusion *other, int64_t times);
+TTA_API void tta_confusion_add_matrix(tta_confusion *cm, const tta_confusion *other, int64_t times);
 
 typedef struct tta_seg_scores {
     double miou;           /* mean IoU over the classes present in truth or prediction */
@@ -207,7 +207,7 @@ typedef struct tta_seg_scores {
 
 /* Scores from a matrix; per_class_iou (C values, may be NULL) gets each class's IoU, -1 for a
  * class absent from both truth and prediction. */
-void tta_confusion_scores(const tta_confusion *cm, tta_seg_scores *out, double *per_class_iou);
+TTA_API void tta_confusion_scores(const tta_confusion *cm, tta_seg_scores *out, double *per_class_iou);
 
 /* How well an uncertainty map finds the pixels the prediction gets wrong: a histogram of the
  * map's values (bins over [0, max_value]) for correct and wrong pixels, from which AUROC, AUPR
@@ -219,20 +219,20 @@ typedef struct tta_unc_quality {
     int64_t *correct, *wrong; /* bins each */
 } tta_unc_quality;
 
-tta_status tta_unc_quality_init(tta_unc_quality *q, int bins, double max_value);
-void tta_unc_quality_destroy(tta_unc_quality *q);
+TTA_API tta_status tta_unc_quality_init(tta_unc_quality *q, int bins, double max_value);
+TTA_API void tta_unc_quality_destroy(tta_unc_quality *q);
 /* Adds n pixels: their uncertainty and whether the prediction is wrong (1) or right (0); pixels
  * with wrong[i] == 2 (ignored truth) are skipped. */
-void tta_unc_quality_add(tta_unc_quality *q, const float *uncertainty, const uint8_t *wrong, int64_t n);
-double tta_unc_quality_auroc(const tta_unc_quality *q);
-double tta_unc_quality_aupr(const tta_unc_quality *q);
+TTA_API void tta_unc_quality_add(tta_unc_quality *q, const float *uncertainty, const uint8_t *wrong, int64_t n);
+TTA_API double tta_unc_quality_auroc(const tta_unc_quality *q);
+TTA_API double tta_unc_quality_aupr(const tta_unc_quality *q);
 /* Error rate among the `coverage` (0..1] share of pixels with the lowest uncertainty. */
-double tta_unc_quality_risk(const tta_unc_quality *q, double coverage);
+TTA_API double tta_unc_quality_risk(const tta_unc_quality *q, double coverage);
 
 /* Paired bootstrap over images of the mIoU gain of `pol` over `base`: per-image confusion
  * matrices (n_images each, same order), resampled n_boot times with a fixed seed; the percentile
  * interval at `level`. */
-tta_status tta_miou_gain_ci(const tta_confusion *base, const tta_confusion *pol, int n_images, int n_boot, uint64_t seed,
+TTA_API tta_status tta_miou_gain_ci(const tta_confusion *base, const tta_confusion *pol, int n_images, int n_boot, uint64_t seed,
                             double level, double *lo, double *hi);
 
 #ifdef __cplusplus

@@ -7,6 +7,8 @@
 #ifndef TTA_STATUS_H
 #define TTA_STATUS_H
 
+#include "tta/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,10 +27,13 @@ typedef enum tta_status {
 
 /* The message of the most recent failure on this thread ("" if none). Valid until the next
  * failing call on the same thread. */
-const char *tta_last_error(void);
+TTA_API const char *tta_last_error(void);
 
 /* Name of a status code, e.g. "parse error". */
-const char *tta_status_name(tta_status status);
+TTA_API const char *tta_status_name(tta_status status);
+
+/* The version of the library linked, "MAJOR.MINOR.PATCH" (TTA_VERSION is the headers'). */
+TTA_API const char *tta_version(void);
 
 #ifdef __cplusplus
 }

@@ -49,32 +49,32 @@ typedef struct tta_tensor {
 } tta_tensor;
 
 /* Bytes per element (0 for UNDEFINED/STRING). */
-size_t tta_dtype_size(tta_dtype dtype);
+TTA_API size_t tta_dtype_size(tta_dtype dtype);
 /* Lower-case name, e.g. "float32", "int64"; "dtype(N)" style for unknown codes. */
-const char *tta_dtype_name(tta_dtype dtype);
+TTA_API const char *tta_dtype_name(tta_dtype dtype);
 
 /* Number of elements (1 for a scalar). */
-int64_t tta_tensor_numel(const tta_tensor *t);
-size_t tta_tensor_nbytes(const tta_tensor *t);
+TTA_API int64_t tta_tensor_numel(const tta_tensor *t);
+TTA_API size_t tta_tensor_nbytes(const tta_tensor *t);
 
 /* Sets dtype and shape and makes sure an owned buffer of the right size exists; reuses the
  * current buffer when it is large enough (no allocation in steady state). A borrowed buffer is
  * dropped (not freed) and replaced by an owned one. */
-tta_status tta_tensor_resize(tta_tensor *t, tta_dtype dtype, int ndim, const int64_t *dims);
+TTA_API tta_status tta_tensor_resize(tta_tensor *t, tta_dtype dtype, int ndim, const int64_t *dims);
 /* Frees an owned buffer and zeroes the struct. */
-void tta_tensor_destroy(tta_tensor *t);
+TTA_API void tta_tensor_destroy(tta_tensor *t);
 /* Deep copy of src into dst (dst is resized). */
-tta_status tta_tensor_copy(tta_tensor *dst, const tta_tensor *src);
+TTA_API tta_status tta_tensor_copy(tta_tensor *dst, const tta_tensor *src);
 /* Writes "[1,3,224,224]" into buf. Returns buf. */
-char *tta_shape_str(const tta_tensor *t, char *buf, size_t size);
+TTA_API char *tta_shape_str(const tta_tensor *t, char *buf, size_t size);
 
 /* IEEE binary16 (given as its bits) to float, exact. */
-float tta_half_to_float(uint16_t h);
+TTA_API float tta_half_to_float(uint16_t h);
 
 /* 1 when got matches ref: same dtype and shape; integers equal; floats within
  * atol + rtol * |ref| (NaN matches NaN). Otherwise 0, with the first mismatch described in why
  * (may be NULL). The ONNX backend tests use rtol 1e-3, atol 1e-7. */
-int tta_tensor_allclose(const tta_tensor *got, const tta_tensor *ref, double rtol, double atol, char *why,
+TTA_API int tta_tensor_allclose(const tta_tensor *got, const tta_tensor *ref, double rtol, double atol, char *why,
                         size_t size);
 
 /* Allocation hook. The default uses malloc/realloc/free. Passing NULLs restores the default. */
@@ -83,13 +83,13 @@ typedef struct tta_allocator {
     void (*free_fn)(void *user, void *ptr);
     void *user;
 } tta_allocator;
-void tta_set_allocator(const tta_allocator *allocator);
+TTA_API void tta_set_allocator(const tta_allocator *allocator);
 
-void *tta_malloc(size_t size);
-void *tta_calloc(size_t count, size_t size);
-void *tta_realloc(void *ptr, size_t size);
-void tta_free(void *ptr);
-char *tta_strdup(const char *s);
+TTA_API void *tta_malloc(size_t size);
+TTA_API void *tta_calloc(size_t count, size_t size);
+TTA_API void *tta_realloc(void *ptr, size_t size);
+TTA_API void tta_free(void *ptr);
+TTA_API char *tta_strdup(const char *s);
 
 #ifdef __cplusplus
 }

@@ -12,18 +12,18 @@ extern "C" {
 
 /* Reads a serialized TensorProto. If name is not NULL, *name receives a tta_malloc'd copy of the
  * tensor's name ("" if none); free it with tta_free. */
-tta_status tta_tensor_read_pb(const char *path, tta_tensor *out, char **name);
-tta_status tta_tensor_write_pb(const char *path, const tta_tensor *t, const char *name);
+TTA_API tta_status tta_tensor_read_pb(const char *path, tta_tensor *out, char **name);
+TTA_API tta_status tta_tensor_write_pb(const char *path, const tta_tensor *t, const char *name);
 
 /* NumPy .npy, format versions 1-3, little-endian, C order (Fortran order is rejected). */
-tta_status tta_tensor_read_npy(const char *path, tta_tensor *out);
-tta_status tta_tensor_write_npy(const char *path, const tta_tensor *t);
+TTA_API tta_status tta_tensor_read_npy(const char *path, tta_tensor *out);
+TTA_API tta_status tta_tensor_write_npy(const char *path, const tta_tensor *t);
 
 /* Picks the reader by extension: ".npy" -> NumPy, anything else -> TensorProto. */
-tta_status tta_tensor_read_file(const char *path, tta_tensor *out);
+TTA_API tta_status tta_tensor_read_file(const char *path, tta_tensor *out);
 
 /* Reads a whole file into a tta_malloc'd buffer. */
-tta_status tta_read_file(const char *path, void **data, size_t *size);
+TTA_API tta_status tta_read_file(const char *path, void **data, size_t *size);
 
 #ifdef __cplusplus
 }

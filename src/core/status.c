@@ -53,3 +53,5 @@ const char *tta_status_name(tta_status status) {
     }
     return "unknown status";
 }
+
+const char *tta_version(void) { return TTA_VERSION; }
