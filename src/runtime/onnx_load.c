@@ -69,10 +69,17 @@ static void apply_value_info(tta_value *v, const Onnx__ValueInfoProto *vi) {
     if (!tt) return;
     if (tt->has_elem_type) v->dtype = (tta_dtype)tt->elem_type;
     if (!tt->shape || tt->shape->n_dim > TTA_MAX_DIMS) return;
+    /* a value described twice (graph output and value_info, say): the later shape replaces
+       the earlier, whose symbolic names are freed (fuzz finding F6: they leaked) */
+    for (int d = 0; d < v->ndim && d < TTA_MAX_DIMS; d++) {
+        tta_free(v->dims[d].param);
+        v->dims[d].param = NULL;
+    }
     v->ndim = (int)tt->shape->n_dim;
     for (size_t d = 0; d < tt->shape->n_dim; d++) {
         const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
         v->dims[d].value = -1;
+        v->dims[d].param = NULL;
         if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value >= 0)
             v->dims[d].value = dim->dim_value;
         else if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && dim->dim_param &&
