@@ -545,9 +545,14 @@ tta_status tta_tt_constantofshape_compute(tta_op_ctx *ctx) {
         zero &= ((const unsigned char *)b)[i] == 0;
     if (zero) {
         if (n) memset(o, 0, (size_t)n * es);
-    } else {
-        for (int64_t i = 0; i < n; i++)
-            memcpy(o + (size_t)i * es, b, es);
+    } else if (n) { /* the value once, then the filled part copied onto the rest, doubling */
+        size_t total = (size_t)n * es, have = es;
+        memcpy(o, b, es);
+        while (have < total) {
+            size_t chunk = have < total - have ? have : total - have;
+            memcpy(o + have, o, chunk);
+            have += chunk;
+        }
     }
     return TTA_OK;
 }
