@@ -1,6 +1,7 @@
 /* op_util.c - helpers shared by kernels: attribute access, element conversion, broadcasting,
  * axis normalisation and errors with node context. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,7 +17,13 @@ int64_t tta_attr_int(const tta_node *node, const char *name, int64_t def) {
     const tta_attr *a = tta_node_attr(node, name);
     if (!a) return def;
     if (a->type == TTA_ATTR_INT) return a->i;
-    if (a->type == TTA_ATTR_FLOAT) return (int64_t)a->f;
+    if (a->type == TTA_ATTR_FLOAT) { /* an int given as a float: saturated, as casting past int64 is undefined */
+        float f = a->f;
+        if (f != f) return def;
+        if (f >= 9.2233720e18f) return INT64_MAX;
+        if (f <= -9.2233720e18f) return INT64_MIN;
+        return (int64_t)f;
+    }
     return def;
 }
 
