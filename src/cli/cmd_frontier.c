@@ -338,12 +338,15 @@ int tta_cmd_frontier(int argc, char **argv) {
         fprintf(stderr, "tta: frontier: at least one --model, and --val and --test, are required\n");
         return usage(stderr, 2);
     }
-    int budgets[MAX_BUDGETS], n_budgets = 0;
-    if (parse_budgets(budgets_arg, budgets, &n_budgets)) {
+    int budgets[MAX_BUDGETS + 1], n_budgets = 0;
+    if (parse_budgets(budgets_arg, budgets + 1, &n_budgets)) {
         fprintf(stderr, "tta: frontier: --budgets '%s': give increasing passes per image in 1..%d, e.g. 1,2,4,8\n",
                 budgets_arg, TTA_SEARCH_MAX_BUDGET);
         return 2;
     }
+    /* the model alone (budget 1) is always a point: every verdict compares against it */
+    if (budgets[1] == 1) memmove(budgets, budgets + 1, sizeof(int) * (size_t)n_budgets);
+    else budgets[0] = 1, n_budgets++;
     tta_objective obj;
     if (tta_objective_parse(obj_name, &obj)) {
         fprintf(stderr, "tta: frontier: %s\n", tta_last_error());

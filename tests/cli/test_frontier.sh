@@ -91,6 +91,13 @@ else
     bad "frontier runs: $(tail -c 400 "$TMP/f.err")"
 fi
 
+# budgets without 1: the model alone is still a point (every verdict compares against it)
+if "$TTA" frontier --model $M1 --val "$VAL" --test "$TEST" --budgets 2,3 --pool "$POOL" --threads 1 > "$TMP/g.out" 2> "$TMP/g.err"; then
+    grep -q "^model *1 " "$TMP/g.out" && ok || bad "budgets 2,3: no model-alone row"
+else
+    bad "budgets 2,3: $(tail -c 300 "$TMP/g.err")"
+fi
+
 # bad input: clear errors, exit 2 for usage, nothing left behind
 "$TTA" frontier --model $M1 --val "$VAL" --test "$TEST" --budgets 4,2 > /dev/null 2> "$TMP/e1" ; rc=$?
 [ $rc = 2 ] && grep -q "budgets '4,2'" "$TMP/e1" && ok || bad "decreasing budgets: exit $rc $(head -c 200 "$TMP/e1")"
