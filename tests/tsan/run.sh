@@ -16,8 +16,9 @@ if ! echo 'int main(void){return 0;}' | ${CC:-cc} -x c - -fsanitize=thread -o /t
     exit 0
 fi
 rm -f /tmp/tta_tsan_probe.$$
-make --no-print-directory -j2 BUILD=$B OPT=-O1 SAN="$SAN" $B/libtta.a > $B.log 2>&1 || {
-    tail -n 20 $B.log
+mkdir -p $B
+make --no-print-directory -j2 BUILD=$B OPT=-O1 SAN="$SAN" $B/libtta.a > $B/make.log 2>&1 || {
+    tail -n 20 $B/make.log
     echo "0 passed, 2 failed"
     exit 1
 }
