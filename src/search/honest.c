@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/stats_util.h"
+#include "tta/classify.h"
 #include "tta/search.h"
 
 #define HONEST_FOLDS 5 /* each search sees 4/5 of the images, as near the whole split as the
@@ -34,13 +35,7 @@ static void sub_table(const tta_pred_table *t, const int *idx, int m, float *pro
 
 static double accuracy_of(const float *merged, const int *labels, int n, int k) {
     int right = 0;
-    for (int i = 0; i < n; i++) {
-        const float *p = merged + (size_t)i * k;
-        int best = 0;
-        for (int c = 1; c < k; c++)
-            if (p[c] > p[best]) best = c;
-        right += best == labels[i];
-    }
+    for (int i = 0; i < n; i++) right += tta_argmax(merged + (size_t)i * k, k) == labels[i];
     return n ? (double)right / n : 0.0;
 }
 
