@@ -81,16 +81,18 @@ TTA_API int tta_model_op_counts(const tta_model *model, const char **ops, int *c
 typedef struct tta_plan_options {
     int n_threads; /* 0: TTA_THREADS, else OMP_NUM_THREADS, else all cores */
     int profile;   /* time every step of every run (read with tta_plan_step_info) */
-    size_t max_memory; /* bytes of tensors the plan may allocate; 0: TTA_MAX_MEMORY, else
-                        * tta_default_max_memory(). See below. */
+    size_t max_memory; /* bytes the plan may allocate (tensors and kernels' buffers); 0:
+                        * TTA_MAX_MEMORY, else tta_default_max_memory(). See below. */
 } tta_plan_options;
 
 /* The memory limit. A plan checks every output shape as soon as it is inferred and counts every
- * tensor it allocates (constants folded at plan time, the arena, buffers sized at run time)
- * before allocating: a shape whose element count or byte size overflows int64 fails with
- * TTA_ERR_SHAPE, and going over the limit with TTA_ERR_NOMEM, both naming the node, the tensor
- * and the sizes. Kernels' private buffers and the model's weights are not counted. The default
- * is the smaller of 4 GiB and half the machine's physical memory. */
+ * tensor it allocates (constants folded at plan time, the arena, buffers sized at run time) and
+ * the kernels' own large buffers (weights reordered or transformed for a kernel, im2col and
+ * packing scratch, oneDNN's scratchpads) before allocating: a shape whose element count or byte
+ * size overflows int64 fails with TTA_ERR_SHAPE, and going over the limit with TTA_ERR_NOMEM,
+ * both naming the node and the sizes. The model's own weights are not counted (they are as large
+ * as the file they came from). The default is the smaller of 4 GiB and half the machine's
+ * physical memory. */
 TTA_API size_t tta_default_max_memory(void);
 /* Parses a byte count such as "1073741824", "512M", "4G", "2GiB" (K, M, G, T are powers of 1024)
  * into *out; TTA_ERR_INVALID_ARG for anything else, zero included. Also the syntax of

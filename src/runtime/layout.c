@@ -201,6 +201,7 @@ static tta_status plain_copy(tta_plan *p, int v, int *copy_of, plan_step **out_s
     s->ctx.node = n;
     s->ctx.n_in = s->ctx.n_out = 1;
     s->ctx.n_threads = p->n_threads;
+    s->ctx.budget = &p->mem;
     s->ctx.in = tta_calloc(2, sizeof(tta_tensor *));
     s->ctx.out = tta_calloc(2, sizeof(tta_tensor *));
     s->in_layout = tta_calloc(2, 1);

@@ -46,6 +46,11 @@ int tta_layout_block(void);
 /* Bytes of t's data in the given layout (the padded size for a padded blocked tensor). */
 size_t tta_layout_nbytes(const tta_tensor *t, int layout);
 
+/* The plan's memory limit and what is counted against it so far (plan_memory.c). */
+typedef struct tta_mem_budget {
+    size_t limit, used;
+} tta_mem_budget;
+
 typedef struct tta_op_ctx {
     const tta_node *node;
     int n_in, n_out;
@@ -56,6 +61,9 @@ typedef struct tta_op_ctx {
     /* Layout of each input / output (TTA_LAYOUT_*), set by the plan before the first run;
      * NULL means all plain (always so at plan time and for kernels without `layouts`). */
     const unsigned char *in_layout, *out_layout;
+    /* The plan's memory budget, which a kernel's own large buffers (packed weights, scratch,
+     * oneDNN's scratchpad) are counted against with tta_op_reserve; NULL: no limit. */
+    tta_mem_budget *budget;
 } tta_op_ctx;
 
 /* Layout of input i / output o (plain when the plan gave none). */
@@ -109,6 +117,12 @@ tta_status tta_set_shape(tta_tensor *t, tta_dtype dtype, int ndim, const int64_t
 tta_status tta_norm_axis(const tta_op_ctx *ctx, int64_t axis, int rank, int *out);
 /* Convenience error with node context: "node 'name' (Op): message". */
 tta_status tta_op_error(const tta_op_ctx *ctx, tta_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sets what this kernel holds against the plan's memory budget to `bytes` (`*held` is the kernel's
+ * count so far, kept in its state; the budget changes by the difference). Call it before
+ * allocating; TTA_ERR_NOMEM naming the node and `what` when the limit would be passed (`*held`
+ * then stays as it was). Always TTA_OK without a budget. */
+tta_status tta_op_reserve(const tta_op_ctx *ctx, size_t *held, size_t bytes, const char *what);
 
 /* Requires input i to be present. */
 #define TTA_NEED_INPUT(ctx, i)                                                                 \

@@ -253,14 +253,14 @@ static tta_status plan_arena(tta_plan *p) {
         if (off + items[i].size > total) total = off + items[i].size;
     }
     tta_status st = TTA_OK;
-    if (total && (total > p->max_memory || p->mem_used > p->max_memory - total))
+    if (total && (total > p->mem.limit || p->mem.used > p->mem.limit - total))
         st = tta_errorf(TTA_ERR_NOMEM,
                         "%s: the plan needs a %zu-byte arena (largest tensor '%s', %zu bytes) besides %zu bytes "
                         "of folded constants, more than the memory limit of %zu bytes (--max-memory, TTA_MAX_MEMORY)",
-                        p->model->name, total, tta_plan_value_name(p, items[0].value), items[0].size, p->mem_used,
-                        p->max_memory);
+                        p->model->name, total, tta_plan_value_name(p, items[0].value), items[0].size, p->mem.used,
+                        p->mem.limit);
     if (total && !st) {
-        p->mem_used += total;
+        p->mem.used += total;
         /* aligned to a cache line: oneDNN kernels may use aligned (non-temporal) stores */
         p->arena_mem = tta_malloc(total + 64);
         p->arena = p->arena_mem ? (unsigned char *)(((uintptr_t)p->arena_mem + 63) & ~(uintptr_t)63) : NULL;
@@ -309,6 +309,7 @@ tta_status tta_plan_step_init(tta_plan *p, plan_step *s, const tta_node *n) {
     for (int i = 0; i < n->n_inputs; i++) c->in[i] = n->inputs[i] >= 0 ? &p->values[n->inputs[i]] : NULL;
     for (int i = 0; i < n->n_outputs; i++) c->out[i] = n->outputs[i] >= 0 ? &p->values[n->outputs[i]] : NULL;
     c->n_threads = p->n_threads;
+    c->budget = &p->mem;
     if (s->kernel->prepare) {
         tta_status st = s->kernel->prepare(c);
         if (st) {

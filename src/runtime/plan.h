@@ -43,8 +43,9 @@ struct tta_plan {
     size_t arena_bytes;
     bool *in_arena;       /* value lives in the arena (its capacity is its slot size) */
     bool *shared;         /* its slot is shared with a view or an in-place sum */
-    size_t max_memory;    /* bytes of tensors the plan may allocate (plan_memory.c) */
-    size_t mem_used;      /* bytes of tensors allocated so far: folded constants, arena, run-time buffers */
+    /* bytes the plan may allocate (plan_memory.c), and those counted so far: folded constants,
+     * the arena, run-time buffers and the kernels' own buffers */
+    tta_mem_budget mem;
 };
 
 /* plan.c: finds the kernel for n, points the step's inputs and outputs at the plan's values and

@@ -6,8 +6,9 @@
  * refused, and so is a single tensor larger than the limit), and every tensor allocation the plan
  * makes is counted against one budget before it happens: constants folded at plan time, the
  * arena of intermediate tensors, and the buffers of values sized at run time (graph outputs,
- * data-dependent shapes). Kernels' private buffers (reordered weights, scratch) and the model's
- * own weights are not counted: they are bounded by the shapes checked here.
+ * data-dependent shapes), and the kernels' own large buffers (weights reordered or transformed
+ * for a kernel, per-call scratch and oneDNN's scratchpad, counted through tta_op_reserve). The
+ * model's own weights are not: they are as large as the file they were read from.
  *
  * The limit is tta_plan_options.max_memory, else TTA_MAX_MEMORY (bytes, or with a K/M/G/T
  * suffix), else the smaller of 4 GiB and half the machine's physical memory.
@@ -63,17 +64,17 @@ size_t tta_default_max_memory(void) {
 }
 
 tta_status tta_plan_memory_init(tta_plan *p, const tta_plan_options *opts) {
-    p->mem_used = 0;
+    p->mem.used = 0;
     if (opts && opts->max_memory) {
-        p->max_memory = opts->max_memory;
+        p->mem.limit = opts->max_memory;
         return TTA_OK;
     }
     const char *e = getenv("TTA_MAX_MEMORY");
     if (e && *e) {
-        tta_status st = tta_parse_memory_size(e, &p->max_memory);
+        tta_status st = tta_parse_memory_size(e, &p->mem.limit);
         return st ? tta_error_context(st, "TTA_MAX_MEMORY") : TTA_OK;
     }
-    p->max_memory = tta_default_max_memory();
+    p->mem.limit = tta_default_max_memory();
     return TTA_OK;
 }
 
@@ -93,19 +94,19 @@ tta_status tta_plan_check_outputs(const tta_plan *p, const tta_op_ctx *c) {
             tta_nbytes_overflows(t->ndim, t->dims, tta_dtype_size(t->dtype), &bytes))
             return tta_op_error(c, TTA_ERR_SHAPE, "output '%s' of shape %s would have more elements than int64 counts",
                                 name, tta_shape_str(t, shape, sizeof shape));
-        if ((uint64_t)bytes > p->max_memory)
+        if ((uint64_t)bytes > p->mem.limit)
             return tta_op_error(c, TTA_ERR_NOMEM,
                                 "output '%s' of shape %s would have %lld elements (%lld bytes), more than the memory "
                                 "limit of %zu bytes (--max-memory, TTA_MAX_MEMORY)",
                                 name, tta_shape_str(t, shape, sizeof shape), (long long)n, (long long)bytes,
-                                p->max_memory);
+                                p->mem.limit);
     }
     return TTA_OK;
 }
 
 tta_status tta_plan_memory_claim(tta_plan *p, const tta_op_ctx *c, const tta_tensor *t, size_t bytes) {
-    if (bytes <= p->max_memory && p->mem_used <= p->max_memory - bytes) {
-        p->mem_used += bytes;
+    if (bytes <= p->mem.limit && p->mem.used <= p->mem.limit - bytes) {
+        p->mem.used += bytes;
         return TTA_OK;
     }
     const char *name = tta_plan_value_name(p, (int)(t - p->values));
@@ -113,5 +114,22 @@ tta_status tta_plan_memory_claim(tta_plan *p, const tta_op_ctx *c, const tta_ten
     return tta_op_error(c, TTA_ERR_NOMEM,
                         "output '%s' of shape %s needs %zu more bytes with %zu already in use, more than the memory "
                         "limit of %zu bytes (--max-memory, TTA_MAX_MEMORY)",
-                        name, tta_shape_str(t, shape, sizeof shape), bytes, p->mem_used, p->max_memory);
+                        name, tta_shape_str(t, shape, sizeof shape), bytes, p->mem.used, p->mem.limit);
+}
+
+tta_status tta_op_reserve(const tta_op_ctx *c, size_t *held, size_t bytes, const char *what) {
+    tta_mem_budget *b = c->budget;
+    if (!b) {
+        *held = bytes;
+        return TTA_OK;
+    }
+    size_t others = b->used - *held; /* everything but this kernel's current share */
+    if (bytes > b->limit || others > b->limit - bytes)
+        return tta_op_error(c, TTA_ERR_NOMEM,
+                            "%s need %zu bytes with %zu already in use, more than the memory limit of %zu bytes "
+                            "(--max-memory, TTA_MAX_MEMORY)",
+                            what, bytes, others, b->limit);
+    b->used = others + bytes;
+    *held = bytes;
+    return TTA_OK;
 }

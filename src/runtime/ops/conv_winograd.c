@@ -38,6 +38,10 @@ tta_status tta_wino_run(tta_wino *w, const float *x, const float *bias, const fl
     return tta_errorf(TTA_ERR_UNSUPPORTED, "winograd conv: needs an x86-64 CPU with AVX2 and FMA");
 }
 void tta_wino_free(tta_wino *w) { (void)w; }
+size_t tta_wino_bytes(const tta_wino *w) {
+    (void)w;
+    return 0;
+}
 #else
 #include <immintrin.h>
 #include <math.h>
@@ -619,6 +623,13 @@ tta_status tta_wino_create(const tta_wino_params *p, const float *wt, tta_wino *
 nomem:
     tta_wino_free(w);
     return tta_errorf(TTA_ERR_NOMEM, "winograd conv: out of memory");
+}
+
+size_t tta_wino_bytes(const tta_wino *w) {
+    if (!w) return 0;
+    size_t groups = w->gbig ? (size_t)(w->p.oc / 8) * sizeof *w->gbig : 0;
+    return groups + (size_t)(w->P * w->p.ic * w->p.oc) * sizeof(float) + 64 +
+           ((size_t)(w->scratch_floats * w->p.n_threads) + 16) * sizeof(float);
 }
 
 tta_status tta_wino_run(tta_wino *w, const float *x, const float *bias, const float *z, float *y) {

@@ -65,5 +65,7 @@ tta_status tta_wino_create(const tta_wino_params *p, const float *w, tta_wino **
 tta_status tta_wino_run(tta_wino *w, const float *x, const float *bias, const float *z, float *y);
 
 void tta_wino_free(tta_wino *w);
+/* Bytes w holds: the transformed weights and the threads' scratch. */
+size_t tta_wino_bytes(const tta_wino *w);
 
 #endif

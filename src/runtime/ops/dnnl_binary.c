@@ -102,7 +102,7 @@ static tta_status build(tta_op_ctx *ctx, dbin_state *st, int64_t n, bool scalar)
     dnnl_status_t s = tta_dnnl_plain_md(&md0, 1, &n);
     if (s == dnnl_success) s = tta_dnnl_plain_md(&md1, 1, scalar ? &one : &n);
     if (s == dnnl_success) s = dnnl_binary_desc_init(&bd, st->alg, &md0, &md1, &md0);
-    if (s == dnnl_success) s = tta_dnnl_primitive(&bd, NULL, &pd, &st->prim);
+    if (s == dnnl_success) s = tta_dnnl_primitive(ctx, &bd, NULL, &pd, &st->prim);
     /* oneDNN's reference binary kernel would be slower than the C loop */
     const char *impl = NULL;
     if (s == dnnl_success && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success &&

@@ -52,6 +52,9 @@ tta_status tta_dnnl_error(const tta_op_ctx *ctx, dnnl_status_t s, const char *wh
     tta_status st = s == dnnl_out_of_memory ? TTA_ERR_NOMEM
                     : s == dnnl_unimplemented ? TTA_ERR_UNSUPPORTED
                                               : TTA_ERR_INTERNAL;
+    if (s == dnnl_out_of_memory && ctx && ctx->budget)
+        return tta_op_error(ctx, st, "oneDNN %s failed: out of memory or over the memory limit of %zu bytes "
+                                     "(--max-memory, TTA_MAX_MEMORY)", what, ctx->budget->limit);
     return tta_op_error(ctx, st, "oneDNN %s failed: %s (status %d)", what, status_text(s), (int)s);
 }
 
@@ -93,13 +96,21 @@ tta_status tta_dnnl_memory(const tta_op_ctx *ctx, const dnnl_memory_desc_t *md, 
     return TTA_OK;
 }
 
-dnnl_status_t tta_dnnl_primitive(const void *op_desc, const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd,
-                                 dnnl_primitive_t *prim) {
+size_t tta_dnnl_scratchpad_bytes(const_dnnl_primitive_desc_t pd) {
+    const dnnl_memory_desc_t *md = pd ? dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) : NULL;
+    return md ? dnnl_memory_desc_get_size(md) : 0;
+}
+
+dnnl_status_t tta_dnnl_primitive(const tta_op_ctx *ctx, const void *op_desc, const_dnnl_primitive_attr_t attr,
+                                 dnnl_primitive_desc_t *pd, dnnl_primitive_t *prim) {
     *pd = NULL;
     *prim = NULL;
     pthread_once(&engine_once, engine_init);
     if (engine_status != dnnl_success) return engine_status;
     dnnl_status_t s = dnnl_primitive_desc_create(pd, op_desc, attr, engine, NULL);
+    /* the scratchpad is allocated with the primitive: checked against the budget before */
+    const tta_mem_budget *b = ctx ? ctx->budget : NULL;
+    if (s == dnnl_success && b && tta_dnnl_scratchpad_bytes(*pd) > b->limit - b->used) s = dnnl_out_of_memory;
     if (s == dnnl_success) s = dnnl_primitive_create(prim, *pd);
     if (s != dnnl_success) {
         if (*pd) dnnl_primitive_desc_destroy(*pd);

@@ -56,9 +56,13 @@ tta_status tta_dnnl_reo_run(const tta_op_ctx *ctx, tta_dnnl_reo *r, dnnl_stream_
 void tta_dnnl_reo_free(tta_dnnl_reo *r);
 
 /* Creates a primitive for `op_desc` with `attr` (may be NULL); returns dnnl's status so callers
- * can fall back to the C kernel on dnnl_unimplemented. */
-dnnl_status_t tta_dnnl_primitive(const void *op_desc, const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd,
-                                 dnnl_primitive_t *prim);
+ * can fall back to the C kernel on dnnl_unimplemented. dnnl_out_of_memory, before anything is
+ * allocated, when the primitive's scratchpad does not fit in what is left of ctx's memory budget
+ * (the caller then counts it with tta_op_reserve, beside its own buffers). */
+dnnl_status_t tta_dnnl_primitive(const tta_op_ctx *ctx, const void *op_desc, const_dnnl_primitive_attr_t attr,
+                                 dnnl_primitive_desc_t *pd, dnnl_primitive_t *prim);
+/* Bytes of the scratchpad a primitive descriptor asks for (0 for none or NULL). */
+size_t tta_dnnl_scratchpad_bytes(const_dnnl_primitive_desc_t pd);
 
 /* ---- Fallback to the plain C kernel of the same op (found in the given C family tables).
  * A dnnl kernel keeps one of these at the start of its state; prepare/infer/compute/release

@@ -52,6 +52,7 @@ typedef struct dconv_state {
     const void *w_done; /* W data last reordered into w_buf (constant weights) */
     tta_wino *wino;     /* set: this node runs as a Winograd convolution instead (see winograd()) */
     float *wino_bias;   /* the bias padded to whole channel blocks, when the channels are padded */
+    size_t held;        /* bytes of the buffers above counted against the plan's budget */
 } dconv_state;
 
 static void drop_primitive(dconv_state *st) {
@@ -264,7 +265,12 @@ static tta_status winograd(tta_op_ctx *ctx, dconv_state *st, const tta_nn_geom *
     }
     tta_status s = tta_wino_create(&wp, wdata, &st->wino);
     tta_free(wpad);
-    return s == TTA_ERR_NOMEM ? tta_op_error(ctx, s, "out of memory for the Winograd convolution") : TTA_OK;
+    if (s == TTA_ERR_NOMEM) return tta_op_error(ctx, s, "out of memory for the Winograd convolution");
+    if (st->wino) {
+        size_t bytes = tta_wino_bytes(st->wino) + (st->wino_bias ? (size_t)ocp * sizeof(float) : 0);
+        TTA_TRY(tta_op_reserve(ctx, &st->held, bytes, "the Winograd convolution's weights and scratch"));
+    }
+    return TTA_OK;
 }
 
 /* The src/dst layouts a convolution asks oneDNN for, in order of preference. A blocked tensor is
@@ -364,7 +370,7 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
         dnnl_status_t c = dnnl_dilated_convolution_forward_desc_init(
             &cd, dnnl_forward_inference, dnnl_convolution_direct, any_src ? &src_any : &src_md, &w_any,
             bias ? &b_md : NULL, any_dst ? &dst_any : &dst_md, strides, dil, pl, pr);
-        if (c == dnnl_success) c = tta_dnnl_primitive(&cd, attr, &pd, &prim);
+        if (c == dnnl_success) c = tta_dnnl_primitive(ctx, &cd, attr, &pd, &prim);
         if (c != dnnl_success) {
             if (c != dnnl_unimplemented && c != dnnl_invalid_arguments && !st->pd) last = c; /* a real failure */
             continue;
@@ -389,22 +395,27 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
     }
     TTA_TRY(tta_dnnl_error(ctx, s, "convolution primitive creation"));
     const dnnl_memory_desc_t *w_md = dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *p_src = dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *p_dst = dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0);
     st->w_reorder = !dnnl_memory_desc_equal(w_md, &st->w_user_md);
+    bool src_reorder = !dnnl_memory_desc_equal(p_src, &src_md), dst_reorder = !dnnl_memory_desc_equal(p_dst, &dst_md);
+    size_t bytes = tta_dnnl_scratchpad_bytes(st->pd) + (st->w_reorder ? dnnl_memory_desc_get_size(w_md) + 64 : 0) +
+                   (src_reorder ? dnnl_memory_desc_get_size(p_src) + 64 : 0) +
+                   (dst_reorder ? dnnl_memory_desc_get_size(p_dst) + 64 : 0);
+    TTA_TRY(tta_op_reserve(ctx, &st->held, bytes, "the convolution's reordered weights, layouts and scratchpad"));
     if (st->w_reorder) {
         st->w_buf = tta_malloc(dnnl_memory_desc_get_size(w_md) + 64);
         if (!st->w_buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for reordered weights");
     }
     if (!st->stream) TTA_TRY(tta_dnnl_stream_new(ctx, &st->stream));
-    const dnnl_memory_desc_t *p_src = dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0);
-    const dnnl_memory_desc_t *p_dst = dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0);
     st->dst_md = *p_dst;
-    if (!dnnl_memory_desc_equal(p_src, &src_md)) {
+    if (src_reorder) {
         TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_src, &src_md, p_src));
         st->src_buf = tta_malloc(dnnl_memory_desc_get_size(p_src) + 64);
         if (!st->src_buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the blocked input");
     }
     if (sum && !dnnl_memory_desc_equal(p_dst, &z_md)) TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_z, &z_md, p_dst));
-    if (!dnnl_memory_desc_equal(p_dst, &dst_md)) {
+    if (dst_reorder) {
         TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_dst, p_dst, &dst_md));
         st->dst_buf = tta_malloc(dnnl_memory_desc_get_size(p_dst) + 64);
         if (!st->dst_buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the blocked output");

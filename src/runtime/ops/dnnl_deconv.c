@@ -58,6 +58,7 @@ typedef struct ddeconv_state {
     float *w_perm; /* [K*M][C]: W with the kernel position major */
     /* plain temporaries of a blocked input / output around the C kernel */
     tta_tensor tx, ty;
+    size_t held; /* bytes of the buffers above counted against the plan's budget */
 } ddeconv_state;
 
 /* Frees the primitive and its buffers (not the key). */
@@ -268,13 +269,20 @@ static dnnl_status_t weights_user_md(dnnl_memory_desc_t *md, const tta_tensor *w
 }
 
 /* Creates the memories and reorders around a primitive just made in st->pd: weights from
- * w_user, src from src_md, and dst to dst_md (dst_md NULL: the caller handles the dst). */
+ * w_user, src from src_md, and dst to dst_md (dst_md NULL: the caller handles the dst). The
+ * buffers, the scratchpad and `extra` bytes the caller allocates next are counted first. */
 static tta_status attach(const tta_op_ctx *ctx, ddeconv_state *st, const dnnl_memory_desc_t *w_user,
-                         const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md, bool bias) {
+                         const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md, bool bias,
+                         size_t extra) {
     if (!st->stream) TTA_TRY(tta_dnnl_stream_new(ctx, &st->stream));
     const dnnl_memory_desc_t *p_w = dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *p_src = dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *p_dst = dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0);
+    size_t bytes = extra + tta_dnnl_scratchpad_bytes(st->pd) +
+                   (!dnnl_memory_desc_equal(p_w, w_user) ? dnnl_memory_desc_get_size(p_w) + 64 : 0) +
+                   (!dnnl_memory_desc_equal(p_src, src_md) ? dnnl_memory_desc_get_size(p_src) + 64 : 0) +
+                   (!dst_md || !dnnl_memory_desc_equal(p_dst, dst_md) ? dnnl_memory_desc_get_size(p_dst) + 64 : 0);
+    TTA_TRY(tta_op_reserve(ctx, &st->held, bytes, "the transposed convolution's buffers and scratchpad"));
     if (!dnnl_memory_desc_equal(p_w, w_user)) {
         TTA_TRY(tta_dnnl_reo_init(ctx, &st->reo_w, w_user, p_w));
         st->w_buf = tta_malloc(dnnl_memory_desc_get_size(p_w) + 64);
@@ -325,7 +333,7 @@ static tta_status build_ps(const tta_op_ctx *ctx, ddeconv_state *st, const dnnl_
     if (s == dnnl_success)
         s = dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src_any, &w_any,
                                                NULL, &z_any, one, zero, zero);
-    if (s == dnnl_success) s = tta_dnnl_primitive(&cd, NULL, &st->pd, &st->prim);
+    if (s == dnnl_success) s = tta_dnnl_primitive(ctx, &cd, NULL, &st->pd, &st->prim);
     if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) return TTA_OK;
     TTA_TRY(tta_dnnl_error(ctx, s, "1x1 convolution primitive creation"));
     const dnnl_memory_desc_t *p_z = dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0);
@@ -334,10 +342,11 @@ static tta_status build_ps(const tta_op_ctx *ctx, ddeconv_state *st, const dnnl_
                                                       : 0;
     if (!st->z_blk) return TTA_OK;
     st->z_chan = p_z->padded_dims[1];
+    st->ps = true;
+    TTA_TRY(attach(ctx, st, &w_user, src_md, NULL, false, (size_t)(o * c) * sizeof(float)));
     st->w_perm = tta_malloc((size_t)(o * c) * sizeof(float));
     if (!st->w_perm) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for permuted weights");
-    st->ps = true;
-    return attach(ctx, st, &w_user, src_md, NULL, false);
+    return TTA_OK;
 }
 
 /* Builds the primitive for the current shapes and layouts. Leaves st->unusable set (and returns
@@ -400,13 +409,13 @@ static tta_status build(const tta_op_ctx *ctx, ddeconv_state *st, bool in_blk, b
         s = dnnl_dilated_deconvolution_forward_desc_init(&dd, dnnl_forward_inference, dnnl_deconvolution_direct,
                                                          &src_any, &w_any, bias ? &b_md : NULL, &dst_any, strides,
                                                          dil, pl, pr);
-    if (s == dnnl_success) s = tta_dnnl_primitive(&dd, NULL, &st->pd, &st->prim);
+    if (s == dnnl_success) s = tta_dnnl_primitive(ctx, &dd, NULL, &st->pd, &st->prim);
     if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) {
         st->unusable = true;
         return TTA_OK;
     }
     TTA_TRY(tta_dnnl_error(ctx, s, "deconvolution primitive creation"));
-    return attach(ctx, st, &w_user, &src_md, &dst_md, bias);
+    return attach(ctx, st, &w_user, &src_md, &dst_md, bias, 0);
 }
 
 unsigned tta_dnnl_deconv_layouts(const tta_op_ctx *ctx) {

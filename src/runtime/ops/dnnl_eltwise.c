@@ -120,7 +120,7 @@ static tta_status build(tta_op_ctx *ctx, delt_state *st, int64_t n) {
     dnnl_status_t s = tta_dnnl_plain_md(&md, 1, &n);
     if (s == dnnl_success)
         s = dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_inference, st->alg, &md, st->alpha, st->beta);
-    if (s == dnnl_success) s = tta_dnnl_primitive(&ed, NULL, &pd, &st->prim);
+    if (s == dnnl_success) s = tta_dnnl_primitive(ctx, &ed, NULL, &pd, &st->prim);
     /* oneDNN's reference eltwise would be slower than the C loop: take the C kernel then */
     const char *impl = NULL;
     if (s == dnnl_success && dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success &&

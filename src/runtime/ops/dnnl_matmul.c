@@ -38,6 +38,7 @@ typedef struct dmm_state {
     const void *b_done; /* B data last packed into b_buf */
     float *gv;          /* B packed for tta_gemv_run (a few rows, see nn_gemv.c) */
     const void *gv_done;
+    size_t held, held_gv; /* bytes counted against the plan's budget: the primitive's, gv */
 } dmm_state;
 
 static void drop_primitive(dmm_state *st) {
@@ -130,7 +131,7 @@ static tta_status build(tta_op_ctx *ctx, dmm_state *st, const int64_t *key) {
         if (s == dnnl_success) s = dnnl_post_ops_append_sum(po, 1.0f);
         if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, po);
     }
-    if (s == dnnl_success) s = tta_dnnl_primitive(&md, attr, &st->pd, &st->prim);
+    if (s == dnnl_success) s = tta_dnnl_primitive(ctx, &md, attr, &st->pd, &st->prim);
     if (po) dnnl_post_ops_destroy(po);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) {
@@ -144,9 +145,12 @@ static tta_status build(tta_op_ctx *ctx, dmm_state *st, const int64_t *key) {
         const dnnl_memory_desc_t *w = dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0);
         b_md = *w;
         st->b_reorder = !dnnl_memory_desc_equal(w, &st->b_user_md);
-        if (st->b_reorder && !(st->b_buf = tta_malloc(dnnl_memory_desc_get_size(w) + 64)))
-            return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the packed B");
     }
+    size_t bytes = tta_dnnl_scratchpad_bytes(st->pd) +
+                   (st->b_reorder ? dnnl_memory_desc_get_size(&b_md) + 64 : 0);
+    TTA_TRY(tta_op_reserve(ctx, &st->held, bytes, "the matrix product's packed B and scratchpad"));
+    if (st->b_reorder && !(st->b_buf = tta_malloc(dnnl_memory_desc_get_size(&b_md) + 64)))
+        return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the packed B");
     TTA_TRY(tta_dnnl_memory(ctx, &b_md, &st->m_b));
     TTA_TRY(tta_dnnl_memory(ctx, &y_md, &st->m_y));
     if (key[5] == 1) TTA_TRY(tta_dnnl_memory(ctx, &c_md, &st->m_bias));
@@ -274,8 +278,11 @@ tta_status tta_dnnl_matmul_compute(tta_op_ctx *ctx) {
      * and any C with alpha != 1, are broadcast into Y and added by a sum post-op (after alpha). */
     if (c) key[5] = key[3] == 1 && key[4] == N && N > 1 && st->alpha == 1.0f ? 1 : 2;
     if (M <= 8 && st->b_const && !st->trans_a && key[5] != 2 && K * N >= 4096) { /* a classifier's head */
-        if (!st->gv && !(st->gv = tta_malloc((size_t)tta_gemv_packed_floats(K, N) * sizeof(float))))
-            return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the packed B");
+        if (!st->gv) {
+            size_t bytes = (size_t)tta_gemv_packed_floats(K, N) * sizeof(float);
+            TTA_TRY(tta_op_reserve(ctx, &st->held_gv, bytes, "the matrix product's packed B"));
+            if (!(st->gv = tta_malloc(bytes))) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the packed B");
+        }
         if (st->gv_done != b->data) {
             tta_gemv_pack(b->data, K, N, st->trans_b, st->gv);
             st->gv_done = b->data;

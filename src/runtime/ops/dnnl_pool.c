@@ -30,6 +30,7 @@ typedef struct dpool_state {
     dnnl_stream_t stream;
     dnnl_memory_t m_src, m_dst, m_ws;
     void *ws_buf;
+    size_t held; /* bytes of the workspace and scratchpad counted against the plan's budget */
 } dpool_state;
 
 static void drop_primitive(dpool_state *st) {
@@ -149,7 +150,7 @@ static tta_status build_primitive(tta_op_ctx *ctx, dpool_state *st, dnnl_dims_t 
     if (s == dnnl_success)
         s = dnnl_pooling_v2_forward_desc_init(&pdsc, dnnl_forward_inference, alg, &src_md, &dst_md, strides, kernel, dil,
                                               pl, pr);
-    if (s == dnnl_success) s = tta_dnnl_primitive(&pdsc, NULL, &st->pd, &st->prim);
+    if (s == dnnl_success) s = tta_dnnl_primitive(ctx, &pdsc, NULL, &st->pd, &st->prim);
     if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) {
         st->unusable = true;
         return TTA_OK;
@@ -168,6 +169,8 @@ static tta_status build_primitive(tta_op_ctx *ctx, dpool_state *st, dnnl_dims_t 
     TTA_TRY(tta_dnnl_memory(ctx, dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0), &st->m_src));
     TTA_TRY(tta_dnnl_memory(ctx, dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0), &st->m_dst));
     const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(st->pd, dnnl_query_workspace_md, 0);
+    size_t bytes = tta_dnnl_scratchpad_bytes(st->pd) + (ws ? dnnl_memory_desc_get_size(ws) : 0);
+    TTA_TRY(tta_op_reserve(ctx, &st->held, bytes, "the pooling's workspace and scratchpad"));
     if (ws && dnnl_memory_desc_get_size(ws) > 0) {
         st->ws_buf = tta_malloc(dnnl_memory_desc_get_size(ws));
         if (!st->ws_buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the pooling workspace");

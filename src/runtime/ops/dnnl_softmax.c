@@ -77,7 +77,7 @@ static tta_status build(tta_op_ctx *ctx, dsm_state *st, const int64_t g[3]) {
     dnnl_status_t s = tta_dnnl_plain_md(&md, nd, g);
     if (s == dnnl_success)
         s = dnnl_softmax_v2_forward_desc_init(&sd, dnnl_forward_inference, dnnl_softmax_accurate, &md, &md, 1);
-    if (s == dnnl_success) s = tta_dnnl_primitive(&sd, NULL, &st->pd, &st->prim);
+    if (s == dnnl_success) s = tta_dnnl_primitive(ctx, &sd, NULL, &st->pd, &st->prim);
     if (s == dnnl_unimplemented || s == dnnl_invalid_arguments) {
         st->unusable = true;
         return TTA_OK;

@@ -37,8 +37,9 @@ typedef struct tta_nn_scratch {
     void *ptr;
     size_t bytes;
 } tta_nn_scratch;
-/* Returns a buffer of at least `bytes` (contents undefined), or NULL when out of memory. */
-void *tta_nn_scratch_get(tta_nn_scratch *s, size_t bytes);
+/* Sets *out to a buffer of at least `bytes` (contents undefined), grown within the plan's memory
+ * budget (tta_op_reserve); TTA_ERR_NOMEM naming the node and `what` when it cannot be. */
+tta_status tta_nn_scratch_get(const tta_op_ctx *ctx, tta_nn_scratch *s, size_t bytes, const char *what, void **out);
 void tta_nn_scratch_free(tta_nn_scratch *s);
 
 /* ---- Sliding-window geometry shared by Conv and the pools (nn_conv.c) */

@@ -451,11 +451,12 @@ static tta_status conv_f32(tta_op_ctx *ctx, const tta_nn_geom *g) {
     int64_t chunk = pointwise ? out_sp : chunk_cols(rows, out_sp);
     float *col = NULL;
     if (!pointwise) {
-        col = tta_nn_scratch_get(&st->col, (size_t)(rows * chunk) * sizeof(float));
-        if (!col) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the im2col buffer");
+        TTA_TRY(tta_nn_scratch_get(ctx, &st->col, (size_t)(rows * chunk) * sizeof(float), "the im2col buffer",
+                                   (void **)&col));
     }
-    float *work = tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(mg, chunk, rows, nt) * sizeof(float));
-    if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for the sgemm buffer");
+    float *work;
+    TTA_TRY(tta_nn_scratch_get(ctx, &st->work, tta_sgemm_work_floats(mg, chunk, rows, nt) * sizeof(float),
+                               "the sgemm buffer", (void **)&work));
     geom2 g2 = to_geom2(g);
     for (int64_t bi = 0; bi < n; bi++) {
         for (int64_t gi = 0; gi < grp; gi++) {
@@ -665,10 +666,11 @@ static tta_status convt_f32(tta_op_ctx *ctx, const tta_nn_geom *g) {
     memset(y, 0, (size_t)(n * m * out_sp) * sizeof(float));
     if (in_sp > 0 && rows > 0) {
         int64_t chunk = chunk_cols(rows, in_sp);
-        float *col = tta_nn_scratch_get(&st->col, (size_t)(rows * chunk) * sizeof(float));
-        float *work =
-            tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(rows, chunk, cg, nt) * sizeof(float));
-        if (!col || !work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for scratch buffers");
+        float *col, *work;
+        TTA_TRY(tta_nn_scratch_get(ctx, &st->col, (size_t)(rows * chunk) * sizeof(float), "the col2im buffer",
+                                   (void **)&col));
+        TTA_TRY(tta_nn_scratch_get(ctx, &st->work, tta_sgemm_work_floats(rows, chunk, cg, nt) * sizeof(float),
+                                   "the sgemm buffer", (void **)&work));
         for (int64_t bi = 0; bi < n; bi++)
             for (int64_t gi = 0; gi < grp; gi++) {
                 const float *xg = x + (bi * c + gi * cg) * in_sp, *wg = w + gi * cg * rows;

@@ -219,14 +219,20 @@ tta_status tta_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
     return TTA_OK;
 }
 
-void *tta_nn_scratch_get(tta_nn_scratch *s, size_t bytes) {
+tta_status tta_nn_scratch_get(const tta_op_ctx *ctx, tta_nn_scratch *s, size_t bytes, const char *what, void **out) {
+    *out = s->ptr;
     if (bytes == 0) bytes = 1;
-    if (s->bytes >= bytes) return s->ptr;
+    if (s->bytes >= bytes) return TTA_OK;
+    size_t held = s->bytes;
+    TTA_TRY(tta_op_reserve(ctx, &held, bytes, what));
     void *p = tta_realloc(s->ptr, bytes);
-    if (!p) return NULL;
-    s->ptr = p;
+    if (!p) {
+        tta_op_reserve(ctx, &held, s->bytes, what); /* gives back what was reserved (cannot fail) */
+        return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for %s (%zu bytes)", what, bytes);
+    }
+    *out = s->ptr = p;
     s->bytes = bytes;
-    return p;
+    return TTA_OK;
 }
 
 void tta_nn_scratch_free(tta_nn_scratch *s) {
@@ -259,8 +265,10 @@ void tta_nn_gemm_release(tta_op_ctx *ctx) {
     ctx->state = NULL;
 }
 
-static float *gemm_work(gemm_state *st, int64_t M, int64_t N, int64_t K, int n_threads) {
-    return tta_nn_scratch_get(&st->work, tta_sgemm_work_floats(M, N, K, n_threads) * sizeof(float));
+static tta_status gemm_work(const tta_op_ctx *ctx, gemm_state *st, int64_t M, int64_t N, int64_t K, int n_threads,
+                            float **out) {
+    return tta_nn_scratch_get(ctx, &st->work, tta_sgemm_work_floats(M, N, K, n_threads) * sizeof(float),
+                              "the matrix product's packing buffer", (void **)out);
 }
 
 tta_status tta_nn_gemm_prepare(tta_op_ctx *ctx) {
@@ -332,8 +340,8 @@ tta_status tta_nn_gemm_compute(tta_op_ctx *ctx) {
                 for (int64_t j = 0; j < N; j++)
                     yd[i * N + j] = st->beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
         }
-        float *work = gemm_work(st, M, N, K, ctx->n_threads);
-        if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+        float *work;
+        TTA_TRY(gemm_work(ctx, st, M, N, K, ctx->n_threads, &work));
         return tta_sgemm(st->trans_a, st->trans_b, M, N, K, st->alpha, a->data, a->dims[1], b->data,
                          b->dims[1], use_c ? 1.0f : 0.0f, yd, N, work, ctx->n_threads);
     }
@@ -477,13 +485,13 @@ tta_status tta_nn_matmul_compute(tta_op_ctx *ctx) {
         for (int i = 0; i < g.nb; i++)
             a_full = a_full && (g.astr[i] != 0 || g.bdims[i] == 1);
         if (b_shared && a_full) {
-            float *work = gemm_work(st, g.batch * M, N, K, nt);
-            if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+            float *work;
+            TTA_TRY(gemm_work(ctx, st, g.batch * M, N, K, nt, &work));
             return tta_sgemm(false, false, g.batch * M, N, K, 1.0f, a->data, K, b->data, N, 0.0f, y->data, N,
                              work, nt);
         }
-        float *work = gemm_work(st, M, N, K, ctx->n_threads);
-        if (!work) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+        float *work;
+        TTA_TRY(gemm_work(ctx, st, M, N, K, ctx->n_threads, &work));
         for (int64_t t = 0; t < g.batch; t++) {
             int64_t ao, bo;
             matmul_offsets(&g, t, &ao, &bo);

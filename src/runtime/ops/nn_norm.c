@@ -158,8 +158,9 @@ tta_status tta_nn_batchnorm_compute(tta_op_ctx *ctx) {
     tta_tensor *y = ctx->out[0];
     int64_t n = x->dims[0], c = x->dims[1], plane = tta_tensor_numel(x) / (n * c > 0 ? n * c : 1);
     int64_t np = st->spatial ? c : c * plane; /* number of parameter values */
-    double *ab = tta_nn_scratch_get(&st->buf, (size_t)(4 * np) * sizeof(double));
-    if (!ab) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+    double *ab;
+    TTA_TRY(tta_nn_scratch_get(ctx, &st->buf, (size_t)(4 * np) * sizeof(double), "the normalisation's parameters",
+                               (void **)&ab));
     double *a = ab, *b = ab + np, *bm = ab + 2 * np, *bv = ab + 3 * np;
     if (st->training) {
         /* Batch statistics per channel (biased variance). */
@@ -555,8 +556,9 @@ tta_status tta_nn_mvn_compute(tta_op_ctx *ctx) {
     int64_t groups = 1, total = tta_tensor_numel(x);
     for (int i = 0; i < x->ndim; i++)
         if (!reduced[i]) groups *= x->dims[i];
-    double *acc = tta_nn_scratch_get(&st->buf, (size_t)(2 * groups + 1) * sizeof(double));
-    if (!acc) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+    double *acc;
+    TTA_TRY(tta_nn_scratch_get(ctx, &st->buf, (size_t)(2 * groups + 1) * sizeof(double), "the normalisation's sums",
+                               (void **)&acc));
     double *sum = acc, *sum2 = acc + groups;
     memset(acc, 0, (size_t)(2 * groups) * sizeof(double));
     int64_t per_group = groups > 0 ? total / groups : 0;

@@ -414,8 +414,9 @@ tta_status tta_nn_pool_compute(tta_op_ctx *ctx) {
     float *y = yt->data;
     if (xt->dtype != TTA_DTYPE_FLOAT32) { /* int8 / uint8 MaxPool via exact float copies */
         int64_t nin = planes * in_sp, nout = planes * out_sp;
-        float *buf = tta_nn_scratch_get(&st->conv, (size_t)(nin + nout) * sizeof(float));
-        if (!buf) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory");
+        float *buf;
+        TTA_TRY(tta_nn_scratch_get(ctx, &st->conv, (size_t)(nin + nout) * sizeof(float), "the pooling's float copies",
+                                   (void **)&buf));
         for (int64_t i = 0; i < nin; i++)
             buf[i] = (float)tta_get_i64(xt, i);
         x = buf;
