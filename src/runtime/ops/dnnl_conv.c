@@ -53,6 +53,7 @@ typedef struct dconv_state {
     tta_wino *wino;     /* set: this node runs as a Winograd convolution instead (see winograd()) */
     float *wino_bias;   /* the bias padded to whole channel blocks, when the channels are padded */
     size_t held;        /* bytes of the buffers above counted against the plan's budget */
+    bool probing;       /* build only the primitive, no buffers (layouts asks whether oneDNN takes it) */
 } dconv_state;
 
 static void drop_primitive(dconv_state *st) {
@@ -394,6 +395,7 @@ static tta_status build(tta_op_ctx *ctx, dconv_state *st) {
         return TTA_OK;
     }
     TTA_TRY(tta_dnnl_error(ctx, s, "convolution primitive creation"));
+    if (st->probing) return TTA_OK;
     const dnnl_memory_desc_t *w_md = dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *p_src = dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *p_dst = dnnl_primitive_desc_query_md(st->pd, dnnl_query_dst_md, 0);
@@ -491,7 +493,9 @@ unsigned tta_dnnl_conv_layouts(const tta_op_ctx *cctx) {
         (z && !tta_dnnl_is_f32(z, 4)) || tta_tensor_numel(x) == 0 || tta_tensor_numel(w) == 0 ||
         tta_tensor_numel(ctx->out[0]) == 0)
         return 0;
+    st->probing = true;
     tta_status s = build(ctx, st);
+    st->probing = false;
     bool usable = s == TTA_OK && !st->unusable;
     drop_primitive(st);
     if (!usable) return 0;

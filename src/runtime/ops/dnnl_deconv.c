@@ -58,7 +58,8 @@ typedef struct ddeconv_state {
     float *w_perm; /* [K*M][C]: W with the kernel position major */
     /* plain temporaries of a blocked input / output around the C kernel */
     tta_tensor tx, ty;
-    size_t held; /* bytes of the buffers above counted against the plan's budget */
+    size_t held;  /* bytes of the buffers above counted against the plan's budget */
+    bool probing; /* build only the primitive, no buffers (layouts asks whether oneDNN takes it) */
 } ddeconv_state;
 
 /* Frees the primitive and its buffers (not the key). */
@@ -274,6 +275,7 @@ static dnnl_status_t weights_user_md(dnnl_memory_desc_t *md, const tta_tensor *w
 static tta_status attach(const tta_op_ctx *ctx, ddeconv_state *st, const dnnl_memory_desc_t *w_user,
                          const dnnl_memory_desc_t *src_md, const dnnl_memory_desc_t *dst_md, bool bias,
                          size_t extra) {
+    if (st->probing) return TTA_OK;
     if (!st->stream) TTA_TRY(tta_dnnl_stream_new(ctx, &st->stream));
     const dnnl_memory_desc_t *p_w = dnnl_primitive_desc_query_md(st->pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *p_src = dnnl_primitive_desc_query_md(st->pd, dnnl_query_src_md, 0);
@@ -344,6 +346,7 @@ static tta_status build_ps(const tta_op_ctx *ctx, ddeconv_state *st, const dnnl_
     st->z_chan = p_z->padded_dims[1];
     st->ps = true;
     TTA_TRY(attach(ctx, st, &w_user, src_md, NULL, false, (size_t)(o * c) * sizeof(float)));
+    if (st->probing) return TTA_OK;
     st->w_perm = tta_malloc((size_t)(o * c) * sizeof(float));
     if (!st->w_perm) return tta_op_error(ctx, TTA_ERR_NOMEM, "out of memory for permuted weights");
     return TTA_OK;
@@ -421,15 +424,14 @@ static tta_status build(const tta_op_ctx *ctx, ddeconv_state *st, bool in_blk, b
 unsigned tta_dnnl_deconv_layouts(const tta_op_ctx *ctx) {
     ddeconv_state *st = ctx->state;
     if (!st || ctx->n_in < 2 || ctx->n_out < 1 || !dnnl_inputs_ok(ctx, 4)) return 0;
-    const tta_tensor *x = ctx->in[0], *w = ctx->in[1];
-    bool bias = ctx->n_in > 2 && ctx->in[2];
-    /* Build for plain layouts to learn whether oneDNN takes the node; compute rebuilds when the
-     * plan then chooses other layouts (they are part of the key). */
-    if (!same_key(st, x, w, bias, false, false) && build(ctx, st, false, false) != TTA_OK) {
-        drop_primitive(st);
-        return 0;
-    }
-    return st->unusable ? 0 : TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_ANY | TTA_LAYOUT_PADDED;
+    /* Build the primitive (no buffers) for plain layouts to learn whether oneDNN takes the node;
+     * the first run builds it whole for the layouts the plan then chooses. */
+    st->probing = true;
+    tta_status s = build(ctx, st, false, false);
+    st->probing = false;
+    bool usable = s == TTA_OK && !st->unusable;
+    drop_primitive(st);
+    return usable ? TTA_LAYOUT_IN(0) | TTA_LAYOUT_OUT_ANY | TTA_LAYOUT_PADDED : 0;
 }
 
 /* Y = Z scattered: Y[n, m, h*KH + a, w*KW + b] = Z[n, (a*KW + b)*M + m, h, w] + bias[m], with Z
