@@ -15,7 +15,8 @@
  *     scalars) are blocked when every full-size input is: they work on flat arrays; so are
  *     per-channel scales and shifts X op S[N, C, 1, 1] of a blocked X (squeeze-and-excitation);
  *   - Concat along the channels is blocked when every input is: per image, a blocked tensor is
- *     one contiguous run of C*H*W floats, as a plain one is.
+ *     one contiguous run of C*H*W floats, as a plain one is; so is Split along the channels of a
+ *     blocked input into whole blocks (YOLOv8's C2f blocks), every output then blocked.
  * A value can be blocked only if it is a float32 [N,C,H,W] with H*W above 1 (with H*W == 1 both
  * layouts are the same bytes), C above half the block, and not a graph output. When C is not a
  * multiple of the block the tensor is padded (larger): element-wise ops and Concat, which work
@@ -153,6 +154,19 @@ static bool concat_blocked(const tta_plan *p, const tta_op_ctx *c) {
     return c->n_in > 0;
 }
 
+/* Split along the channels of a blocked, unpadded X into parts of whole blocks, each part
+ * blockable: the same bytes move as in NCHW (per image, a contiguous run per part). */
+static bool split_blocked(const tta_plan *p, const tta_op_ctx *c) {
+    if (strcmp(c->node->op_type, "Split") || c->node->domain[0] || c->n_in < 1 || !c->in[0]) return false;
+    int64_t axis = tta_attr_int(c->node, "axis", 0);
+    if ((axis != 1 && axis != -3) || c->in[0]->ndim != 4 || p->layout[value_of(p, c->in[0])] != TTA_LAYOUT_BLOCKED ||
+        padded(c->in[0]))
+        return false;
+    for (int o = 0; o < c->n_out; o++)
+        if (!c->out[o] || !blockable(p, value_of(p, c->out[o])) || padded(c->out[o])) return false;
+    return c->n_out > 0;
+}
+
 /* Whether a step after `from` that reads value v could read it blocked (else a kernel that may
  * write either layout writes it plain: one conversion fewer). */
 static bool some_reader_takes_blocked(const tta_plan *p, const unsigned *caps, int from, int v) {
@@ -162,7 +176,9 @@ static bool some_reader_takes_blocked(const tta_plan *p, const unsigned *caps, i
         for (int k = 0; k < c->n_in; k++) {
             if (!c->in[k] || value_of(p, c->in[k]) != v) continue;
             if ((caps[j] & TTA_LAYOUT_IN(k)) && (!pad || (caps[j] & TTA_LAYOUT_PADDED))) return true;
-            if (!caps[j] && !pad && (is_pointwise(c->node) || !strcmp(c->node->op_type, "Concat"))) return true;
+            if (!caps[j] && !pad &&
+                (is_pointwise(c->node) || !strcmp(c->node->op_type, "Concat") || !strcmp(c->node->op_type, "Split")))
+                return true;
         }
     }
     return false;
@@ -251,8 +267,10 @@ tta_status tta_plan_layouts(tta_plan *p) {
         }
         unsigned caps = all_caps[i];
         int out = c->n_out > 0 && c->out[0] ? value_of(p, c->out[0]) : -1;
-        bool blocked = false, elementwise = false;
-        if (out >= 0 && blockable(p, out) && (!padded(&p->values[out]) || (caps & TTA_LAYOUT_PADDED))) {
+        bool blocked = false, elementwise = false, split = !caps && split_blocked(p, c);
+        if (split) {
+            blocked = elementwise = true; /* every output, see below */
+        } else if (out >= 0 && blockable(p, out) && (!padded(&p->values[out]) || (caps & TTA_LAYOUT_PADDED))) {
             if (caps & TTA_LAYOUT_OUT_ANY) blocked = some_reader_takes_blocked(p, all_caps, i, out);
             else if (caps & TTA_LAYOUT_OUT_FOLLOW)
                 blocked = c->in[0] && p->layout[value_of(p, c->in[0])] == TTA_LAYOUT_BLOCKED;
@@ -277,9 +295,9 @@ tta_status tta_plan_layouts(tta_plan *p) {
             c->in[k] = &p->values[copy_of[v]];
         }
         if (st) break;
-        if (blocked) {
-            p->layout[out] = TTA_LAYOUT_BLOCKED;
-            s->out_layout[0] = TTA_LAYOUT_BLOCKED;
+        for (int o = 0; blocked && o < (split ? c->n_out : 1); o++) {
+            p->layout[value_of(p, c->out[o])] = TTA_LAYOUT_BLOCKED;
+            s->out_layout[o] = TTA_LAYOUT_BLOCKED;
         }
         c->in_layout = s->in_layout;
         c->out_layout = s->out_layout;
