@@ -28,6 +28,8 @@ static int fail(const char *what) {
  * [N, 2]: left half minus right half, and the opposite. */
 static tta_status left_or_right(void *user, const tta_tensor *in, tta_tensor *out) {
     (void)user;
+    if (in->ndim != 4 || in->dims[1] != 1) /* how a callback reports a failure */
+        return tta_set_error(TTA_ERR_SHAPE, "left_or_right: expects [N, 1, H, W] input, got rank %d", in->ndim);
     int64_t n = in->dims[0], h = in->dims[2], w = in->dims[3];
     int64_t dims[2] = {n, 2};
     tta_status st = tta_tensor_resize(out, TTA_DTYPE_FLOAT32, 2, dims);

@@ -74,8 +74,9 @@ TTA_API void tta_merger_destroy(tta_merger *m);
 /* ---- a classifier: a model (ONNX or callback) with its preprocessing -------------------- */
 
 /* A model given as a callback: `input` is a batch in the classifier's input format, `output`
- * must be resized (tta_tensor_resize) to [n, k] float32 scores. Return TTA_OK or an error
- * (with tta_errorf-style message through the status). */
+ * must be resized (tta_tensor_resize) to [n, k] float32 scores. Return TTA_OK, or an error
+ * status with its message recorded by tta_set_error (the caller of the classifier then sees it
+ * in tta_last_error()). */
 typedef tta_status (*tta_run_fn)(void *user, const tta_tensor *input, tta_tensor *output);
 
 typedef struct tta_input_format {

@@ -29,6 +29,11 @@ typedef enum tta_status {
  * failing call on the same thread. */
 TTA_API const char *tta_last_error(void);
 
+/* Records a printf-style message as this thread's last error and returns `status`, so that code
+ * the library calls back (a tta_run_fn model, for one) reports why it failed the way the library
+ * does:   return tta_set_error(TTA_ERR_IO, "camera %d: no frame", id);   */
+TTA_API tta_status tta_set_error(tta_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Name of a status code, e.g. "parse error". */
 TTA_API const char *tta_status_name(tta_status status);
 

@@ -21,6 +21,14 @@ tta_status tta_errorf(tta_status status, const char *fmt, ...) {
     return status;
 }
 
+tta_status tta_set_error(tta_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
 tta_status tta_error_context(tta_status status, const char *fmt, ...) {
     char prefix[TTA_ERROR_MAX], old[TTA_ERROR_MAX];
     va_list ap;

@@ -417,6 +417,8 @@ tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_
     return tta_plan_new_opts(model, inputs, n_inputs, NULL, out);
 }
 
+static tta_status run_steps(tta_plan *p);
+
 tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
     if (!p || (n_inputs && !inputs)) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_plan_run: NULL argument");
     const tta_graph *g = &p->model->graph;
@@ -439,9 +441,19 @@ tta_status tta_plan_run(tta_plan *p, const tta_tensor *inputs, int n_inputs) {
         pv->data = t->data; /* borrowed for the duration of the run */
         pv->capacity = 0;
     }
+    /* OpenMP's thread count is the calling thread's setting: set for the run, then given back */
 #ifdef _OPENMP
+    int caller_threads = omp_get_max_threads();
     omp_set_num_threads(p->n_threads);
 #endif
+    tta_status st = run_steps(p);
+#ifdef _OPENMP
+    omp_set_num_threads(caller_threads);
+#endif
+    return st;
+}
+
+static tta_status run_steps(tta_plan *p) {
     for (int i = 0; i < p->n_steps; i++) {
         plan_step *s = p->steps[i];
         double t0 = p->profile ? now_ms() : 0;

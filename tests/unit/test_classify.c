@@ -165,6 +165,33 @@ static tta_status side_model(void *user, const tta_tensor *in, tta_tensor *out) 
     return TTA_OK;
 }
 
+/* A callback that fails, as a user's would: its message, recorded with the public tta_set_error,
+ * is what the caller of tta_classify reads, with its status. */
+static tta_status failing_model(void *user, const tta_tensor *in, tta_tensor *out) {
+    (void)in, (void)out;
+    return tta_set_error(TTA_ERR_IO, "camera %d: no frame", *(int *)user);
+}
+
+TEST(callback_model_reports_its_own_error) {
+    uint8_t px[4] = {255, 0, 0, 0};
+    tta_image img;
+    memset(&img, 0, sizeof img);
+    tta_image_wrap(&img, 1, 4, 1, TTA_DTYPE_UINT8, px);
+    tta_input_format f = {{TTA_LAYOUT_NCHW, TTA_DTYPE_FLOAT32, 1, 1.0f, {0}, {1, 1, 1, 1}}, 1, 4};
+    int camera = 7;
+    tta_classifier *c;
+    CHECK(tta_classifier_new_callback(&c, failing_model, &camera, 2, &f, NULL) == TTA_OK);
+    tta_policy pol;
+    CHECK(tta_policy_parse(&pol, "hflip", NULL) == TTA_OK);
+    float probs[2];
+    CHECK_EQ_INT(tta_classify(c, &pol, &img, 1, TTA_MERGE_MEAN, NULL, probs, NULL), TTA_ERR_IO);
+    CHECK_STR_CONTAINS(tta_last_error(), "camera 7: no frame");
+    CHECK_EQ_INT(tta_set_error(TTA_ERR_PARSE, "%s", "x"), TTA_ERR_PARSE);
+    CHECK(!strcmp(tta_last_error(), "x"));
+    tta_policy_destroy(&pol);
+    tta_classifier_free(c);
+}
+
 TEST(callback_model_views_in_order) {
     uint8_t px[3][4] = {{255, 0, 0, 0}, {0, 0, 0, 255}, {0, 255, 0, 0}};
     tta_image imgs[3];
