@@ -64,8 +64,14 @@ tta_status tta_jpeg_decode(tta_image *img, const unsigned char *data, size_t siz
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
     int channels = cinfo.jpeg_color_space == JCS_GRAYSCALE ? 1 : 3;
     cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : cmyk ? JCS_CMYK : JCS_RGB;
-    jpeg_start_decompress(&cinfo);
-    unsigned w = cinfo.output_width, h = cinfo.output_height;
+    /* the size the header declares, checked before jpeg_start_decompress: for a progressive
+     * file that allocates coefficient buffers for the whole image (2 GB for a 100-byte file
+     * declaring 65472x15120, found by fuzzing) */
+    unsigned w = cinfo.image_width, h = cinfo.image_height;
+    if ((uint64_t)w * h <= TTA_IMAGE_MAX_PIXELS && w && h) {
+        jpeg_start_decompress(&cinfo);
+        w = cinfo.output_width, h = cinfo.output_height;
+    }
     if ((uint64_t)w * h > TTA_IMAGE_MAX_PIXELS || w == 0 || h == 0) {
         snprintf(ctx.msg, sizeof ctx.msg, "image size %ux%u is not supported", h, w);
         fail = TTA_ERR_UNSUPPORTED;

@@ -290,6 +290,17 @@ TEST(garbage_empty_and_missing_files) {
 
 /* ---- JPEG ---- */
 
+/* A 100-byte progressive JPEG declaring 65472 x 15120 pixels (fuzzing, F9): refused by its
+ * header's size, before libjpeg allocates coefficient buffers for the whole image (2 GB; the
+ * message was libjpeg's "Invalid progressive parameters" after that allocation). */
+TEST(jpeg_declared_size_refused_before_decoding) {
+    tta_image img = {0};
+    CHECK_EQ_INT(tta_image_read(&img, "tests/data/fuzz/image/F9_jpeg_progressive_65472x15120_timeout.jpg"),
+                 TTA_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(tta_last_error(), "image size 65472x15120 is not supported");
+    CHECK(img.data == NULL);
+}
+
 TEST(jpeg_gray_rgb_and_progressive) {
     enum { W = 24, H = 16 };
     unsigned char rgb[H * W * 3], gray[H * W];
