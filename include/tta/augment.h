@@ -157,6 +157,13 @@ TTA_API size_t tta_policy_format(const tta_policy *pol, char *buf, size_t size);
 TTA_API size_t tta_view_format(const tta_view *view, char *buf, size_t size);
 /* 1 if both views print the same (are the same view). */
 TTA_API int tta_view_equal(const tta_view *a, const tta_view *b);
+/* One transform in the policy language (e.g. "shift(0, 3, wrap)"; snprintf-like). */
+TTA_API size_t tta_transform_format(const tta_transform *t, char *buf, size_t size);
+/* Names as the policy language writes them: an op ("shift", "rotate", ...), an interpolation
+ * ("nearest", "bilinear", ...) and a border rule ("wrap", "constant", ...); "?" when unknown. */
+TTA_API const char *tta_op_name(tta_op op);
+TTA_API const char *tta_interp_name(tta_interp interp);
+TTA_API const char *tta_border_name(tta_border border);
 
 /* The policy text of a preset ("seed", "flip", "d4", "five-crop", "ten-crop", "multiscale"),
  * or NULL. tta_policy_preset_name(i) lists them (NULL after the last). */

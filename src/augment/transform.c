@@ -48,6 +48,17 @@ const aug_op_info *aug_op_info_of(tta_op op) { return (unsigned)op < TTA_OP_COUN
 
 const char *aug_interp_name(tta_interp i) { return (unsigned)i < 3 ? interp_names[i] : "?"; }
 const char *aug_border_name(tta_border b) { return (unsigned)b < 4 ? border_names[b] : "?"; }
+
+const char *tta_op_name(tta_op op) {
+    const aug_op_info *info = aug_op_info_of(op);
+    return info ? info->name : "?";
+}
+const char *tta_interp_name(tta_interp interp) { return aug_interp_name(interp); }
+const char *tta_border_name(tta_border border) { return aug_border_name(border); }
+size_t tta_transform_format(const tta_transform *t, char *buf, size_t size) {
+    if (size) buf[0] = '\0';
+    return aug_transform_format(t, buf, size);
+}
 const char *aug_anchor_name(tta_anchor a) { return (unsigned)a < 5 ? anchor_names[a] : "?"; }
 
 tta_transform aug_transform_default(tta_op op) {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "augment/internal.h"
+#include "tta/augment.h"
 #include "tta/search.h"
 
 /* Every single view once, then each composed with hflip. Kept as plain text so that a user
@@ -57,11 +57,13 @@ const char *tta_search_pool_text(const char *name) {
 
 int tta_search_view_is_composite(const tta_view *view) { return view->n >= 2; }
 
+/* A parameter as a row shows it: 3, 0.1, 2.5 (rows group equal values, never near ones). */
+static void format_number(double v, char *buf, size_t size) { snprintf(buf, size, "%.15g", v); }
+
 /* Family and row of one transform (ops without a family of their own: the op name, and the
  * transform's text as the row). */
 static void single_family(const tta_transform *t, char *fam, size_t fs, char *row, size_t rs, double *order) {
-    const aug_op_info *info = aug_op_info_of(t->op);
-    const char *name = info ? info->name : "?";
+    const char *name = tta_op_name(t->op);
     char a[32], b[32], suffix[48] = "";
     *order = 0;
     switch (t->op) {
@@ -70,14 +72,14 @@ static void single_family(const tta_transform *t, char *fam, size_t fs, char *ro
     case TTA_OP_TRANSPOSE:
     case TTA_OP_ROT90:
         snprintf(fam, fs, "flip");
-        aug_transform_format(t, row, rs);
+        tta_transform_format(t, row, rs);
         *order = t->op * 4 + t->p[0];
         return;
     case TTA_OP_SHIFT: {
-        if (t->border != TTA_BORDER_WRAP) snprintf(suffix, sizeof suffix, " (%s)", aug_border_name(t->border));
+        if (t->border != TTA_BORDER_WRAP) snprintf(suffix, sizeof suffix, " (%s)", tta_border_name(t->border));
         double dx = fabs(t->p[0]), dy = fabs(t->p[1]);
-        aug_format_number(dx, a, sizeof a);
-        aug_format_number(dy, b, sizeof b);
+        format_number(dx, a, sizeof a);
+        format_number(dy, b, sizeof b);
         if (dy == 0) {
             snprintf(fam, fs, "shift x%s", suffix);
             snprintf(row, rs, "%s px", a);
@@ -95,9 +97,9 @@ static void single_family(const tta_transform *t, char *fam, size_t fs, char *ro
     }
     case TTA_OP_ROTATE:
         if (t->interp != TTA_INTERP_BILINEAR || t->border != TTA_BORDER_EDGE)
-            snprintf(suffix, sizeof suffix, " (%s, %s)", aug_interp_name(t->interp), aug_border_name(t->border));
+            snprintf(suffix, sizeof suffix, " (%s, %s)", tta_interp_name(t->interp), tta_border_name(t->border));
         snprintf(fam, fs, "rotate%s", suffix);
-        aug_format_number(fabs(t->p[0]), a, sizeof a);
+        format_number(fabs(t->p[0]), a, sizeof a);
         snprintf(row, rs, "%s deg", a);
         *order = fabs(t->p[0]);
         return;
@@ -108,27 +110,27 @@ static void single_family(const tta_transform *t, char *fam, size_t fs, char *ro
     case TTA_OP_SATURATION:
         /* factors about 1: 0.9 and 1.1 share the row "1 +- 0.1" */
         if (t->op == TTA_OP_SCALE && (t->interp != TTA_INTERP_BILINEAR || t->border != TTA_BORDER_CONSTANT))
-            snprintf(suffix, sizeof suffix, " (%s, %s)", aug_interp_name(t->interp), aug_border_name(t->border));
+            snprintf(suffix, sizeof suffix, " (%s, %s)", tta_interp_name(t->interp), tta_border_name(t->border));
         snprintf(fam, fs, "%s%s", name, suffix);
         {
             double d = fabs(t->p[0] - 1);
             d = round(d * 1e9) / 1e9; /* 1 - 0.9 and 1.1 - 1 differ in the last bits */
-            aug_format_number(d, a, sizeof a);
+            format_number(d, a, sizeof a);
             snprintf(row, rs, "1 +- %s", a);
             *order = d;
         }
         return;
     case TTA_OP_CROP:
         snprintf(fam, fs, "crop");
-        aug_format_number(t->p[0], a, sizeof a);
-        aug_format_number(t->p[1], b, sizeof b);
+        format_number(t->p[0], a, sizeof a);
+        format_number(t->p[1], b, sizeof b);
         if (t->p[0] == t->p[1]) snprintf(row, rs, "%s%s", a, t->relative ? "%" : " px");
         else snprintf(row, rs, "%s x %s%s", a, b, t->relative ? "%" : " px");
         *order = t->p[0] * 1000 + t->p[1];
         return;
     default:
         snprintf(fam, fs, "%s", name);
-        aug_transform_format(t, row, rs);
+        tta_transform_format(t, row, rs);
         *order = t->p[0] * 1000 + t->p[1];
         return;
     }

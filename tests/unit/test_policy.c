@@ -57,6 +57,24 @@ static void check_error(const char *text, int line, int col, const char *what) {
     tta_policy_destroy(&pol);
 }
 
+/* The public names and one-transform text the search layer uses (no private header). */
+TEST(transform_names_and_text_are_public) {
+    CHECK(!strcmp(tta_op_name(TTA_OP_SHIFT), "shift"));
+    CHECK(!strcmp(tta_op_name(TTA_OP_ROTATE), "rotate"));
+    CHECK(!strcmp(tta_op_name((tta_op)9999), "?"));
+    CHECK(!strcmp(tta_border_name(TTA_BORDER_WRAP), "wrap"));
+    CHECK(!strcmp(tta_interp_name(TTA_INTERP_BILINEAR), "bilinear"));
+    tta_policy pol;
+    CHECK(tta_policy_parse(&pol, "hflip > shift(0, 3, constant)", NULL) == TTA_OK);
+    char buf[64], tiny[4];
+    CHECK_EQ_INT(pol.views[1].n, 2);
+    CHECK_EQ_INT((int)tta_transform_format(&pol.views[1].t[1], buf, sizeof buf), (int)strlen("shift(0, 3, constant)"));
+    CHECK(!strcmp(buf, "shift(0, 3, constant)"));
+    CHECK_EQ_INT((int)tta_transform_format(&pol.views[1].t[1], tiny, sizeof tiny), 21); /* snprintf-like */
+    CHECK(!strcmp(tiny, "shi"));
+    tta_policy_destroy(&pol);
+}
+
 TEST(presets_have_the_documented_views) {
     static const struct {
         const char *name;
