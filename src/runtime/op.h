@@ -34,7 +34,7 @@
  * larger, and only kernels whose `layouts` says TTA_LAYOUT_PADDED see such tensors.
  * Graph inputs and outputs, constants, and everything else are plain. */
 enum { TTA_LAYOUT_PLAIN = 0, TTA_LAYOUT_BLOCKED = 1 };
-int tta_layout_block(void);
+int tta_layout_block(void); /* ops/dnnl_isa.c */
 
 /* What a kernel's `layouts` callback returns: bit i set = input i may be blocked (the kernel
  * reads ctx->in_layout[i]), plus one of the output rules below for output 0. */
@@ -88,6 +88,9 @@ typedef struct tta_kernel {
 
 /* Kernel lookup: first registered kernel matching domain, op and opset that accepts the node. */
 const tta_kernel *tta_kernel_find(const tta_node *node);
+/* The plan's layout conversion step (a blocked tensor to plain; domain "tta", op "Reorder"),
+ * which layout.c inserts; not in the kernel table, so no model can name it. */
+extern const tta_kernel tta_layout_reorder_kernel;
 /* Whether any kernel exists for (domain, op) at any opset, for error messages. */
 bool tta_kernel_known_op(const char *domain, const char *op_type);
 

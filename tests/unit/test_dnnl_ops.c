@@ -459,7 +459,7 @@ TEST(dnnl_blocked_layouts) {
     nb_init(&rn, "Reorder", 1, 1, 1);
     rn.node.domain = "tta";
     tta_op_ctx ctx = {&rn.node, 1, 1, rin, rout, NULL, 2, (unsigned char[]){1}, (unsigned char[]){0}};
-    const tta_kernel *rk = &tta_dnnl_reorder_kernel;
+    const tta_kernel *rk = &tta_layout_reorder_kernel;
     CHECK(rk->prepare(&ctx) == TTA_OK);
     CHECK(rk->infer(&ctx) == TTA_OK);
     int64_t dims[TTA_MAX_DIMS];

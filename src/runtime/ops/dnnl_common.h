@@ -86,8 +86,6 @@ void tta_dnnl_state_free(tta_op_ctx *ctx, tta_dnnl_fallback *fb, dnnl_stream_t s
 bool tta_dnnl_is_f32(const tta_tensor *t, int ndim);
 
 /* ---- Kernel entry points (registered in table_dnnl.c) */
-/* dnnl_reorder.c: the plan's layout conversion step (blocked -> plain), used by layout.c */
-extern const tta_kernel tta_dnnl_reorder_kernel;
 
 /* dnnl_conv.c: Conv and com.microsoft FusedConv */
 bool tta_dnnl_fusedconv_accepts(const tta_node *node);

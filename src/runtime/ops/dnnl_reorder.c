@@ -59,5 +59,5 @@ static void reorder_release(tta_op_ctx *ctx) {
     ctx->state = NULL;
 }
 
-const tta_kernel tta_dnnl_reorder_kernel = {"tta", "Reorder", 1, 0, "dnnl", NULL, reorder_prepare, reorder_infer,
+const tta_kernel tta_layout_reorder_kernel = {"tta", "Reorder", 1, 0, "dnnl", NULL, reorder_prepare, reorder_infer,
                                             reorder_compute, reorder_release, NULL};
