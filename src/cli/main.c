@@ -36,13 +36,10 @@ static void usage(FILE *f) {
 }
 
 /* How OpenMP threads wait between parallel regions (every oneDNN primitive is one). Threads that
- * sleep at once pay a wake-up in every region: at batch 1 a model of 50-150 small steps spends
- * most of its time waking the other thread (MobileNetV2 at 96x96 on 2 threads, AVX-512: 350
- * images/s with GOMP_SPINCOUNT=300, 875-1,009 with 30,000, 730 with libgomp's default 300,000;
- * medians of 5 alternating runs on a noisy VM). Threads that spin long take a core from any other
- * busy process (the shipped classifier at batch 64 ran at 332 images/s with libgomp's default
- * spinning and 757 with sleeping threads while a third process was busy). 30,000 spins bridge the
- * gaps between the steps of one run and give the core back soon after. libgomp reads these only
+ * sleep at once pay a wake-up in every region, which at batch 1 is most of a small model's time;
+ * threads that spin long take a core from any other busy process. 30,000 spins bridge the gaps
+ * between the steps of one run and give the core back soon after (bench/README.md, "Measured
+ * choices"). libgomp reads these only
  * at start-up, so the command re-executes itself once with them set, unless the user chose a
  * policy or a spin count. */
 static void prefer_short_spin(char **argv) {

@@ -17,9 +17,8 @@
 #include "runtime/plan.h"
 
 /* Small: with threads that spin between regions (the CLI's GOMP_SPINCOUNT, see main.c) a fork and
- * join costs a few microseconds, so only tiny steps gain by running alone; 2^18 multiply-adds cost
- * MobileNetV2 at batch 1 up to half its speed (AVX-512, 2 threads), 2^15 is neutral to +10% on
- * MobileNetV3-small. */
+ * join costs a few microseconds, so only tiny steps gain by running alone (bench/README.md,
+ * "Measured choices"). */
 #define SERIAL_MACS (1L << 15)
 #define SERIAL_ELEMS (1L << 12)
 

@@ -151,13 +151,9 @@ tta_status tta_dnnl_concat_compute(tta_op_ctx *ctx) {
     int axis = 0;
     if (y->ndim > 0) TTA_TRY(tta_norm_axis(ctx, tta_attr_int(ctx->node, "axis", 1), y->ndim, &axis));
     if (!dnnl_ok(ctx, st)) return fallback(ctx, st, axis);
-    /* SPEED: flat copies (every tensor plain, or every one blocked unpadded) go to the C kernel,
-     * never slower than oneDNN's simple_concat there (2 threads, medians): [64,32,32,32] +
-     * [64,16,32,32] along 1: C 0.41-0.81 ms, dnnl 0.50-0.90 ms (the same in nChw8c); [16,32,32,32]
-     * pairs: C 0.10, dnnl 0.14 ms; [1,32,32,32] pairs: C 0.009, dnnl 0.09 ms; [1,8,8,8] pairs:
-     * C 0.001, dnnl 0.007 ms. oneDNN runs what C cannot: padded blocked tensors and mixes of
-     * layouts (ref:any; [64,32,32,32] plain + [64,16,32,32] blocked -> blocked 0.6-0.9 ms,
-     * [64,12,32,32] + [64,20,32,32] padded blocked 1.1-1.5 ms). */
+    /* Flat copies (every tensor plain, or every one blocked unpadded) go to the C kernel, never
+     * slower than oneDNN's simple_concat there; oneDNN runs what C cannot: padded blocked tensors
+     * and mixes of layouts (bench/README.md, "Measured choices"). */
     if (c_can(ctx, axis)) return tta_dnnl_fallback_compute(ctx, &st->fb);
     bool same = st->built && st->key_nd == y->ndim && st->key_axis == axis &&
                 st->key_out_layout == tta_out_layout(ctx, 0);
@@ -184,9 +180,7 @@ unsigned tta_dnnl_concat_layouts(const tta_op_ctx *cctx) {
     if (ctx->n_in > 16 || !dnnl_ok(ctx, st) || ctx->out[0]->ndim != 4) return 0;
     if (tta_norm_axis(ctx, tta_attr_int(ctx->node, "axis", 1), 4, &axis) != TTA_OK || axis != 1) return 0;
     /* Without padding the plan's own rule (blocked when every input is, else plain, through
-     * the C kernel) is faster: on tests/models/unet_tiny_op13 (batch 16, 2 threads) its two
-     * concats of a plain and a blocked input took 0.073-0.076 ms in oneDNN's ref:any concat
-     * with a blocked output, against 0.059 ms for a Reorder plus the C concat. */
+     * the C kernel) was measured faster than oneDNN's ref:any concat (bench/README.md). */
     bool pad = is_padded(ctx->out[0]);
     for (int i = 0; i < ctx->n_in; i++) pad = pad || is_padded(ctx->in[i]);
     if (!pad) return 0;

@@ -277,10 +277,10 @@ static tta_status winograd(tta_op_ctx *ctx, dconv_state *st, const tta_nn_geom *
 /* The src/dst layouts a convolution asks oneDNN for, in order of preference. A blocked tensor is
  * best given as it is: with `any`, oneDNN 2.6 on AVX-512 picks its brgemm kernels, which want NHWC,
  * and every convolution converts its input and output (at batch 1 each conversion costs a thread
- * synchronisation; MobileNetV2: 4,502 reorders for 3,600 convolutions). A plain input feeding a
+ * synchronisation; bench/README.md). A plain input feeding a
  * blocked output (the first convolution) is tried as it is too. But oneDNN's direct kernels do
- * not take every shape in the blocked layout (3x3 stride 2 on 12 channels padded to 16 ran in the
- * reference kernel, 100x slower), so choices with `any` (and reorders) follow:
+ * not take every shape in the blocked layout (some padded shapes get only the reference kernel),
+ * so choices with `any` (and reorders) follow:
  *   0: plain src as it is when dst is blocked, blocked as they are, plain dst `any`;
  *   1: blocked as they are, plain `any`;   2: everything `any` (oneDNN decides). */
 #define IO_CHOICES 3

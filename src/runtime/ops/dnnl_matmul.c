@@ -30,8 +30,7 @@ typedef struct dmm_state {
     dnnl_memory_t m_a, m_b, m_bias, m_y;
     /* A 2-D product with constant B (an initializer; also a batched A folded onto a 2-D B, as
      * transformer-style Linear layers export) lets oneDNN choose B's layout and packs B into it
-     * once: with B as given, oneDNN's brgemm matmul repacks it on every call (a classifier's
-     * 1280x1000 head took 0.57 ms per image at batch 1). */
+     * once: with B as given, oneDNN's brgemm matmul repacks it on every call (bench/README.md). */
     bool b_const, b_reorder;
     dnnl_memory_desc_t b_user_md;
     void *b_buf;
@@ -200,14 +199,7 @@ static bool batched_key(const tta_tensor *a, const tta_tensor *b, int64_t *key) 
 }
 
 /* Whether the C kernel was measured faster for this batched MatMul: below 4096 multiply-adds
- * (batch * M * N * K) oneDNN's per-call overhead dominates. Medians of 11 rounds, 2 threads, on a
- * shared 2-core AVX2 machine (noisy; rounded), dnnl vs C per call:
- *   [2,1,4,5] x [1,3,5,6]   (720)   ~10 us vs  ~6 us      [3,4,5] x [3,5,6]     (360)   5 vs 2 us
- *   [2,3,4,5] x [5,6]       (720)  1.8 us vs 1.5 us      [1,1,10] x [10,1]      (10)  0.6 vs 0.6
- *   [4,8,16] x [4,16,8]    (4096)    7 us vs  6 us       [4,1,8,16] x [1,4,16,8] (16k) 8-17 vs 14-24
- *   [64] x [4,64,64]        (16k)    7 us vs 12 us       [8,32,32] x [8,32,32]  (262k) 10 vs 30
- *   [8,64,128] x [128,64]  (4.2M) 0.08-0.3 ms vs 0.19-0.5  [8,64,128] x [8,128,64] 0.06-0.16 vs 0.2-0.5
- *   [64,49,96] x [96,96]   (29M)  0.4-0.9 ms vs 1.0-2.0    [64,49,96] x [64,96,49] 0.5-0.7 vs 1.6-1.8 */
+ * (batch * M * N * K) oneDNN's per-call overhead dominates (bench/README.md, "Measured choices"). */
 static bool use_c_for(const int64_t *key) {
     int nd = (int)key[KEY_ND];
     const int64_t *ad = key + KEY_ND + 1, *bd = ad + nd;

@@ -3,10 +3,9 @@
  * primitive, on plain NCHW tensors or channel-blocked ones (the plan's layouts: the output is
  * blocked when the input is; a global pool's [N,C,1,1] output is the same bytes either way).
  *
- * Blocked MaxPool/AveragePool run the C kernel's blocked loop instead: measured on the shipped
- * classifier's first pool (64x32x28x28, 2x2 stride 2, nChw8c), oneDNN 2.6's jit:avx2 pooling
- * takes 0.74 ms and the plain loop over 8-float pixels 0.24 ms. On plain tensors oneDNN is used
- * when it has a JIT kernel (its reference kernels are slower than the C one).
+ * Blocked MaxPool/AveragePool run the C kernel's blocked loop instead, which was measured faster
+ * than oneDNN 2.6's JIT pooling (bench/README.md, "Measured choices"). On plain tensors oneDNN is
+ * used when it has a JIT kernel (its reference kernels are slower than the C one).
  *
  * MaxPool with the Indices output is declined in accepts (the C kernel does it). ceil_mode is
  * expressed as extra end padding, which oneDNN's max and exclude-padding average ignore as

@@ -96,11 +96,9 @@ static tta_status build(tta_op_ctx *ctx, dsm_state *st, const int64_t g[3]) {
     return TTA_OK;
 }
 
-/* SPEED (2 threads, medians; dnnl vs C): along the last axis [64,1000] 0.026-0.036 vs
- * 0.15-0.23 ms, [4096,8] 0.046 vs 0.19 ms, [64,10] 0.0022 vs 0.0036 ms, [1,10] 0.0004 vs
- * 0.0005 ms, but [8,10] 0.0014 vs 0.0008 ms (thread start-up dominates): views under 256
- * elements with more than one row go to C. A softmax over a non-last axis ([64,11,32,32] along
- * 1, a segmentation output) gets only oneDNN's reference kernel, so the C kernel (2.8 ms both). */
+/* Views under 256 elements with more than one row go to the C kernel, where oneDNN's thread
+ * start-up dominates; a softmax over a non-last axis gets only oneDNN's reference kernel, so the
+ * C kernel too (bench/README.md, "Measured choices"). */
 static bool c_faster(const int64_t g[3]) { return g[0] > 1 && g[0] * g[1] * g[2] < 256; }
 
 tta_status tta_dnnl_softmax_compute(tta_op_ctx *ctx) {

@@ -221,7 +221,7 @@ static inline double libm_softplus(double v) { return v > 0 ? v + log1p(exp(-v))
 
 /* erf(x) as a rational function of x on [-4, 4] (outside, +-1 in float): the odd numerator of
  * degree 13 and even denominator of degree 8 that Eigen and XLA use for float; a few ulp, and it
- * vectorises where glibc's erf is a scalar double call (ConvNeXt's GELUs: 270 ms of 1.36 s). */
+ * vectorises where glibc's erf is a scalar double call (bench/README.md, "Measured choices"). */
 static inline float fast_erff(float v) {
     float x = v > 4.0f ? 4.0f : (v < -4.0f ? -4.0f : v), x2 = x * x;
     float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;

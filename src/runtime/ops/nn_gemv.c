@@ -1,9 +1,8 @@
 /* nn_gemv.c - products of a few rows by a constant matrix, Y[M,N] = A[M,K] B[K,N] for M <= 8:
  * a classifier's head at batch 1 to 8 (see nn.h).
  *
- * oneDNN 2.6's matmul takes about 0.5 ms for 1 x 1280 by 1280 x 1000 on AVX-512 (its brgemm
- * kernel is built for many rows), where reading B once from the cache takes a tenth of that.
- * Here B is packed once into K-major panels of 64 columns, [N/64][K][64] (zero-padded), so that a
+ * oneDNN 2.6's matmul is built for many rows and is slow on a few (bench/README.md, "Measured
+ * choices"). Here B is packed once into K-major panels of 64 columns, [N/64][K][64] (zero-padded), so that a
  * thread streams one panel from start to end and keeps 64 x M sums in registers; the threads
  * split the panels. Each Y element is summed over k in order, with no fused multiply-add, so the
  * result has the same bits at every vector width (the three builds below) and thread count.
