@@ -1,0 +1,93 @@
+#!/bin/sh
+# test_report.sh - `--report FILE.html` of every command that writes one, on small runs of the
+# shipped models and data: the file is written whole (no PATH.part left), parses as XML (the
+# whole page, and each inline SVG alone, with xmllint), holds each expected plot (<svg
+# class="plot" id="plot-...">) and table, references nothing outside itself (no http(s)://
+# but the SVG namespace, every src and href a data: URI or a #fragment), and shows the same
+# figures as the command's JSON; a report into a missing folder is refused before the run
+# (exit 1, a message naming the file, nothing written). The same reports open in a headless
+# browser in tests/report_browser.sh.
+#
+# Usage: sh tests/cli/test_report.sh [path/to/tta]. Ends with "N passed, N failed, N skipped".
+TTA=${1:-build/tta}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+PASS=0; FAIL=0; SKIP=0
+ok() { PASS=$((PASS + 1)); }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL $1"; }
+
+# check_report NAME FILE PLOT_ID...: whole, well-formed, self-contained, every plot present
+check_report() {
+    name=$1; f=$2; shift 2
+    if [ ! -s "$f" ]; then bad "$name: no report"; return; fi
+    ok
+    ls "$f".part > /dev/null 2>&1 && bad "$name: $f.part left behind" || ok
+    if command -v xmllint > /dev/null 2>&1; then
+        xmllint --noout "$f" 2> "$TMP/x.err" && ok || bad "$name: not well-formed XML: $(head -c 300 "$TMP/x.err")"
+        # each inline SVG alone (each starts a line with <svg and ends one with </svg>)
+        rm -f "$TMP"/svg-*.svg
+        awk -v dir="$TMP" '/^<svg/ { n++; out = dir "/svg-" n ".svg" } out { print > out } /<\/svg>$/ { out = "" }' "$f"
+        nsvg=0; badsvg=0
+        for s in "$TMP"/svg-*.svg; do
+            [ -f "$s" ] || continue
+            nsvg=$((nsvg + 1))
+            xmllint --noout "$s" 2> /dev/null || badsvg=$((badsvg + 1))
+        done
+        [ "$nsvg" -ge "$#" ] && [ "$badsvg" = 0 ] && ok || bad "$name: $nsvg inline SVGs, $badsvg not well-formed"
+    else
+        SKIP=$((SKIP + 2))
+    fi
+    for id in "$@"; do
+        grep -q "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" id=\"$id\"" "$f" && ok || bad "$name: no plot $id"
+    done
+    out=$(grep -o 'https\?://[^" ]*' "$f" | grep -v '^http://www.w3.org/2000/svg$' | head -n 3)
+    [ -z "$out" ] && ok || bad "$name: references out: $out"
+    out=$(grep -oE '(src|href)="[^"]*' "$f" | grep -vE '^(src|href)="(data:|#)' | head -n 3)
+    [ -z "$out" ] && ok || bad "$name: loads a file: $out"
+    grep -q '</html>$' "$f" && ok || bad "$name: not closed"
+}
+
+# json_num FILE KEY_PATTERN: the first number after "KEY": on the first line matching the pattern
+json_field() { grep -E "$2" "$1" | head -n 1 | sed -E "s/.*\"$3\": (-?[0-9.]+).*/\1/"; }
+
+"$TTA" eval --help | grep -q -- "--report" && ok || bad "eval --help lacks --report"
+
+if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
+    SKIP=$((SKIP + 1))
+    echo "$PASS passed, $FAIL failed, $SKIP skipped"
+    exit 0
+fi
+
+# ---- tta eval
+M=models/fashion_cnn.onnx
+if "$TTA" eval --model $M --data "fashion-mnist:test[0:300]" --policy "none=identity" --policy flip \
+        --policy "shifts=shift(2, 0, wrap); shift(-2, 0, wrap); shift(0, 2, wrap)" --random 2 \
+        --json "$TMP/e.json" --report "$TMP/e.html" > "$TMP/e.out" 2> "$TMP/e.err"; then
+    ok
+    check_report eval "$TMP/e.html" plot-cumulative plot-views plot-reliability
+    grep -q 'id="table-policies"' "$TMP/e.html" && ok || bad "eval: no policy table"
+    grep -q "^report written to $TMP/e.html" "$TMP/e.out" && ok || bad "eval: no 'report written' line"
+    # the same figures as the JSON: every policy's accuracy and ECE in the table
+    for p in none flip shifts; do
+        acc=$(printf '%.4f' "$(json_field "$TMP/e.json" "\"name\": \"$p\"" accuracy)")
+        ece=$(printf '%.4f' "$(json_field "$TMP/e.json" "\"name\": \"$p\"" ece)")
+        grep -q "<td class=\"t\">$p</td><td>[0-9]*</td><td>$acc</td><td>[0-9.]*</td><td>$ece</td>" "$TMP/e.html" && ok ||
+            bad "eval: table row of $p lacks accuracy $acc, ECE $ece"
+    done
+    # the diagram's one-pass ECE is the identity row's
+    ece=$(printf '%.4f' "$(json_field "$TMP/e.json" '"name": "none"' ece)")
+    grep -q "one pass (identity) (ECE $ece)" "$TMP/e.html" && ok || bad "eval: reliability legend lacks ECE $ece"
+    # corrected images shown with their views: as many strips as the report says (at most 8)
+    corr=$(grep -o '<div class="strip example"><h3>image [0-9]* (corrected)' "$TMP/e.html" | wc -l)
+    want=$(sed -nE 's/.* corrected ([0-9]+) images?;.*/\1/p' "$TMP/e.html" | head -n 1)
+    [ -n "$want" ] && [ "$corr" = "$([ "$want" -gt 8 ] && echo 8 || echo "$want")" ] && ok ||
+        bad "eval: $corr corrected strips, report says ${want:-none}"
+else
+    bad "eval --report runs: $(tail -c 300 "$TMP/e.err")"
+fi
+"$TTA" eval --model $M --data "fashion-mnist:test[0:20]" --report "$TMP/no/such/dir/r.html" > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "r.html: cannot create" "$TMP/err" && ! grep -q "images, " "$TMP/err" && [ ! -e "$TMP/no" ] && ok ||
+    bad "eval: report into a missing folder: exit $rc: $(head -c 300 "$TMP/err")"
+
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" = 0 ]
