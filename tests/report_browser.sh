@@ -59,5 +59,15 @@ run eval "$TTA" eval --model models/fashion_cnn.onnx --data "fashion-mnist:test[
     --policy flip --policy "shifts=shift(2, 0, wrap); shift(-2, 0, wrap); shift(0, 2, wrap)" --policy seed --random 3
 browse eval plot-cumulative plot-views plot-reliability
 
+run search "$TTA" search --model models/fashion_cnn.onnx --val "fashion-mnist:val[0:400]" --test "fashion-mnist:test[0:400]" \
+    --budget 4 --pool "hflip; shift(2, 0, wrap); shift(-2, 0, wrap); shift(0, 2, wrap); rotate(10); hflip > shift(2, 0, wrap)" \
+    --boot 500 --honest-repeats 0 -o "$OUT/search.policy"
+browse search plot-budget-gain plot-budget-accuracy plot-adaptive plot-reliability
+
+run frontier "$TTA" frontier --model models/fashion_tiny.onnx --model models/fashion_small.onnx --model models/fashion_cnn.onnx \
+    --val "fashion-mnist:val[0:300]" --test "fashion-mnist:test[0:300]" --budgets 1,2,3 \
+    --pool "hflip; shift(2, 0, wrap); shift(-2, 0, wrap); rotate(10)"
+browse frontier plot-frontier
+
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]

@@ -203,13 +203,17 @@ tta_status tta_report_search_write(FILE *f, const tta_report_search *r) {
     tta_html_p(f, "Budget %d: %s (written to %s).", r->chosen_budget, r->chosen_policy, r->policy_file);
 
     tta_html_h2(f, "budgets", "Best policy for each budget");
-    static const char *h[] = {"budget",        "views",    "method",    "val acc",   "val NLL",   "test acc",
-                              "test NLL",      "gain",     "95% CI",    "McNemar p", "corrected", "broken",
-                              "held-out gain", "interval", "supported", "policy"};
-    tta_html_table_begin(f, "table-budgets",
-                         "chosen on validation; test gain against the identity with its 95% paired "
-                         "bootstrap interval; held out: the honest estimate from validation alone",
-                         16, h);
+    static const char *h[] = {"budget",    "views",    "method",        "val acc",  "val NLL",
+                              "test acc",  "test NLL", "gain",          "95% CI",   "McNemar p",
+                              "corrected", "broken",   "held-out gain", "interval", "supported"};
+    int honest = r->n_rows > 0 && r->rows[0].has_honest;
+    tta_html_table_begin(
+        f, "table-budgets",
+        honest ? "chosen on validation; test gain against the identity with its 95% paired bootstrap "
+                 "interval; held out: the honest estimate from validation alone"
+               : "chosen on validation; test gain against the identity with its 95% paired bootstrap "
+                 "interval (no honest estimate was made)",
+        honest ? 15 : 12, h);
     for (int i = 0; i < r->n_rows; i++) {
         const tta_report_budget_row *w = &r->rows[i];
         tta_html_row_begin(f);
@@ -225,16 +229,20 @@ tta_status tta_report_search_write(FILE *f, const tta_report_search *r) {
         tta_html_cell(f, "%.3g", w->mcnemar_p);
         tta_html_cell(f, "%d", w->corrected);
         tta_html_cell(f, "%d", w->broken);
-        if (w->has_honest) {
+        if (honest) {
             tta_html_cell(f, "%+.4f", w->held_gain);
             tta_html_cell(f, "[%+.4f, %+.4f]", w->held_lo, w->held_hi);
             tta_html_cell_text(f, "%s", w->budget == 1 ? "-" : w->supported ? "yes" : "no");
-        } else {
-            tta_html_cell(f, "-");
-            tta_html_cell(f, "-");
-            tta_html_cell_text(f, "-");
         }
-        tta_html_cell_text(f, "%s", w->policy);
+        tta_html_row_end(f);
+    }
+    tta_html_table_end(f);
+    static const char *hp[] = {"budget", "policy (cost = views = passes per image)"};
+    tta_html_table_begin(f, "table-budget-policies", NULL, 2, hp);
+    for (int i = 0; i < r->n_rows; i++) {
+        tta_html_row_begin(f);
+        tta_html_cell(f, "%d", r->rows[i].budget);
+        tta_html_cell_text(f, "%s", r->rows[i].policy);
         tta_html_row_end(f);
     }
     tta_html_table_end(f);

@@ -48,9 +48,12 @@ static const char *style =
     "16px}\n"
     "h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}\n"
     "p.sub{color:#555;margin-top:0}\n"
-    "table{border-collapse:collapse;margin:4px 0 16px}p.caption{color:#555;margin-bottom:2px}\n"
-    "th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4}th{background:#f4f4f4;text-align:center}\n"
-    "td{text-align:right;font-variant-numeric:tabular-nums}td.t{text-align:left}\n"
+    "div.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:4px 0 "
+    "16px;font-size:13px}\n"
+    "p.caption{color:#555;margin-bottom:2px}\n"
+    "th,td{padding:3px 6px;border-bottom:1px solid #e4e4e4}th{background:#f4f4f4;text-align:center}\n"
+    "td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.t{text-align:left;white-"
+    "space:normal}\n"
     "svg.plot{display:block;margin:8px 0 20px;background:#fff}\n"
     ".strip{display:flex;flex-wrap:wrap;gap:6px;align-items:flex-start;margin:6px 0 14px;padding:6px;"
     "border:1px solid #eee}\n"
@@ -58,6 +61,7 @@ static const char *style =
     ".item{display:flex;flex-direction:column;align-items:center;font-size:11px;max-width:200px}\n"
     ".item img{image-rendering:pixelated;border:1px solid #ccc}\n"
     ".item span{text-align:center}\n"
+    "pre{background:#f8f8f8;padding:8px;overflow-x:auto;font-size:12px}\n"
     "#report-status{color:#888;font-size:12px;margin-top:40px}\n";
 
 /* Counts what rendered; a test reads the status it sets (and any script error it records). */
@@ -99,6 +103,12 @@ void tta_html_h2(FILE *f, const char *id, const char *text) {
     fputs("</h2>\n", f);
 }
 
+void tta_html_pre(FILE *f, const char *text) {
+    fputs("<pre>", f);
+    tta_html_escape(f, text);
+    fputs("</pre>\n", f);
+}
+
 static void escaped_vf(FILE *f, const char *fmt, va_list ap) {
     char small[1024], *buf = small;
     va_list ap2;
@@ -126,7 +136,7 @@ void tta_html_table_begin(FILE *f, const char *id, const char *caption, int n, c
         tta_html_escape(f, caption);
         fputs("</p>\n", f);
     }
-    fputs("<table id=\"", f);
+    fputs("<div class=\"scroll\"><table id=\"", f);
     tta_html_escape(f, id);
     fputs("\">\n", f);
     fputs("<tr>", f);
@@ -140,7 +150,7 @@ void tta_html_table_begin(FILE *f, const char *id, const char *caption, int n, c
 
 void tta_html_row_begin(FILE *f) { fputs("<tr>", f); }
 void tta_html_row_end(FILE *f) { fputs("</tr>\n", f); }
-void tta_html_table_end(FILE *f) { fputs("</table>\n", f); }
+void tta_html_table_end(FILE *f) { fputs("</table></div>\n", f); }
 
 void tta_html_cell(FILE *f, const char *fmt, ...) {
     va_list ap;

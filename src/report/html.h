@@ -31,6 +31,9 @@ void tta_html_end(FILE *f);
 void tta_html_h2(FILE *f, const char *id, const char *text);
 void tta_html_p(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Text as printed by a command, in a monospaced block (escaped). */
+void tta_html_pre(FILE *f, const char *text);
+
 /* Tables: headers are n escaped strings; cells are printf-formatted and escaped. Numeric cells
  * are right-aligned, text cells left-aligned. */
 void tta_html_table_begin(FILE *f, const char *id, const char *caption, int n, const char *const *headers);

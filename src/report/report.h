@@ -114,7 +114,7 @@ typedef struct tta_report_frontier {
     int n_models;
     const tta_report_point *points;
     int n_points;
-    const char *const *verdicts; /* one line per model */
+    const char *verdicts; /* the verdicts as printed (lines), or NULL */
 } tta_report_frontier;
 
 /* The frontier plot alone (plot-frontier): test accuracy against milliseconds per image on a

@@ -1,8 +1,9 @@
 /* svg_plot.c - line/point plots and horizontal bar charts as SVG (svg_plot.h).
  *
  * Layout: a title line, the plot area with ticks and grid, the axis labels under and left of
- * it, and the legend in a column on the right whose width follows the longest entry (text
- * widths are estimated at 7 px per character of the 12 px font, so nothing overlaps). */
+ * it, and the legend in a column on the right whose width follows the longest entry, or under
+ * the plot when its entries are long (text widths are estimated at 7 px per character of the
+ * 12 px font, so nothing overlaps). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +146,10 @@ static double fy(const frame *fr, double y) {
     return fr->B - (y - fr->y0) / (fr->y1 - fr->y0) * (fr->B - fr->T);
 }
 
-/* the range of the data on one axis, padded, where the plot did not fix it */
-static void data_range(const tta_plot_series *s, int ns, int axis, int log, double *lo, double *hi) {
+/* the range of the data on one axis, padded, where the plot did not fix it (whole numbers: half
+ * a step beyond the first and last) */
+static void data_range(const tta_plot_series *s, int ns, int axis, int log, int integer, double *lo,
+                       double *hi) {
     double a = INFINITY, b = -INFINITY;
     for (int i = 0; i < ns; i++)
         for (int j = 0; j < s[i].n; j++) {
@@ -157,7 +160,9 @@ static void data_range(const tta_plot_series *s, int ns, int axis, int log, doub
             if (axis && s[i].hi && isfinite(s[i].hi[j])) b = fmax(b, s[i].hi[j]);
         }
     if (!isfinite(a)) a = log ? 1 : 0, b = log ? 10 : 1;
-    if (log) {
+    if (integer) {
+        a = round(a) - 0.5, b = round(b) + 0.5;
+    } else if (log) {
         double la = log10(a) - 0.08, lb = log10(b) + 0.08;
         if (lb - la < 0.5) la -= 0.25, lb += 0.25;
         a = pow(10, la), b = pow(10, lb);
@@ -170,25 +175,26 @@ static void data_range(const tta_plot_series *s, int ns, int axis, int log, doub
 }
 
 void tta_plot_write(FILE *f, const tta_plot *p, const tta_plot_series *s, int ns) {
-    double W = p->width > 0 ? p->width : 760, H = p->height > 0 ? p->height : 420;
+    double W = p->width > 0 ? p->width : 880, H = p->height > 0 ? p->height : 420;
     int legend_chars = 0;
     for (int i = 0; i < ns; i++)
         if (s[i].name) {
             int n = (int)strlen(s[i].name);
             legend_chars = n > legend_chars ? n : legend_chars;
         }
-    if (legend_chars > LEGEND_CHARS) legend_chars = LEGEND_CHARS;
-    double legend_w = legend_chars ? 44 + CHAR_W * legend_chars : 0;
+    /* a legend of long entries goes under the plot, one entry a line, else in a right column */
+    int named = 0;
+    for (int i = 0; i < ns; i++)
+        named += s[i].name != NULL;
+    int below = CHAR_W * legend_chars > 0.3 * W;
+    if (!below && legend_chars > LEGEND_CHARS) legend_chars = LEGEND_CHARS;
+    double legend_w = legend_chars && !below ? 44 + CHAR_W * legend_chars : 0;
     frame fr = {.L = 78, .T = 40, .R = W - 24 - legend_w, .B = H - 58, .log_x = p->log_x};
     fr.x0 = p->x_min, fr.x1 = p->x_max, fr.y0 = p->y_min, fr.y1 = p->y_max;
-    data_range(s, ns, 0, p->log_x, &fr.x0, &fr.x1);
-    data_range(s, ns, 1, 0, &fr.y0, &fr.y1);
-    if (p->integer_x && !p->log_x && isnan(p->x_min))
-        fr.x0 = fmin(fr.x0, floor(fr.x0 + 0.06 * (fr.x1 - fr.x0)) - 0.3);
-    if (p->integer_x && !p->log_x && isnan(p->x_max))
-        fr.x1 = fmax(fr.x1, ceil(fr.x1 - 0.06 * (fr.x1 - fr.x0)) + 0.3);
+    data_range(s, ns, 0, p->log_x, p->integer_x && !p->log_x, &fr.x0, &fr.x1);
+    data_range(s, ns, 1, 0, 0, &fr.y0, &fr.y1);
 
-    svg_open(f, p->id, W, H, p->title);
+    svg_open(f, p->id, W, below ? H + 20 * named + 4 : H, p->title);
     /* grid and ticks */
     double t[MAX_TICKS], step;
     int nt = p->log_x ? tta_log_ticks(fr.x0, fr.x1, t, MAX_TICKS)
@@ -279,7 +285,7 @@ void tta_plot_write(FILE *f, const tta_plot *p, const tta_plot_series *s, int ns
                 fprintf(f, "</title>");
             }
             marker_svg(f, q->marker, x, y, r, col);
-            if (q->titles) fprintf(f, "</g>");
+            if (q->titles) fprintf(f, "</g>\n"); /* one point a line */
         }
         for (int j = 0; q->notes && j < q->n; j++) {
             if (!isfinite(q->y[j]) || !q->notes[j] || (p->log_x && q->x[j] <= 0)) continue;
@@ -291,7 +297,7 @@ void tta_plot_write(FILE *f, const tta_plot *p, const tta_plot_series *s, int ns
         fprintf(f, "</g>\n");
     }
     /* the legend */
-    double lx = fr.R + 16, ly = fr.T + 10;
+    double lx = below ? fr.L : fr.R + 16, ly = below ? H + 6 : fr.T + 10;
     fprintf(f, "<g class=\"legend\">");
     for (int i = 0; i < ns && i < 64; i++) {
         const tta_plot_series *q = &s[i];
@@ -304,7 +310,7 @@ void tta_plot_write(FILE *f, const tta_plot *p, const tta_plot_series *s, int ns
                     q->dashed ? " stroke-dasharray=\"6 4\"" : "");
         if (q->marker != TTA_MARK_NONE) marker_svg(f, q->marker, lx + 14, ly, 4, cols[i]);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 36, ly + 4);
-        cut_text(f, q->name, LEGEND_CHARS);
+        cut_text(f, q->name, below ? 100 : LEGEND_CHARS);
         fprintf(f, "</text>");
         ly += 20;
     }

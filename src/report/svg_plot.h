@@ -26,7 +26,7 @@ typedef struct tta_plot_series {
 typedef struct tta_plot {
     const char *id;                        /* the <svg> element's id, e.g. "plot-cumulative" */
     const char *title, *x_label, *y_label; /* labels say the unit */
-    int width, height;                     /* 0: 760 x 420 */
+    int width, height;                     /* 0: 880 x 420 */
     int log_x;                             /* x on a log scale (all x > 0) */
     int integer_x;                         /* x ticks at whole numbers only */
     double x_min, x_max, y_min, y_max;     /* the axes' range; NAN: from the data, padded */

@@ -50,11 +50,55 @@ check_report() {
 # json_num FILE KEY_PATTERN: the first number after "KEY": on the first line matching the pattern
 json_field() { grep -E "$2" "$1" | head -n 1 | sed -E "s/.*\"$3\": (-?[0-9.]+).*/\1/"; }
 
-"$TTA" eval --help | grep -q -- "--report" && ok || bad "eval --help lacks --report"
+for c in eval search frontier; do
+    "$TTA" $c --help | grep -q -- "--report" && ok || bad "$c --help lacks --report"
+done
 
 if [ ! -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ]; then
     SKIP=$((SKIP + 1))
-    echo "$PASS passed, $FAIL failed, $SKIP skipped"
+    # ---- tta search (--honest-repeats 0: the whole budget is kept, so adaptive TTA has a curve)
+POOL="hflip; shift(2, 0, wrap); shift(-2, 0, wrap); shift(0, 2, wrap); rotate(10); hflip > shift(2, 0, wrap)"
+if "$TTA" search --model $M --val "fashion-mnist:val[0:300]" --test "fashion-mnist:test[0:300]" --budget 3 --pool "$POOL" \
+        --boot 200 --honest-repeats 0 -o "$TMP/s.pol" --json "$TMP/s.json" --report "$TMP/s.html" > "$TMP/s.out" 2> "$TMP/s.err"; then
+    ok
+    check_report search "$TMP/s.html" plot-budget-gain plot-budget-accuracy plot-adaptive plot-reliability
+    for b in 1 2 3; do
+        line=$(grep "{\"budget\": $b, \"policy\"" "$TMP/s.json")
+        acc=$(printf '%.4f' "$(echo "$line" | sed -E 's/.*"test_accuracy": ([0-9.]+).*/\1/')")
+        gain=$(printf '%+.4f' "$(echo "$line" | sed -E 's/.*"test_gain": (-?[0-9.]+).*/\1/')")
+        grep -q "<tr><td>$b[^<]*</td>.*<td>$acc</td><td>[0-9.]*</td><td>$gain</td>" "$TMP/s.html" && ok ||
+            bad "search: budget $b row lacks test accuracy $acc, gain $gain"
+    done
+else
+    bad "search --report runs: $(tail -c 300 "$TMP/s.err")"
+fi
+"$TTA" search --model $M --val "fashion-mnist:val[0:50]" --test "fashion-mnist:test[0:50]" --budget 2 --pool hflip \
+    -o "$TMP/never.pol" --report "$TMP/no/r.html" > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "r.html: cannot create" "$TMP/err" && [ ! -e "$TMP/never.pol" ] && ok ||
+    bad "search: report into a missing folder: exit $rc: $(head -c 300 "$TMP/err")"
+
+# ---- tta frontier (the --plot SVG and the report's plot are the same picture)
+if "$TTA" frontier --model $M --model models/fashion_small.onnx --val "fashion-mnist:val[0:200]" \
+        --test "fashion-mnist:test[0:200]" --budgets 1,2 --pool "hflip; shift(2, 0, wrap)" --threads 1 \
+        --json "$TMP/f.json" --plot "$TMP/f.svg" --report "$TMP/f.html" > "$TMP/f.out" 2> "$TMP/f.err"; then
+    ok
+    check_report frontier "$TMP/f.html" plot-frontier
+    n=$(grep -c '"kind": ' "$TMP/f.json")
+    [ "$(grep -c '<tr><td class="t">\(model\|TTA\|ensemble\)</td>' "$TMP/f.html")" = "$n" ] && ok || bad "frontier: not $n table rows"
+    grep '"kind": ' "$TMP/f.json" | sed -E 's/.*"test_accuracy": ([0-9.]+).*/\1/' | while read -r a; do
+        grep -q "<td>$(printf '%.4f' "$a")</td>" "$TMP/f.html" || echo "missing $a"
+    done > "$TMP/f.miss"
+    [ ! -s "$TMP/f.miss" ] && ok || bad "frontier: test accuracies not in the table: $(head -c 200 "$TMP/f.miss")"
+    # the standalone plot is the report's picture
+    sed -n '/^<svg/,/<\/svg>$/p' "$TMP/f.html" > "$TMP/f-inline.svg"
+    cmp -s "$TMP/f.svg" "$TMP/f-inline.svg" && ok || bad "frontier: --plot differs from the report's plot"
+    grep -q "^  .*: TTA at [0-9]* passes" "$TMP/f.out" && grep -q "TTA at [0-9]* passes" "$TMP/f.html" && ok ||
+        bad "frontier: verdicts not in the report"
+else
+    bad "frontier --report runs: $(tail -c 300 "$TMP/f.err")"
+fi
+
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
     exit 0
 fi
 
@@ -88,6 +132,48 @@ fi
 "$TTA" eval --model $M --data "fashion-mnist:test[0:20]" --report "$TMP/no/such/dir/r.html" > "$TMP/out" 2> "$TMP/err"; rc=$?
 [ $rc = 1 ] && grep -q "r.html: cannot create" "$TMP/err" && ! grep -q "images, " "$TMP/err" && [ ! -e "$TMP/no" ] && ok ||
     bad "eval: report into a missing folder: exit $rc: $(head -c 300 "$TMP/err")"
+
+# ---- tta search (--honest-repeats 0: the whole budget is kept, so adaptive TTA has a curve)
+POOL="hflip; shift(2, 0, wrap); shift(-2, 0, wrap); shift(0, 2, wrap); rotate(10); hflip > shift(2, 0, wrap)"
+if "$TTA" search --model $M --val "fashion-mnist:val[0:300]" --test "fashion-mnist:test[0:300]" --budget 3 --pool "$POOL" \
+        --boot 200 --honest-repeats 0 -o "$TMP/s.pol" --json "$TMP/s.json" --report "$TMP/s.html" > "$TMP/s.out" 2> "$TMP/s.err"; then
+    ok
+    check_report search "$TMP/s.html" plot-budget-gain plot-budget-accuracy plot-adaptive plot-reliability
+    for b in 1 2 3; do
+        line=$(grep "{\"budget\": $b, \"policy\"" "$TMP/s.json")
+        acc=$(printf '%.4f' "$(echo "$line" | sed -E 's/.*"test_accuracy": ([0-9.]+).*/\1/')")
+        gain=$(printf '%+.4f' "$(echo "$line" | sed -E 's/.*"test_gain": (-?[0-9.]+).*/\1/')")
+        grep -q "<tr><td>$b[^<]*</td>.*<td>$acc</td><td>[0-9.]*</td><td>$gain</td>" "$TMP/s.html" && ok ||
+            bad "search: budget $b row lacks test accuracy $acc, gain $gain"
+    done
+else
+    bad "search --report runs: $(tail -c 300 "$TMP/s.err")"
+fi
+"$TTA" search --model $M --val "fashion-mnist:val[0:50]" --test "fashion-mnist:test[0:50]" --budget 2 --pool hflip \
+    -o "$TMP/never.pol" --report "$TMP/no/r.html" > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "r.html: cannot create" "$TMP/err" && [ ! -e "$TMP/never.pol" ] && ok ||
+    bad "search: report into a missing folder: exit $rc: $(head -c 300 "$TMP/err")"
+
+# ---- tta frontier (the --plot SVG and the report's plot are the same picture)
+if "$TTA" frontier --model $M --model models/fashion_small.onnx --val "fashion-mnist:val[0:200]" \
+        --test "fashion-mnist:test[0:200]" --budgets 1,2 --pool "hflip; shift(2, 0, wrap)" --threads 1 \
+        --json "$TMP/f.json" --plot "$TMP/f.svg" --report "$TMP/f.html" > "$TMP/f.out" 2> "$TMP/f.err"; then
+    ok
+    check_report frontier "$TMP/f.html" plot-frontier
+    n=$(grep -c '"kind": ' "$TMP/f.json")
+    [ "$(grep -c '<tr><td class="t">\(model\|TTA\|ensemble\)</td>' "$TMP/f.html")" = "$n" ] && ok || bad "frontier: not $n table rows"
+    grep '"kind": ' "$TMP/f.json" | sed -E 's/.*"test_accuracy": ([0-9.]+).*/\1/' | while read -r a; do
+        grep -q "<td>$(printf '%.4f' "$a")</td>" "$TMP/f.html" || echo "missing $a"
+    done > "$TMP/f.miss"
+    [ ! -s "$TMP/f.miss" ] && ok || bad "frontier: test accuracies not in the table: $(head -c 200 "$TMP/f.miss")"
+    # the standalone plot is the report's picture
+    sed -n '/^<svg/,/<\/svg>$/p' "$TMP/f.html" > "$TMP/f-inline.svg"
+    cmp -s "$TMP/f.svg" "$TMP/f-inline.svg" && ok || bad "frontier: --plot differs from the report's plot"
+    grep -q "^  .*: TTA at [0-9]* passes" "$TMP/f.out" && grep -q "TTA at [0-9]* passes" "$TMP/f.html" && ok ||
+        bad "frontier: verdicts not in the report"
+else
+    bad "frontier --report runs: $(tail -c 300 "$TMP/f.err")"
+fi
 
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]
