@@ -110,6 +110,10 @@ PROBE = """JSON.stringify({
   }),
   images: Array.prototype.map.call(document.images, function (i) {
     return {ok: i.complete, w: i.naturalWidth};
+  }),
+  panels: Array.prototype.map.call(document.querySelectorAll('svg.detections image'), function (i) {
+    var r = i.getBoundingClientRect();
+    return {w: r.width, h: r.height};
   })
 })"""
 
@@ -167,6 +171,8 @@ def main():
                   "plot %s rendered (%s)" % (pid, p))
         bad_images = [i for i in r["images"] if not (i["ok"] and i["w"] > 0)]
         check(not bad_images, "%d pictures decoded (%d did not)" % (len(r["images"]), len(bad_images)))
+        if r["panels"]:
+            check(all(p["w"] > 0 and p["h"] > 0 for p in r["panels"]), "%d detection panels laid out" % len(r["panels"]))
         height = min(max(r["height"], 400), 16000)
         b.send("Emulation.setDeviceMetricsOverride",
                {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=s)

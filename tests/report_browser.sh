@@ -69,5 +69,22 @@ run frontier "$TTA" frontier --model models/fashion_tiny.onnx --model models/fas
     --pool "hflip; shift(2, 0, wrap); shift(-2, 0, wrap); rotate(10)"
 browse frontier plot-frontier
 
+"$TTA" data mosaic --split test --seed 3 --count 16 -q -o "$OUT/mosaic-test" > /dev/null 2>&1
+"$TTA" data mosaic --split val --seed 2 --count 12 -q -o "$OUT/mosaic-val" > /dev/null 2>&1
+run detect-eval "$TTA" detect eval --model models/detector.onnx --data "coco:$OUT/mosaic-test" --policy "flip=hflip" \
+    --policy "wbf=hflip; resize(125%) # merge: wbf iou=0.7" --boot 100
+browse detect-eval plot-detect-metric plot-detect-gain
+run detect-search "$TTA" detect search --model models/detector.onnx --val "coco:$OUT/mosaic-val" \
+    --test "coco:$OUT/mosaic-test" --budget 3 --boot 100 --pool "hflip; resize(125%); resize(75%); vflip" \
+    -o "$OUT/detect.policy"
+browse detect-search plot-detect-step1 plot-detect-budget
+run segment-eval "$TTA" segment eval --model models/segmenter.onnx --data "masks:$OUT/mosaic-test" --policy "flip=hflip" \
+    --policy "d4=hflip; vflip; rot90(1)" --boot 50
+browse segment-eval plot-segment-metric plot-segment-gain plot-segment-uncertainty
+run segment-search "$TTA" segment search --model models/segmenter.onnx --val "masks:$OUT/mosaic-val" \
+    --test "masks:$OUT/mosaic-test" --budget 3 --boot 50 --pool "hflip; vflip; scale(1.15); brightness(1.2)" \
+    -o "$OUT/segment.policy"
+browse segment-search plot-segment-step1 plot-segment-budget plot-segment-uncertainty
+
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "report/reliability.h"
+#include "tta/detect.h"
 #include "tta/image.h"
 #include "tta/status.h"
 
@@ -123,5 +124,68 @@ typedef struct tta_report_frontier {
 void tta_report_frontier_plot(FILE *f, const tta_report_frontier *r);
 /* The page: the plot and the table of points, the verdicts. */
 tta_status tta_report_frontier_write(FILE *f, const tta_report_frontier *r);
+
+/* ---- detection and segmentation (`tta detect eval|search`, `tta segment eval|search`) ---- */
+
+/* One image with the boxes of one pass and of TTA (boxes in the image's pixels). */
+typedef struct tta_report_det_image {
+    const char *name;
+    const tta_image *image;
+    const tta_box *single, *tta;
+    int n_single, n_tta, n_views; /* n_views: the policy's, for "support k/n" */
+} tta_report_det_image;
+
+/* One image with its true mask, the labels of one pass and of TTA, and TTA's entropy map. */
+typedef struct tta_report_seg_image {
+    const char *name;
+    const tta_image *image;
+    int height, width;                   /* of the masks and map */
+    const uint8_t *truth, *single, *tta; /* class per pixel (truth: the ignore value shown grey) */
+    const float *entropy;                /* nats per pixel, 0 .. log(classes) */
+} tta_report_seg_image;
+
+typedef struct tta_report_task_row {
+    const char *name, *merge;
+    int views, has_gain;
+    double metric[8];             /* in the order of metric_names */
+    double gain, lo, hi, seconds; /* seconds < 0: not measured */
+} tta_report_task_row;
+
+typedef struct tta_report_task {
+    const char *kind; /* "detect" or "segment": plot ids are plot-KIND-... */
+    const char *title, *subtitle;
+    const char *metric; /* the main metric ("AP", "mIoU"): metric[0], and the unit of the gains */
+    const char *const *metric_names;
+    int n_metrics;
+    const tta_report_task_row *rows; /* rows[0]: one pass, without a gain */
+    int n_rows;
+    /* search only (n_steps > 0): each view with the identity on validation, the best policy of
+     * each size (its merge rule), and the chosen one on test */
+    const char *const *step_views;
+    const double *step_values;
+    int n_steps;
+    double base_val;
+    const double *size_values;
+    const char *const *size_merges;
+    int n_sizes, chosen_size;
+    double test_base, test_value, test_lo, test_hi;
+    /* segmentation: each uncertainty map's AUROC at finding the wrong pixels (the focus policy) */
+    const char *const *unc_names;
+    const double *unc_auroc;
+    int n_unc;
+    /* pictures of the focus policy */
+    const char *focus;
+    const tta_report_det_image *det;
+    int n_det;
+    const tta_report_seg_image *seg;
+    int n_seg;
+    const char *const *class_names; /* may hold NULLs: "class N" */
+    int n_classes;
+} tta_report_task;
+
+/* Plots: plot-KIND-metric (each row's main metric), plot-KIND-gain (gains with intervals;
+ * eval), plot-KIND-step1 and plot-KIND-budget (search), plot-segment-uncertainty (AUROC of
+ * each map); pictures: <svg class="detections"> panels or <div class="strip segmentation">. */
+tta_status tta_report_task_write(FILE *f, const tta_report_task *r);
 
 #endif

@@ -50,7 +50,8 @@ check_report() {
 # json_num FILE KEY_PATTERN: the first number after "KEY": on the first line matching the pattern
 json_field() { grep -E "$2" "$1" | head -n 1 | sed -E "s/.*\"$3\": (-?[0-9.]+).*/\1/"; }
 
-for c in eval search frontier; do
+for c in eval search frontier "detect eval" "detect search" "segment eval" "segment search"; do
+    # shellcheck disable=SC2086
     "$TTA" $c --help | grep -q -- "--report" && ok || bad "$c --help lacks --report"
 done
 
@@ -174,6 +175,62 @@ if "$TTA" frontier --model $M --model models/fashion_small.onnx --val "fashion-m
 else
     bad "frontier --report runs: $(tail -c 300 "$TMP/f.err")"
 fi
+
+# ---- detection and segmentation, on mosaics made here
+"$TTA" data mosaic --split test --seed 3 --count 16 -q -o "$TMP/test" > /dev/null 2>&1 || bad "mosaic test"
+"$TTA" data mosaic --split val --seed 2 --count 12 -q -o "$TMP/val" > /dev/null 2>&1 || bad "mosaic val"
+D=models/detector.onnx
+if "$TTA" detect eval --model $D --data "coco:$TMP/test" --policy "none=identity" --policy "flip=hflip" --boot 50 \
+        --json "$TMP/de.json" --report "$TMP/de.html" > "$TMP/de.out" 2> "$TMP/de.err"; then
+    ok
+    check_report "detect eval" "$TMP/de.html" plot-detect-metric plot-detect-gain
+    [ "$(grep -c '<svg xmlns="http://www.w3.org/2000/svg" class="detections"' "$TMP/de.html")" = 8 ] && ok ||
+        bad "detect eval: not 4 images x 2 panels"
+    grep -q '</title><rect x=.*stroke-width="2"/>' "$TMP/de.html" && grep -Eq '>[A-Za-z/ -]+ 0\.[0-9]{2} [12]/2</text>' "$TMP/de.html" &&
+        ok || bad "detect eval: no labelled boxes with support k/2"
+    ap=$(printf '%.4f' "$(json_field "$TMP/de.json" '"name": "flip"' map)")
+    gain=$(printf '%+.4f' "$(json_field "$TMP/de.json" '"name": "flip"' gain)")
+    grep -q "<td class=\"t\">flip</td><td>2</td><td class=\"t\">[^<]*</td><td>$ap</td>.*<td>$gain</td>" "$TMP/de.html" && ok ||
+        bad "detect eval: flip row lacks AP $ap, gain $gain"
+else
+    bad "detect eval --report runs: $(tail -c 300 "$TMP/de.err")"
+fi
+if "$TTA" detect search --model $D --val "coco:$TMP/val" --test "coco:$TMP/test" --budget 2 --boot 50 --pool "hflip; vflip" \
+        -o "$TMP/dp.txt" --json "$TMP/ds.json" --report "$TMP/ds.html" > "$TMP/ds.out" 2> "$TMP/ds.err"; then
+    ok
+    check_report "detect search" "$TMP/ds.html" plot-detect-step1 plot-detect-budget
+    ap=$(printf '%.4f' "$(json_field "$TMP/ds.json" '"chosen"' test_map)")
+    grep -q "<td class=\"t\">chosen policy</td>.*<td>$ap</td>" "$TMP/ds.html" && ok || bad "detect search: test AP $ap not in the table"
+else
+    bad "detect search --report runs: $(tail -c 300 "$TMP/ds.err")"
+fi
+S=models/segmenter.onnx
+if "$TTA" segment eval --model $S --data "masks:$TMP/test" --policy "flip=hflip" --boot 50 \
+        --json "$TMP/se.json" --report "$TMP/se.html" > "$TMP/se.out" 2> "$TMP/se.err"; then
+    ok
+    check_report "segment eval" "$TMP/se.html" plot-segment-metric plot-segment-gain plot-segment-uncertainty
+    [ "$(grep -c '<div class="strip segmentation">' "$TMP/se.html")" = 4 ] && ok || bad "segment eval: not 4 image strips"
+    [ "$(grep -c 'src="data:image/png;base64,' "$TMP/se.html")" = 20 ] && ok || bad "segment eval: not 5 pictures per image"
+    miou=$(printf '%.4f' "$(json_field "$TMP/se.json" '"name": "flip"' miou)")
+    grep -q "<td class=\"t\">flip</td><td>2</td><td class=\"t\">mean</td><td>$miou</td>" "$TMP/se.html" && ok ||
+        bad "segment eval: flip row lacks mIoU $miou"
+else
+    bad "segment eval --report runs: $(tail -c 300 "$TMP/se.err")"
+fi
+if "$TTA" segment search --model $S --val "masks:$TMP/val" --test "masks:$TMP/test" --budget 2 --boot 50 --pool "hflip; vflip" \
+        -o "$TMP/sp.txt" --json "$TMP/ss.json" --report "$TMP/ss.html" > "$TMP/ss.out" 2> "$TMP/ss.err"; then
+    ok
+    check_report "segment search" "$TMP/ss.html" plot-segment-step1 plot-segment-budget plot-segment-uncertainty
+    miou=$(printf '%.4f' "$(json_field "$TMP/ss.json" '"chosen"' test_miou)")
+    grep -q "<td class=\"t\">chosen policy</td>.*<td>$miou</td>" "$TMP/ss.html" && ok || bad "segment search: test mIoU $miou not in the table"
+else
+    bad "segment search --report runs: $(tail -c 300 "$TMP/ss.err")"
+fi
+"$TTA" segment eval --model $S --data "masks:$TMP/test" --report "$TMP/no/r.html" > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "r.html: cannot create" "$TMP/err" && ok || bad "segment eval: report into a missing folder: exit $rc"
+"$TTA" detect eval --model $D --data "coco:$TMP/test" --report "$TMP/no/r.html" > "$TMP/out" 2> "$TMP/err"; rc=$?
+[ $rc = 1 ] && grep -q "r.html: cannot create" "$TMP/err" && ok || bad "detect eval: report into a missing folder: exit $rc"
+ls "$TMP"/no > /dev/null 2>&1 && bad "a missing folder was created" || ok
 
 echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]
