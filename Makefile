@@ -99,6 +99,8 @@ test: setup
 	@$(MAKE) $(JOBS) --no-print-directory BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer" build-asan/tta tests
 	@sh scripts/setup.sh $(FUZZ_PACKAGES) && $(MAKE) --no-print-directory fuzz-build || \
 		echo "fuzz targets not built (clang or its fuzzer runtime missing): smoke test skipped"
+	@sh scripts/setup.sh $(REPORT_PACKAGES) || \
+		echo "chromium not installed: the browser test of the HTML reports will be skipped"
 	@sh tests/run_all.sh
 
 asan: setup
@@ -115,6 +117,8 @@ bench: setup
 # by value to always_inline helpers (nn_norm.c), which never become calls.
 FUZZ_SECONDS ?= 60
 FUZZ_PACKAGES := clang libclang-rt-14-dev libomp-14-dev
+# the browser that the test of the HTML reports opens them in (tests/report_browser.sh)
+REPORT_PACKAGES := chromium
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_OPTS := -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1

@@ -3,7 +3,8 @@
 # tests/conformance/expected_failures.txt), the whole-model, model-zoo and shipped-model
 # reference cases,
 # the same again at every instruction-set level below the machine's and with the other channel
-# block, the CLI tests, everything again under AddressSanitizer + UBSan, the fuzz targets'
+# block, the CLI tests, the HTML reports in headless Chromium (tests/report_browser.sh),
+# everything again under AddressSanitizer + UBSan, the fuzz targets'
 # smoke test (tests/fuzz_smoke.sh), the installed library with the example built against it
 # (tests/install_test.sh), and the thread-safety test under ThreadSanitizer (tests/tsan/run.sh).
 # Ends with one line "N passed, N failed, N skipped" summing them all (expected failures of the
@@ -144,6 +145,12 @@ cli_tests() {
 
 echo "== command-line tests"
 cli_tests "$TTA" ""
+
+echo "== the HTML reports in a headless browser (tests/report_browser.sh; screenshots build/report-*.png)"
+sh tests/report_browser.sh "$TTA" > "$LOG/report_browser.log" 2>&1
+grep -vE '^[0-9]+ passed' "$LOG/report_browser.log"
+echo "report browser: $(grep -E '^[0-9]+ passed' "$LOG/report_browser.log" | tail -n 1)"
+add_counts "$LOG/report_browser.log"
 
 if [ -x "$TTA_ASAN" ]; then
     echo "== ONNX backend suite under AddressSanitizer + UBSan"

@@ -4,7 +4,9 @@
  * each policy is then scored by fusing its views' boxes from that table, so policies cost only
  * their fusion. The reference row is one pass: the identity view with NMS (IoU --base-iou,
  * default 0.6). Each policy's gain in AP@[.5:.95] over it comes with a 95% paired-bootstrap
- * interval over images. --results-dir writes each policy's detections as COCO results. */
+ * interval over images. --results-dir writes each policy's detections as COCO results; --report
+ * an HTML page with the table, plots of AP and of the gains, and the first images with the boxes
+ * of one pass and of the best policy. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,27 +15,34 @@
 
 #include "cli/commands.h"
 #include "cli/detect_cli.h"
+#include "cli/report_cli.h"
+#include "cli/task_report_cli.h"
 
 #define MAX_POLICIES 32
 
 static int usage(FILE *f, int code) {
-    fprintf(f,
-            "usage: tta detect eval --model M --data coco:DIR --policy P [--policy P2 ...] [--merge M]\n"
-            "                       [--iou T] [--json FILE] [--results-dir DIR] [--boot N] [--base-iou T]\n\n"
-            "Scores detection TTA policies with COCO mAP (exactly as pycocotools' COCOeval: AP at\n"
-            "IoU 0.50:0.05:0.95, AP50, AP75, AP small/medium/large, AR100). Each distinct view runs\n"
-            "once per image; each policy fuses its views' boxes per class. The first row is one\n"
-            "pass (the identity with NMS at --base-iou, default 0.6); every policy's gain over it\n"
-            "comes with a 95%% paired-bootstrap interval over images (--boot resamples, default\n"
-            "1000). A policy file written by `tta detect search` carries its merge rule; --merge\n"
-            "and the other merge flags override it.\n\n"
-            "  --data SPEC        coco:DIR (DIR/images, DIR/annotations.json) or\n"
-            "                     coco:IMAGES_DIR,ANNOTATIONS.json, with an optional range [a:b]\n"
-            "  --policy P         preset, policy text or file; NAME=P names the row\n"
-            "  --results-dir DIR  each policy's detections as DIR/<k>.json (COCO results, with\n"
-            "                     support), k its position (0 for the first --policy)\n"
-            "  --json FILE        every figure as JSON\n\n%s\n%s",
-            det_cli_help, cli_format_help);
+    fprintf(
+        f,
+        "usage: tta detect eval --model M --data coco:DIR --policy P [--policy P2 ...] [--merge M]\n"
+        "                       [--iou T] [--json FILE] [--report FILE.html] [--results-dir DIR] [--boot N]\n"
+        "                       [--base-iou T]\n\n"
+        "Scores detection TTA policies with COCO mAP (exactly as pycocotools' COCOeval: AP at\n"
+        "IoU 0.50:0.05:0.95, AP50, AP75, AP small/medium/large, AR100). Each distinct view runs\n"
+        "once per image; each policy fuses its views' boxes per class. The first row is one\n"
+        "pass (the identity with NMS at --base-iou, default 0.6); every policy's gain over it\n"
+        "comes with a 95%% paired-bootstrap interval over images (--boot resamples, default\n"
+        "1000). A policy file written by `tta detect search` carries its merge rule; --merge\n"
+        "and the other merge flags override it.\n\n"
+        "  --data SPEC        coco:DIR (DIR/images, DIR/annotations.json) or\n"
+        "                     coco:IMAGES_DIR,ANNOTATIONS.json, with an optional range [a:b]\n"
+        "  --policy P         preset, policy text or file; NAME=P names the row\n"
+        "  --results-dir DIR  each policy's detections as DIR/<k>.json (COCO results, with\n"
+        "                     support), k its position (0 for the first --policy)\n"
+        "  --json FILE        every figure as JSON\n"
+        "  --report F.html    a self-contained HTML report: the table, AP and the gains with their\n"
+        "                     intervals as plots, the first images with the boxes of one pass and\n"
+        "                     of the best policy (class, score, support)\n\n%s\n%s",
+        det_cli_help, cli_format_help);
     return code;
 }
 
@@ -76,10 +85,77 @@ static int write_results(const char *dir, int k, const tta_coco *data, const tta
     return 0;
 }
 
+static tta_status write_task_page(FILE *f, const void *data) { return tta_report_task_write(f, data); }
+
+static void task_row(tta_report_task_row *t, const char *name, const char *merge, int views,
+                     const tta_coco_stats *s, int has_gain, double gain, double lo, double hi,
+                     double seconds) {
+    *t = (tta_report_task_row){name,
+                               merge,
+                               views,
+                               has_gain,
+                               {s->ap, s->ap50, s->ap75, s->ap_small, s->ap_medium, s->ap_large, s->ar100},
+                               gain,
+                               lo,
+                               hi,
+                               seconds};
+}
+
+/* The report: the rows as printed, and the pictures of the policy with the best AP. */
+static int write_report(const char *path, const det_cli *dc, const char *spec, const tta_detector *det,
+                        const tta_coco *data, const tta_det_table *table, const tta_fuse_options *base_f,
+                        const char *btext, const tta_coco_stats *base_s, double per_view, const row *rows,
+                        int n_pols, int n_classes) {
+    static const char *metrics[] = {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"};
+    tta_report_task_row tr[MAX_POLICIES + 1];
+    char merges[MAX_POLICIES][96];
+    const char **names = calloc((size_t)n_classes + 1, sizeof *names);
+    cli_det_pictures pics;
+    memset(&pics, 0, sizeof pics);
+    if (!names) return 1;
+    task_row(&tr[0], "one pass (identity)", btext, 1, base_s, 0, 0, 0, 0, per_view);
+    int focus = 0;
+    for (int p = 0; p < n_pols; p++) {
+        const row *r = &rows[p];
+        det_cli_fuse_text(&r->fuse, merges[p], sizeof merges[p]);
+        task_row(&tr[p + 1], r->name, merges[p], r->pol.n_views, &r->s, 1, r->s.ap - base_s->ap, r->lo, r->hi,
+                 r->seconds);
+        if (r->s.ap > rows[focus].s.ap) focus = p;
+    }
+    for (int k = 0; k < n_classes; k++)
+        names[k] = tta_detector_class_name(det, k);
+    char sub[1024], focus_text[256];
+    snprintf(sub, sizeof sub, "model %s; data %s: %d images, %d annotations", dc->model, spec, data->n_images,
+             data->n_anns);
+    snprintf(focus_text, sizeof focus_text, "%s (%s)", rows[focus].name, merges[focus]);
+    int rc = cli_det_pictures_make(&pics, table, data, base_f, rows[focus].sel, rows[focus].pol.weights,
+                                   rows[focus].pol.n_views, &rows[focus].fuse);
+    if (!rc) {
+        tta_report_task r = {.kind = "detect",
+                             .title = "tta detect eval: detection TTA policies",
+                             .subtitle = sub,
+                             .metric = "AP",
+                             .metric_names = metrics,
+                             .n_metrics = 7,
+                             .rows = tr,
+                             .n_rows = n_pols + 1,
+                             .focus = focus_text,
+                             .det = pics.im,
+                             .n_det = pics.n,
+                             .class_names = names,
+                             .n_classes = n_classes};
+        rc = cli_report_write(path, write_task_page, &r);
+        if (!rc) printf("report written to %s\n", path);
+    }
+    cli_det_pictures_destroy(&pics);
+    free(names);
+    return rc;
+}
+
 int tta_cmd_detect_eval(int argc, char **argv) {
     det_cli dc;
     det_cli_init(&dc);
-    const char *pargs[MAX_POLICIES], *data_spec = NULL, *json = NULL, *results_dir = NULL;
+    const char *pargs[MAX_POLICIES], *data_spec = NULL, *json = NULL, *results_dir = NULL, *report = NULL;
     int n_pols = 0, n_boot = 1000;
     float base_iou = 0.6f;
     for (int i = 1; i < argc; i++) {
@@ -90,6 +166,8 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         else if (!strcmp(a, "--data") && more) data_spec = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
         else if (!strcmp(a, "--results-dir") && more) results_dir = argv[++i];
+        else if (!strcmp(a, "--report") && more)
+            report = argv[++i];
         else if (!strcmp(a, "--boot") && more) n_boot = atoi(argv[++i]);
         else if (!strcmp(a, "--base-iou") && more) base_iou = (float)atof(argv[++i]);
         else {
@@ -109,6 +187,7 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         return 2;
     }
     if (!n_pols) pargs[n_pols++] = "flip";
+    if (report && cli_report_check(report)) return 1; /* before the long run */
 
     int rc = 1, n_classes = 0;
     tta_model *m = NULL;
@@ -252,6 +331,9 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         jf = NULL;
         if (cli_output_commit(t, jtmp, json)) goto done;
     }
+    if (report && write_report(report, &dc, data_spec, det, &data, &table, &base_f, btext, &base_s, per_view,
+                               rows, n_pols, n_classes))
+        goto done;
     rc = 0;
 done:
     if (jf) {

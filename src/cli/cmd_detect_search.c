@@ -10,7 +10,8 @@
  *      --merge fixes it).
  * The winner (best validation AP; fewer views on a tie) then runs on the test images beside one
  * pass, with a 95% paired-bootstrap interval of the gain. The policy file records the merge rule
- * in a comment that `tta detect eval` and `predict` read. */
+ * in a comment that `tta detect eval` and `predict` read. --report writes the steps, the budget
+ * and the test figures as an HTML page with the first test images' boxes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 
 #include "cli/commands.h"
 #include "cli/detect_cli.h"
+#include "cli/report_cli.h"
+#include "cli/task_report_cli.h"
 
 #define MAX_BUDGET 16
 #define STEP2_CANDIDATES 8
@@ -28,20 +31,24 @@ static const char *default_pool =
     "shift(4, 4, constant); shift(-4, -4, constant)";
 
 static int usage(FILE *f, int code) {
-    fprintf(f,
-            "usage: tta detect search --model M --val coco:DIR --test coco:DIR --budget N -o POLICY\n"
-            "                         [--pool P] [--merge M] [--iou T] [--json FILE] [--boot N]\n\n"
-            "Finds the detection TTA policy of at most N passes per image (the identity included)\n"
-            "with the best COCO mAP on the validation set, then reports it on the test set beside\n"
-            "one pass (the identity with NMS at IoU 0.6) with a 95%% paired-bootstrap interval.\n"
-            "Each pool view runs once on validation; policies are scored by fusing cached boxes.\n"
-            "Steps: each view with the identity; greedy forward selection among the best %d; the\n"
-            "merge rule (nms, soft-nms, nmw, wbf) and IoU threshold for the best policy of each\n"
-            "size, unless --merge is given. The policy file records the merge rule.\n\n"
-            "  --pool P     candidate views (policy text or file); default:\n"
-            "               %s\n"
-            "  --json FILE  the steps and figures as JSON\n\n%s\n%s",
-            STEP2_CANDIDATES, default_pool, det_cli_help, cli_format_help);
+    fprintf(
+        f,
+        "usage: tta detect search --model M --val coco:DIR --test coco:DIR --budget N -o POLICY\n"
+        "                         [--pool P] [--merge M] [--iou T] [--json FILE] [--report FILE.html]\n"
+        "                         [--boot N]\n\n"
+        "Finds the detection TTA policy of at most N passes per image (the identity included)\n"
+        "with the best COCO mAP on the validation set, then reports it on the test set beside\n"
+        "one pass (the identity with NMS at IoU 0.6) with a 95%% paired-bootstrap interval.\n"
+        "Each pool view runs once on validation; policies are scored by fusing cached boxes.\n"
+        "Steps: each view with the identity; greedy forward selection among the best %d; the\n"
+        "merge rule (nms, soft-nms, nmw, wbf) and IoU threshold for the best policy of each\n"
+        "size, unless --merge is given. The policy file records the merge rule.\n\n"
+        "  --pool P     candidate views (policy text or file); default:\n"
+        "               %s\n"
+        "  --json FILE  the steps and figures as JSON\n"
+        "  --report F.html  a self-contained HTML report: each step as a plot, validation AP by\n"
+        "               budget beside the test figures with their interval, test images with boxes\n\n%s\n%s",
+        STEP2_CANDIDATES, default_pool, det_cli_help, cli_format_help);
     return code;
 }
 
@@ -92,10 +99,112 @@ static int merge_grid(tta_fuse_options *out, int max_det) {
     return n;
 }
 
+/* What the report shows, as printed. */
+typedef struct search_figures {
+    const char *model, *val_spec, *test_spec;
+    const tta_coco *val, *test;
+    const tta_policy *pool;
+    const double *pair_ap, *ap_by_size;
+    const tta_fuse_options *fuse_by_size;
+    int max_size, best_size;
+    const tta_coco_stats *tb, *tp;
+    double lo, hi;
+    const tta_fuse_options *base_f, *best_f;
+    const tta_det_table *tt; /* test: the chosen views */
+    const int *all;
+    const tta_detector *det;
+    int n_classes;
+} search_figures;
+
+static tta_status write_task_page(FILE *f, const void *data) { return tta_report_task_write(f, data); }
+
+static int write_report(const char *path, const search_figures *s) {
+    static const char *metrics[] = {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR100"};
+    int nv = s->pool->n_views, rc = 1;
+    char(*views)[256] = calloc((size_t)nv, sizeof *views), (*merges)[96] = calloc(MAX_BUDGET, sizeof *merges);
+    const char **vp = calloc((size_t)nv, sizeof *vp), **mp = calloc(MAX_BUDGET, sizeof *mp);
+    const char **names = calloc((size_t)s->n_classes + 1, sizeof *names);
+    cli_det_pictures pics;
+    memset(&pics, 0, sizeof pics);
+    if (!views || !merges || !vp || !mp || !names) {
+        fprintf(stderr, "tta: %s: out of memory\n", path);
+        goto done;
+    }
+    for (int v = 1; v < nv; v++) {
+        tta_view_format(&s->pool->views[v], views[v], sizeof views[v]);
+        vp[v - 1] = views[v];
+    }
+    for (int z = 0; z < s->max_size; z++) {
+        det_cli_fuse_text(&s->fuse_by_size[z], merges[z], sizeof merges[z]);
+        mp[z] = merges[z];
+    }
+    for (int k = 0; k < s->n_classes; k++)
+        names[k] = tta_detector_class_name(s->det, k);
+    char btext[96], sub[1024], focus[160];
+    det_cli_fuse_text(s->base_f, btext, sizeof btext);
+    const tta_coco_stats *tb = s->tb, *tp = s->tp;
+    tta_report_task_row rows[2] = {
+        {"one pass (identity)",
+         btext,
+         1,
+         0,
+         {tb->ap, tb->ap50, tb->ap75, tb->ap_small, tb->ap_medium, tb->ap_large, tb->ar100},
+         0,
+         0,
+         0,
+         -1},
+        {"chosen policy",
+         mp[s->best_size - 1],
+         s->best_size,
+         1,
+         {tp->ap, tp->ap50, tp->ap75, tp->ap_small, tp->ap_medium, tp->ap_large, tp->ar100},
+         tp->ap - tb->ap,
+         s->lo,
+         s->hi,
+         -1}};
+    snprintf(sub, sizeof sub, "model %s; validation %s (%d images), test %s (%d images); pool of %d views",
+             s->model, s->val_spec, s->val->n_images, s->test_spec, s->test->n_images, nv);
+    snprintf(focus, sizeof focus, "the chosen %d views (%s)", s->best_size, mp[s->best_size - 1]);
+    if (cli_det_pictures_make(&pics, s->tt, s->test, s->base_f, s->all, NULL, s->best_size, s->best_f))
+        goto done;
+    tta_report_task r = {.kind = "detect",
+                         .title = "tta detect search: the best detection policy within a budget",
+                         .subtitle = sub,
+                         .metric = "AP",
+                         .metric_names = metrics,
+                         .n_metrics = 7,
+                         .rows = rows,
+                         .n_rows = 2,
+                         .step_views = vp,
+                         .step_values = s->pair_ap + 1,
+                         .n_steps = nv - 1,
+                         .base_val = s->ap_by_size[0],
+                         .size_values = s->ap_by_size,
+                         .size_merges = mp,
+                         .n_sizes = s->max_size,
+                         .chosen_size = s->best_size,
+                         .test_base = tb->ap,
+                         .test_value = tp->ap,
+                         .test_lo = s->lo,
+                         .test_hi = s->hi,
+                         .focus = focus,
+                         .det = pics.im,
+                         .n_det = pics.n,
+                         .class_names = names,
+                         .n_classes = s->n_classes};
+    rc = cli_report_write(path, write_task_page, &r);
+    if (!rc) printf("report written to %s\n", path);
+done:
+    cli_det_pictures_destroy(&pics);
+    free(views), free(merges), free(vp), free(mp), free(names);
+    return rc;
+}
+
 int tta_cmd_detect_search(int argc, char **argv) {
     det_cli dc;
     det_cli_init(&dc);
-    const char *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *pool_arg = NULL, *json = NULL;
+    const char *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *pool_arg = NULL, *json = NULL,
+               *report = NULL;
     int budget = 0, n_boot = 1000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -107,6 +216,8 @@ int tta_cmd_detect_search(int argc, char **argv) {
         else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && more) out_path = argv[++i];
         else if (!strcmp(a, "--pool") && more) pool_arg = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
+        else if (!strcmp(a, "--report") && more)
+            report = argv[++i];
         else if (!strcmp(a, "--boot") && more) n_boot = atoi(argv[++i]);
         else {
             int r = det_cli_flag(argc, argv, &i, &dc);
@@ -128,6 +239,7 @@ int tta_cmd_detect_search(int argc, char **argv) {
         fprintf(stderr, "tta: detect search: --boot must be 10..100000\n");
         return 2;
     }
+    if (report && cli_report_check(report)) return 1; /* before the long run */
     int rc = 1, n_classes = 0;
     tta_model *m = NULL;
     tta_detector *det = NULL;
@@ -364,6 +476,12 @@ int tta_cmd_detect_search(int argc, char **argv) {
         FILE *t = jf;
         jf = NULL;
         if (cli_output_commit(t, jtmp, json)) goto done;
+    }
+    if (report) {
+        search_figures sf = {dc.model,   val_spec,     test_spec, &val,      &test, &pool, pair_ap,
+                             ap_by_size, fuse_by_size, max_size,  best_size, &tb,   &tp,   lo,
+                             hi,         &base_f,      &best_f,   &tt,       all,   det,   n_classes};
+        if (write_report(report, &sf)) goto done;
     }
     rc = 0;
 done:

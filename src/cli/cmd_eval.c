@@ -4,7 +4,9 @@
  * is then scored by merging its views from that table. Prints one row per policy (views,
  * accuracy, NLL, ECE, corrected and broken against the identity view of the first model, and
  * the model time its views took), the accuracy of each view alone with a warning for views far
- * below the identity, and optionally the random-augmentation baselines. --json writes it all. */
+ * below the identity, and optionally the random-augmentation baselines. --json writes it all;
+ * --report an HTML page with the same figures as plots, a reliability diagram of one pass and
+ * of the best policy, and the images that policy corrected and broke. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/report_cli.h"
 #include "tta/classify.h"
 #include "tta/dataset.h"
 
@@ -36,7 +39,7 @@ static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta eval --model M [--model M2 ...] --data SPEC --policy P [--policy P2 ...]\n"
             "                [--merge RULE] [--random K] [--seed N] [--calibrate SPEC] [--json FILE]\n"
-            "                [--max-batch B] [--threads T]\n\n"
+            "                [--report FILE.html] [--max-batch B] [--threads T]\n\n"
             "Scores test-time augmentation policies on a labelled data set: for each policy, its\n"
             "views, top-1 accuracy, NLL, ECE, the images it corrected and broke against the\n"
             "identity view of the first model, and the model time of its views. Each distinct view\n"
@@ -50,7 +53,10 @@ static int usage(FILE *f, int code) {
             "                  random ones (flip, shifts of up to 3 px, rotations up to 10 degrees)\n"
             "  --seed N        seed of the random views (default 0)\n"
             "  --calibrate S   fit a temperature per policy on data S and report calibrated NLL/ECE\n"
-            "  --json FILE     write every figure as JSON\n\n"
+            "  --json FILE     write every figure as JSON\n"
+            "  --report F.html a self-contained HTML report: the table, accuracy as views are added,\n"
+            "                  each view alone, a reliability diagram without and with TTA, and the\n"
+            "                  images the best policy corrected and broke with their views\n\n"
             "%s\n%s\n",
             cli_format_help, tta_dataset_spec_help());
     return code;
@@ -151,9 +157,86 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
     return rc;
 }
 
+/* What the report shows, as computed and printed above. */
+typedef struct eval_figures {
+    const char *data, *merge;
+    int n, n_models;
+    const char *const *models;
+    const policy_result *res;
+    int n_res, n_pols;
+    const tta_policy *uni;
+    const double *view_acc, *random_acc;
+    int random_k;
+    const tta_dataset *ds;
+    const tta_policy *focus; /* the policy of the diagram and the examples */
+    const char *focus_name;
+    const int *focus_sel;       /* its views in the union */
+    const float *base, *merged; /* n x k: the identity (first model) and the focus policy */
+    const float *table;         /* the first model's n x V x k */
+    int V, k;
+    const tta_model *model;
+} eval_figures;
+
+static tta_status write_eval_page(FILE *f, const void *data) { return tta_report_eval_write(f, data); }
+
+static int write_report(const char *path, const eval_figures *e) {
+    tta_report_eval_row *rows = calloc((size_t)e->n_res, sizeof *rows);
+    char(*vnames)[256] = calloc((size_t)e->V, sizeof *vnames);
+    const char **vptr = calloc((size_t)e->V, sizeof *vptr);
+    const int *labels = tta_dataset_labels(e->ds);
+    char **classes = cli_class_names(e->model, e->k);
+    cli_examples *ex = calloc(2, sizeof *ex);
+    int rc = 1;
+    if (!rows || !vnames || !vptr || !classes || !ex) {
+        fprintf(stderr, "tta: %s: out of memory\n", path);
+        goto done;
+    }
+    for (int r = 0; r < e->n_res; r++) {
+        const policy_result *p = &e->res[r];
+        rows[r] = (tta_report_eval_row){p->name,   p->n_views,    r >= e->n_pols, p->m.top1,
+                                        p->m.nll,  p->m.ece,      p->seconds,     p->corrected,
+                                        p->broken, p->cumulative, p->n_cumulative};
+    }
+    for (int v = 0; v < e->V; v++) {
+        tta_view_format(&e->uni->views[v], vnames[v], sizeof vnames[v]);
+        vptr[v] = vnames[v];
+    }
+    tta_report_eval r = {.data = e->data,
+                         .merge = e->merge,
+                         .n_images = e->n,
+                         .n_models = e->n_models,
+                         .models = e->models,
+                         .rows = rows,
+                         .n_rows = e->n_res,
+                         .view_names = vptr,
+                         .view_accuracy = e->view_acc,
+                         .n_views = e->V,
+                         .random_accuracy = e->random_acc,
+                         .random_k = e->random_k,
+                         .focus = e->focus_name};
+    tta_reliability_compute(e->base, labels, e->n, e->k, 15, &r.rel_single); /* 15 bins: the table's ECE */
+    tta_reliability_compute(e->merged, labels, e->n, e->k, 15, &r.rel_tta);
+    size_t image_stride = (size_t)e->V * e->k;
+    for (int c = 0; c < 2; c++)
+        if (cli_examples_collect(&ex[c], !c, e->ds, e->focus, e->base, e->merged, e->table, image_stride,
+                                 (size_t)e->k, e->focus_sel, e->k, classes))
+            goto done;
+    r.corrected = ex[0].ex, r.n_corrected = ex[0].n, r.total_corrected = ex[0].total;
+    r.broken = ex[1].ex, r.n_broken = ex[1].n, r.total_broken = ex[1].total;
+    rc = cli_report_write(path, write_eval_page, &r);
+done:
+    if (ex) cli_examples_destroy(&ex[0]), cli_examples_destroy(&ex[1]);
+    free(ex);
+    cli_free_names(classes, e->k);
+    free(rows);
+    free(vnames);
+    free(vptr);
+    return rc;
+}
+
 int tta_cmd_eval(int argc, char **argv) {
-    const char *model_paths[MAX_MODELS], *policy_args[MAX_POLICIES], *data = NULL, *json = NULL, *merge_name = "mean",
-                                                                      *calib = NULL;
+    const char *model_paths[MAX_MODELS], *policy_args[MAX_POLICIES],
+        *data = NULL, *json = NULL, *merge_name = "mean", *calib = NULL, *report = NULL;
     int n_models = 0, n_pols = 0, random_k = 0, max_batch = 0, threads = 0;
     uint64_t seed = 0;
     cli_format fmt_over = {0};
@@ -165,6 +248,8 @@ int tta_cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--policy") && more && n_pols < MAX_POLICIES) policy_args[n_pols++] = argv[++i];
         else if (!strcmp(a, "--data") && more) data = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
+        else if (!strcmp(a, "--report") && more)
+            report = argv[++i];
         else if (!strcmp(a, "--merge") && more) merge_name = argv[++i];
         else if (!strcmp(a, "--random") && more) random_k = atoi(argv[++i]);
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
@@ -184,6 +269,7 @@ int tta_cmd_eval(int argc, char **argv) {
     if (!n_pols) policy_args[n_pols++] = "seed";
     tta_merge merge;
     if (tta_merge_parse(merge_name, &merge)) return cli_fail();
+    if (report && cli_report_check(report)) return 1; /* before the long run */
 
     int rc = 1;
     tta_model *models[MAX_MODELS] = {0};
@@ -193,7 +279,8 @@ int tta_cmd_eval(int argc, char **argv) {
     memset(pols, 0, sizeof pols);
     const char *names[MAX_POLICIES];
     tta_dataset *ds = NULL, *cal_ds = NULL;
-    float *table = NULL, *cal_table = NULL, *merged = NULL, *base = NULL, *tmp = NULL;
+    float *table = NULL, *cal_table = NULL, *merged = NULL, *base = NULL, *tmp = NULL, *focus_merged = NULL;
+    int focus_p = -1; /* the report's policy: the most accurate of more than one view */
     policy_result res[MAX_POLICIES + MAX_MODELS];
     memset(res, 0, sizeof res);
     int n_res = 0, k = 0;
@@ -244,7 +331,8 @@ int tta_cmd_eval(int argc, char **argv) {
     merged = malloc(sizeof(float) * (size_t)n * k);
     base = malloc(sizeof(float) * (size_t)n * k);
     tmp = malloc(sizeof(float) * (size_t)n * k);
-    if (!table || !merged || !base || !tmp) {
+    focus_merged = report ? malloc(sizeof(float) * (size_t)n * k) : NULL;
+    if (!table || !merged || !base || !tmp || (report && !focus_merged)) {
         fprintf(stderr, "tta: out of memory for %lld images x %d views x %d models\n", (long long)n, V, n_models);
         goto done;
     }
@@ -304,6 +392,12 @@ int tta_cmd_eval(int argc, char **argv) {
             tta_merger_destroy(&mg);
             tta_metrics_compute(merged, labels, (int)n, k, &pr->m);
             tta_compare_predictions(base, merged, labels, (int)n, k, &pr->corrected, &pr->broken);
+            if (report && p < n_pols &&
+                (focus_p < 0 ||
+                 (nsel > 1 && (pols[focus_p].n_views == 1 || pr->m.top1 > res[focus_p].m.top1)))) {
+                focus_p = p;
+                memcpy(focus_merged, merged, sizeof(float) * (size_t)n * k);
+            }
             for (int j = m0; j < m1; j++) pr->seconds += model_seconds[j] * nsel / V;
             if (p < n_pols) { /* accuracy as views are added in policy order (first model) */
                 pr->n_cumulative = nsel;
@@ -434,6 +528,32 @@ int tta_cmd_eval(int argc, char **argv) {
         jf = NULL;
         if (failed) goto done;
     }
+    if (report) {
+        eval_figures ef = {data,
+                           tta_merge_name(merge),
+                           (int)n,
+                           n_models,
+                           model_paths,
+                           res,
+                           n_res,
+                           n_pols,
+                           &uni,
+                           view_acc,
+                           random_acc,
+                           random_k,
+                           ds,
+                           &pols[focus_p],
+                           names[focus_p],
+                           map[focus_p],
+                           base,
+                           focus_merged,
+                           table,
+                           V,
+                           k,
+                           models[0]};
+        if (write_report(report, &ef)) goto done;
+        printf("\nreport written to %s\n", report);
+    }
     rc = 0;
 done:
     if (jf) {
@@ -459,6 +579,7 @@ done:
     free(merged);
     free(base);
     free(tmp);
+    free(focus_merged);
     free(random_acc);
     free(view_acc);
     return rc;

@@ -5,8 +5,10 @@
  * (no other point is as cheap and at least as accurate), says per model whether TTA, a bigger
  * model or an ensemble is the better buy at the cost of its TTA, with the paired bootstrap
  * interval of each difference, and looks for a smaller model with TTA beating a larger one
- * without it at lower cost. Writes the table, optionally JSON and an SVG plot. */
+ * without it at lower cost. Writes the table, optionally JSON, an SVG plot and an HTML report
+ * (both drawn by src/report/frontier_report.c). */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/report_cli.h"
 #include "cli/search_cli.h"
 #include "tta/runtime.h"
 
@@ -25,7 +28,8 @@ static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta frontier --model M1 --model M2 [--model M ...] --val SPEC --test SPEC\n"
             "                    [--budgets 1,2,4,8] [--pool P] [--objective O] [--max-ensemble K]\n"
-            "                    [--cache-dir DIR] [--json FILE] [--plot FILE.svg] [--threads T] [--seed S]\n\n"
+            "                    [--cache-dir DIR] [--json FILE] [--plot FILE.svg] [--report FILE.html]\n"
+            "                    [--threads T] [--seed S]\n\n"
             "Places every model, its TTA policy searched on validation at each budget, and the\n"
             "ensembles of up to K models (identity views averaged; default K = the largest budget)\n"
             "by cost per image against test accuracy: cost is the median measured milliseconds per\n"
@@ -38,6 +42,7 @@ static int usage(FILE *f, int code) {
             "  --objective O     accuracy (default), nll or calibrated-nll, as tta search\n"
             "  --cache-dir DIR   one prediction cache per model in DIR (NAME.cache)\n"
             "  --plot FILE.svg   the frontier as a self-contained SVG picture\n"
+            "  --report F.html   a self-contained HTML report: the frontier plot, every point, the verdicts\n"
             "  --seed S          bootstrap seed (default 0)\n",
             TIMING_IMAGES);
     return code;
@@ -159,126 +164,55 @@ static int mark_pareto(point *pts, int n) {
     return rc;
 }
 
-/* ---- the SVG picture ---- */
+/* ---- the picture and the report (src/report/frontier_report.c draws them) ---- */
 
-static void svg_text(FILE *f, const char *s) {
-    for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else fputc(*s, f);
-    }
-}
-
-static int write_svg(const char *path, const point *pts, int n, const mdl *models, int n_models, int n_test) {
-    static const char *colours[MAX_MODELS] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
-                                              "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
-    const double W = 760, H = 480, L = 80, R = 230, T = 40, B = 60;
-    double x0 = 1e300, x1 = 0, y0 = 1, y1 = 0;
-    for (int i = 0; i < n; i++) {
-        if (pts[i].ms < x0) x0 = pts[i].ms;
-        if (pts[i].ms > x1) x1 = pts[i].ms;
-        if (pts[i].test_acc < y0) y0 = pts[i].test_acc;
-        if (pts[i].test_acc > y1) y1 = pts[i].test_acc;
-    }
-    double lx0 = log10(x0) - 0.08, lx1 = log10(x1) + 0.08;
-    if (lx1 - lx0 < 0.5) lx0 -= 0.25, lx1 += 0.25;
-    double pad = (y1 - y0) * 0.08 + 1e-3;
-    y0 -= pad, y1 += pad;
-    char *tmp = NULL;
-    FILE *f = cli_output_open(path, &tmp); /* PATH.part, renamed into place when whole */
-    if (!f) return 1;
-#define PX(ms) (L + (log10(ms) - lx0) / (lx1 - lx0) * (W - L - R))
-#define PY(a) (T + (y1 - (a)) / (y1 - y0) * (H - T - B))
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
-    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"15\">Test accuracy against cost per image (%d test images)</text>\n",
-            L, n_test);
-    /* axes, ticks and grid */
-    fprintf(f, "<g stroke=\"#888\" fill=\"none\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></g>\n", L, T,
-            W - L - R, H - T - B);
-    for (double e = floor(lx0); e <= ceil(lx1); e += 1)
-        for (int m = 1; m < 10; m++) {
-            double v = pow(10, e) * m;
-            if (v < pow(10, lx0) - 1e-12 || v > pow(10, lx1) + 1e-12) continue;
-            double x = PX(v);
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", x, T, x, H - B);
-            if (m == 1 || m == 2 || m == 5)
-                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", x, H - B + 16, v);
-        }
-    double step = (y1 - y0) > 0.2 ? 0.05 : (y1 - y0) > 0.05 ? 0.01 : 0.005;
-    for (double a = ceil(y0 / step) * step; a <= y1 + 1e-12; a += step) {
-        double y = PY(a);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", L, y, W - R, y);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.3f</text>\n", L - 6, y + 4, a);
-    }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">cost: milliseconds per image on this machine (log scale)</text>\n",
-            L + (W - L - R) / 2, H - 18);
-    fprintf(f, "<text transform=\"translate(20 %.1f) rotate(-90)\" text-anchor=\"middle\">test accuracy</text>\n",
-            T + (H - T - B) / 2);
-    /* the Pareto front, as a staircase through its points by cost */
-    int order[256], m = 0;
-    for (int i = 0; i < n && m < 256; i++)
-        if (pts[i].pareto) order[m++] = i;
-    for (int a = 1; a < m; a++)
-        for (int b = a; b > 0 && pts[order[b]].ms < pts[order[b - 1]].ms; b--) {
-            int t = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = t;
-        }
-    if (m) {
-        fprintf(f, "<polyline fill=\"none\" stroke=\"#bbb\" stroke-width=\"6\" stroke-linejoin=\"round\" points=\"");
-        for (int a = 0; a < m; a++) {
-            const point *p = &pts[order[a]];
-            if (a) fprintf(f, "%.1f,%.1f ", PX(p->ms), PY(pts[order[a - 1]].test_acc));
-            fprintf(f, "%.1f,%.1f ", PX(p->ms), PY(p->test_acc));
-        }
-        fprintf(f, "\"/>\n");
-    }
-    /* each model's budgets, joined */
-    for (int mi = 0; mi < n_models; mi++) {
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"", colours[mi % MAX_MODELS]);
-        for (int i = 0; i < n; i++)
-            if (pts[i].model == mi) fprintf(f, "%.1f,%.1f ", PX(pts[i].ms), PY(pts[i].test_acc));
-        fprintf(f, "\"/>\n");
+/* The points and models as the report layer takes them; labels point into pts. */
+static int frontier_figures(tta_report_frontier *r, tta_report_point **rp, const point *pts, int n,
+                            const mdl *models, int n_models, const char **names) {
+    *rp = calloc((size_t)n + 1, sizeof **rp);
+    if (!*rp) {
+        fprintf(stderr, "tta: frontier: out of memory\n");
+        return 1;
     }
     for (int i = 0; i < n; i++) {
         const point *p = &pts[i];
-        double x = PX(p->ms), y = PY(p->test_acc);
-        fprintf(f, "<g><title>");
-        svg_text(f, p->label);
-        fprintf(f, ": %.3f ms, accuracy %.4f</title>", p->ms, p->test_acc);
-        if (p->kind == PT_ENSEMBLE)
-            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"#555\"/>", x - 4, y - 4);
-        else
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"/>", x, y, p->kind == PT_MODEL ? 5 : 3,
-                    colours[p->model % MAX_MODELS]);
-        fprintf(f, "</g>\n");
-        if (p->kind == PT_TTA)
-            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#444\">%d</text>\n", x + 5, y - 4, p->passes);
+        (*rp)[i] = (tta_report_point){p->kind == PT_MODEL ? TTA_REPORT_POINT_MODEL
+                                      : p->kind == PT_TTA ? TTA_REPORT_POINT_TTA
+                                                          : TTA_REPORT_POINT_ENSEMBLE,
+                                      p->label,
+                                      p->model,
+                                      p->passes,
+                                      p->pareto,
+                                      p->ms,
+                                      p->macs,
+                                      p->val_acc,
+                                      p->test_acc,
+                                      p->test_nll};
     }
-    /* legend */
-    double ly = T + 10;
-    for (int mi = 0; mi < n_models; mi++, ly += 18) {
-        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">", W - R + 20, ly,
-                colours[mi % MAX_MODELS], W - R + 32, ly + 4);
-        svg_text(f, models[mi].name);
-        fprintf(f, "</text>\n");
-    }
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#444\">(small numbers: passes of TTA)</text>\n", W - R + 14, ly + 4);
-    ly += 18;
-    fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"#555\"/><text x=\"%.1f\" y=\"%.1f\">ensemble of models</text>\n",
-            W - R + 16, ly - 4, W - R + 32, ly + 4);
-    ly += 18;
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#bbb\" stroke-width=\"6\"/><text x=\"%.1f\" y=\"%.1f\">Pareto front</text>\n",
-            W - R + 12, ly, W - R + 28, ly, W - R + 32, ly + 4);
-    fprintf(f, "</svg>\n");
-#undef PX
-#undef PY
-    int failed = cli_output_commit(f, tmp, path);
-    free(tmp);
-    return failed;
+    for (int mi = 0; mi < n_models; mi++)
+        names[mi] = models[mi].name;
+    r->model_names = names, r->n_models = n_models, r->points = *rp, r->n_points = n;
+    return 0;
+}
+
+static tta_status write_frontier_svg(FILE *f, const void *r) {
+    tta_report_frontier_plot(f, r);
+    return TTA_OK;
+}
+
+static tta_status write_frontier_page(FILE *f, const void *r) { return tta_report_frontier_write(f, r); }
+
+/* printf to stdout, and the same text to mem (the verdicts the report shows) */
+static void say(FILE *mem, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(FILE *mem, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (!mem) return;
+    va_start(ap, fmt);
+    vfprintf(mem, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- the command ---- */
@@ -304,7 +238,8 @@ static int parse_budgets(const char *s, int *b, int *n) {
 }
 
 int tta_cmd_frontier(int argc, char **argv) {
-    const char *paths[MAX_MODELS], *val_spec = NULL, *test_spec = NULL, *json = NULL, *plot = NULL;
+    const char *paths[MAX_MODELS], *val_spec = NULL, *test_spec = NULL, *json = NULL, *plot = NULL,
+                                   *report = NULL;
     const char *pool_arg = "small", *obj_name = "accuracy", *cache_dir = NULL, *budgets_arg = "1,2,4,8";
     int n_models = 0, threads = 0, max_ens = 0;
     uint64_t seed = 0;
@@ -327,6 +262,8 @@ int tta_cmd_frontier(int argc, char **argv) {
         else if (!strcmp(a, "--cache-dir") && more) cache_dir = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
         else if (!strcmp(a, "--plot") && more) plot = argv[++i];
+        else if (!strcmp(a, "--report") && more)
+            report = argv[++i];
         else if (!strcmp(a, "--threads") && more) threads = atoi(argv[++i]);
         else if (!strcmp(a, "--seed") && more) seed = strtoull(argv[++i], NULL, 10);
         else {
@@ -358,7 +295,10 @@ int tta_cmd_frontier(int argc, char **argv) {
     if (!strcmp(val_spec, test_spec))
         fprintf(stderr, "tta: frontier: warning: --val and --test are the same data; test figures are not honest\n");
 
+    if (report && cli_report_check(report)) return 1; /* before the long run */
     int rc = 1, n_pts = 0, k = 0;
+    tta_report_point *report_points = NULL;
+    char *verdict_text = NULL;
     mdl models[MAX_MODELS] = {0};
     point *pts = NULL;
     float *bv = NULL, *bt = NULL, *ev = NULL, *et = NULL;
@@ -522,9 +462,12 @@ int tta_cmd_frontier(int argc, char **argv) {
                p->val_acc, p->test_acc, p->test_nll, p->pareto ? "yes" : "", p->label);
     }
 
+    size_t verdict_size = 0;
+    FILE *vm =
+        report ? open_memstream(&verdict_text, &verdict_size) : NULL; /* the verdicts, for the report */
     /* ---- verdicts: at the cost of each model's best TTA point */
-    printf("\nat the cost of each model's TTA (its budget with the best validation accuracy), the best\n"
-           "alternatives costing at most as much (differences on test, 95%% paired bootstrap intervals):\n");
+    say(vm, "\nat the cost of each model's TTA (its budget with the best validation accuracy), the best\n"
+            "alternatives costing at most as much (differences on test, 95%% paired bootstrap intervals):\n");
     int found_small_wins = 0;
     for (int mi = 0; mi < n_models; mi++) {
         int best_t = -1, base = -1;
@@ -534,7 +477,8 @@ int tta_cmd_frontier(int argc, char **argv) {
             if (pts[i].kind == PT_TTA && (best_t < 0 || pts[i].val_acc > pts[best_t].val_acc)) best_t = i;
         }
         if (best_t < 0) {
-            printf("  %s: the search found no policy better than the model alone on validation\n", models[mi].name);
+            say(vm, "  %s: the search found no policy better than the model alone on validation\n",
+                models[mi].name);
             continue;
         }
         const point *t = &pts[best_t];
@@ -548,20 +492,20 @@ int tta_cmd_frontier(int argc, char **argv) {
         }
         double lo = 0, hi = 0;
         tta_bootstrap_diff_ci(pts[base].ok, t->ok, nt, 2000, seed, 0.95, &lo, &hi);
-        printf("  %s: TTA at %d passes, %.4f ms: accuracy %.4f, %+.4f over the model alone [%+.4f, %+.4f]\n",
-               models[mi].name, t->passes, t->ms, t->test_acc, t->test_acc - pts[base].test_acc, lo, hi);
+        say(vm, "  %s: TTA at %d passes, %.4f ms: accuracy %.4f, %+.4f over the model alone [%+.4f, %+.4f]\n",
+            models[mi].name, t->passes, t->ms, t->test_acc, t->test_acc - pts[base].test_acc, lo, hi);
         int tta_pays = lo > 0, winner = -1; /* winner: an alternative significantly better than the TTA */
         const int alts[2] = {alt_model, alt_ens};
         for (int a = 0; a < 2; a++) {
             if (alts[a] < 0) continue;
             const point *p = &pts[alts[a]];
             tta_bootstrap_diff_ci(t->ok, p->ok, nt, 2000, seed, 0.95, &lo, &hi);
-            printf("    %s at %.4f ms: accuracy %.4f, %+.4f against the TTA [%+.4f, %+.4f]\n", p->label, p->ms,
-                   p->test_acc, p->test_acc - t->test_acc, lo, hi);
+            say(vm, "    %s at %.4f ms: accuracy %.4f, %+.4f against the TTA [%+.4f, %+.4f]\n", p->label,
+                p->ms, p->test_acc, p->test_acc - t->test_acc, lo, hi);
             if (lo > 0 && (winner < 0 || p->test_acc > pts[winner].test_acc)) winner = alts[a];
         }
         if (alt_model < 0 && alt_ens < 0)
-            printf("    nothing else costs as little: TTA is the only way to spend this budget\n");
+            say(vm, "    nothing else costs as little: TTA is the only way to spend this budget\n");
         const char *verdict =
             winner >= 0 ? (pts[winner].kind == PT_ENSEMBLE ? "an ensemble is the better buy at this cost"
                            : models[pts[winner].model].macs > models[mi].macs
@@ -569,10 +513,10 @@ int tta_cmd_frontier(int argc, char **argv) {
                                : "another model is the better buy at this cost")
             : tta_pays ? "TTA is the better buy at this cost (no alternative is significantly better)"
                        : "TTA does not pay here: its gain over the model alone is not above 0 within the interval";
-        printf("    -> %s\n", verdict);
+        say(vm, "    -> %s\n", verdict);
     }
     /* a smaller model with TTA against a larger model without it, at lower cost */
-    printf("\nsmaller model + TTA against a larger model alone, at lower cost and higher test accuracy:\n");
+    say(vm, "\nsmaller model + TTA against a larger model alone, at lower cost and higher test accuracy:\n");
     for (int i = 0; i < n_pts; i++) {
         const point *t = &pts[i];
         if (t->kind != PT_TTA) continue;
@@ -583,15 +527,22 @@ int tta_cmd_frontier(int argc, char **argv) {
             if (larger && t->ms < p->ms && t->test_acc > p->test_acc) {
                 double lo, hi;
                 tta_bootstrap_diff_ci(p->ok, t->ok, nt, 2000, seed, 0.95, &lo, &hi);
-                printf("  %s (%.4f ms, %.4f) beats %s (%.4f ms, %.4f): %+.4f [%+.4f, %+.4f]\n", t->label, t->ms,
-                       t->test_acc, p->label, p->ms, p->test_acc, t->test_acc - p->test_acc, lo, hi);
+                say(vm, "  %s (%.4f ms, %.4f) beats %s (%.4f ms, %.4f): %+.4f [%+.4f, %+.4f]\n", t->label,
+                    t->ms, t->test_acc, p->label, p->ms, p->test_acc, t->test_acc - p->test_acc, lo, hi);
                 found_small_wins++;
             }
         }
     }
-    if (!found_small_wins) printf("  none here: no model with TTA beats a larger model alone at a lower cost\n");
+    if (!found_small_wins)
+        say(vm, "  none here: no model with TTA beats a larger model alone at a lower cost\n");
 
-    if (plot && write_svg(plot, pts, n_pts, models, n_models, nt)) goto done;
+    if (vm) fclose(vm);
+    tta_report_frontier fr = {val_spec, test_spec, tta_objective_name(obj), nv, nt};
+    fr.verdicts = verdict_text;
+    const char *model_names[MAX_MODELS];
+    if ((plot || report) && frontier_figures(&fr, &report_points, pts, n_pts, models, n_models, model_names))
+        goto done;
+    if (plot && cli_report_write(plot, write_frontier_svg, &fr)) goto done;
     if (plot) printf("\nplot written to %s\n", plot);
     if (json) {
         jf = cli_output_open(json, &json_tmp); /* PATH.part, renamed into place when whole */
@@ -626,8 +577,14 @@ int tta_cmd_frontier(int argc, char **argv) {
         jf = NULL;
         if (failed) goto done;
     }
+    if (report) {
+        if (cli_report_write(report, write_frontier_page, &fr)) goto done;
+        printf("report written to %s\n", report);
+    }
     rc = 0;
 done:
+    free(report_points);
+    free(verdict_text);
     if (jf) {
         fclose(jf);
         remove(json_tmp);

@@ -11,7 +11,8 @@
  * on validation images its search did not see. Writes the chosen policy (the largest budget
  * whose estimated gain is supported, else the identity; --honest-repeats 0: the best within the
  * whole budget) as a policy file for `tta eval` and `tta predict`, and optionally every figure
- * as JSON. Progress goes to stderr. */
+ * as JSON, and an HTML report (--report) with the same figures as plots. Progress goes to
+ * stderr. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/report_cli.h"
 #include "cli/search_cli.h"
 #include "tta/classify.h"
 #include "tta/dataset.h"
@@ -37,7 +39,8 @@ static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta search --model M --val SPEC --test SPEC --budget N -o POLICY\n"
             "                  [--objective accuracy|nll|calibrated-nll] [--pool P] [--cache FILE]\n"
-            "                  [--json FILE] [--adaptive-cost C] [--no-weights] [--beam B] [--seed S]\n"
+            "                  [--json FILE] [--report FILE.html] [--adaptive-cost C] [--no-weights]\n"
+            "                  [--beam B] [--seed S]\n"
             "                  [--boot R] [--honest-repeats R] [--no-prune] [--max-batch B] [--threads T]\n"
             "       tta search --bench-subset\n\n"
             "Finds the best test-time augmentation policy of at most N views per image (the\n"
@@ -71,6 +74,9 @@ static int usage(FILE *f, int code) {
             "  -o POLICY           write the chosen policy here (with learned weights, '@ W',\n"
             "                      when they beat the plain mean on validation)\n"
             "  --json FILE         every figure as JSON\n"
+            "  --report F.html     a self-contained HTML report: the budget table, each budget's\n"
+            "                      validation, honest and test gains with their intervals, adaptive\n"
+            "                      TTA's cost against accuracy, a reliability diagram on test\n"
             "  --adaptive-cost C   target mean passes per image of adaptive TTA (default 1.5)\n"
             "  --no-weights        never save learned weights in the policy file\n"
             "  --beam B            beam width (default 8)\n"
@@ -198,8 +204,11 @@ static double objective_value(tta_objective obj, const tta_objective_value *v) {
     return obj == TTA_OBJECTIVE_ACCURACY ? v->accuracy : obj == TTA_OBJECTIVE_NLL ? v->nll : v->calibrated_nll;
 }
 
+static tta_status write_search_page(FILE *f, const void *data) { return tta_report_search_write(f, data); }
+
 int tta_cmd_search(int argc, char **argv) {
-    const char *model_path = NULL, *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *json = NULL;
+    const char *model_path = NULL, *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *json = NULL,
+               *report = NULL;
     const char *obj_name = "accuracy", *pool_arg = "default", *cache_path = NULL;
     int budget = -1, threads = 0, max_batch = 0, beam = 8, n_boot = 2000, no_weights = 0, repeats = 2, prune = 1;
     double adaptive_cost = 1.5;
@@ -218,6 +227,8 @@ int tta_cmd_search(int argc, char **argv) {
         else if (!strcmp(a, "--cache") && more) cache_path = argv[++i];
         else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && more) out_path = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
+        else if (!strcmp(a, "--report") && more)
+            report = argv[++i];
         else if (!strcmp(a, "--adaptive-cost") && more) adaptive_cost = atof(argv[++i]);
         else if (!strcmp(a, "--no-weights")) no_weights = 1;
         else if (!strcmp(a, "--beam") && more) beam = atoi(argv[++i]);
@@ -261,6 +272,7 @@ int tta_cmd_search(int argc, char **argv) {
         fprintf(stderr, "tta: search: %s\n", tta_last_error());
         return 2;
     }
+    if (report && cli_report_check(report)) return 1; /* before the long run */
 
     int rc = 1;
     tta_policy pool = {0};
@@ -753,6 +765,67 @@ int tta_cmd_search(int argc, char **argv) {
         int failed = cli_output_commit(jf, json_tmp, json);
         jf = NULL;
         if (failed) goto done;
+    }
+
+    /* ---- the HTML report: the figures printed above */
+    if (report) {
+        tta_report_budget_row brows[TTA_SEARCH_MAX_BUDGET];
+        for (int b = 0; b < B; b++) {
+            const row *r = &rows[b];
+            brows[b] = (tta_report_budget_row){.budget = b + 1,
+                                               .views = r->pick.n_views,
+                                               .method = r->pick.method,
+                                               .policy = r->policy,
+                                               .val_accuracy = r->val.top1,
+                                               .val_nll = r->val.nll,
+                                               .test_accuracy = r->test.top1,
+                                               .test_nll = r->test.nll,
+                                               .gain = r->st.gain,
+                                               .gain_lo = r->st.ci_lo,
+                                               .gain_hi = r->st.ci_hi,
+                                               .mcnemar_p = r->st.mcnemar_p,
+                                               .corrected = r->st.corrected,
+                                               .broken = r->st.broken,
+                                               .has_honest = have_est,
+                                               .supported = have_est && est.supported[b],
+                                               .val_gain = r->val.top1 - rows[0].val.top1,
+                                               .held_gain = have_est ? est.held_gain[b] : 0,
+                                               .held_lo = have_est ? est.lo[b] : 0,
+                                               .held_hi = have_est ? est.hi[b] : 0};
+        }
+        tta_report_adaptive_point ad[N_CURVE];
+        for (int j = 0; have_ad && j < N_CURVE; j++)
+            ad[j] = (tta_report_adaptive_point){targets[j],
+                                                curve_val[j].threshold,
+                                                curve_val[j].mean_cost,
+                                                curve_val[j].accuracy,
+                                                curve_test[j].mean_cost,
+                                                curve_test[j].accuracy};
+        char chosen_text[4096];
+        search_policy_line(&pool, cp->views, final_w, cp->n_views, chosen_text, sizeof chosen_text);
+        tta_report_search rs = {.model = model_path,
+                                .val = val_spec,
+                                .test = test_spec,
+                                .objective = tta_objective_name(obj),
+                                .n_val = val.n,
+                                .n_test = test.n,
+                                .pool_views = pool.n_views,
+                                .candidates = res.n_candidates,
+                                .rows = brows,
+                                .n_rows = B,
+                                .chosen_budget = chosen_b,
+                                .chosen_policy = chosen_text,
+                                .policy_file = out_path,
+                                .adaptive = have_ad ? ad : NULL,
+                                .n_adaptive = N_CURVE,
+                                .adaptive_at = {adaptive_cost, thr, at_val.mean_cost, at_val.accuracy,
+                                                at_test.mean_cost, at_test.accuracy}};
+        /* calibration on test: the identity and the policy as written (its weights included) */
+        if (merge_on(&test, cp->views, final_w, cp->n_views, bt)) goto done;
+        tta_reliability_compute(base_test, test.labels, test.n, k, 15, &rs.rel_single);
+        tta_reliability_compute(bt, test.labels, test.n, k, 15, &rs.rel_tta);
+        if (cli_report_write(report, write_search_page, &rs)) goto done;
+        printf("report written to %s\n", report);
     }
     rc = 0;
 done:

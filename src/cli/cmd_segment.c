@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
+#include "cli/report_cli.h"
 #include "cli/segment_cli.h"
+#include "cli/task_report_cli.h"
 
 #define MAX_POLICIES 32
 #define MAX_FILES 1024
@@ -167,20 +169,24 @@ done:
 /* ---- eval ---------------------------------------------------------------------------- */
 
 static int eval_usage(FILE *f, int code) {
-    fprintf(f,
-            "usage: tta segment eval --model M --data masks:DIR --policy P [--policy P2 ...] [--json FILE]\n"
-            "                        [--save-dir DIR] [--boot N]\n\n"
-            "Scores segmentation TTA policies on image/mask pairs: mIoU (classes present in truth or\n"
-            "prediction), Dice, pixel accuracy and the mIoU of boundary pixels, from one confusion\n"
-            "matrix over the set; each policy's mIoU gain over one pass (the identity) with a 95%%\n"
-            "paired-bootstrap interval over images (--boot resamples, 1000); and for each uncertainty\n"
-            "map (predictive entropy, mutual information, variance of the winning class, disagreement\n"
-            "of the views) the AUROC of finding the pixels the merged prediction gets wrong, beside\n"
-            "the single-pass softmax entropy. --save-dir writes per policy DIR/<k>/NAME.png (class\n"
-            "ids) and DIR/<k>/NAME.entropy.npy (float32 H x W), k the policy's position.\n\n"
-            "  --data SPEC   masks:DIR (DIR/images, DIR/masks) or masks:IMAGES_DIR,MASKS_DIR, with an\n"
-            "                optional range [a:b]\n\n%s\n%s",
-            seg_cli_help, cli_format_help);
+    fprintf(
+        f,
+        "usage: tta segment eval --model M --data masks:DIR --policy P [--policy P2 ...] [--json FILE]\n"
+        "                        [--report FILE.html] [--save-dir DIR] [--boot N]\n\n"
+        "Scores segmentation TTA policies on image/mask pairs: mIoU (classes present in truth or\n"
+        "prediction), Dice, pixel accuracy and the mIoU of boundary pixels, from one confusion\n"
+        "matrix over the set; each policy's mIoU gain over one pass (the identity) with a 95%%\n"
+        "paired-bootstrap interval over images (--boot resamples, 1000); and for each uncertainty\n"
+        "map (predictive entropy, mutual information, variance of the winning class, disagreement\n"
+        "of the views) the AUROC of finding the pixels the merged prediction gets wrong, beside\n"
+        "the single-pass softmax entropy. --save-dir writes per policy DIR/<k>/NAME.png (class\n"
+        "ids) and DIR/<k>/NAME.entropy.npy (float32 H x W), k the policy's position.\n\n"
+        "  --data SPEC   masks:DIR (DIR/images, DIR/masks) or masks:IMAGES_DIR,MASKS_DIR, with an\n"
+        "                optional range [a:b]\n"
+        "  --report F.html  a self-contained HTML report: the table, mIoU and its gains with their\n"
+        "                intervals, each uncertainty map's AUROC, and the first images with their\n"
+        "                true mask, the masks of one pass and of the best policy, its entropy map\n\n%s\n%s",
+        seg_cli_help, cli_format_help);
     return code;
 }
 
@@ -227,10 +233,74 @@ static void print_row(const erow *r, int with_gain, double base) {
     printf(" %7.1f\n", r->run.seconds);
 }
 
+static tta_status write_task_page(FILE *f, const void *data) { return tta_report_task_write(f, data); }
+
+static const char *seg_metrics[] = {"mIoU", "Dice", "pixel acc", "boundary mIoU"};
+
+/* The report of segment eval: the rows as printed, the AUROC of each map of the policy with the
+ * best mIoU, and its masks and entropy on the first images. */
+static int write_eval_report(const char *path, const seg_cli *sc, const char *spec, tta_segmenter *seg,
+                             const tta_mask_set *data, const erow *rows, int n_rows, int classes) {
+    tta_report_task_row tr[MAX_POLICIES + 1];
+    int focus = n_rows > 1 ? 1 : 0;
+    for (int r = 0; r < n_rows; r++) {
+        const erow *e = &rows[r];
+        tr[r] = (tta_report_task_row){e->name,
+                                      tta_merge_name(e->merge),
+                                      e->pol.n_views,
+                                      r > 0,
+                                      {e->s.miou, e->s.dice, e->s.pixel_accuracy, e->s.boundary_miou},
+                                      e->s.miou - rows[0].s.miou,
+                                      e->lo,
+                                      e->hi,
+                                      e->run.seconds};
+        if (r > 0 && e->s.miou > rows[focus].s.miou) focus = r;
+    }
+    const char *unc[TTA_UNC_COUNT + 1];
+    double auroc[TTA_UNC_COUNT + 1];
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) {
+        unc[k] = seg_cli_map_label(k);
+        auroc[k] = tta_unc_quality_auroc(&rows[focus].run.q[k]);
+    }
+    const char **names = calloc((size_t)classes + 1, sizeof *names);
+    if (!names) return 1;
+    for (int c = 0; c < classes; c++)
+        names[c] = tta_segmenter_class_name(seg, c);
+    cli_seg_pictures pics;
+    char sub[1024], focus_text[256];
+    snprintf(sub, sizeof sub, "model %s; data %s: %d images, %d classes", sc->model, spec,
+             tta_mask_set_count(data), classes);
+    snprintf(focus_text, sizeof focus_text, "%s (%s)", rows[focus].name, tta_merge_name(rows[focus].merge));
+    int rc = cli_seg_pictures_make(&pics, seg, data, &rows[focus].pol, rows[focus].merge);
+    if (!rc) {
+        tta_report_task r = {.kind = "segment",
+                             .title = "tta segment eval: segmentation TTA policies",
+                             .subtitle = sub,
+                             .metric = "mIoU",
+                             .metric_names = seg_metrics,
+                             .n_metrics = 4,
+                             .rows = tr,
+                             .n_rows = n_rows,
+                             .unc_names = unc,
+                             .unc_auroc = auroc,
+                             .n_unc = TTA_UNC_COUNT + 1,
+                             .focus = focus_text,
+                             .seg = pics.im,
+                             .n_seg = pics.n,
+                             .class_names = names,
+                             .n_classes = classes};
+        rc = cli_report_write(path, write_task_page, &r);
+        if (!rc) printf("report written to %s\n", path);
+    }
+    cli_seg_pictures_destroy(&pics);
+    free(names);
+    return rc;
+}
+
 static int cmd_eval(int argc, char **argv) {
     seg_cli sc;
     seg_cli_init(&sc);
-    const char *pargs[MAX_POLICIES], *data_spec = NULL, *json = NULL, *save_dir = NULL;
+    const char *pargs[MAX_POLICIES], *data_spec = NULL, *json = NULL, *save_dir = NULL, *report = NULL;
     int n_pols = 0, n_boot = 1000, merge_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -241,6 +311,8 @@ static int cmd_eval(int argc, char **argv) {
         else if (!strcmp(a, "--data") && more) data_spec = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
         else if (!strcmp(a, "--save-dir") && more) save_dir = argv[++i];
+        else if (!strcmp(a, "--report") && more)
+            report = argv[++i];
         else if (!strcmp(a, "--boot") && more) n_boot = atoi(argv[++i]);
         else {
             int r = seg_cli_flag(argc, argv, &i, &sc);
@@ -286,6 +358,7 @@ static int cmd_eval(int argc, char **argv) {
         if (merge_set) rows[p + 1].merge = sc.merge;
     }
     /* validate the output location before the long run */
+    if (report && cli_report_check(report)) goto done;
     if (json) {
         if (!(jf = cli_output_open(json, &jtmp))) goto done;
     }
@@ -344,6 +417,7 @@ static int cmd_eval(int argc, char **argv) {
         jf = NULL;
         if (cli_output_commit(t, jtmp, json)) goto done;
     }
+    if (report && write_eval_report(report, &sc, data_spec, seg, data, rows, n_rows, classes)) goto done;
     rc = 0;
 done:
     if (jf) {

@@ -10,14 +10,17 @@
  *   1. each pool view paired with the identity, ranked;
  *   2. greedy forward selection from the identity up to the budget among the best 8;
  *   3. the merge rule (mean or vote) for the best policy of each size.
- * The winner's figures on validation and test are then computed exactly (full probabilities). */
+ * The winner's figures on validation and test are then computed exactly (full probabilities).
+ * --report writes the steps and figures as an HTML page with the first test images' masks. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/report_cli.h"
 #include "cli/segment_cli.h"
+#include "cli/task_report_cli.h"
 #include "core/error.h"
 
 #define MAX_BUDGET 16
@@ -31,7 +34,8 @@ static const char *default_pool =
 static int usage(FILE *f, int code) {
     fprintf(f,
             "usage: tta segment search --model M --val masks:DIR --test masks:DIR --budget N -o POLICY\n"
-            "                          [--pool P] [--json FILE] [--boot N] [--cache-mb MB]\n\n"
+            "                          [--pool P] [--json FILE] [--report FILE.html] [--boot N] [--cache-mb "
+            "MB]\n\n"
             "Finds the segmentation TTA policy of at most N passes per image (the identity included)\n"
             "with the best mIoU on the validation pairs, then reports it on the test pairs beside one\n"
             "pass with a 95%% paired-bootstrap interval. Each pool view runs once on validation; its\n"
@@ -39,7 +43,10 @@ static int usage(FILE *f, int code) {
             "--cache-mb bounds it, default 4096: use a range such as masks:DIR[0:1000] for more).\n"
             "Steps: each view with the identity; greedy forward selection among the best %d; mean or\n"
             "vote merge. The chosen policy's figures are then computed exactly.\n\n"
-            "  --pool P  candidate views (policy text or file); default:\n            %s\n\n%s\n%s",
+            "  --pool P  candidate views (policy text or file); default:\n            %s\n"
+            "  --report F.html  a self-contained HTML report: each step as a plot, validation mIoU by\n"
+            "            budget beside the test figures with their interval, the uncertainty maps'\n"
+            "            AUROC, the first test images' masks and entropy\n\n%s\n%s",
             STEP2, default_pool, seg_cli_help, cli_format_help);
     return code;
 }
@@ -195,10 +202,117 @@ static int build_cache(tta_segmenter *s, const tta_policy *pool, const tta_mask_
     return rc;
 }
 
+/* What the report shows, as printed. */
+typedef struct search_figures {
+    const char *model, *val_spec, *test_spec;
+    const tta_mask_set *val, *test;
+    const tta_policy *pool;
+    const double *pair, *miou_by_size;
+    const int *vote_by_size;
+    int max_size, best_size;
+    const tta_seg_scores *stb, *stp;
+    double lo, hi;
+    const seg_run *tb, *tp;
+    double tb_seconds, tp_seconds;
+    const tta_policy *best;
+    tta_merge merge;
+    tta_segmenter *seg;
+} search_figures;
+
+static tta_status write_task_page(FILE *f, const void *data) { return tta_report_task_write(f, data); }
+
+static int write_report(const char *path, const search_figures *s) {
+    static const char *metrics[] = {"mIoU", "Dice", "pixel acc", "boundary mIoU"};
+    int nv = s->pool->n_views, rc = 1, classes = s->tp->classes;
+    char(*views)[256] = calloc((size_t)nv, sizeof *views);
+    const char **vp = calloc((size_t)nv, sizeof *vp), *mp[MAX_BUDGET];
+    const char **names = calloc((size_t)classes + 1, sizeof *names);
+    cli_seg_pictures pics;
+    memset(&pics, 0, sizeof pics);
+    if (!views || !vp || !names) {
+        fprintf(stderr, "tta: %s: out of memory\n", path);
+        goto done;
+    }
+    for (int v = 1; v < nv; v++) {
+        tta_view_format(&s->pool->views[v], views[v], sizeof views[v]);
+        vp[v - 1] = views[v];
+    }
+    for (int z = 0; z < s->max_size; z++)
+        mp[z] = z == 0 ? "" : s->vote_by_size[z] ? "vote" : "mean";
+    for (int c = 0; c < classes; c++)
+        names[c] = tta_segmenter_class_name(s->seg, c);
+    const tta_seg_scores *b = s->stb, *p = s->stp;
+    tta_report_task_row rows[2] = {{"one pass (identity)",
+                                    "mean",
+                                    1,
+                                    0,
+                                    {b->miou, b->dice, b->pixel_accuracy, b->boundary_miou},
+                                    0,
+                                    0,
+                                    0,
+                                    s->tb_seconds},
+                                   {"chosen policy",
+                                    tta_merge_name(s->merge),
+                                    s->best_size,
+                                    1,
+                                    {p->miou, p->dice, p->pixel_accuracy, p->boundary_miou},
+                                    p->miou - b->miou,
+                                    s->lo,
+                                    s->hi,
+                                    s->tp_seconds}};
+    const char *unc[TTA_UNC_COUNT + 1];
+    double auroc[TTA_UNC_COUNT + 1];
+    for (int k = 0; k <= TTA_UNC_COUNT; k++) {
+        unc[k] = seg_cli_map_label(k);
+        auroc[k] = tta_unc_quality_auroc(&s->tp->q[k]);
+    }
+    char sub[1024], focus[160];
+    snprintf(sub, sizeof sub, "model %s; validation %s (%d images), test %s (%d images); pool of %d views",
+             s->model, s->val_spec, tta_mask_set_count(s->val), s->test_spec, tta_mask_set_count(s->test),
+             nv);
+    snprintf(focus, sizeof focus, "the chosen %d views (%s)", s->best_size, tta_merge_name(s->merge));
+    if (cli_seg_pictures_make(&pics, s->seg, s->test, s->best, s->merge)) goto done;
+    tta_report_task r = {.kind = "segment",
+                         .title = "tta segment search: the best segmentation policy within a budget",
+                         .subtitle = sub,
+                         .metric = "mIoU",
+                         .metric_names = metrics,
+                         .n_metrics = 4,
+                         .rows = rows,
+                         .n_rows = 2,
+                         .step_views = vp,
+                         .step_values = s->pair + 1,
+                         .n_steps = nv - 1,
+                         .base_val = s->miou_by_size[0],
+                         .size_values = s->miou_by_size,
+                         .size_merges = mp,
+                         .n_sizes = s->max_size,
+                         .chosen_size = s->best_size,
+                         .test_base = b->miou,
+                         .test_value = p->miou,
+                         .test_lo = s->lo,
+                         .test_hi = s->hi,
+                         .unc_names = unc,
+                         .unc_auroc = auroc,
+                         .n_unc = TTA_UNC_COUNT + 1,
+                         .focus = focus,
+                         .seg = pics.im,
+                         .n_seg = pics.n,
+                         .class_names = names,
+                         .n_classes = classes};
+    rc = cli_report_write(path, write_task_page, &r);
+    if (!rc) printf("report written to %s\n", path);
+done:
+    cli_seg_pictures_destroy(&pics);
+    free(views), free(vp), free(names);
+    return rc;
+}
+
 int tta_cmd_segment_search(int argc, char **argv) {
     seg_cli sc;
     seg_cli_init(&sc);
-    const char *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *pool_arg = NULL, *json = NULL;
+    const char *val_spec = NULL, *test_spec = NULL, *out_path = NULL, *pool_arg = NULL, *json = NULL,
+               *report = NULL;
     int budget = 0, n_boot = 1000;
     double cache_mb = 4096;
     for (int i = 1; i < argc; i++) {
@@ -211,6 +325,8 @@ int tta_cmd_segment_search(int argc, char **argv) {
         else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && more) out_path = argv[++i];
         else if (!strcmp(a, "--pool") && more) pool_arg = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
+        else if (!strcmp(a, "--report") && more)
+            report = argv[++i];
         else if (!strcmp(a, "--boot") && more) n_boot = atoi(argv[++i]);
         else if (!strcmp(a, "--cache-mb") && more) cache_mb = atof(argv[++i]);
         else {
@@ -227,6 +343,7 @@ int tta_cmd_segment_search(int argc, char **argv) {
                         "--cache-mb > 0)\n", MAX_BUDGET);
         return usage(stderr, 2);
     }
+    if (report && cli_report_check(report)) return 1; /* before the long run */
     int rc = 1;
     tta_model *m = NULL;
     tta_segmenter *seg = NULL;
@@ -374,6 +491,13 @@ int tta_cmd_segment_search(int argc, char **argv) {
         FILE *t = jf;
         jf = NULL;
         if (cli_output_commit(t, jtmp, json)) goto done;
+    }
+    if (report) {
+        search_figures sf = {sc.model,   val_spec,     test_spec,    val,      test,      &pool,
+                             pair,       miou_by_size, vote_by_size, max_size, best_size, &stb,
+                             &stp,       lo,           hi,           &tb,      &tp,       tb.seconds,
+                             tp.seconds, &best_pol,    merge,        seg};
+        if (write_report(report, &sf)) goto done;
     }
     rc = 0;
 done:

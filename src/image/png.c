@@ -7,6 +7,7 @@
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -117,6 +118,38 @@ static int encode(FILE *f, const tta_image *src, png_ctx *ctx) {
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     return 0;
+}
+
+tta_status tta_png_encode(const tta_image *img, unsigned char **out, size_t *size) {
+    *out = NULL;
+    *size = 0;
+    if (!img || !img->data) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_png_encode: NULL image");
+    if (img->channels < 1 || img->channels > 4)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_png_encode: PNG needs 1 to 4 channels, the image has %d",
+                          img->channels);
+    tta_image u8 = {0};
+    const tta_image *src = img;
+    if (img->dtype != TTA_DTYPE_UINT8) {
+        TTA_TRY(tta_image_convert(&u8, img, TTA_DTYPE_UINT8));
+        src = &u8;
+    }
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n); /* a FILE over a growing buffer: encode() as for files */
+    if (!f) {
+        tta_image_destroy(&u8);
+        return tta_errorf(TTA_ERR_NOMEM, "tta_png_encode: out of memory");
+    }
+    png_ctx ctx = {0};
+    int rc = encode(f, src, &ctx);
+    tta_image_destroy(&u8);
+    if (fclose(f) != 0 || rc != 0) {
+        free(buf);
+        return tta_errorf(TTA_ERR_NOMEM, "tta_png_encode: %s", rc ? ctx.msg : "out of memory");
+    }
+    *out = (unsigned char *)buf;
+    *size = n;
+    return TTA_OK;
 }
 
 tta_status tta_image_write_png(const tta_image *img, const char *path) {
