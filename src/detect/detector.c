@@ -24,7 +24,7 @@
 #include "core/error.h"
 #include "detect/view_nms.h"
 #include "tta/detect.h"
-#include "tta/engine.h"
+#include "engine/engine.h"
 
 #define DEFAULT_MAX_BATCH 64
 #define DEFAULT_TOP_K 1000

@@ -28,7 +28,7 @@
 #include "core/cpu.h"
 #include "core/error.h"
 #include "segment/segment_internal.h"
-#include "tta/engine.h"
+#include "engine/engine.h"
 
 #define DEFAULT_MAX_BATCH 32
 #define DEFAULT_STRIDE 32

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "tta/engine.h"
+#include "engine/engine.h"
 
 tta_status tta_plan_cache_run(tta_plan_cache *c, const tta_model *model, const tta_tensor *input, int n_threads,
                               tta_plan **plan) {

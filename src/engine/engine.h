@@ -1,7 +1,7 @@
 /* engine.h - what the task engines (detector.c, segmenter.c) share: the plans a model keeps per
  * input shape, and the class names a model's metadata lists. Internal to the library. */
-#ifndef TTA_ENGINE_H
-#define TTA_ENGINE_H
+#ifndef TTA_ENGINE_ENGINE_H
+#define TTA_ENGINE_ENGINE_H
 
 #include <stdint.h>
 
