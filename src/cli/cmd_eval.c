@@ -15,6 +15,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "cli/report_cli.h"
 #include "tta/classify.h"
 #include "tta/dataset.h"
@@ -83,21 +84,20 @@ static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset
     int64_t n = tta_dataset_count(ds);
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
-    double t0 = cli_now(), last = t0;
+    double t0 = cli_now();
     int rc = 0;
+    char label[128];
+    snprintf(label, sizeof label, "%s, %d views", what, uni->n_views);
+    cli_progress pg;
+    cli_progress_start(&pg, label, n, "images");
     for (int64_t s = 0; s < n && !rc; s += CHUNK) {
         int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_dataset_get(ds, s + i, &imgs[i], NULL)) rc = cli_fail();
         if (!rc && tta_classify_views(c, uni, imgs, cnt, table + (size_t)s * uni->n_views * k, NULL)) rc = cli_fail();
-        double t = cli_now();
-        if (t - last > 1.0 || s + cnt == n) {
-            fprintf(stderr, "\r%s: %lld/%lld images, %d views, %.1f s", what, (long long)(s + cnt), (long long)n,
-                    uni->n_views, t - t0);
-            last = t;
-        }
+        if (!rc) cli_progress_update(&pg, s + cnt);
     }
-    fprintf(stderr, "\n");
+    cli_progress_end(&pg);
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
     *seconds = cli_now() - t0;
     return rc;
@@ -114,6 +114,8 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
     tta_policy ident;
     int rc = tta_policy_init(&ident) ? cli_fail() : 0;
     uint64_t state = seed;
+    cli_progress pg;
+    cli_progress_start(&pg, "random augmentation", K, "draws per image");
     for (int r = 0; r < K && !rc; r++) {
         int correct = 0;
         for (int64_t s = 0; s < n && !rc; s += CHUNK) {
@@ -145,9 +147,9 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
             }
         }
         out_acc[r] = (double)correct / (double)n;
-        fprintf(stderr, "\rrandom augmentation: %d/%d draws per image", r + 1, K);
+        cli_progress_update(&pg, r + 1);
     }
-    fprintf(stderr, "\n");
+    cli_progress_end(&pg);
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&aug[i]);
     free(aug);
     tta_image_destroy(&src);

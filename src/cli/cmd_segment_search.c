@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "cli/report_cli.h"
 #include "cli/segment_cli.h"
 #include "cli/task_report_cli.h"
@@ -180,6 +181,10 @@ static int build_cache(tta_segmenter *s, const tta_policy *pool, const tta_mask_
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
     int rc = 0;
+    char label[64];
+    snprintf(label, sizeof label, "validation, %d views", pool->n_views);
+    cli_progress pg;
+    cli_progress_start(&pg, label, n, "images");
     for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
         int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
         for (int i = 0; i < cnt && !rc; i++) {
@@ -193,9 +198,9 @@ static int build_cache(tta_segmenter *s, const tta_policy *pool, const tta_mask_
             if (tta_segment_each_view(s, pool, imgs + a, b - a, fill, &f)) rc = cli_fail();
             a = b;
         }
-        fprintf(stderr, "\rvalidation: %d/%d images, %d views", s0 + cnt, n, pool->n_views);
+        if (!rc) cli_progress_update(&pg, s0 + cnt);
     }
-    fprintf(stderr, "\n");
+    cli_progress_end(&pg);
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
     tta_image_destroy(&img);
     tta_image_destroy(&mask);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/detect_cli.h"
+#include "cli/progress.h"
 #include "tta/tensor_io.h"
 
 #define CHUNK 256
@@ -222,21 +223,20 @@ int det_cli_run_table(tta_detector *det, const tta_policy *pol, const tta_coco *
     }
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
-    double t0 = cli_now(), last = t0;
+    double t0 = cli_now();
     int rc = 0;
+    char label[128];
+    snprintf(label, sizeof label, "%s, %d views", what, pol->n_views);
+    cli_progress pg;
+    cli_progress_start(&pg, label, data->n_images, "images");
     for (int s = 0; s < data->n_images && !rc; s += CHUNK) {
         int cnt = data->n_images - s < CHUNK ? data->n_images - s : CHUNK;
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_coco_read_image(data, s + i, &imgs[i])) rc = cli_fail();
         if (!rc && tta_detect_views(det, pol, imgs, cnt, t->boxes + s)) rc = cli_fail();
-        double now = cli_now();
-        if (!rc && (now - last > 1.0 || s + cnt == data->n_images)) {
-            fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", what, s + cnt, data->n_images, pol->n_views,
-                    now - t0);
-            last = now;
-        }
+        if (!rc) cli_progress_update(&pg, s + cnt);
     }
-    fprintf(stderr, "\n");
+    cli_progress_end(&pg);
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
     if (seconds) *seconds = cli_now() - t0;
     return rc;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "tta/runtime.h"
 
 
@@ -32,7 +33,8 @@ static void usage(FILE *f) {
     fprintf(f, "usage: tta COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n`tta COMMAND --help` describes a command; `tta --isa` the instruction sets in use.\n");
+    fprintf(f, "\n`tta COMMAND --help` describes a command; `tta --isa` the instruction sets in use;\n"
+               "  `tta --version` the version; --quiet anywhere silences the progress lines.\n");
 }
 
 /* How OpenMP threads wait between parallel regions (every oneDNN primitive is one). Threads that
@@ -51,9 +53,21 @@ static void prefer_short_spin(char **argv) {
 
 int main(int argc, char **argv) {
     prefer_short_spin(argv);
+    /* --quiet, wherever it is, silences progress (cli/progress.h) and is not passed on */
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quiet")) cli_quiet = true;
+        else argv[kept++] = argv[i];
+    }
+    argc = kept;
+    argv[argc] = NULL;
     if (argc < 2) {
         usage(stderr);
         return 2;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("tta %s (library %s)\n", TTA_VERSION, tta_version());
+        return 0;
     }
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);

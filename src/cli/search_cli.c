@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli_util.h"
+#include "cli/progress.h"
 #include "cli/search_cli.h"
 
 #define CHUNK 500
@@ -54,7 +55,10 @@ int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta
             rc = 1;
             goto done;
         }
-        double t0 = cli_now(), last = t0;
+        char label[600];
+        snprintf(label, sizeof label, "%s, %d views", s->spec, R);
+        cli_progress pg;
+        cli_progress_start(&pg, label, n, "images");
         for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
             int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
             for (int i = 0; i < cnt && !rc; i++)
@@ -70,13 +74,9 @@ int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta
                     memcpy(s->probs + v * block + (size_t)(s0 + i) * k, out + ((size_t)i * R + r) * k,
                            sizeof(float) * k);
             }
-            double t = cli_now();
-            if (t - last > 1.0 || s0 + cnt == n) {
-                fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", s->spec, s0 + cnt, n, R, t - t0);
-                last = t;
-            }
+            if (!rc) cli_progress_update(&pg, s0 + cnt);
         }
-        fprintf(stderr, "\n");
+        cli_progress_end(&pg);
         for (int j = 0; j < n_missing && !rc && cache; j++) {
             char text[512];
             tta_view_format(&pool->views[missing[j]], text, sizeof text);

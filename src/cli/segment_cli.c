@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/progress.h"
 #include "cli/segment_cli.h"
 #include "segment/segment_internal.h"
 #include "tta/tensor_io.h"
@@ -303,7 +304,11 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
     seg_image_out *outs = NULL;
     seg_score *scores = NULL;
     int n_thr = 0;
-    double t0 = cli_now(), last = t0;
+    double t0 = cli_now();
+    char label[128];
+    snprintf(label, sizeof label, "%s, %d views", what, pol->n_views);
+    cli_progress pg;
+    cli_progress_start(&pg, label, n, "images");
     if (save_dir) {
         struct stat st;
         if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0) {
@@ -364,13 +369,9 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
             }
         }
         rc = fail;
-        double t = cli_now();
-        if (!rc && (t - last > 1.0 || s0 + cnt == n)) {
-            fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", what, s0 + cnt, n, pol->n_views, t - t0);
-            last = t;
-        }
+        if (!rc) cli_progress_update(&pg, s0 + cnt);
     }
-    fprintf(stderr, "\n");
+    cli_progress_end(&pg);
     for (int j = 0; scores && !rc && j < n_thr; j++) seg_score_sum(&out->total, out->q, &scores[j]);
     out->seconds = cli_now() - t0;
     for (int i = 0; i < CHUNK; i++) {

@@ -40,6 +40,26 @@ expect_fail() {
 expect_fail "no arguments" "usage" "$TTA"
 expect_fail "unknown command" "unknown command" "$TTA" frobnicate
 expect_ok "help" "conformance" "$TTA" --help
+expect_ok "--version" "^tta [0-9]+\.[0-9]+\.[0-9]+ \(library [0-9]+\.[0-9]+\.[0-9]+\)$" "$TTA" --version
+# every command and sub-command answers --help on stdout with exit 0
+for c in info run conformance eval predict search frontier compare bench augment data "data mosaic" \
+    detect "detect predict" "detect eval" "detect search" "detect fuse" "detect bench" \
+    segment "segment predict" "segment eval" "segment search" "segment bench"; do
+    # shellcheck disable=SC2086
+    expect_ok "$c --help" "usage" "$TTA" $c --help
+done
+# progress: to a file, plain lines with the count, the rate and the time; none with --quiet
+# (wherever it stands); the table itself is unchanged
+if [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] && [ -f models/fashion_cnn.onnx ]; then
+    "$TTA" eval --model models/fashion_cnn.onnx --data "fashion-mnist:test[0:600]" --policy flip=hflip \
+        > "$TMP/p.out" 2> "$TMP/p.err"
+    if grep -Eq '^models/fashion_cnn.onnx on fashion-mnist:test\[0:600\], 2 views: 600/600 images, [0-9.]+/s, in [0-9]+ s$' "$TMP/p.err" &&
+        ! grep -q "$(printf '\r')" "$TMP/p.err"; then ok; else bad "progress line to a file: $(head -c 300 "$TMP/p.err")"; fi
+    "$TTA" eval --model models/fashion_cnn.onnx --data "fashion-mnist:test[0:600]" --quiet --policy flip=hflip \
+        > "$TMP/q.out" 2> "$TMP/q.err"
+    if [ ! -s "$TMP/q.err" ] && grep -Eq '^flip +2 +0\.[0-9]{4}' "$TMP/q.out"; then ok
+    else bad "--quiet: stderr $(head -c 200 "$TMP/q.err"), stdout $(head -c 200 "$TMP/q.out")"; fi
+fi
 expect_ok "run --help" "output-dir" "$TTA" run --help
 
 # --- instruction-set caps (src/core/cpu.h): honoured, and bad values refused with a clear error
