@@ -163,9 +163,10 @@ TTA_API void tta_metrics_compute(const float *probs, const int *labels, int n, i
 TTA_API void tta_compare_predictions(const float *base_probs, const float *probs, const int *labels, int n, int k,
                              int *corrected, int *broken);
 
-/* Temperature scaling: the T > 0 minimising the NLL of softmax(log p / T) on (probs, labels),
- * by golden-section search over log T in [1/20, 20]. */
-TTA_API double tta_fit_temperature(const float *probs, const int *labels, int n, int k);
+/* Temperature scaling: the T in [1/20, 20] minimising the NLL of softmax(log p / T) on (probs,
+ * labels); *nll (may be NULL) receives that NLL. The library's one fitter (the search's
+ * calibrated objective uses it too). */
+TTA_API double tta_fit_temperature(const float *probs, const int *labels, int n, int k, double *nll);
 /* probs <- softmax(log probs / T), in place, n x k. */
 TTA_API void tta_apply_temperature(float *probs, int n, int k, double t);
 

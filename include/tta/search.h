@@ -97,7 +97,7 @@ typedef struct tta_objective_value {
 } tta_objective_value;
 
 /* Scores merged probabilities (n x k). The temperature is fitted only for the calibrated
- * objective (Newton's method on 1/T in [1/20, 20]; it agrees with tta_fit_temperature). */
+ * objective (tta_fit_temperature of classify.h). */
 TTA_API void tta_objective_eval(tta_objective obj, const float *probs, const int *labels, int n, int k,
                         tta_objective_value *out);
 
@@ -105,8 +105,6 @@ TTA_API void tta_objective_eval(tta_objective obj, const float *probs, const int
  * a relative 1e-9 are equal), then the other figure (NLL for accuracy, accuracy for the NLLs). */
 TTA_API int tta_objective_compare(tta_objective obj, const tta_objective_value *a, const tta_objective_value *b);
 
-/* The temperature minimising the NLL of softmax(log p / T) and that NLL (may be NULL). */
-TTA_API double tta_temperature_fit_newton(const float *probs, const int *labels, int n, int k, double *nll);
 
 /* ---- subset search (subset.c) ------------------------------------------------------------- */
 

@@ -62,44 +62,6 @@ void tta_compare_predictions(const float *base, const float *probs, const int *l
     }
 }
 
-static double nll_at(const float *probs, const int *labels, int n, int k, double t) {
-    double total = 0;
-    for (int i = 0; i < n; i++) {
-        const float *p = probs + (size_t)i * k;
-        double mx = -INFINITY, sum = 0;
-        for (int c = 0; c < k; c++) {
-            double l = log(p[c] > 1e-30 ? p[c] : 1e-30) / t;
-            if (l > mx) mx = l;
-        }
-        for (int c = 0; c < k; c++) sum += exp(log(p[c] > 1e-30 ? p[c] : 1e-30) / t - mx);
-        total -= log(p[labels[i]] > 1e-30 ? p[labels[i]] : 1e-30) / t - mx - log(sum);
-    }
-    return n ? total / n : 0;
-}
-
-double tta_fit_temperature(const float *probs, const int *labels, int n, int k) {
-    double lo = log(1.0 / 20), hi = log(20.0);
-    const double g = (sqrt(5.0) - 1) / 2;
-    double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
-    double fa = nll_at(probs, labels, n, k, exp(a)), fb = nll_at(probs, labels, n, k, exp(b));
-    for (int it = 0; it < 60; it++) {
-        if (fa < fb) {
-            hi = b;
-            b = a;
-            fb = fa;
-            a = hi - g * (hi - lo);
-            fa = nll_at(probs, labels, n, k, exp(a));
-        } else {
-            lo = a;
-            a = b;
-            fa = fb;
-            b = lo + g * (hi - lo);
-            fb = nll_at(probs, labels, n, k, exp(b));
-        }
-    }
-    return exp((lo + hi) / 2);
-}
-
 void tta_apply_temperature(float *probs, int n, int k, double t) {
     for (int i = 0; i < n; i++) {
         float *p = probs + (size_t)i * k;

@@ -473,7 +473,7 @@ int tta_cmd_eval(int argc, char **argv) {
             const double *w = pols[p].weights;
             tta_merge rm = w && merge == TTA_MERGE_MEAN ? TTA_MERGE_WEIGHTED : merge;
             tta_merge_table(cal_table, (int)nc, V, k, map[p], pols[p].n_views, rm, w, cm);
-            double t = tta_fit_temperature(cm, tta_dataset_labels(cal_ds), (int)nc, k);
+            double t = tta_fit_temperature(cm, tta_dataset_labels(cal_ds), (int)nc, k, NULL);
             tta_merge_table(table, (int)n, V, k, map[p], pols[p].n_views, rm, w, tmp);
             tta_apply_temperature(tmp, (int)n, k, t);
             tta_metrics tm;

@@ -6,8 +6,6 @@
 
 #include "tta/search.h"
 
-/* tta_temperature_fit_newton starting from temperature t0. */
-double search_fit_temperature(const float *probs, const int *labels, int n, int k, double t0, double *nll);
 /* tta_objective_eval with the fit starting from temperature t0. */
 void search_objective_eval(tta_objective obj, const float *probs, const int *labels, int n, int k, double t0,
                            tta_objective_value *out);

@@ -135,7 +135,7 @@ TEST(temperature_recovers_known_value) {
             }
         }
     }
-    double t = tta_fit_temperature(p, y, N, K);
+    double t = tta_fit_temperature(p, y, N, K, NULL);
     CHECK_NEAR(t, 2.0, 0.2);
     tta_metrics before, after;
     tta_metrics_compute(p, y, N, K, &before);
