@@ -13,20 +13,26 @@ const char *tta_last_error(void) { return last_error; }
 
 void tta_error_clear(void) { last_error[0] = '\0'; }
 
-tta_status tta_errorf(tta_status status, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
+tta_status tta_verrorf(tta_status status, const char *fmt, va_list ap) {
     vsnprintf(last_error, sizeof last_error, fmt, ap);
-    va_end(ap);
     return status;
 }
 
+tta_status tta_errorf(tta_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    tta_status st = tta_verrorf(status, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* The public name of tta_errorf, for callbacks (status.h). */
 tta_status tta_set_error(tta_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    tta_status st = tta_verrorf(status, fmt, ap);
     va_end(ap);
-    return status;
+    return st;
 }
 
 tta_status tta_error_context(tta_status status, const char *fmt, ...) {
