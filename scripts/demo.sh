@@ -90,7 +90,13 @@ $TTA segment eval --model models/segmenter.onnx --data masks:$MOS/test \
     --policy "flip=hflip" --policy "flips=hflip; vflip" --json build/demo-segment.json
 echo
 echo "== segmentation policy search: at most 4 passes, chosen on validation mosaics, shown on test"
-SPOOL="hflip; vflip; scale(1.15); scale(0.87); shift(4, 4, constant); shift(-4, -4, constant); hflip > scale(1.15); brightness(1.2)"
+# The pool: flips, scales, 4-px shifts with a constant border and 2-px shifts with a reflected one
+# (alone and after hflip). Chosen over the previous pool (no reflected shifts) by validation alone:
+# the searched policy's validation gain +0.0231 against +0.0193.
+SPOOL="hflip; vflip; scale(1.1); scale(1.15); scale(1.25); scale(0.9); scale(0.87); shift(2, 2, reflect); \
+shift(-2, -2, reflect); shift(4, 4, constant); shift(-4, -4, constant); shift(4, -4, constant); \
+shift(-4, 4, constant); hflip > scale(1.15); hflip > scale(1.25); hflip > shift(4, 4, constant); \
+hflip > shift(-4, -4, constant); hflip > shift(2, 2, reflect)"
 $TTA segment search --model models/segmenter.onnx --val masks:$MOS/val --test masks:$MOS/test --budget 4 \
     --pool "$SPOOL" -o build/demo-segment-policy.txt --json build/demo-segment-search.json
 echo
