@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
     tta_classifier *cls = NULL;
     tta_policy pol;
     tta_image img = {0};
-    if (tta_model_load(argv[1], &model)) return fail(argv[1]);
+    if (tta_model_load(argv[1], NULL, &model)) return fail(argv[1]);
     if (tta_classifier_new(&cls, model, NULL)) return fail("classifier");
     if (tta_policy_parse(&pol, policy_text, "policy")) return fail("policy");
     if (tta_image_read(&img, argv[2])) return fail(argv[2]);

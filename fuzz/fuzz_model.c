@@ -62,7 +62,7 @@ static void run_plan(tta_model *m, tta_tensor *in, int n_in) {
        CPU under ASan and timed out on a busy machine (F10) */
     tta_plan_options po = {.n_threads = 1, .max_memory = (size_t)64 << 20};
     tta_plan *p = NULL;
-    if (tta_plan_new_opts(m, in, n_in, &po, &p) != TTA_OK) return;
+    if (tta_plan_new(m, in, n_in, &po, &p) != TTA_OK) return;
     if (tta_plan_run(p, in, n_in) == TTA_OK) {
         for (int o = 0; o < tta_plan_n_outputs(p); o++) {
             const tta_tensor *t = tta_plan_output(p, o);
@@ -76,7 +76,7 @@ static void run_plan(tta_model *m, tta_tensor *in, int n_in) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tta_model *m = NULL;
-    if (tta_model_load_buffer(data, size, "fuzz.onnx", &m) != TTA_OK) return 0;
+    if (tta_model_load_buffer(data, size, "fuzz.onnx", NULL, &m) != TTA_OK) return 0;
     tta_model_stats st;
     tta_model_stats_get(m, &st);
     const char *ops[64];

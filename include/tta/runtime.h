@@ -1,10 +1,10 @@
 /* runtime.h - loading ONNX models and running them on the CPU.
  *
  *   tta_model *m;                       load once: parse, check every op is supported
- *   tta_model_load("net.onnx", &m);
+ *   tta_model_load("net.onnx", NULL, &m); NULL: the default options
  *   tta_tensor in = {...};              a [N,C,H,W] input the caller owns
  *   tta_plan *p;                        a plan binds the model to concrete input shapes:
- *   tta_plan_new(m, &in, 1, &p);        shapes inferred, constants folded, kernels prepared
+ *   tta_plan_new(m, &in, 1, NULL, &p);  shapes inferred, constants folded, kernels prepared
  *   tta_plan_run(p, &in, 1);            run as often as needed (no allocation in steady state)
  *   const tta_tensor *out = tta_plan_output(p, 0);   owned by the plan, valid until next run
  *   tta_plan_free(p); tta_model_free(m);
@@ -43,18 +43,16 @@ typedef struct tta_io_info {
     const char *dim_names[TTA_MAX_DIMS];
 } tta_io_info;
 
-TTA_API tta_status tta_model_load(const char *path, tta_model **out);
-/* Same from memory; `name` is used in messages. The buffer is not kept. */
-TTA_API tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, tta_model **out);
-TTA_API void tta_model_free(tta_model *model);
-
 /* Loading options. A zeroed struct (or NULL) gives the defaults. */
 typedef struct tta_model_options {
     int no_rewrites; /* keep the graph as written: no BatchNorm folding or activation fusion */
 } tta_model_options;
-TTA_API tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, tta_model **out);
-TTA_API tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
-                                      tta_model **out);
+/* Loads an ONNX file (opts may be NULL). */
+TTA_API tta_status tta_model_load(const char *path, const tta_model_options *opts, tta_model **out);
+/* The same from memory; `name` is used in messages. The buffer is not kept. */
+TTA_API tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, const tta_model_options *opts,
+                                         tta_model **out);
+TTA_API void tta_model_free(tta_model *model);
 
 TTA_API int tta_model_n_inputs(const tta_model *model);
 TTA_API int tta_model_n_outputs(const tta_model *model);
@@ -99,10 +97,10 @@ TTA_API size_t tta_default_max_memory(void);
  * TTA_MAX_MEMORY. */
 TTA_API tta_status tta_parse_memory_size(const char *s, size_t *out);
 
-/* inputs: one per graph input, in graph-input order; only dtype and dims are read. */
-TTA_API tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs, tta_plan **out);
-TTA_API tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, int n_inputs,
-                             const tta_plan_options *opts, tta_plan **out);
+/* inputs: one per graph input, in graph-input order; only dtype and dims are read. opts may be
+ * NULL (the defaults). */
+TTA_API tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs,
+                                const tta_plan_options *opts, tta_plan **out);
 /* Runs the plan. Inputs must match the plan's dtypes and shapes. */
 TTA_API tta_status tta_plan_run(tta_plan *plan, const tta_tensor *inputs, int n_inputs);
 TTA_API int tta_plan_n_outputs(const tta_plan *plan);

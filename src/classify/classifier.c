@@ -207,7 +207,7 @@ static tta_status run_model(tta_classifier *c, int b, const float **scores) {
             if (c->plans[i].plan && c->plans[i].batch == b) plan = c->plans[i].plan;
         if (!plan) {
             tta_plan_options po = {.n_threads = c->n_threads};
-            TTA_TRY(tta_plan_new_opts(c->model, &c->input, 1, &po, &plan));
+            TTA_TRY(tta_plan_new(c->model, &c->input, 1, &po, &plan));
             int slot = c->next_plan++ % PLAN_CACHE;
             tta_plan_free(c->plans[slot].plan);
             c->plans[slot].plan = plan;

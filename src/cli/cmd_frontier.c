@@ -132,7 +132,7 @@ static double model_macs(const tta_model *model) {
     double macs = 0;
     if (!tta_tensor_resize(&x, in.dtype, in.ndim, dims)) {
         memset(x.data, 0, tta_tensor_nbytes(&x));
-        if (!tta_plan_new(model, &x, 1, &p)) macs = tta_plan_multiply_adds(p);
+        if (!tta_plan_new(model, &x, 1, NULL, &p)) macs = tta_plan_multiply_adds(p);
     }
     tta_plan_free(p);
     tta_tensor_destroy(&x);
@@ -333,7 +333,7 @@ int tta_cmd_frontier(int argc, char **argv) {
         m->path = paths[mi];
         base_name(m->path, m->name, sizeof m->name);
         tta_classifier_options co = {.n_threads = threads};
-        if (tta_model_load(m->path, &m->model) || tta_classifier_new(&m->cls, m->model, &co)) {
+        if (tta_model_load(m->path, NULL, &m->model) || tta_classifier_new(&m->cls, m->model, &co)) {
             cli_fail();
             goto done;
         }

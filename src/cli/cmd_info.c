@@ -25,7 +25,7 @@ int tta_cmd_info(int argc, char **argv) {
     }
     tta_model *m;
     tta_model_options mo = {.no_rewrites = 1}; /* describe the model as written */
-    if (tta_model_load_opts(argv[1], &mo, &m)) {
+    if (tta_model_load(argv[1], &mo, &m)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         return 1;
     }

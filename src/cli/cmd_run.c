@@ -64,7 +64,7 @@ int tta_cmd_run(int argc, char **argv) {
     tta_tensor inputs[MAX_INPUTS];
     memset(inputs, 0, sizeof inputs);
     int loaded = 0;
-    if (tta_model_load(model_path, &m)) {
+    if (tta_model_load(model_path, NULL, &m)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;
     }
@@ -80,7 +80,7 @@ int tta_cmd_run(int argc, char **argv) {
         }
     }
     tta_plan_options opts = {.n_threads = threads, .max_memory = max_memory};
-    if (tta_plan_new_opts(m, inputs, n_in, &opts, &p) || tta_plan_run(p, inputs, n_in)) {
+    if (tta_plan_new(m, inputs, n_in, &opts, &p) || tta_plan_run(p, inputs, n_in)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;
     }

@@ -11,7 +11,7 @@ tta_status tta_plan_cache_run(tta_plan_cache *c, const tta_model *model, const t
         if (c->slot[i].plan && !memcmp(c->slot[i].dims, input->dims, sizeof c->slot[i].dims)) p = c->slot[i].plan;
     if (!p) {
         tta_plan_options po = {.n_threads = n_threads};
-        TTA_TRY(tta_plan_new_opts(model, input, 1, &po, &p));
+        TTA_TRY(tta_plan_new(model, input, 1, &po, &p));
         int k = c->next++ % TTA_PLAN_CACHE_SLOTS;
         tta_plan_free(c->slot[k].plan);
         c->slot[k].plan = p;

@@ -339,10 +339,6 @@ static tta_status check_kernels(const char *file, const tta_graph *g) {
     return tta_errorf(TTA_ERR_UNSUPPORTED, "%s: %d unsupported node%s: %s", file, n_bad, n_bad == 1 ? "" : "s", msg);
 }
 
-tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, tta_model **out) {
-    return tta_model_load_buffer_opts(data, size, name, NULL, out);
-}
-
 /* Loads from a buffer; with `owned`, frees it as soon as it is parsed (the file, the parsed message
  * and the model's tensors are each about the size of the weights: so at most two are alive). */
 static tta_status load_buffer(void *owned, const void *data, size_t size, const char *name,
@@ -386,14 +382,12 @@ static tta_status load_buffer(void *owned, const void *data, size_t size, const 
     return TTA_OK;
 }
 
-tta_status tta_model_load_buffer_opts(const void *data, size_t size, const char *name, const tta_model_options *opts,
+tta_status tta_model_load_buffer(const void *data, size_t size, const char *name, const tta_model_options *opts,
                                       tta_model **out) {
     return load_buffer(NULL, data, size, name, opts, out);
 }
 
-tta_status tta_model_load(const char *path, tta_model **out) { return tta_model_load_opts(path, NULL, out); }
-
-tta_status tta_model_load_opts(const char *path, const tta_model_options *opts, tta_model **out) {
+tta_status tta_model_load(const char *path, const tta_model_options *opts, tta_model **out) {
     void *buf;
     size_t size;
     if (out) *out = NULL;

@@ -353,7 +353,7 @@ static tta_status plan_node(tta_plan *p, const tta_node *n, plan_step *s) {
     return TTA_OK;
 }
 
-tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, int n_inputs,
+tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs,
                              const tta_plan_options *opts, tta_plan **out) {
     if (!model || !out || (n_inputs && !inputs))
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_plan_new: NULL argument");
@@ -411,10 +411,6 @@ tta_status tta_plan_new_opts(const tta_model *model, const tta_tensor *inputs, i
     }
     *out = p;
     return TTA_OK;
-}
-
-tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_inputs, tta_plan **out) {
-    return tta_plan_new_opts(model, inputs, n_inputs, NULL, out);
 }
 
 static tta_status run_steps(tta_plan *p);

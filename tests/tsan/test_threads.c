@@ -42,7 +42,7 @@ static void *worker(void *arg) {
         }
         continue;
 #endif
-        if (tta_plan_new_opts(model, &input, 1, &po, &plan) || tta_plan_run(plan, &input, 1)) {
+        if (tta_plan_new(model, &input, 1, &po, &plan) || tta_plan_run(plan, &input, 1)) {
             snprintf(j->msg, sizeof j->msg, "thread %d: %s", j->id, tta_last_error());
             j->ok = 0;
         } else {
@@ -76,7 +76,7 @@ static void *worker(void *arg) {
 int main(int argc, char **argv) {
     const char *path = argc > 1 ? argv[1] : "models/fashion_cnn.onnx";
     int passed = 0, failed = 0;
-    if (tta_model_load(path, &model)) {
+    if (tta_model_load(path, NULL, &model)) {
         fprintf(stderr, "%s\n0 passed, 1 failed\n", tta_last_error());
         return 1;
     }
@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
     tta_classifier *cls = NULL;
     tta_classifier_options co = {.n_threads = 1};
     tta_policy pol;
-    if (tta_plan_new_opts(model, &input, 1, &po, &plan) || tta_plan_run(plan, &input, 1) ||
+    if (tta_plan_new(model, &input, 1, &po, &plan) || tta_plan_run(plan, &input, 1) ||
         tta_tensor_copy(&reference, tta_plan_output(plan, 0)) || tta_policy_parse(&pol, "hflip; shift(1, 0, wrap)", NULL) ||
         tta_classifier_new(&cls, model, &co) || tta_classify(cls, &pol, images, 8, TTA_MERGE_MEAN, NULL, ref_probs, NULL)) {
         fprintf(stderr, "reference run: %s\n0 passed, 1 failed\n", tta_last_error());

@@ -80,7 +80,7 @@ TEST(model_load_survives_every_failed_allocation) {
     n_allocs = 0;
     fail_at = -1;
     tta_model *m = NULL;
-    CHECK(tta_model_load_buffer(buf, size, "conv_relu", &m) == TTA_OK);
+    CHECK(tta_model_load_buffer(buf, size, "conv_relu", NULL, &m) == TTA_OK);
     tta_model_free(m);
     long total = n_allocs;
     CHECK(total > 10);
@@ -89,7 +89,7 @@ TEST(model_load_survives_every_failed_allocation) {
         n_allocs = 0;
         fail_at = k;
         m = NULL;
-        tta_status st = tta_model_load_buffer(buf, size, "conv_relu", &m);
+        tta_status st = tta_model_load_buffer(buf, size, "conv_relu", NULL, &m);
         if (st == TTA_OK) tta_model_free(m); /* protobuf-c's own allocations do not use the hook */
         else nomem += st == TTA_ERR_NOMEM;
         CHECK(st == TTA_OK || st == TTA_ERR_NOMEM);
@@ -108,7 +108,7 @@ TEST(model_load_every_truncation_fails_cleanly) {
     int failures = 0;
     for (size_t n = 0; n < size; n++) {
         tta_model *m = (tta_model *)1;
-        tta_status st = tta_model_load_buffer(buf, n, "cut", &m);
+        tta_status st = tta_model_load_buffer(buf, n, "cut", NULL, &m);
         if (st != TTA_OK) {
             failures++;
             CHECK(m == NULL);
@@ -123,7 +123,7 @@ TEST(model_load_every_truncation_fails_cleanly) {
 
 TEST(model_info_and_metadata) {
     tta_model *m;
-    CHECK(tta_model_load(MODELS "conv_relu.onnx", &m) == TTA_OK);
+    CHECK(tta_model_load(MODELS "conv_relu.onnx", NULL, &m) == TTA_OK);
     if (!m) return;
     CHECK_EQ_INT(tta_model_n_inputs(m), 1);
     CHECK_EQ_INT(tta_model_n_outputs(m), 1);
@@ -143,7 +143,7 @@ TEST(model_info_and_metadata) {
     CHECK_EQ_INT(s.n_nodes, 1); /* Conv + Relu fused by the rewrites */
     tta_model_free(m);
     tta_model_options no = {.no_rewrites = 1};
-    CHECK(tta_model_load_opts(MODELS "conv_relu.onnx", &no, &m) == TTA_OK);
+    CHECK(tta_model_load(MODELS "conv_relu.onnx", &no, &m) == TTA_OK);
     if (!m) return;
     tta_model_stats_get(m, &s);
     CHECK_EQ_INT(s.n_parameters, 9);
@@ -241,7 +241,7 @@ TEST(allclose_rule) {
  * 128 x 10 Gemm: 225,792 + 7,225,344 + 3,612,672 + 7,225,344 + 3,612,672 + 1,280 per image. */
 TEST(plan_multiply_adds_by_hand) {
     tta_model *m = NULL;
-    CHECK_EQ_INT(tta_model_load("models/fashion_cnn.onnx", &m), TTA_OK);
+    CHECK_EQ_INT(tta_model_load("models/fashion_cnn.onnx", NULL, &m), TTA_OK);
     if (!m) return;
     for (int batch = 1; batch <= 3; batch += 2) {
         tta_tensor x = {0};
@@ -249,7 +249,7 @@ TEST(plan_multiply_adds_by_hand) {
         tta_tensor_resize(&x, TTA_DTYPE_UINT8, 4, dims);
         memset(x.data, 0, tta_tensor_nbytes(&x));
         tta_plan *p = NULL;
-        CHECK_EQ_INT(tta_plan_new(m, &x, 1, &p), TTA_OK);
+        CHECK_EQ_INT(tta_plan_new(m, &x, 1, NULL, &p), TTA_OK);
         CHECK(p && tta_plan_multiply_adds(p) == 21903104.0 * batch);
         tta_plan_free(p);
         tta_tensor_destroy(&x);
@@ -297,7 +297,7 @@ TEST(file_out_whole_or_not_at_all) {
  * test models (convolutions, pooling, residual adds, Gemm). */
 TEST(plan_and_run_survive_every_failed_allocation) {
     tta_model *m = NULL;
-    CHECK_EQ_INT(tta_model_load("tests/models/resnet_tiny_op13/model.onnx", &m), TTA_OK);
+    CHECK_EQ_INT(tta_model_load("tests/models/resnet_tiny_op13/model.onnx", NULL, &m), TTA_OK);
     if (!m) return;
     tta_tensor x = {0};
     int64_t dims[4] = {2, 3, 32, 32};
@@ -309,7 +309,7 @@ TEST(plan_and_run_survive_every_failed_allocation) {
     fail_at = -1;
     tta_plan *p = NULL;
     tta_plan_options po = {.n_threads = 1};
-    CHECK_EQ_INT(tta_plan_new_opts(m, &x, 1, &po, &p), TTA_OK);
+    CHECK_EQ_INT(tta_plan_new(m, &x, 1, &po, &p), TTA_OK);
     CHECK_EQ_INT(tta_plan_run(p, &x, 1), TTA_OK);
     tta_plan_free(p);
     long total = n_allocs;
@@ -319,7 +319,7 @@ TEST(plan_and_run_survive_every_failed_allocation) {
         n_allocs = 0;
         fail_at = k;
         p = NULL;
-        tta_status st = tta_plan_new_opts(m, &x, 1, &po, &p);
+        tta_status st = tta_plan_new(m, &x, 1, &po, &p);
         if (st == TTA_OK) st = tta_plan_run(p, &x, 1);
         if (st != TTA_OK) {
             failures++;

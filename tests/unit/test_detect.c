@@ -303,7 +303,7 @@ TEST(decode_refuses_outputs_that_do_not_fit) {
 
 static tta_model *detector_model(void) {
     tta_model *m = NULL;
-    if (tta_model_load("models/detector.onnx", &m) != TTA_OK) fprintf(stderr, "  %s\n", tta_last_error());
+    if (tta_model_load("models/detector.onnx", NULL, &m) != TTA_OK) fprintf(stderr, "  %s\n", tta_last_error());
     return m;
 }
 

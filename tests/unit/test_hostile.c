@@ -47,12 +47,12 @@ static const tta_allocator hook = {hook_realloc, hook_free, NULL};
 
 static void plan_fails(const char *model, const char *const *inputs, int n_inputs, const char *want) {
     tta_model *m = NULL;
-    CHECK(tta_model_load(model, &m) == TTA_OK);
+    CHECK(tta_model_load(model, NULL, &m) == TTA_OK);
     tta_tensor in[2] = {{0}};
     for (int i = 0; i < n_inputs; i++)
         CHECK(tta_tensor_read_npy(inputs[i], &in[i]) == TTA_OK);
     tta_plan *p = NULL;
-    tta_status st = m ? tta_plan_new(m, in, n_inputs, &p) : TTA_ERR_INTERNAL;
+    tta_status st = m ? tta_plan_new(m, in, n_inputs, NULL, &p) : TTA_ERR_INTERNAL;
     CHECK(st != TTA_OK);
     CHECK(p == NULL);
     CHECK_STR_CONTAINS(tta_last_error(), want);
@@ -79,14 +79,14 @@ TEST(failed_prepare_is_released) {
 static void plan_and_run_survive_failed_allocations(const char *model, const char *input) {
     tta_model *m = NULL;
     tta_tensor in = {0};
-    CHECK(tta_model_load(model, &m) == TTA_OK);
+    CHECK(tta_model_load(model, NULL, &m) == TTA_OK);
     CHECK(tta_tensor_read_npy(input, &in) == TTA_OK);
     if (!m) return;
     tta_set_allocator(&hook);
     n_allocs = 0;
     fail_at = -1;
     tta_plan *p = NULL;
-    CHECK(tta_plan_new(m, &in, 1, &p) == TTA_OK);
+    CHECK(tta_plan_new(m, &in, 1, NULL, &p) == TTA_OK);
     if (p) CHECK(tta_plan_run(p, &in, 1) == TTA_OK);
     tta_plan_free(p);
     long total = n_allocs;
@@ -96,7 +96,7 @@ static void plan_and_run_survive_failed_allocations(const char *model, const cha
         n_allocs = 0;
         fail_at = k;
         p = NULL;
-        tta_status st = tta_plan_new(m, &in, 1, &p);
+        tta_status st = tta_plan_new(m, &in, 1, NULL, &p);
         if (st == TTA_OK) st = tta_plan_run(p, &in, 1);
         nomem += st == TTA_ERR_NOMEM;
         CHECK(st == TTA_OK || st == TTA_ERR_NOMEM);
@@ -116,14 +116,14 @@ TEST(plan_and_run_survive_every_failed_allocation) {
     /* a Conv whose prepare fails, planned while allocations fail */
     tta_model *m = NULL;
     tta_tensor in = {0};
-    CHECK(tta_model_load(HOSTILE "conv_stride0.onnx", &m) == TTA_OK);
+    CHECK(tta_model_load(HOSTILE "conv_stride0.onnx", NULL, &m) == TTA_OK);
     CHECK(tta_tensor_read_npy(HOSTILE "x_1x1x4x4_float32.npy", &in) == TTA_OK);
     tta_set_allocator(&hook);
     for (long k = 0; m && k < 40; k++) {
         n_allocs = 0;
         fail_at = k;
         tta_plan *p = NULL;
-        tta_status st = tta_plan_new(m, &in, 1, &p);
+        tta_status st = tta_plan_new(m, &in, 1, NULL, &p);
         CHECK(st != TTA_OK);
         tta_plan_free(p);
     }
@@ -219,7 +219,7 @@ static int count_op(const tta_model *m, const char *op) {
 static void load_plan_run(const pb *model, bool rewrites, int left, const char *op) {
     tta_model_options opts = {.no_rewrites = !rewrites};
     tta_model *m = NULL;
-    CHECK(tta_model_load_buffer_opts(model->b, model->n, "chain", &opts, &m) == TTA_OK);
+    CHECK(tta_model_load_buffer(model->b, model->n, "chain", &opts, &m) == TTA_OK);
     if (!m) return;
     CHECK_EQ_INT(count_op(m, op), left);
     float x[4] = {1, -2, 3.5f, 0};
@@ -228,7 +228,7 @@ static void load_plan_run(const pb *model, bool rewrites, int left, const char *
     CHECK(tta_tensor_resize(&in, TTA_DTYPE_FLOAT32, 2, dims) == TTA_OK);
     memcpy(in.data, x, sizeof x);
     tta_plan *p = NULL;
-    CHECK(tta_plan_new(m, &in, 1, &p) == TTA_OK);
+    CHECK(tta_plan_new(m, &in, 1, NULL, &p) == TTA_OK);
     if (p && tta_plan_run(p, &in, 1) == TTA_OK) {
         const tta_tensor *y = tta_plan_output(p, 0);
         CHECK(y && y->dtype == TTA_DTYPE_FLOAT32 && tta_tensor_numel(y) == 4);

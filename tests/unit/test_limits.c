@@ -102,7 +102,7 @@ static tta_status plan_and_run(const tta_model *m, size_t limit) {
     tta_tensor in = {.dtype = TTA_DTYPE_FLOAT32, .ndim = 4, .dims = {1, 2, 3, 3}, .data = x};
     tta_plan_options o = {.n_threads = 1, .max_memory = limit};
     tta_plan *p = NULL;
-    tta_status st = tta_plan_new_opts(m, &in, 1, &o, &p);
+    tta_status st = tta_plan_new(m, &in, 1, &o, &p);
     if (!st) st = tta_plan_run(p, &in, 1);
     if (!st) st = tta_plan_run(p, &in, 1); /* steady state: nothing more to claim */
     tta_plan_free(p);
@@ -112,7 +112,7 @@ static tta_status plan_and_run(const tta_model *m, size_t limit) {
 TEST(plan_memory_limit_option) {
     tta_model *m = NULL;
     unsetenv("TTA_MAX_MEMORY");
-    CHECK(tta_model_load(MODELS "conv_relu.onnx", &m) == TTA_OK);
+    CHECK(tta_model_load(MODELS "conv_relu.onnx", NULL, &m) == TTA_OK);
     if (!m) return;
     CHECK(plan_and_run(m, 0) == TTA_OK); /* the default */
     CHECK(plan_and_run(m, (size_t)1 << 20) == TTA_OK);
@@ -135,7 +135,7 @@ TEST(plan_memory_limit_option) {
 
 TEST(plan_memory_limit_environment) {
     tta_model *m = NULL;
-    CHECK(tta_model_load(MODELS "conv_relu.onnx", &m) == TTA_OK);
+    CHECK(tta_model_load(MODELS "conv_relu.onnx", NULL, &m) == TTA_OK);
     if (!m) return;
     setenv("TTA_MAX_MEMORY", "8", 1);
     CHECK(plan_and_run(m, 0) == TTA_ERR_NOMEM);
@@ -154,13 +154,13 @@ TEST(plan_memory_limit_environment) {
  * allocated. */
 static tta_status plan_hostile(const char *name, int ndim, const int64_t *dims) {
     tta_model *m = NULL;
-    tta_status st = tta_model_load(name, &m);
+    tta_status st = tta_model_load(name, NULL, &m);
     if (st) return st;
     float x[16] = {0};
     tta_tensor in = {.dtype = TTA_DTYPE_FLOAT32, .ndim = ndim, .data = x};
     for (int i = 0; i < ndim; i++) in.dims[i] = dims[i];
     tta_plan *p = NULL;
-    st = tta_plan_new(m, &in, 1, &p);
+    st = tta_plan_new(m, &in, 1, NULL, &p);
     if (!st) st = tta_plan_run(p, &in, 1);
     tta_plan_free(p);
     tta_model_free(m);

@@ -19,8 +19,8 @@ static void run_both(const char *dir, const char *op_gone, int left, int expect_
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     tta_model *plain = NULL, *opt = NULL;
     tta_model_options no = {.no_rewrites = 1};
-    CHECK(tta_model_load_opts(path, &no, &plain) == TTA_OK);
-    CHECK(tta_model_load(path, &opt) == TTA_OK);
+    CHECK(tta_model_load(path, &no, &plain) == TTA_OK);
+    CHECK(tta_model_load(path, NULL, &opt) == TTA_OK);
     if (!plain || !opt) return;
     if (op_gone) {
         CHECK(count_op(plain, op_gone) > left);
@@ -34,8 +34,8 @@ static void run_both(const char *dir, const char *op_gone, int left, int expect_
     snprintf(path, sizeof path, "%s/test_data_set_1/output_0.pb", dir);
     CHECK(tta_tensor_read_pb(path, &ref, NULL) == TTA_OK);
     tta_plan *pp = NULL, *po = NULL;
-    CHECK(tta_plan_new(plain, &in, 1, &pp) == TTA_OK);
-    CHECK(tta_plan_new(opt, &in, 1, &po) == TTA_OK);
+    CHECK(tta_plan_new(plain, &in, 1, NULL, &pp) == TTA_OK);
+    CHECK(tta_plan_new(opt, &in, 1, NULL, &po) == TTA_OK);
     if (pp && po) {
         CHECK(tta_plan_run(pp, &in, 1) == TTA_OK);
         CHECK(tta_plan_run(po, &in, 1) == TTA_OK);
@@ -77,14 +77,14 @@ TEST(resnet_residual_add_fused_in_plan) {
     run_both("tests/models/resnet_tiny_op17", NULL, 0, 4);
     tta_model *plain = NULL, *opt = NULL;
     tta_model_options no = {.no_rewrites = 1};
-    CHECK(tta_model_load_opts("tests/models/resnet_tiny_op17/model.onnx", &no, &plain) == TTA_OK);
-    CHECK(tta_model_load("tests/models/resnet_tiny_op17/model.onnx", &opt) == TTA_OK);
+    CHECK(tta_model_load("tests/models/resnet_tiny_op17/model.onnx", &no, &plain) == TTA_OK);
+    CHECK(tta_model_load("tests/models/resnet_tiny_op17/model.onnx", NULL, &opt) == TTA_OK);
     tta_tensor in = {0};
     CHECK(tta_tensor_read_pb("tests/models/resnet_tiny_op17/test_data_set_1/input_0.pb", &in, NULL) == TTA_OK);
     tta_plan *pp = NULL, *po = NULL;
     if (plain && opt) {
-        CHECK(tta_plan_new(plain, &in, 1, &pp) == TTA_OK);
-        CHECK(tta_plan_new(opt, &in, 1, &po) == TTA_OK);
+        CHECK(tta_plan_new(plain, &in, 1, NULL, &pp) == TTA_OK);
+        CHECK(tta_plan_new(opt, &in, 1, NULL, &po) == TTA_OK);
     }
     if (pp && po) {
         CHECK_EQ_INT(count_steps(pp, "Add"), 3);

@@ -8,7 +8,7 @@
 
 static tta_model *segmenter_model(void) {
     tta_model *m = NULL;
-    if (tta_model_load("models/segmenter.onnx", &m) != TTA_OK) fprintf(stderr, "  %s\n", tta_last_error());
+    if (tta_model_load("models/segmenter.onnx", NULL, &m) != TTA_OK) fprintf(stderr, "  %s\n", tta_last_error());
     return m;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/cpu.h"
 #include "runtime/ops/dnnl_common.h"
+#include "tta/runtime.h" /* tta_runtime_isa: public, exported */
 
 /* 16 where oneDNN runs AVX-512 kernels (its nChw16c kernels), else 8; TTA_BLOCK forces either, so
  * an AVX2 machine tests the 16-channel paths too (oneDNN then runs nChw16c with slower kernels). */
