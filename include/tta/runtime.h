@@ -81,6 +81,8 @@ typedef struct tta_plan_options {
     int profile;   /* time every step of every run (read with tta_plan_step_info) */
     size_t max_memory; /* bytes the plan may allocate (tensors and kernels' buffers); 0:
                         * TTA_MAX_MEMORY, else tta_default_max_memory(). See below. */
+    int no_blocked;    /* keep every tensor in plain NCHW (no channel-blocked layouts), for comparisons */
+    int no_winograd;   /* run 3x3 convolutions through oneDNN, never as Winograd, for comparisons */
 } tta_plan_options;
 
 /* The memory limit. A plan checks every output shape as soon as it is inferred and counts every

@@ -32,6 +32,22 @@ double cli_median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+static int env_on(const char *name) {
+    const char *v = getenv(name);
+    return v && v[0] && strcmp(v, "0") != 0;
+}
+
+const tta_model_options *cli_model_options(void) {
+    static tta_model_options o;
+    o.no_rewrites = env_on("TTA_NO_REWRITES");
+    return &o;
+}
+
+void cli_plan_switches(tta_plan_options *opts) {
+    opts->no_blocked = env_on("TTA_NO_BLOCKED");
+    opts->no_winograd = env_on("TTA_NO_WINOGRAD");
+}
+
 int cli_fail(void) {
     fprintf(stderr, "tta: %s\n", tta_last_error());
     return 1;

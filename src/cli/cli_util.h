@@ -52,6 +52,13 @@ double cli_now(void);
 /* The median of n > 0 values (sorts v). */
 double cli_median(double *v, int n);
 
+/* The runtime's comparison switches, which the library takes as options and the command reads
+ * from the environment: TTA_NO_REWRITES=1 (model option no_rewrites; every command), and
+ * TTA_NO_BLOCKED=1 and TTA_NO_WINOGRAD=1 (plan options no_blocked and no_winograd; the commands
+ * that make plans themselves: run, bench, conformance). */
+const tta_model_options *cli_model_options(void);
+void cli_plan_switches(tta_plan_options *opts);
+
 /* Prints "tta: <last error>" to stderr and returns 1. */
 int cli_fail(void);
 

@@ -238,7 +238,7 @@ int tta_cmd_bench(int argc, char **argv) {
     memset(inputs, 0, sizeof inputs);
     double *lat = NULL;
 
-    if (tta_model_load(model_path, NULL, &m)) {
+    if (tta_model_load(model_path, cli_model_options(), &m)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;
     }
@@ -335,6 +335,7 @@ int tta_cmd_bench(int argc, char **argv) {
     }
 
     tta_plan_options opts = {.n_threads = threads, .profile = profile, .max_memory = max_memory};
+    cli_plan_switches(&opts);
     if (tta_plan_new(m, inputs, n_in, &opts, &p)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;

@@ -86,7 +86,7 @@ static int run_case(const char *dir, char *why, size_t size) {
         return 2;
     }
     tta_model *m;
-    if (tta_model_load(path, NULL, &m)) {
+    if (tta_model_load(path, cli_model_options(), &m)) {
         snprintf(why, size, "%s", tta_last_error());
         free_list(sets, n_sets);
         return 1;
@@ -116,7 +116,9 @@ static int run_case(const char *dir, char *why, size_t size) {
                 goto next;
             }
         }
-        if (tta_plan_new(m, in, n_in, NULL, &p) || tta_plan_run(p, in, n_in)) {
+        tta_plan_options po = {0};
+        cli_plan_switches(&po);
+        if (tta_plan_new(m, in, n_in, &po, &p) || tta_plan_run(p, in, n_in)) {
             snprintf(why, size, "%s", tta_last_error());
             result = 1;
             goto next;

@@ -305,7 +305,7 @@ int tta_cmd_eval(int argc, char **argv) {
     const int *labels = tta_dataset_labels(ds);
     int V = uni.n_views;
     for (int j = 0; j < n_models; j++) {
-        if (tta_model_load(model_paths[j], NULL, &models[j])) {
+        if (tta_model_load(model_paths[j], cli_model_options(), &models[j])) {
             cli_fail();
             goto done;
         }

@@ -333,7 +333,7 @@ int tta_cmd_frontier(int argc, char **argv) {
         m->path = paths[mi];
         base_name(m->path, m->name, sizeof m->name);
         tta_classifier_options co = {.n_threads = threads};
-        if (tta_model_load(m->path, NULL, &m->model) || tta_classifier_new(&m->cls, m->model, &co)) {
+        if (tta_model_load(m->path, cli_model_options(), &m->model) || tta_classifier_new(&m->cls, m->model, &co)) {
             cli_fail();
             goto done;
         }

@@ -59,7 +59,7 @@ int tta_cmd_predict(int argc, char **argv) {
     int k = 0;
     if (cli_load_policy(policy, &pol)) goto done;
     for (int j = 0; j < n_models; j++) {
-        if (tta_model_load(models[j], NULL, &m[j])) {
+        if (tta_model_load(models[j], cli_model_options(), &m[j])) {
             cli_fail();
             goto done;
         }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "tta/runtime.h"
 #include "tta/tensor_io.h"
@@ -64,7 +65,7 @@ int tta_cmd_run(int argc, char **argv) {
     tta_tensor inputs[MAX_INPUTS];
     memset(inputs, 0, sizeof inputs);
     int loaded = 0;
-    if (tta_model_load(model_path, NULL, &m)) {
+    if (tta_model_load(model_path, cli_model_options(), &m)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;
     }
@@ -80,6 +81,7 @@ int tta_cmd_run(int argc, char **argv) {
         }
     }
     tta_plan_options opts = {.n_threads = threads, .max_memory = max_memory};
+    cli_plan_switches(&opts);
     if (tta_plan_new(m, inputs, n_in, &opts, &p) || tta_plan_run(p, inputs, n_in)) {
         fprintf(stderr, "tta: %s\n", tta_last_error());
         goto done;

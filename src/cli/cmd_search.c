@@ -298,7 +298,7 @@ int tta_cmd_search(int argc, char **argv) {
 
     /* model, splits, classes */
     tta_classifier_options co = {.n_threads = threads, .max_batch = max_batch};
-    if (tta_model_load(model_path, NULL, &model) || tta_classifier_new(&cls, model, &co)) {
+    if (tta_model_load(model_path, cli_model_options(), &model) || tta_classifier_new(&cls, model, &co)) {
         cli_fail();
         goto done;
     }

@@ -122,7 +122,7 @@ int det_cli_open(const det_cli *d, tta_model **model, tta_detector **det) {
         fprintf(stderr, "tta: detect: --model is required\n");
         return 1;
     }
-    if (tta_model_load(d->model, NULL, model)) return cli_fail();
+    if (tta_model_load(d->model, cli_model_options(), model)) return cli_fail();
     tta_detector_options o = d->o;
     tta_input_format fmt;
     const cli_format *f = &d->fmt;

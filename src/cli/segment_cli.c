@@ -94,7 +94,7 @@ int seg_cli_open(const seg_cli *c, tta_model **model, tta_segmenter **seg) {
         fprintf(stderr, "tta: segment: --model is required\n");
         return 1;
     }
-    if (tta_model_load(c->model, NULL, model)) return cli_fail();
+    if (tta_model_load(c->model, cli_model_options(), model)) return cli_fail();
     tta_segmenter_options o = c->o;
     tta_input_format fmt;
     const cli_format *f = &c->fmt;

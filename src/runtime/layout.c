@@ -21,7 +21,7 @@
  * layouts are the same bytes), C above half the block, and not a graph output. When C is not a
  * multiple of the block the tensor is padded (larger): element-wise ops and Concat, which work
  * on flat arrays, then want it plain, as do kernels without TTA_LAYOUT_PADDED.
- * TTA_NO_BLOCKED=1 in the environment keeps every tensor plain (for comparisons).
+ * The plan option no_blocked keeps every tensor plain (for comparisons).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +176,7 @@ static tta_status plain_copy(tta_plan *p, int v, int *copy_of, plan_step **out_s
     s->ctx.n_in = s->ctx.n_out = 1;
     s->ctx.n_threads = p->n_threads;
     s->ctx.budget = &p->mem;
+    s->ctx.flags = p->op_flags;
     s->ctx.in = tta_calloc(2, sizeof(tta_tensor *));
     s->ctx.out = tta_calloc(2, sizeof(tta_tensor *));
     s->in_layout = tta_calloc(2, 1);
@@ -194,8 +195,7 @@ static tta_status plain_copy(tta_plan *p, int v, int *copy_of, plan_step **out_s
 }
 
 tta_status tta_plan_layouts(tta_plan *p) {
-    const char *off = getenv("TTA_NO_BLOCKED");
-    if (off && *off && strcmp(off, "0")) return TTA_OK;
+    if (p->no_blocked) return TTA_OK;
     int nv = p->model->graph.n_values;
     p->extra_nodes = tta_calloc((size_t)nv + 1, sizeof *p->extra_nodes);
     int *copy_of = tta_malloc(sizeof(int) * ((size_t)p->cap_values));

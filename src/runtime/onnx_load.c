@@ -367,8 +367,7 @@ static tta_status load_buffer(void *owned, const void *data, size_t size, const 
     tta_status st = m->name ? load_graph(&L, mp) : tta_errorf(TTA_ERR_NOMEM, "out of memory");
     tta_free(L.map.slots);
     onnx__model_proto__free_unpacked(mp, NULL);
-    const char *off = getenv("TTA_NO_REWRITES");
-    m->rewrites = !(opts && opts->no_rewrites) && !(off && off[0] && strcmp(off, "0"));
+    m->rewrites = !(opts && opts->no_rewrites);
     if (st == TTA_OK && m->rewrites) {
         st = tta_graph_rewrite(&m->graph, NULL);
         if (st) st = tta_error_context(st, "%s: graph rewrites", file);

@@ -64,7 +64,10 @@ typedef struct tta_op_ctx {
     /* The plan's memory budget, which a kernel's own large buffers (packed weights, scratch,
      * oneDNN's scratchpad) are counted against with tta_op_reserve; NULL: no limit. */
     tta_mem_budget *budget;
+    unsigned flags; /* the plan's options for kernels: TTA_OP_* */
 } tta_op_ctx;
+
+#define TTA_OP_NO_WINOGRAD 1u /* tta_plan_options.no_winograd */
 
 /* Layout of input i / output o (plain when the plan gave none). */
 static inline int tta_in_layout(const tta_op_ctx *ctx, int i) { return ctx->in_layout ? ctx->in_layout[i] : 0; }

@@ -310,6 +310,7 @@ tta_status tta_plan_step_init(tta_plan *p, plan_step *s, const tta_node *n) {
     for (int i = 0; i < n->n_outputs; i++) c->out[i] = n->outputs[i] >= 0 ? &p->values[n->outputs[i]] : NULL;
     c->n_threads = p->n_threads;
     c->budget = &p->mem;
+    c->flags = p->op_flags;
     if (s->kernel->prepare) {
         tta_status st = s->kernel->prepare(c);
         if (st) {
@@ -368,6 +369,8 @@ tta_status tta_plan_new(const tta_model *model, const tta_tensor *inputs, int n_
     p->cap_all = 2 * g->n_nodes + g->n_values + 1;
     p->n_threads = opts && opts->n_threads > 0 ? opts->n_threads : default_threads();
     p->profile = opts && opts->profile;
+    p->no_blocked = opts && opts->no_blocked;
+    p->op_flags = opts && opts->no_winograd ? TTA_OP_NO_WINOGRAD : 0;
     tta_status mst = tta_plan_memory_init(p, opts);
     if (mst) {
         tta_free(p);

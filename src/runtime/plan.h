@@ -38,6 +38,8 @@ struct tta_plan {
     int n_fused;
     int n_threads;
     bool profile;
+    bool no_blocked; /* tta_plan_options.no_blocked: layout.c keeps everything plain */
+    unsigned op_flags; /* given to every step's ctx.flags (TTA_OP_*) */
     unsigned char *arena; /* intermediate tensors, placed by liveness; 64-byte aligned */
     void *arena_mem;      /* the allocation arena points into */
     size_t arena_bytes;

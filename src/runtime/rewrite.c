@@ -23,8 +23,8 @@
  *                Mul 0.5) becomes one Gelu node.
  *
  * A rule fires only where the intermediate value has exactly one consumer and is not a graph
- * output, so the model's outputs and their names never change. TTA_NO_REWRITES=1 turns the
- * rewrites off (for A/B checks); tests run the whole models both ways.
+ * output, so the model's outputs and their names never change. The model option no_rewrites
+ * (TTA_NO_REWRITES=1 on the command line) turns them off; tests run the whole models both ways.
  *
  * Cost: each rule makes one pass over the nodes. The use counts and the reader and producer of
  * each value are kept in an index (rw_index) built once per pass and updated by every rewrite,
@@ -691,8 +691,6 @@ tta_status tta_graph_rewrite(tta_graph *g, tta_rewrite_stats *stats) {
     tta_rewrite_stats local = {0};
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
-    const char *off = getenv("TTA_NO_REWRITES");
-    if (off && off[0] && strcmp(off, "0")) return TTA_OK;
     fired[0] = &stats->constants_inlined;
     fired[1] = &stats->identity_removed;
     fired[2] = &stats->bn_folded;

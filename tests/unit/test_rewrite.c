@@ -99,3 +99,33 @@ TEST(resnet_residual_add_fused_in_plan) {
     tta_model_free(opt);
     tta_tensor_destroy(&in);
 }
+
+/* The plan options that replace the environment switches: no_blocked leaves no layout
+ * conversion (Reorder) step, no_winograd changes no result beyond the ONNX tolerance. */
+TEST(plan_options_no_blocked_and_no_winograd) {
+    tta_model *m = NULL;
+    CHECK(tta_model_load("tests/models/resnet_tiny_op17/model.onnx", NULL, &m) == TTA_OK);
+    tta_tensor in = {0};
+    CHECK(tta_tensor_read_pb("tests/models/resnet_tiny_op17/test_data_set_1/input_0.pb", &in, NULL) == TTA_OK);
+    if (!m || !in.data) return;
+    tta_plan *def = NULL, *plain = NULL, *nowino = NULL;
+    tta_plan_options o_plain = {.no_blocked = 1}, o_nowino = {.no_winograd = 1};
+    CHECK(tta_plan_new(m, &in, 1, NULL, &def) == TTA_OK);
+    CHECK(tta_plan_new(m, &in, 1, &o_plain, &plain) == TTA_OK);
+    CHECK(tta_plan_new(m, &in, 1, &o_nowino, &nowino) == TTA_OK);
+    if (def && plain && nowino) {
+        CHECK(count_steps(def, "Reorder") >= 1);
+        CHECK_EQ_INT(count_steps(plain, "Reorder"), 0);
+        CHECK(tta_plan_run(def, &in, 1) == TTA_OK);
+        CHECK(tta_plan_run(plain, &in, 1) == TTA_OK);
+        CHECK(tta_plan_run(nowino, &in, 1) == TTA_OK);
+        char why[256];
+        CHECK(tta_tensor_allclose(tta_plan_output(plain, 0), tta_plan_output(def, 0), 1e-3, 1e-5, why, sizeof why));
+        CHECK(tta_tensor_allclose(tta_plan_output(nowino, 0), tta_plan_output(def, 0), 1e-3, 1e-5, why, sizeof why));
+    }
+    tta_plan_free(def);
+    tta_plan_free(plain);
+    tta_plan_free(nowino);
+    tta_model_free(m);
+    tta_tensor_destroy(&in);
+}

@@ -226,7 +226,7 @@ static dnnl_status_t append_act(dnnl_post_ops_t po, const dconv_state *st) {
 /* 3x3 stride-1 convolutions between blocked tensors whose channels fill the blocks, with
  * constant weights, run as Winograd F(4x4,3x3) (conv_winograd.c): oneDNN 2.6 has Winograd only
  * for AVX-512, and its direct AVX2 kernel measured about 2x slower on these (e.g. 32->32 channels
- * at 28x28, batch 64: 4.97 vs 2.11 ms). TTA_NO_WINOGRAD=1 keeps oneDNN (for comparisons). */
+ * at 28x28, batch 64: 4.97 vs 2.11 ms). The plan option no_winograd keeps oneDNN (for comparisons). */
 static tta_status winograd(tta_op_ctx *ctx, dconv_state *st, const tta_nn_geom *g) {
     static const tta_wino_act acts[] = {
         [ACT_NONE] = TTA_WINO_NONE,           [ACT_RELU] = TTA_WINO_RELU,       [ACT_LEAKYRELU] = TTA_WINO_LEAKYRELU,
@@ -235,9 +235,8 @@ static tta_status winograd(tta_op_ctx *ctx, dconv_state *st, const tta_nn_geom *
     };
     const tta_tensor *x = ctx->in[0], *w = ctx->in[1];
     bool sum = st->fused && ctx->n_in > 3 && ctx->in[3];
-    const char *off = getenv("TTA_NO_WINOGRAD");
     int64_t B = tta_layout_block();
-    if ((off && *off && strcmp(off, "0")) || x->ndim != 4 || st->group != 1 || !st->w_const || w->dims[2] != 3 ||
+    if ((ctx->flags & TTA_OP_NO_WINOGRAD) || x->ndim != 4 || st->group != 1 || !st->w_const || w->dims[2] != 3 ||
         w->dims[3] != 3 || g->s[0] != 1 || g->s[1] != 1 || g->d[0] != 1 || g->d[1] != 1 ||
         tta_in_layout(ctx, 0) != TTA_LAYOUT_BLOCKED || tta_out_layout(ctx, 0) != TTA_LAYOUT_BLOCKED ||
         (sum && tta_in_layout(ctx, 3) != TTA_LAYOUT_BLOCKED))
