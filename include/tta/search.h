@@ -326,12 +326,6 @@ TTA_API void tta_adaptive_eval(const float *confidence, const uint8_t *base_ok, 
  * view, u32 n, u32 k, u64 labels hash, n x k float32, u64 hash of the record. */
 typedef struct tta_pred_cache tta_pred_cache;
 
-/* 64-bit hash of bytes, continuing from h (start with 0). */
-TTA_API uint64_t tta_hash64(const void *data, size_t size, uint64_t h);
-
-/* Size and hash of a file's bytes. Errors: IO. */
-TTA_API tta_status tta_file_key(const char *path, uint64_t *size, uint64_t *hash);
-
 /* Opens the cache at `path` for a model. A missing file gives an empty cache; a file made for
  * another model an empty cache with *stale = 1 (may be NULL). A corrupt or truncated file gives
  * PARSE naming the file and the problem, and *out is then an empty cache ready to be rebuilt

@@ -68,15 +68,6 @@ TTA_API tta_status tta_tensor_copy(tta_tensor *dst, const tta_tensor *src);
 /* Writes "[1,3,224,224]" into buf. Returns buf. */
 TTA_API char *tta_shape_str(const tta_tensor *t, char *buf, size_t size);
 
-/* IEEE binary16 (given as its bits) to float, exact. */
-TTA_API float tta_half_to_float(uint16_t h);
-
-/* 1 when got matches ref: same dtype and shape; integers equal; floats within
- * atol + rtol * |ref| (NaN matches NaN). Otherwise 0, with the first mismatch described in why
- * (may be NULL). The ONNX backend tests use rtol 1e-3, atol 1e-7. */
-TTA_API int tta_tensor_allclose(const tta_tensor *got, const tta_tensor *ref, double rtol, double atol, char *why,
-                        size_t size);
-
 /* Allocation hook. The default uses malloc/realloc/free. Passing NULLs restores the default. */
 typedef struct tta_allocator {
     void *(*realloc_fn)(void *user, void *ptr, size_t size); /* size 0 is never passed */
@@ -84,12 +75,8 @@ typedef struct tta_allocator {
     void *user;
 } tta_allocator;
 TTA_API void tta_set_allocator(const tta_allocator *allocator);
-
-TTA_API void *tta_malloc(size_t size);
-TTA_API void *tta_calloc(size_t count, size_t size);
-TTA_API void *tta_realloc(void *ptr, size_t size);
+/* Frees what the library handed out with "tta_free it" (through the allocator above). */
 TTA_API void tta_free(void *ptr);
-TTA_API char *tta_strdup(const char *s);
 
 #ifdef __cplusplus
 }

@@ -22,9 +22,6 @@ TTA_API tta_status tta_tensor_write_npy(const char *path, const tta_tensor *t);
 /* Picks the reader by extension: ".npy" -> NumPy, anything else -> TensorProto. */
 TTA_API tta_status tta_tensor_read_file(const char *path, tta_tensor *out);
 
-/* Reads a whole file into a tta_malloc'd buffer. */
-TTA_API tta_status tta_read_file(const char *path, void **data, size_t *size);
-
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "augment/internal.h"
+#include "core/alloc.h"
 #include "core/error.h"
 
 typedef struct src_desc {

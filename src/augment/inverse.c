@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "augment/internal.h"
+#include "core/alloc.h"
 #include "core/error.h"
 
 static double wrap_mod(double v, int n) {

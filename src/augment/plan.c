@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "augment/internal.h"
+#include "core/alloc.h"
 #include "core/error.h"
 
 static void set_affine(double *m, double a, double b, double c, double d, double e, double f) {

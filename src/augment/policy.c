@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "augment/internal.h"
+#include "core/alloc.h"
 #include "core/error.h"
 
 /* ---- presets ---- */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "augment/internal.h"
+#include "core/alloc.h"
 #include "core/error.h"
 
 /* Maps index k of an axis of length n to an index inside it, or -1 for the constant fill. */

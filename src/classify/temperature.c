@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "classify/temperature.h"
+#include "core/alloc.h"
 #include "tta/tensor.h"
 
 #define LOG_FLOOR 1e-30 /* probabilities are floored before their log, as everywhere */

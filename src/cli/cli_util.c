@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli_util.h"
+#include "core/file_key.h"
 #include "core/stats_util.h"
 #include "tta/tensor_io.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/tensor_compare.h"
 #include "tta/tensor_io.h"
 
 int tta_cmd_compare(int argc, char **argv) {

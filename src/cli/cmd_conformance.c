@@ -19,6 +19,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "core/tensor_compare.h"
 #include "tta/runtime.h"
 #include "tta/tensor_io.h"
 

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/report_cli.h"
 #include "cli/search_cli.h"
+#include "core/file_key.h"
 #include "tta/runtime.h"
 
 #define MAX_MODELS 8

@@ -23,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/report_cli.h"
 #include "cli/search_cli.h"
+#include "core/file_key.h"
 #include "tta/classify.h"
 #include "tta/dataset.h"
 #include "tta/search.h"

@@ -7,6 +7,8 @@
 
 #include "cli/detect_cli.h"
 #include "cli/progress.h"
+#include "core/alloc.h"
+#include "core/file_key.h"
 #include "tta/tensor_io.h"
 
 #define CHUNK 256

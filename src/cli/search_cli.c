@@ -7,6 +7,7 @@
 #include "cli/cli_util.h"
 #include "cli/progress.h"
 #include "cli/search_cli.h"
+#include "core/file_key.h"
 
 #define CHUNK 500
 

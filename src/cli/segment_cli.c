@@ -8,6 +8,7 @@
 
 #include "cli/progress.h"
 #include "cli/segment_cli.h"
+#include "core/file_key.h"
 #include "segment/segment_internal.h"
 #include "tta/tensor_io.h"
 

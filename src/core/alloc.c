@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "tta/tensor.h"
 
 static void *default_realloc(void *user, void *ptr, size_t size) {

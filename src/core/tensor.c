@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/checked.h"
 #include "core/error.h"
+#include "core/tensor_compare.h"
 #include "tta/tensor.h"
 
 size_t tta_dtype_size(tta_dtype dtype) {

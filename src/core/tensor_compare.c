@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/tensor_compare.h"
 #include "tta/tensor.h"
 
 int tta_tensor_allclose(const tta_tensor *got, const tta_tensor *ref, double rtol, double atol, char *why, size_t size) {

@@ -8,6 +8,7 @@
  * what catches a CIFAR-100 file opened as CIFAR-10 and garbage. Files may be gzipped. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "data/dataset_internal.h"
 #include "tta/tensor.h"

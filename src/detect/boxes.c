@@ -1,6 +1,7 @@
 /* boxes.c - the growable box list of detect.h and the IoU every merge rule and metric uses. */
 #include <math.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "tta/detect.h"
 

@@ -21,6 +21,7 @@
 
 #include <omp.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "detect/view_nms.h"
 #include "tta/detect.h"

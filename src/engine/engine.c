@@ -1,6 +1,7 @@
 /* engine.c - see engine.h: the plan cache and class-name lists the task engines share. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "engine/engine.h"
 

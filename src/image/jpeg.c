@@ -12,6 +12,7 @@
 #include <jerror.h>
 #include <jpeglib.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "image/codec.h"
 

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
+#include "core/file_key.h"
 #include "core/file_out.h"
 #include "tta/tensor_io.h"
 

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
+#include "core/file_key.h"
 #include "core/file_out.h"
 #include "io/onnx_tensor.h"
 #include "tta/tensor_io.h"

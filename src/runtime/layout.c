@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/plan.h"
 
 static bool is_pointwise(const tta_node *n) {

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
+#include "core/file_key.h"
 #include "io/onnx_tensor.h"
 #include "onnx.pb-c.h"
 #include "runtime/model.h"

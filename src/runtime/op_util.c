@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/tensor_compare.h"
 #include "runtime/op.h"
 
 const tta_attr *tta_node_attr(const tta_node *node, const char *name) {

@@ -21,6 +21,7 @@
 #include <omp.h>
 #endif
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "core/error.h"
 #include "runtime/model.h"

@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/plan.h"
 
 static bool is_op(const tta_node *n, const char *op) { return !n->domain[0] && !strcmp(n->op_type, op); }

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
+#include "core/file_key.h"
 #include "tta/search.h"
 #include "tta/tensor.h"
 #include "tta/tensor_io.h"

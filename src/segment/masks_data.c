@@ -19,6 +19,7 @@
 #include <strings.h>
 
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "data/dataset_internal.h"
 #include "data/range.h"

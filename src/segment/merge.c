@@ -27,6 +27,7 @@
 
 #include <omp.h>
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "core/error.h"
 #include "segment/segment_internal.h"

@@ -3,7 +3,10 @@
  * comparison, every truncation of a model file, and failed allocations during load. */
 #include <unistd.h>
 
+#include "core/alloc.h"
+#include "core/file_key.h"
 #include "core/file_out.h"
+#include "core/tensor_compare.h"
 #include "test.h"
 #include "tta/runtime.h"
 #include "tta/tensor_io.h"

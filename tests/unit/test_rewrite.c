@@ -1,6 +1,7 @@
 /* test_rewrite.c - the graph rewrites: BatchNorm folding and activation fusion fire where they
  * should (operator counts before and after), and the rewritten graph computes the same outputs
  * as the graph as written and as PyTorch (the whole-model reference data). */
+#include "core/tensor_compare.h"
 #include "test.h"
 #include "tta/runtime.h"
 #include "tta/tensor_io.h"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "classify/temperature.h"
+#include "core/file_key.h"
 #include "test.h"
 #include "tta/classify.h"
 #include "tta/search.h"

@@ -19,6 +19,7 @@
  */
 #include <stddef.h>
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "core/error.h"
 #include "runtime/ops/conv_winograd.h"

@@ -31,6 +31,7 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "runtime/ops/dnnl_ew.h"
 

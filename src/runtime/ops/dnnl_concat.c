@@ -15,6 +15,7 @@
  * compute still honours any mix it is given. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/dnnl_cs.h"
 
 /* Each input in the key: its rank-sized dims and its layout. */

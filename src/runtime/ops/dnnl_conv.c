@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/conv_winograd.h"
 #include "runtime/ops/dnnl_common.h"
 #include "runtime/ops/nn.h"

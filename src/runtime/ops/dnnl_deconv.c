@@ -25,6 +25,7 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/dnnl_common.h"
 #include "runtime/ops/dnnl_deconv.h"
 #include "runtime/ops/nn.h"

@@ -39,6 +39,7 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/dnnl_ew.h"
 
 #define MIN_ELEMS 1024

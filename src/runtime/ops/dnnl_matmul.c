@@ -10,6 +10,7 @@
  * shapes, cached, and rebuilt when they change. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/dnnl_common.h"
 #include "runtime/ops/nn.h"
 

@@ -14,6 +14,7 @@
  * the first run for the concrete shape and cached. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/dnnl_common.h"
 #include "runtime/ops/nn.h"
 

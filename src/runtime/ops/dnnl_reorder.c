@@ -3,6 +3,7 @@
  * oneDNN reorder primitive. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/dnnl_common.h"
 
 typedef struct reorder_state {

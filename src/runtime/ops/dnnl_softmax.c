@@ -10,6 +10,7 @@
  * the conformance tolerance of 1e-7 + 1e-3*|ref| there. */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/dnnl_cs.h"
 
 typedef struct dsm_state {

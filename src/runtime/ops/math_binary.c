@@ -18,6 +18,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/math.h"
 
 typedef enum bin_op {

@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
+#include "core/tensor_compare.h"
 #include "runtime/ops/math.h"
 
 typedef struct cast_state {

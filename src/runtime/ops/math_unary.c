@@ -13,6 +13,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "runtime/ops/math.h"
 

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "core/alloc.h"
 #include "runtime/op.h"
 
 /* ---- kernel entry points */

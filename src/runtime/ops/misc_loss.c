@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/misc.h"
 
 enum { RD_NONE, RD_SUM, RD_MEAN };

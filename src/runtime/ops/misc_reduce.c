@@ -12,6 +12,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/misc.h"
 
 typedef enum red_kind {

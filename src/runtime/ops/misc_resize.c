@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "runtime/ops/misc.h"
 
 #ifdef _OPENMP

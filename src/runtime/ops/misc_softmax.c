@@ -11,6 +11,7 @@
 #include <omp.h>
 #endif
 
+#include "core/alloc.h"
 #include "runtime/ops/misc.h"
 
 typedef enum sm_kind { SM_SOFTMAX, SM_LOGSOFTMAX, SM_HARDMAX } sm_kind;

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "runtime/ops/nn.h"
 

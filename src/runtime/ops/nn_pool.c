@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "runtime/ops/nn.h"
 

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/checked.h"
 #include "runtime/ops/tensor.h"
 
