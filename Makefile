@@ -128,7 +128,7 @@ fuzz-build:
 	@$(MAKE) $(JOBS) --no-print-directory $(FUZZ_TARGETS:%=build-fuzz/%)
 
 build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h build-fuzz/libtta.a
-	clang -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude $< -o $@ \
+	clang -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude -Isrc $< -o $@ \
 		build-fuzz/libtta.a -fopenmp $(LDLIBS)
 
 fuzz:

@@ -59,11 +59,12 @@ int serve_decode_image(const unsigned char *data, size_t n, const char *what, co
         snprintf(msg, msg_size, "%s: empty, expected a PNG or JPEG image", what);
         return 400;
     }
+    /* w and h are below 2^32: each is checked alone first, so that w * h cannot overflow */
     if (serve_image_size(data, n, &w, &h) != 0) {
         snprintf(msg, msg_size, "%s: not a PNG or JPEG image, or its header is truncated or corrupt", what);
         return 400;
     }
-    if (w * h > lim->max_pixels) {
+    if (w > lim->max_pixels || h > lim->max_pixels || w * h > lim->max_pixels) {
         snprintf(msg, msg_size, "%s: %lld x %lld pixels is more than the limit of %lld pixels", what,
                  (long long)w, (long long)h, (long long)lim->max_pixels);
         return 400;

@@ -510,6 +510,10 @@ TEST(request_malformed_bodies) {
                               'R',  0,   1,   0x86, 0xa0, 0,    1,    0x86, 0xa0, 8, 0, 0,  0,   0};
     CHECK_EQ_INT(parse(fake, sizeof fake, NULL, &p, &imgs, &n, msg), 400);
     CHECK_STR_CONTAINS(msg, "more than the limit");
+    /* 4294967295 x 4294967295: the product would overflow int64 (found by fuzz_serve_request) */
+    memset(fake + 16, 0xff, 8);
+    CHECK_EQ_INT(parse(fake, sizeof fake, NULL, &p, &imgs, &n, msg), 400);
+    CHECK_STR_CONTAINS(msg, "4294967295 x 4294967295 pixels is more than the limit");
 }
 
 TEST(request_json_bodies) {
