@@ -373,7 +373,8 @@ int tta_cmd_serve(int argc, char **argv) {
         goto done;
     }
     m_ok = 1;
-    serve_task_config cfg = {.model_name = base_name(o.model), .policy = &pol, .metrics = &metrics};
+    serve_task_config cfg = {
+        .model_name = base_name(o.model), .policy = &pol, .metrics = &metrics, .max_batch = o.max_batch};
     if (is_cls) {
         if (cli_classifier_new(&cls, m, &fmt, o.threads, o.max_batch * pol.n_views)) goto done;
         task = serve_task_classify_new(&cfg, cls, cls_merge, NULL, o.adaptive_cost, o.adaptive_thr);

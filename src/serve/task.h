@@ -29,6 +29,7 @@ typedef struct serve_task_config {
     const char *model_name; /* in every response ("model") */
     const tta_policy *policy;
     serve_metrics *metrics; /* may be NULL */
+    int max_batch;          /* images per batch at most (the worker's); padded batches stay within */
 } serve_task_config;
 
 /* Classification: merged probabilities (merge rule; a policy with view weights merges by their
@@ -52,6 +53,13 @@ serve_task *serve_task_segment_new(const serve_task_config *cfg, tta_segmenter *
 /* Orders n images by size (height, width, channels), stably: the engines batch runs of equal
  * sizes. order[i] receives the index of the i-th image in that order. */
 void serve_order_by_size(const tta_image *const *images, int n, int *order);
+
+/* Pads a batch of n images (room for 2n) to the next power of two, at most max_batch (0: no
+ * cap), by repeating the last image, when all n have one size; returns the padded count (n when
+ * not padded). The runtime makes a plan per batch shape: padding keeps the shapes to a few
+ * (1, 2, 4, ... and max_batch images' views), so their plans stay cached instead of being made
+ * and dropped batch after batch; the padded items' outputs are ignored. */
+int serve_pad_batch(tta_image *images, int n, int max_batch);
 
 /* Fills a job with a body built from the results written into b (status 200). Returns 0, or
  * -1 when b ran out of memory (the job then gets a 500 error body). */

@@ -84,22 +84,23 @@ static tta_status cls_run(serve_task *base, serve_job **jobs, int n_jobs) {
         t->k = k;
         t->cap = 0;
     }
-    if (grow(t, n)) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a batch of %d images", n);
+    if (grow(t, 2 * n)) return tta_errorf(TTA_ERR_NOMEM, "out of memory for a batch of %d images", n);
     for (int j = 0, f = 0; j < n_jobs; j++)
         for (int i = 0; i < jobs[j]->n_images; i++)
             t->ptrs[f++] = &jobs[j]->images[i];
     serve_order_by_size(t->ptrs, n, t->order);
     for (int s = 0; s < n; s++)
         t->sorted[s] = *t->ptrs[t->order[s]]; /* borrowed copies */
+    int np = serve_pad_batch(t->sorted, n, t->cfg.max_batch);
 
     /* every view's probabilities into vp[(s * V + v) * k], s in sorted order */
     int adaptive = t->adaptive;
     if (!adaptive) {
-        TTA_TRY(tta_classify_view_range(t->c, pol, t->sorted, n, 0, V, t->vp));
+        TTA_TRY(tta_classify_view_range(t->c, pol, t->sorted, np, 0, V, t->vp));
         for (int s = 0; s < n; s++)
             t->passes[s] = V;
     } else {
-        TTA_TRY(tta_classify_view_range(t->c, pol, t->sorted, n, 0, 1, t->id));
+        TTA_TRY(tta_classify_view_range(t->c, pol, t->sorted, np, 0, 1, t->id));
         for (int s = 0; s < n; s++) {
             const float *p = t->id + (size_t)s * k;
             t->conf[s] = p[tta_argmax(p, k)];
@@ -113,7 +114,9 @@ static tta_status cls_run(serve_task *base, serve_job **jobs, int n_jobs) {
             t->passes[s] = extra ? V : 1;
             memcpy(t->vp + (size_t)s * V * k, t->id + (size_t)s * k, sizeof(float) * (size_t)k);
         }
-        if (nu) TTA_TRY(tta_classify_view_range(t->c, pol, t->uimgs, nu, 1, V - 1, t->ex));
+        if (nu)
+            TTA_TRY(tta_classify_view_range(
+                t->c, pol, t->uimgs, serve_pad_batch(t->uimgs, nu, t->cfg.max_batch), 1, V - 1, t->ex));
         for (int u = 0; u < nu; u++)
             memcpy(t->vp + ((size_t)t->unsure[u] * V + 1) * k, t->ex + (size_t)u * (V - 1) * k,
                    sizeof(float) * (size_t)(V - 1) * k);

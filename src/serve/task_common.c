@@ -21,6 +21,21 @@ void serve_order_by_size(const tta_image *const *images, int n, int *order) {
         }
 }
 
+int serve_pad_batch(tta_image *images, int n, int max_batch) {
+    if (n < 1) return n;
+    for (int i = 1; i < n; i++)
+        if (images[i].height != images[0].height || images[i].width != images[0].width ||
+            images[i].channels != images[0].channels)
+            return n; /* several sizes: the engines make runs of one size anyway */
+    int p = 1;
+    while (p < n)
+        p *= 2;
+    if (max_batch > 0 && p > max_batch) p = max_batch > n ? max_batch : n;
+    for (int i = n; i < p; i++)
+        images[i] = images[n - 1];
+    return p;
+}
+
 int serve_job_finish(serve_job *job, serve_buf *b) {
     size_t len = 0;
     char *body = serve_buf_take(b, &len);

@@ -22,10 +22,11 @@ static tta_status det_run(serve_task *base, serve_job **jobs, int n_jobs) {
     int n = 0;
     for (int j = 0; j < n_jobs; j++)
         n += jobs[j]->n_images;
+    int np = n; /* padded */
     const tta_image **ptrs = malloc(sizeof *ptrs * (size_t)n);
     int *order = malloc(sizeof(int) * (size_t)n), *pos = malloc(sizeof(int) * (size_t)n);
-    tta_image *sorted = malloc(sizeof(tta_image) * (size_t)n);
-    tta_boxes *out = calloc((size_t)n, sizeof(tta_boxes));
+    tta_image *sorted = malloc(sizeof(tta_image) * (size_t)n * 2);
+    tta_boxes *out = calloc((size_t)n * 2, sizeof(tta_boxes));
     tta_status st = ptrs && order && pos && sorted && out
                         ? TTA_OK
                         : tta_errorf(TTA_ERR_NOMEM, "out of memory for a batch of %d images", n);
@@ -36,7 +37,8 @@ static tta_status det_run(serve_task *base, serve_job **jobs, int n_jobs) {
         serve_order_by_size(ptrs, n, order);
         for (int s = 0; s < n; s++)
             sorted[s] = *ptrs[order[s]], pos[order[s]] = s;
-        st = tta_detect(t->d, t->cfg.policy, sorted, n, &t->fuse, out);
+        np = serve_pad_batch(sorted, n, t->cfg.max_batch);
+        st = tta_detect(t->d, t->cfg.policy, sorted, np, &t->fuse, out);
     }
     for (int j = 0, f = 0; !st && j < n_jobs; j++) {
         serve_job *job = jobs[j];
@@ -52,7 +54,7 @@ static tta_status det_run(serve_task *base, serve_job **jobs, int n_jobs) {
         job->passes = job->n_images * t->base.n_views;
         serve_job_finish(job, &b);
     }
-    if (out) tta_boxes_free_array(out, n);
+    if (out) tta_boxes_free_array(out, np);
     free(ptrs), free(order), free(pos), free(sorted);
     return st;
 }

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "tta/classify.h"
 
-#define PLAN_CACHE 4
+#define PLAN_CACHE 16 /* batch sizes: full blocks, a last partial one, a server's padded sizes */
 #define DEFAULT_MAX_BATCH 256
 
 struct tta_classifier {

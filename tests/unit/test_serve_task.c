@@ -177,8 +177,8 @@ TEST(classify_task_batches_jobs_in_request_order) {
     serve_job *jobs[2] = {&ja, &jb};
     model_calls = model_items = 0;
     CHECK(t->run(t, jobs, 2) == TTA_OK);
-    CHECK_EQ_INT(model_calls, 1); /* 3 images x 2 views in one forward pass */
-    CHECK_EQ_INT(model_items, 6);
+    CHECK_EQ_INT(model_calls, 1); /* 3 images x 2 views in one forward pass, */
+    CHECK_EQ_INT(model_items, 8); /* padded to 4 images (serve_pad_batch) */
     CHECK_EQ_INT(ja.status, 200);
     CHECK_EQ_INT(ja.passes, 4);
     CHECK_EQ_INT(jb.passes, 2);
@@ -202,7 +202,7 @@ TEST(classify_task_adaptive_runs_extra_views_for_unsure_images_only) {
     CHECK(tta_policy_parse(&pol, "hflip; vflip; rot90(1)", NULL) == TTA_OK);
     serve_metrics m;
     CHECK_EQ_INT(serve_metrics_init(&m, "half", "classify", 4, 8), 0);
-    serve_task_config cfg = {.model_name = "half", .policy = &pol, .metrics = &m};
+    serve_task_config cfg = {.model_name = "half", .policy = &pol, .metrics = &m, .max_batch = 8};
     /* fixed threshold 0.9: confident (p 0.99) images get the identity alone */
     serve_task *t = serve_task_classify_new(&cfg, c, TTA_MERGE_MEAN, NULL, 2, 0.9);
     CHECK(m.adaptive == 1);
@@ -212,7 +212,7 @@ TEST(classify_task_adaptive_runs_extra_views_for_unsure_images_only) {
     model_calls = model_items = 0;
     CHECK(t->run(t, jobs, 1) == TTA_OK);
     CHECK_EQ_INT(model_calls, 2);     /* the identity of all, then the rest of the unsure one */
-    CHECK_EQ_INT(model_items, 3 + 3); /* 3 identities + 3 other views of image 1 */
+    CHECK_EQ_INT(model_items, 4 + 3); /* 3 identities (padded to 4) + 3 other views of image 1 */
     CHECK_EQ_INT(j.passes, 1 + 4 + 1);
     CHECK_STR_CONTAINS(j.body, "\"passes\": 1, \"identity_confidence\": 0.99}");
     CHECK_STR_CONTAINS(j.body, "\"passes\": 4, \"identity_confidence\": 0.52549");
@@ -234,4 +234,22 @@ TEST(classify_task_adaptive_runs_extra_views_for_unsure_images_only) {
     serve_metrics_destroy(&m);
     tta_policy_destroy(&pol);
     tta_classifier_free(c);
+}
+
+TEST(pad_batch_to_few_shapes) {
+    uint8_t px[4] = {0};
+    tta_image imgs[16], other;
+    memset(imgs, 0, sizeof imgs);
+    for (int i = 0; i < 8; i++)
+        tta_image_wrap(&imgs[i], 1, 4, 1, TTA_DTYPE_UINT8, px);
+    CHECK_EQ_INT(serve_pad_batch(imgs, 1, 8), 1);
+    CHECK_EQ_INT(serve_pad_batch(imgs, 3, 8), 4);
+    CHECK(imgs[3].data == imgs[2].data && imgs[3].width == 4); /* the last image repeated */
+    CHECK_EQ_INT(serve_pad_batch(imgs, 5, 8), 8);
+    CHECK_EQ_INT(serve_pad_batch(imgs, 5, 6), 6); /* capped at the largest batch */
+    CHECK_EQ_INT(serve_pad_batch(imgs, 5, 0), 8);
+    memset(&other, 0, sizeof other);
+    tta_image_wrap(&other, 2, 4, 1, TTA_DTYPE_UINT8, px);
+    imgs[1] = other;
+    CHECK_EQ_INT(serve_pad_batch(imgs, 3, 8), 3); /* two sizes: left alone */
 }
