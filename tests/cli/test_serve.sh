@@ -189,7 +189,7 @@ rm -f "$TMP/go"
 $PY $CLIENT inflight "$PORT" tests/data/serve/00000.png "$TMP/go" > "$TMP/inflight.txt" 2>&1 &
 CL=$!
 i=0
-while ! grep -q started "$TMP/inflight.txt" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q started "$TMP/inflight.txt" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM "$PID"
 sleep 0.5
 curl -s -m 2 -o /dev/null -w '%{http_code}' "$U/healthz" > "$TMP/after.txt" 2>/dev/null
