@@ -36,8 +36,11 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fopenmp -fno-mat
 LDLIBS := -lprotobuf-c -ldnnl -lpng -ljpeg -lz -ljansson -lm
 ALL_LDFLAGS := -fopenmp $(SAN) $(LDFLAGS)
 
-LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
-CLI_SRC := $(sort $(wildcard src/cli/*.c))
+# src/serve/http.c is the server's libmicrohttpd front end: linked into the `tta` command only,
+# so that libtta itself does not depend on libmicrohttpd.
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*' -not -path 'src/serve/http.c'))
+CLI_SRC := $(sort $(wildcard src/cli/*.c)) src/serve/http.c
+HTTP_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 GEN_SRC := $(BUILD)/gen/onnx.pb-c.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/onnx.pb-c.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -82,7 +85,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tta.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tta.pc
 
 $(BUILD)/tta: $(CLI_OBJ) $(BUILD)/libtta.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libtta.a $(ALL_LDFLAGS) $(LDLIBS)
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libtta.a $(ALL_LDFLAGS) $(LDLIBS) $(HTTP_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/test_main.o $(BUILD)/libtta.a
 	@mkdir -p $(dir $@)
@@ -129,7 +132,7 @@ fuzz-build:
 	@$(MAKE) $(JOBS) --no-print-directory $(FUZZ_TARGETS:%=build-fuzz/%)
 
 build-fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h build-fuzz/libtta.a
-	clang -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude $< -o $@ \
+	clang -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude -Isrc $< -o $@ \
 		build-fuzz/libtta.a -fopenmp $(LDLIBS)
 
 fuzz:

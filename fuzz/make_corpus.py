@@ -80,6 +80,24 @@ def main():
     ds("list_ints", 3, b"path,label\nimg.png,1\nimg.png, 0\n", png)
     ds("list_names", 3, b"img.png,zebra\nimg.png,aardvark\n", png, 4)
     ds("list_missing", 3, b"# comment\nnope.png,1\nimg.png,0\n", read(f"{d}/folder/bird/x.jpg"))
+    # server request bodies: byte 0 picks the Content-Type (0 JSON, 1 PNG, 2 none, 3 multipart,
+    # 4 form; see fuzz_serve_request.c), then the body
+    b64 = __import__("base64").b64encode
+    png0, png1 = read(os.path.join(ROOT, "tests/data/serve/00000.png")), read(os.path.join(ROOT, "tests/data/serve/00001.png"))
+    req = {
+        "json_one": b'\0{"image": "' + b64(png0) + b'", "top": 2}',
+        "json_two": b'\0{"images": ["' + b64(png0) + b'", "' + b64(png1) + b'"], "min_score": 0.5, "maps": true}',
+        "json_truncated": b'\0{"image": "Zm9v',
+        "json_dup": b'\0{"image": "Zg==", "image": "Zg=="}',
+        "raw_png": b"\1" + png1,
+        "raw_png_truncated": b"\1" + read(os.path.join(ROOT, "tests/data/serve/00002.png"))[:60],
+        "raw_jpeg": b"\2" + read(f"{d}/folder/bird/x.jpg"),
+        "multipart": b"\3--x\r\nContent-Disposition: form-data\r\n",
+        "query_top": b"\4top=3",
+        "base64_lines": b"\0Zm9vYmFy\r\nZm9v",
+    }
+    for name, body in req.items():
+        seed("serve_request", name, body)
 
 
 if __name__ == "__main__":

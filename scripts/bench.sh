@@ -280,6 +280,14 @@ if [ -f "$OUT/mosaics/annotations.json" ] && [ -f models/segmenter.onnx ]; then
     fi
 fi
 
+# ---- `tta serve` under load (issue 17): wrk at concurrency 1, 8 and 64, a soak with the server's
+# memory before and after, and `tta predict` in one process beside it (scripts/bench_serve.sh;
+# about 3 minutes). BENCH_SERVE=0 leaves it out.
+if [ "${BENCH_SERVE:-1}" != 0 ]; then
+    echo
+    BENCH_THREADS=$THREADS sh scripts/bench_serve.sh || echo "serve load test failed (scripts/bench_serve.sh)" >> "$ERRS"
+fi
+
 if [ -s "$ERRS" ]; then
     echo
     echo "failures:"

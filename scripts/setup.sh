@@ -7,7 +7,8 @@ set -e
 # With arguments: those packages instead (scripts/bench.sh installs Node and PyTorch so, and the
 # Makefile clang and libFuzzer for `make fuzz` and the fuzz part of `make test`).
 PACKAGES="gcc make libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata \
-libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libjansson-dev dataset-fashion-mnist pkg-config"
+libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libjansson-dev libmicrohttpd-dev dataset-fashion-mnist \
+pkg-config curl"
 [ $# -gt 0 ] && PACKAGES="$*"
 
 missing=""

@@ -128,6 +128,13 @@ TTA_API tta_activation tta_classifier_activation(const tta_classifier *c);
 TTA_API tta_status tta_classify_views(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
                               float *view_probs, int *k);
 
+/* The same for views first_view .. first_view + n_sel - 1 of `pol` only: view_probs[(i * n_sel +
+ * j) * k + c] for view first_view + j (k learnt from one image first if still unknown). Adaptive
+ * TTA runs the identity (0, 1) on every image, then (1, n_views - 1) on the unsure ones only.
+ * Errors: INVALID_ARG for a range outside the policy, and those of tta_classify_views. */
+TTA_API tta_status tta_classify_view_range(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
+                                   int first_view, int n_sel, float *view_probs);
+
 /* Merged probabilities of n images: probs[i * k + c]. weights: per view (NULL: all 1). If
  * view_probs is not NULL it also receives every view's probabilities as tta_classify_views. */
 TTA_API tta_status tta_classify(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,

@@ -65,6 +65,10 @@ TTA_API tta_status tta_image_decode(tta_image *img, const void *data, size_t siz
  * converted as tta_image_convert does. Errors: INVALID_ARG (other channel counts), IO. */
 TTA_API tta_status tta_image_write_png(const tta_image *img, const char *path);
 
+/* The same PNG encoded into memory: *data (tta_malloc'd; tta_free it) receives *size bytes.
+ * Errors: INVALID_ARG (other channel counts), NOMEM. */
+TTA_API tta_status tta_image_encode_png(const tta_image *img, void **data, size_t *size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "tta/classify.h"
 
-#define PLAN_CACHE 4
+#define PLAN_CACHE 16 /* batch sizes: full blocks, a last partial one, a server's padded sizes */
 #define DEFAULT_MAX_BATCH 256
 
 struct tta_classifier {
@@ -255,9 +255,10 @@ static tta_status ensure_aug_plan(tta_classifier *c, const tta_policy *pol, int 
     return TTA_OK;
 }
 
-/* One block: images [i0, i1) x views [v0, v1) through the model. */
-static tta_status run_block(tta_classifier *c, const tta_image *images, int i0, int i1, int v0, int v1, int n_views,
-                            float *view_probs, int *k_out) {
+/* One block: images [i0, i1) x views [v0, v1) through the model. Image i's view v goes to row
+ * i * n_views + (v - first) of view_probs (first: the first view of the range asked for). */
+static tta_status run_block(tta_classifier *c, const tta_image *images, int i0, int i1, int v0, int v1, int first,
+                            int n_views, float *view_probs, int *k_out) {
     int ni = i1 - i0, nv = v1 - v0, b = ni * nv;
     int oh, ow;
     tta_aug_plan_view_size(c->aug, v0, &oh, &ow);
@@ -277,17 +278,16 @@ static tta_status run_block(tta_classifier *c, const tta_image *images, int i0, 
     if (!view_probs) return TTA_OK;
     for (int i = 0; i < ni; i++)
         for (int v = 0; v < nv; v++) {
-            float *dst = view_probs + ((size_t)(i0 + i) * n_views + (size_t)(v0 + v)) * k;
+            float *dst = view_probs + ((size_t)(i0 + i) * n_views + (size_t)(v0 + v - first)) * k;
             memcpy(dst, scores + (size_t)(i * nv + v) * k, sizeof(float) * (size_t)k);
             TTA_TRY(tta_scores_to_probs(dst, k, c->act));
         }
     return TTA_OK;
 }
 
-tta_status tta_classify_views(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
-                              float *view_probs, int *k) {
-    if (!c || !pol || (!images && n > 0)) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_classify_views: NULL argument");
-    int n_views = pol->n_views;
+/* Views [first, first + n_sel) of each of n images, rows i * n_sel + (v - first). */
+static tta_status classify_range(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n, int first,
+                                 int n_sel, float *view_probs, int *k) {
     if (!view_probs) n = n > 0 ? 1 : 0; /* learning k: one image is enough */
     int start = 0;
     while (start < n) {
@@ -297,23 +297,40 @@ tta_status tta_classify_views(tta_classifier *c, const tta_policy *pol, const tt
                images[end].channels == images[start].channels)
             end++;
         TTA_TRY(ensure_aug_plan(c, pol, images[start].height, images[start].width));
-        if (n_views <= c->max_batch) {
-            int per = c->max_batch / n_views;
+        if (n_sel <= c->max_batch) {
+            int per = c->max_batch / n_sel;
             for (int i = start; i < end; i += per) {
                 int i1 = i + per < end ? i + per : end;
-                TTA_TRY(run_block(c, images, i, i1, 0, n_views, n_views, view_probs, k));
+                TTA_TRY(run_block(c, images, i, i1, first, first + n_sel, first, n_sel, view_probs, k));
             }
         } else {
             for (int i = start; i < end; i++)
-                for (int v = 0; v < n_views; v += c->max_batch) {
-                    int v1 = v + c->max_batch < n_views ? v + c->max_batch : n_views;
-                    TTA_TRY(run_block(c, images, i, i + 1, v, v1, n_views, view_probs, k));
+                for (int v = first; v < first + n_sel; v += c->max_batch) {
+                    int v1 = v + c->max_batch < first + n_sel ? v + c->max_batch : first + n_sel;
+                    TTA_TRY(run_block(c, images, i, i + 1, v, v1, first, n_sel, view_probs, k));
                 }
         }
         start = end;
     }
     if (k) *k = c->k;
     return TTA_OK;
+}
+
+tta_status tta_classify_views(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
+                              float *view_probs, int *k) {
+    if (!c || !pol || (!images && n > 0)) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_classify_views: NULL argument");
+    return classify_range(c, pol, images, n, 0, pol->n_views, view_probs, k);
+}
+
+tta_status tta_classify_view_range(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n,
+                                   int first_view, int n_sel, float *view_probs) {
+    if (!c || !pol || !view_probs || (!images && n > 0) || n < 0)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_classify_view_range: NULL argument or negative count");
+    if (first_view < 0 || n_sel < 1 || first_view > pol->n_views - n_sel)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_classify_view_range: views %d..%d of a policy of %d views",
+                          first_view, first_view + n_sel - 1, pol->n_views);
+    if (c->k == 0 && n > 0) TTA_TRY(classify_range(c, pol, images, 1, first_view, n_sel, NULL, NULL));
+    return classify_range(c, pol, images, n, first_view, n_sel, view_probs, NULL);
 }
 
 tta_status tta_classify(tta_classifier *c, const tta_policy *pol, const tta_image *images, int n, tta_merge merge,

@@ -23,5 +23,6 @@ int tta_cmd_detect_bench(int argc, char **argv);
 int tta_cmd_segment(int argc, char **argv);
 int tta_cmd_segment_search(int argc, char **argv);
 int tta_cmd_segment_bench(int argc, char **argv);
+int tta_cmd_serve(int argc, char **argv);
 
 #endif

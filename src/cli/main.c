@@ -24,6 +24,7 @@ static const struct {
     {"search", tta_cmd_search, "find the best TTA policy within a budget of passes per image"},
     {"frontier", tta_cmd_frontier, "when TTA pays: models, their TTA and ensembles by cost against test accuracy"},
     {"compare", tta_cmd_compare, "compare two tensor files with the ONNX test tolerance"},
+    {"serve", tta_cmd_serve, "an HTTP model server: TTA predictions with batching, /metrics, limits"},
     {"bench", tta_cmd_bench, "time a model at a batch size: images/s, latency, peak memory"},
     {"augment", tta_cmd_augment, "show the views of an augmentation policy on an image, as a grid"},
     {"data", tta_cmd_data, "make a data set: Fashion-MNIST mosaics with boxes and masks"},

@@ -9,9 +9,5 @@
 tta_status tta_png_decode(tta_image *img, const unsigned char *data, size_t size, const char *name);
 tta_status tta_jpeg_decode(tta_image *img, const unsigned char *data, size_t size, const char *name);
 
-/* Encodes an image (uint8 or float32, 1 to 4 channels) as PNG into memory: *out receives a
- * malloc'd buffer (free()) of *size bytes. For pictures embedded in reports. Errors:
- * INVALID_ARG (other channel counts), NOMEM. */
-tta_status tta_png_encode(const tta_image *img, unsigned char **out, size_t *size);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <png.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,35 @@ tta_status tta_png_decode(tta_image *img, const unsigned char *data, size_t size
     return TTA_OK;
 }
 
-/* Encodes `src` (uint8, 1-4 channels) to `f`; returns 0 or -1 with ctx->msg set. Kept apart
- * from tta_image_write_png so that nothing live across setjmp is modified after it. */
-static int encode(FILE *f, const tta_image *src, png_ctx *ctx) {
+/* A growing memory buffer for tta_image_encode_png. */
+typedef struct png_mem {
+    unsigned char *data;
+    size_t size, cap;
+} png_mem;
+
+static void mem_write_fn(png_structp png, png_bytep in, size_t n) {
+    png_mem *m = png_get_io_ptr(png);
+    if (n > m->cap - m->size) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (n > cap - m->size) {
+            if (cap > SIZE_MAX / 2) png_error(png, "PNG too large for memory");
+            cap *= 2;
+        }
+        unsigned char *d = tta_realloc(m->data, cap);
+        if (!d) png_error(png, "out of memory for the encoded PNG");
+        m->data = d;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->size, in, n);
+    m->size += n;
+}
+
+static void mem_flush_fn(png_structp png) { (void)png; }
+
+/* Encodes `src` (uint8, 1-4 channels) to `f`, or to `mem` when f is NULL; returns 0 or -1 with
+ * ctx->msg set. Kept apart from its callers so that nothing live across setjmp is modified
+ * after it. */
+static int encode(FILE *f, png_mem *mem, const tta_image *src, png_ctx *ctx) {
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
                                        PNG_COLOR_TYPE_RGB_ALPHA};
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, ctx, error_fn, warn_fn);
@@ -108,7 +135,8 @@ static int encode(FILE *f, const tta_image *src, png_ctx *ctx) {
         png_destroy_write_struct(&png, &info);
         return -1;
     }
-    png_init_io(png, f);
+    if (f) png_init_io(png, f);
+    else png_set_write_fn(png, mem, mem_write_fn, mem_flush_fn);
     png_set_IHDR(png, info, (png_uint_32)src->width, (png_uint_32)src->height, 8, color_types[src->channels],
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -119,38 +147,6 @@ static int encode(FILE *f, const tta_image *src, png_ctx *ctx) {
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
     return 0;
-}
-
-tta_status tta_png_encode(const tta_image *img, unsigned char **out, size_t *size) {
-    *out = NULL;
-    *size = 0;
-    if (!img || !img->data) return tta_errorf(TTA_ERR_INVALID_ARG, "tta_png_encode: NULL image");
-    if (img->channels < 1 || img->channels > 4)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_png_encode: PNG needs 1 to 4 channels, the image has %d",
-                          img->channels);
-    tta_image u8 = {0};
-    const tta_image *src = img;
-    if (img->dtype != TTA_DTYPE_UINT8) {
-        TTA_TRY(tta_image_convert(&u8, img, TTA_DTYPE_UINT8));
-        src = &u8;
-    }
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n); /* a FILE over a growing buffer: encode() as for files */
-    if (!f) {
-        tta_image_destroy(&u8);
-        return tta_errorf(TTA_ERR_NOMEM, "tta_png_encode: out of memory");
-    }
-    png_ctx ctx = {0};
-    int rc = encode(f, src, &ctx);
-    tta_image_destroy(&u8);
-    if (fclose(f) != 0 || rc != 0) {
-        free(buf);
-        return tta_errorf(TTA_ERR_NOMEM, "tta_png_encode: %s", rc ? ctx.msg : "out of memory");
-    }
-    *out = (unsigned char *)buf;
-    *size = n;
-    return TTA_OK;
 }
 
 tta_status tta_image_write_png(const tta_image *img, const char *path) {
@@ -172,9 +168,35 @@ tta_status tta_image_write_png(const tta_image *img, const char *path) {
         return st;
     }
     png_ctx ctx = {0};
-    int rc = encode(out.f, src, &ctx);
+    int rc = encode(out.f, NULL, src, &ctx);
     tta_image_destroy(&u8);
     st = tta_file_out_finish(&out, rc == 0); /* PATH.part renamed into place, or removed */
     if (rc != 0) return tta_errorf(TTA_ERR_IO, "%s: PNG write failed: %s", path, ctx.msg);
     return st;
+}
+
+tta_status tta_image_encode_png(const tta_image *img, void **data, size_t *size) {
+    if (!img || !img->data || !data || !size)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "tta_image_encode_png: NULL argument");
+    *data = NULL;
+    *size = 0;
+    if (img->channels < 1 || img->channels > 4)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "PNG needs 1 to 4 channels, the image has %d", img->channels);
+    tta_image u8 = {0};
+    const tta_image *src = img;
+    if (img->dtype != TTA_DTYPE_UINT8) {
+        TTA_TRY(tta_image_convert(&u8, img, TTA_DTYPE_UINT8));
+        src = &u8;
+    }
+    png_ctx ctx = {0};
+    png_mem mem = {0};
+    int rc = encode(NULL, &mem, src, &ctx);
+    tta_image_destroy(&u8);
+    if (rc != 0) {
+        tta_free(mem.data);
+        return tta_errorf(TTA_ERR_NOMEM, "PNG encoding failed: %s", ctx.msg);
+    }
+    *data = mem.data;
+    *size = mem.size;
+    return TTA_OK;
 }

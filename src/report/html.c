@@ -205,22 +205,22 @@ tta_status tta_html_png_uri(FILE *f, const tta_image *img, int min_side, int *wi
     tta_image big = {0};
     const tta_image *use;
     TTA_TRY(enlarge(img, min_side, &big, &use));
-    unsigned char *png = NULL;
+    void *png = NULL;
     size_t size = 0;
-    tta_status st = tta_png_encode(use, &png, &size);
+    tta_status st = tta_image_encode_png(use, &png, &size);
     *width = use->width, *height = use->height;
     tta_image_destroy(&big);
     if (st) return st;
     char *b64 = malloc(tta_base64_size(size));
     if (!b64) {
-        free(png);
+        tta_free(png);
         return tta_errorf(TTA_ERR_NOMEM, "report: out of memory for a picture of %zu bytes", size);
     }
     tta_base64_encode(png, size, b64);
     fputs("data:image/png;base64,", f);
     fputs(b64, f);
     free(b64);
-    free(png);
+    tta_free(png);
     return TTA_OK;
 }
 

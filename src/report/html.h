@@ -45,7 +45,7 @@ void tta_html_table_end(FILE *f);
 
 /* A picture as <img> with a PNG data URI, enlarged by the smallest whole factor (nearest
  * neighbour) that makes its longer side at least min_side pixels (0: as it is). Errors: those
- * of tta_png_encode. */
+ * of tta_image_encode_png. */
 tta_status tta_html_png(FILE *f, const tta_image *img, int min_side, const char *alt);
 /* The same picture as a data URI alone ("data:image/png;base64,..."), for an SVG <image>;
  * *width and *height receive its size after enlarging. */
