@@ -4,7 +4,9 @@
  * is then scored by merging its views from that table. Prints one row per policy (views,
  * accuracy, NLL, ECE, corrected and broken against the identity view of the first model, and
  * the model time its views took), the accuracy of each view alone with a warning for views far
- * below the identity, and optionally the random-augmentation baselines. --json writes it all. */
+ * below the identity, and optionally the random-augmentation baselines. --json writes it all.
+ * Under mpirun each rank runs its block of whole chunks of images and the tables are gathered
+ * (dist.h): the figures are those of one process. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dist.h"
 #include "tta/classify.h"
 #include "tta/dataset.h"
 
@@ -71,36 +74,42 @@ static int build_union(tta_policy *pols, int n_pols, tta_policy *uni, int **map)
     return 0;
 }
 
-/* Runs the union policy over the data set with one classifier; table is n x V x k. */
+/* Runs the union policy over the data set with one classifier; table is n x V x k. Each MPI
+ * rank runs its chunks [b, e) and every rank receives the whole table. */
 static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset *ds, float *table, int k,
                      const char *what, double *seconds) {
-    int64_t n = tta_dataset_count(ds);
+    int64_t n = tta_dataset_count(ds), b, e;
+    dist_range(n, CHUNK, &b, &e);
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
     double t0 = cli_now(), last = t0;
-    int rc = 0;
-    for (int64_t s = 0; s < n && !rc; s += CHUNK) {
-        int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
+    int rc = 0, quiet = dist_rank() != 0;
+    for (int64_t s = b; s < e && !rc; s += CHUNK) {
+        int cnt = (int)(e - s < CHUNK ? e - s : CHUNK);
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_dataset_get(ds, s + i, &imgs[i], NULL)) rc = cli_fail();
         if (!rc && tta_classify_views(c, uni, imgs, cnt, table + (size_t)s * uni->n_views * k, NULL)) rc = cli_fail();
         double t = cli_now();
-        if (t - last > 1.0 || s + cnt == n) {
-            fprintf(stderr, "\r%s: %lld/%lld images, %d views, %.1f s", what, (long long)(s + cnt), (long long)n,
-                    uni->n_views, t - t0);
+        if (!quiet && (t - last > 1.0 || s + cnt == e)) {
+            fprintf(stderr, "\r%s: %lld/%lld images%s, %d views, %.1f s", what, (long long)(s + cnt - b),
+                    (long long)(e - b), dist_size() > 1 ? " (rank 0's share)" : "", uni->n_views, t - t0);
             last = t;
         }
     }
-    fprintf(stderr, "\n");
+    if (!quiet) fprintf(stderr, "\n");
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
+    if (dist_any_failed(rc, "eval") || dist_allgather_rows(table, sizeof(float) * uni->n_views * k, n, CHUNK)) rc = 1;
     *seconds = cli_now() - t0;
     return rc;
 }
 
 /* Random-augmentation baselines: accuracy with one random view per image, and of the mean of
- * 1..K random views. out_acc[r] = accuracy after r + 1 random views. */
+ * 1..K random views. out_acc[r] = accuracy after r + 1 random views. Each MPI rank runs its
+ * chunks, drawing (and skipping) the views of the others' images so that every image gets the
+ * view it gets in one process; the counts are summed over the ranks. */
 static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, int K, uint64_t seed, double *out_acc) {
-    int64_t n = tta_dataset_count(ds);
+    int64_t n = tta_dataset_count(ds), b, e;
+    dist_range(n, CHUNK, &b, &e);
     const int *labels = tta_dataset_labels(ds);
     double *sum = calloc((size_t)n * k_classes, sizeof(double));
     float *p = malloc(sizeof(float) * CHUNK * (size_t)k_classes);
@@ -109,9 +118,16 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
     int rc = tta_policy_init(&ident) ? cli_fail() : 0;
     uint64_t state = seed;
     for (int r = 0; r < K && !rc; r++) {
-        int correct = 0;
+        int64_t correct = 0;
         for (int64_t s = 0; s < n && !rc; s += CHUNK) {
             int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
+            if (s < b || s >= e) { /* another rank's chunk: its views drawn all the same */
+                for (int i = 0; i < cnt; i++) {
+                    tta_view v;
+                    tta_random_view(&state, 3, 10.0, &v);
+                }
+                continue;
+            }
             for (int i = 0; i < cnt && !rc; i++) {
                 tta_policy one;
                 tta_view v;
@@ -138,10 +154,11 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
                 correct += best == labels[s + i];
             }
         }
+        if (dist_any_failed(rc, "eval") || dist_allreduce_sum_i64(&correct, 1)) rc = 1;
         out_acc[r] = (double)correct / (double)n;
-        fprintf(stderr, "\rrandom augmentation: %d/%d draws per image", r + 1, K);
+        if (!dist_rank()) fprintf(stderr, "\rrandom augmentation: %d/%d draws per image", r + 1, K);
     }
-    fprintf(stderr, "\n");
+    if (!dist_rank()) fprintf(stderr, "\n");
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&aug[i]);
     free(aug);
     tta_image_destroy(&src);
@@ -268,6 +285,14 @@ int tta_cmd_eval(int argc, char **argv) {
             if (run_table(cls[j], &uni, cal_ds, cal_table + (size_t)j * nc * V * k, k, what, &s)) goto done;
         }
     }
+    if (random_k > 0) {
+        random_acc = calloc((size_t)random_k, sizeof(double));
+        if (!random_acc || run_random(cls[0], ds, k, random_k, seed, random_acc)) goto done;
+    }
+    if (dist_leave()) { /* the model has run: rank 0 reports */
+        rc = 0;
+        goto done;
+    }
 
     /* The table holds one block of n x V x k per model; a row merges its views over the
      * models it covers. The baseline is the identity view of the first model. */
@@ -316,10 +341,6 @@ int tta_cmd_eval(int argc, char **argv) {
                 }
             }
         }
-    }
-    if (random_k > 0) {
-        random_acc = calloc((size_t)random_k, sizeof(double));
-        if (!random_acc || run_random(cls[0], ds, k, random_k, seed, random_acc)) goto done;
     }
 
     /* ---- report */

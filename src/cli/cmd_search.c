@@ -11,7 +11,8 @@
  * on validation images its search did not see. Writes the chosen policy (the largest budget
  * whose estimated gain is supported, else the identity; --honest-repeats 0: the best within the
  * whole budget) as a policy file for `tta eval` and `tta predict`, and optionally every figure
- * as JSON. Progress goes to stderr. */
+ * as JSON. Progress goes to stderr. Under mpirun the ranks share the model's work (search_cli.c)
+ * and rank 0 alone searches and reports. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dist.h"
 #include "cli/search_cli.h"
 #include "tta/classify.h"
 #include "tta/dataset.h"
@@ -323,8 +325,8 @@ int tta_cmd_search(int argc, char **argv) {
             goto done;
         }
 
-    /* the prediction cache */
-    if (cache_path) {
+    /* the prediction cache (rank 0's alone under mpirun) */
+    if (cache_path && !dist_rank()) {
         uint64_t msize, mhash;
         int stale = 0;
         if (tta_file_key(model_path, &msize, &mhash)) {
@@ -343,6 +345,10 @@ int tta_cmd_search(int argc, char **argv) {
     if (search_fill_split(&val, "validation", cls, &pool, k, cache, model_path) ||
         search_fill_split(&test, "test", cls, &pool, k, cache, model_path))
         goto done;
+    if (dist_leave()) { /* the model has run: rank 0 searches and reports */
+        rc = 0;
+        goto done;
+    }
 
     /* the search, on validation only */
     tta_search_options so = {.budget = budget, .objective = obj, .beam_width = beam, .prune = prune};
