@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/detect_cli.h"
+#include "cli/dist.h"
 
 #define MAX_POLICIES 32
 
@@ -165,6 +166,10 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         }
     }
     if (det_cli_run_table(det, &uni, &data, &table, "detect eval", &table_s)) goto done;
+    if (dist_leave()) { /* the model has run (each MPI rank its share): rank 0 reports */
+        rc = 0;
+        goto done;
+    }
 
     /* one pass: the identity with NMS */
     tta_fuse_options base_f;

@@ -1,4 +1,5 @@
-/* detect_cli.c - see detect_cli.h. */
+/* detect_cli.c - see detect_cli.h. Under mpirun each rank runs the views on its chunks of
+ * images and the detections are gathered into every rank (dist_tasks.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,8 @@
 #include <time.h>
 
 #include "cli/detect_cli.h"
+#include "cli/dist.h"
+#include "cli/dist_tasks.h"
 #include "tta/tensor_io.h"
 
 #define CHUNK 256
@@ -223,21 +226,24 @@ int det_cli_run_table(tta_detector *det, const tta_policy *pol, const tta_coco *
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
     double t0 = cli_now(), last = t0;
-    int rc = 0;
-    for (int s = 0; s < data->n_images && !rc; s += CHUNK) {
-        int cnt = data->n_images - s < CHUNK ? data->n_images - s : CHUNK;
+    int rc = 0, quiet = dist_rank() != 0;
+    int64_t b, e; /* this rank's images */
+    dist_range(data->n_images, CHUNK, &b, &e);
+    for (int s = (int)b; s < e && !rc; s += CHUNK) {
+        int cnt = e - s < CHUNK ? (int)e - s : CHUNK;
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_coco_read_image(data, s + i, &imgs[i])) rc = cli_fail();
         if (!rc && tta_detect_views(det, pol, imgs, cnt, t->boxes + s)) rc = cli_fail();
         double now = cli_now();
-        if (!rc && (now - last > 1.0 || s + cnt == data->n_images)) {
-            fprintf(stderr, "\r%s: %d/%d images, %d views, %.1f s", what, s + cnt, data->n_images, pol->n_views,
-                    now - t0);
+        if (!quiet && !rc && (now - last > 1.0 || s + cnt == e)) {
+            fprintf(stderr, "\r%s: %d/%d images%s, %d views, %.1f s", what, s + cnt - (int)b, (int)(e - b),
+                    dist_size() > 1 ? " (rank 0's share)" : "", pol->n_views, now - t0);
             last = now;
         }
     }
-    fprintf(stderr, "\n");
+    if (!quiet) fprintf(stderr, "\n");
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
+    if (dist_any_failed(rc, "detect") || dist_gather_boxes(t->boxes, data->n_images, CHUNK)) rc = 1;
     if (seconds) *seconds = cli_now() - t0;
     return rc;
 }
