@@ -98,7 +98,8 @@ static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset
     }
     if (!quiet) fprintf(stderr, "\n");
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
-    if (dist_any_failed(rc, "eval") || dist_allgather_rows(table, sizeof(float) * uni->n_views * k, n, CHUNK)) rc = 1;
+    if (dist_any_failed(rc, "eval") || dist_allgather_rows(table, sizeof(float) * uni->n_views * k, n, CHUNK))
+        rc = 1;
     *seconds = cli_now() - t0;
     return rc;
 }

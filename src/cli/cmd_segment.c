@@ -293,7 +293,8 @@ static int cmd_eval(int argc, char **argv) {
     }
     if (save_dir) {
         struct stat st;
-        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0 && errno != EEXIST) { /* EEXIST: another rank */
+        /* EEXIST: another MPI rank made it first */
+        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0 && errno != EEXIST) {
             fprintf(stderr, "tta: %s: cannot create the folder\n", save_dir);
             goto done;
         }

@@ -17,7 +17,9 @@ void dist_range_of(int rank, int64_t n, int chunk, int64_t *begin, int64_t *end)
     *end = c1 * chunk < n ? c1 * chunk : n;
 }
 
-void dist_range(int64_t n, int chunk, int64_t *begin, int64_t *end) { dist_range_of(dist_rank(), n, chunk, begin, end); }
+void dist_range(int64_t n, int chunk, int64_t *begin, int64_t *end) {
+    dist_range_of(dist_rank(), n, chunk, begin, end);
+}
 
 int dist_leave(void) { return dist_rank() != 0; }
 
@@ -37,10 +39,11 @@ int dist_init(int *argc, char ***argv) {
     (void)argc, (void)argv;
     int n = launched_size();
     if (n > 1) { /* every rank would run the whole job and write the same files */
-        fprintf(stderr,
-                "tta: started as one of %d MPI ranks, but this tta was built without MPI (install libopenmpi-dev "
-                "and rebuild, or run it without mpirun)\n",
-                n);
+        fprintf(
+            stderr,
+            "tta: started as one of %d MPI ranks, but this tta was built without MPI (install libopenmpi-dev "
+            "and rebuild, or run it without mpirun)\n",
+            n);
         return 1;
     }
     return 0;
@@ -88,10 +91,10 @@ int dist_bcast(void *buf, size_t bytes) {
 #include <time.h>
 #include <unistd.h>
 
-static int g_on;            /* MPI initialised */
+static int g_on; /* MPI initialised */
 static int g_rank, g_size = 1;
-static int g_agreed;        /* every rank knows that one failed (dist_any_failed said so) */
-static MPI_Comm g_fin;      /* dist_finish's own communicator: never confused with a phase's */
+static int g_agreed;   /* every rank knows that one failed (dist_any_failed said so) */
+static MPI_Comm g_fin; /* dist_finish's own communicator: never confused with a phase's */
 
 /* How long a rank whose failure nobody else knows of waits for the others at the end before it
  * stops the job: they are in a collective it will never join. */
@@ -142,8 +145,10 @@ static void share_cores(void) {
     setenv("TTA_THREADS", buf, 1); /* the runtime's default (src/runtime/plan.c) */
     omp_set_num_threads(per);      /* and OpenMP's, for the loops outside the model */
     if (g_rank == 0)
-        fprintf(stderr, "tta: %d MPI ranks, %d on this machine (%ld cores): %d thread%s per rank (--threads to change)\n",
-                g_size, n_local, online, per, per > 1 ? "s" : "");
+        fprintf(
+            stderr,
+            "tta: %d MPI ranks, %d on this machine (%ld cores): %d thread%s per rank (--threads to change)\n",
+            g_size, n_local, online, per, per > 1 ? "s" : "");
 }
 
 int dist_init(int *argc, char ***argv) {
@@ -168,8 +173,8 @@ int dist_finish(int rc) {
     MPI_Request req;
     MPI_Ibarrier(g_fin, &req);
     if (wait_sleeping(&req, rc && !g_agreed ? ORPHAN_WAIT_S : 0)) {
-        fprintf(stderr, "tta: rank %d of %d failed while the other ranks were still at work; stopping them\n", g_rank,
-                g_size);
+        fprintf(stderr, "tta: rank %d of %d failed while the other ranks were still at work; stopping them\n",
+                g_rank, g_size);
         fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, rc);
     }
@@ -201,14 +206,16 @@ int dist_any_failed(int rc, const char *what) {
     if (first == g_size) return 0;
     g_agreed = 1;
     if (g_rank == 0 && !rc)
-        fprintf(stderr, "tta: %s: rank %d of %d failed (its message is above); every rank stops\n", what, first, g_size);
+        fprintf(stderr, "tta: %s: rank %d of %d failed (its message is above); every rank stops\n", what,
+                first, g_size);
     return 1;
 }
 
 int dist_allgather_rows(void *buf, size_t row_bytes, int64_t n, int chunk) {
     if (!g_on || g_size == 1) return 0;
     if (row_bytes > INT_MAX || n > INT_MAX) {
-        fprintf(stderr, "tta: %lld rows of %zu bytes: too large to gather in one step\n", (long long)n, row_bytes);
+        fprintf(stderr, "tta: %lld rows of %zu bytes: too large to gather in one step\n", (long long)n,
+                row_bytes);
         return 1;
     }
     int *counts = malloc(sizeof(int) * 2 * (size_t)g_size), rc = 0;
@@ -227,7 +234,8 @@ int dist_allgather_rows(void *buf, size_t row_bytes, int64_t n, int chunk) {
     rc = mpi_bad(MPI_Type_contiguous((int)row_bytes, MPI_BYTE, &row), "MPI_Type_contiguous");
     if (!rc) rc = mpi_bad(MPI_Type_commit(&row), "MPI_Type_commit");
     if (!rc)
-        rc = mpi_bad(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, row, MPI_COMM_WORLD, &req),
+        rc = mpi_bad(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, row,
+                                     MPI_COMM_WORLD, &req),
                      "MPI_Iallgatherv");
     if (!rc) wait_sleeping(&req, 0);
     MPI_Type_free(&row);
@@ -242,7 +250,9 @@ int dist_allgather_bytes(const void *mine, size_t len, void **all, size_t *lens)
     MPI_Request req;
     int rc = !ls || !counts;
     if (rc) fprintf(stderr, "tta: out of memory\n");
-    if (!rc) rc = mpi_bad(MPI_Iallgather(&l, 1, MPI_INT64_T, ls, 1, MPI_INT64_T, MPI_COMM_WORLD, &req), "MPI_Iallgather");
+    if (!rc)
+        rc = mpi_bad(MPI_Iallgather(&l, 1, MPI_INT64_T, ls, 1, MPI_INT64_T, MPI_COMM_WORLD, &req),
+                     "MPI_Iallgather");
     if (!rc) wait_sleeping(&req, 0);
     int64_t total = 0;
     for (int r = 0; !rc && r < g_size; r++) {
@@ -260,8 +270,8 @@ int dist_allgather_bytes(const void *mine, size_t len, void **all, size_t *lens)
         rc = 1;
     }
     if (!rc)
-        rc = mpi_bad(MPI_Iallgatherv(mine, (int)len, MPI_BYTE, *all, counts, counts + g_size, MPI_BYTE, MPI_COMM_WORLD,
-                                     &req),
+        rc = mpi_bad(MPI_Iallgatherv(mine, (int)len, MPI_BYTE, *all, counts, counts + g_size, MPI_BYTE,
+                                     MPI_COMM_WORLD, &req),
                      "MPI_Iallgatherv");
     if (!rc) wait_sleeping(&req, 0);
     free(ls);
@@ -288,7 +298,8 @@ int dist_allreduce_sum_i64(int64_t *v, size_t n) {
 int dist_allreduce_max_int(int *v) {
     if (!g_on) return 0;
     MPI_Request req;
-    if (mpi_bad(MPI_Iallreduce(MPI_IN_PLACE, v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req), "MPI_Iallreduce")) return 1;
+    if (mpi_bad(MPI_Iallreduce(MPI_IN_PLACE, v, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &req), "MPI_Iallreduce"))
+        return 1;
     wait_sleeping(&req, 0);
     return 0;
 }
@@ -297,7 +308,8 @@ int dist_bcast(void *buf, size_t bytes) {
     for (size_t i = 0; g_on && i < bytes; i += 1 << 30) {
         int cnt = (int)(bytes - i < (size_t)1 << 30 ? bytes - i : (size_t)1 << 30);
         MPI_Request req;
-        if (mpi_bad(MPI_Ibcast((char *)buf + i, cnt, MPI_BYTE, 0, MPI_COMM_WORLD, &req), "MPI_Ibcast")) return 1;
+        if (mpi_bad(MPI_Ibcast((char *)buf + i, cnt, MPI_BYTE, 0, MPI_COMM_WORLD, &req), "MPI_Ibcast"))
+            return 1;
         wait_sleeping(&req, 0);
     }
     return 0;

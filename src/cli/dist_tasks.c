@@ -15,7 +15,8 @@ int dist_gather_boxes(tta_boxes *per_image, int n, int chunk) {
     int64_t b, e;
     dist_range(n, chunk, &b, &e);
     size_t len = 0;
-    for (int64_t i = b; i < e; i++) len += sizeof(int32_t) + sizeof(tta_box) * (size_t)per_image[i].n;
+    for (int64_t i = b; i < e; i++)
+        len += sizeof(int32_t) + sizeof(tta_box) * (size_t)per_image[i].n;
     char *mine = malloc(len ? len : 1), *all = NULL, *p = mine;
     size_t *lens = malloc(sizeof(size_t) * (size_t)size);
     int rc = !mine || !lens;
@@ -96,7 +97,8 @@ int dist_combine_seg_run(seg_run *out, int n, int chunk, int ignore, int boundar
         fprintf(stderr, "tta: out of memory for %d images' confusion matrices\n", n);
         rc = 1;
     }
-    for (int64_t i = b; !rc && i < e; i++) memcpy(rows + (size_t)i * cc, out->per_image[i].counts, sizeof(int64_t) * cc);
+    for (int64_t i = b; !rc && i < e; i++)
+        memcpy(rows + (size_t)i * cc, out->per_image[i].counts, sizeof(int64_t) * cc);
     if (dist_any_failed(rc, "segment") || dist_allgather_rows(rows, sizeof(int64_t) * cc, n, chunk)) rc = 1;
     for (int64_t i = 0; !rc && i < n; i++) {
         if (i >= b && i < e) continue;

@@ -79,8 +79,10 @@ static int run(int argc, char **argv) {
     }
     if (dist_size() > 1 && !runs_distributed(argc, argv)) {
         if (dist_rank() == 0)
-            fprintf(stderr, "tta: %s: not split across MPI ranks (eval, search, detect eval and segment eval are): "
-                            "run it without mpirun\n", argv[1]);
+            fprintf(stderr,
+                    "tta: %s: not split across MPI ranks (eval, search, detect eval and segment eval are): "
+                    "run it without mpirun\n",
+                    argv[1]);
         return 2;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -48,7 +48,8 @@ int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta
         goto done;
     }
     for (int v = 0; v < V; v++) {
-        if (!cached[v]) missing[n_missing++] = v;
+        if (!cached[v])
+            missing[n_missing++] = v;
         else if (dist_bcast(s->probs + v * block, sizeof(float) * block)) {
             rc = 1;
             goto done;
@@ -92,8 +93,8 @@ int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta
             }
             double t = cli_now();
             if (!quiet && (t - last > 1.0 || s0 + cnt == e)) {
-                fprintf(stderr, "\r%s: %d/%d images%s, %d views, %.1f s", s->spec, s0 + cnt - (int)b, (int)(e - b),
-                        dist_size() > 1 ? " (rank 0's share)" : "", R, t - t0);
+                fprintf(stderr, "\r%s: %d/%d images%s, %d views, %.1f s", s->spec, s0 + cnt - (int)b,
+                        (int)(e - b), dist_size() > 1 ? " (rank 0's share)" : "", R, t - t0);
                 last = t;
             }
         }
