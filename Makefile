@@ -1,6 +1,7 @@
 # Makefile - builds libtta (static and shared), the `tta` command and the tests.
 #
-#   make          build/tta, build/libtta.a, build/libtta.so
+#   make          build/tta, build/libtta.a, build/libtta.so (the command with MPI when mpicc is
+#                 there; MPI=0 without)
 #   make demo     the main job on the shipped model and data
 #   make test     every test (unit, conformance, whole models, CLI); ends "N passed, N failed"
 #   make asan     the same build with AddressSanitizer and UBSan (float-to-int overflow included), in build-asan/
@@ -35,6 +36,19 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fopenmp -fno-mat
 	-Iinclude -Isrc -I$(BUILD)/gen -MMD -MP
 LDLIBS := -lprotobuf-c -ldnnl -lpng -ljpeg -lz -ljansson -lm
 ALL_LDFLAGS := -fopenmp $(SAN) $(LDFLAGS)
+
+# MPI, for the `tta` command only (src/cli/dist.c; the library never uses it): built in when
+# Open MPI's mpicc is installed (scripts/setup.sh installs it), unless MPI=0. `mpirun -np K tta
+# eval ...` then splits the images across K ranks. build/mpi.flags records the choice, so that
+# turning it on or off rebuilds dist.o and relinks the command.
+MPI ?= auto
+ifneq ($(MPI),0)
+MPI_CFLAGS := $(shell mpicc --showme:compile 2>/dev/null || pkg-config --cflags ompi-c 2>/dev/null)
+MPI_LIBS := $(shell mpicc --showme:link 2>/dev/null || pkg-config --libs ompi-c 2>/dev/null)
+endif
+MPI_DEF := $(if $(MPI_LIBS),-DTTA_WITH_MPI $(MPI_CFLAGS))
+MPI_STAMP := $(BUILD)/mpi.flags
+$(shell mkdir -p $(BUILD) && (echo '$(MPI_DEF) $(MPI_LIBS)' | cmp -s - $(MPI_STAMP) || echo '$(MPI_DEF) $(MPI_LIBS)' > $(MPI_STAMP)))
 
 # src/serve/http.c is the server's libmicrohttpd front end: linked into the `tta` command only,
 # so that libtta itself does not depend on libmicrohttpd.
@@ -84,8 +98,11 @@ install: all
 	install -m 644 man/tta.1 $(DESTDIR)$(PREFIX)/share/man/man1/tta.1
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tta.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tta.pc
 
-$(BUILD)/tta: $(CLI_OBJ) $(BUILD)/libtta.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libtta.a $(ALL_LDFLAGS) $(LDLIBS) $(HTTP_LIBS)
+$(BUILD)/obj/src/cli/dist.o: ALL_CFLAGS += $(MPI_DEF)
+$(BUILD)/obj/src/cli/dist.o: $(MPI_STAMP)
+
+$(BUILD)/tta: $(CLI_OBJ) $(BUILD)/libtta.a $(MPI_STAMP)
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/libtta.a $(ALL_LDFLAGS) $(LDLIBS) $(HTTP_LIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/obj/tests/unit/test_main.o $(BUILD)/libtta.a
 	@mkdir -p $(dir $@)

@@ -4,11 +4,13 @@
 # `make test` and `make bench` before anything else.
 set -e
 
+# libopenmpi-dev and openmpi-bin: the `tta` command is built with MPI when mpicc is there (the
+# Makefile checks), and `make test` compares `mpirun -np 2` runs with single-process ones.
 # With arguments: those packages instead (scripts/bench.sh installs Node and PyTorch so, and the
 # Makefile clang and libFuzzer for `make fuzz` and the fuzz part of `make test`).
 PACKAGES="gcc make libprotobuf-c-dev protobuf-c-compiler libonnx-dev libonnx-testdata \
 libdnnl-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libjansson-dev libmicrohttpd-dev dataset-fashion-mnist \
-pkg-config curl"
+pkg-config curl libopenmpi-dev openmpi-bin"
 [ $# -gt 0 ] && PACKAGES="$*"
 
 missing=""

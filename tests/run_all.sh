@@ -3,7 +3,8 @@
 # tests/conformance/expected_failures.txt), the whole-model, model-zoo and shipped-model
 # reference cases,
 # the same again at every instruction-set level below the machine's and with the other channel
-# block, the CLI tests, the HTML reports in headless Chromium (tests/report_browser.sh),
+# block, the CLI tests (tests/cli/test_mpi.sh among them: `mpirun -np 2` against one process),
+# the HTML reports in headless Chromium (tests/report_browser.sh),
 # everything again under AddressSanitizer + UBSan, the fuzz targets'
 # smoke test (tests/fuzz_smoke.sh), the installed library with the example built against it
 # (tests/install_test.sh), and the thread-safety test under ThreadSanitizer (tests/tsan/run.sh).

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/detect_cli.h"
+#include "cli/dist.h"
 #include "cli/report_cli.h"
 #include "cli/task_report_cli.h"
 
@@ -187,7 +188,7 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         return 2;
     }
     if (!n_pols) pargs[n_pols++] = "flip";
-    if (report && cli_report_check(report)) return 1; /* before the long run */
+    if (report && !dist_rank() && cli_report_check(report)) return 1; /* before the long run; rank 0 writes it */
 
     int rc = 1, n_classes = 0;
     tta_model *m = NULL;
@@ -244,6 +245,10 @@ int tta_cmd_detect_eval(int argc, char **argv) {
         }
     }
     if (det_cli_run_table(det, &uni, &data, &table, "detect eval", &table_s)) goto done;
+    if (dist_leave()) { /* the model has run (each MPI rank its share): rank 0 reports */
+        rc = 0;
+        goto done;
+    }
 
     /* one pass: the identity with NMS */
     tta_fuse_options base_f;

@@ -6,7 +6,9 @@
  * the model time its views took), the accuracy of each view alone with a warning for views far
  * below the identity, and optionally the random-augmentation baselines. --json writes it all;
  * --report an HTML page with the same figures as plots, a reliability diagram of one pass and
- * of the best policy, and the images that policy corrected and broke. */
+ * of the best policy, and the images that policy corrected and broke. Under mpirun each rank
+ * runs its block of whole chunks of images and the tables are gathered (dist.h): the figures
+ * are those of one process. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dist.h"
 #include "cli/progress.h"
 #include "cli/report_cli.h"
 #include "tta/classify.h"
@@ -78,35 +81,42 @@ static int build_union(tta_policy *pols, int n_pols, tta_policy *uni, int **map)
     return 0;
 }
 
-/* Runs the union policy over the data set with one classifier; table is n x V x k. */
+/* Runs the union policy over the data set with one classifier; table is n x V x k. Each MPI
+ * rank runs its chunks [b, e) and every rank receives the whole table. */
 static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset *ds, float *table, int k,
                      const char *what, double *seconds) {
-    int64_t n = tta_dataset_count(ds);
+    int64_t n = tta_dataset_count(ds), b, e;
+    dist_range(n, CHUNK, &b, &e);
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
     double t0 = cli_now();
     int rc = 0;
-    char label[128];
-    snprintf(label, sizeof label, "%s, %d views", what, uni->n_views);
+    char label[160];
+    snprintf(label, sizeof label, "%s, %d views%s", what, uni->n_views, dist_size() > 1 ? " (rank 0's share)" : "");
     cli_progress pg;
-    cli_progress_start(&pg, label, n, "images");
-    for (int64_t s = 0; s < n && !rc; s += CHUNK) {
-        int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
+    cli_progress_start(&pg, label, e - b, "images");
+    for (int64_t s = b; s < e && !rc; s += CHUNK) {
+        int cnt = (int)(e - s < CHUNK ? e - s : CHUNK);
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_dataset_get(ds, s + i, &imgs[i], NULL)) rc = cli_fail();
         if (!rc && tta_classify_views(c, uni, imgs, cnt, table + (size_t)s * uni->n_views * k, NULL)) rc = cli_fail();
-        if (!rc) cli_progress_update(&pg, s + cnt);
+        if (!rc) cli_progress_update(&pg, s + cnt - b);
     }
     cli_progress_end(&pg);
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
+    if (dist_any_failed(rc, "eval") || dist_allgather_rows(table, sizeof(float) * uni->n_views * k, n, CHUNK))
+        rc = 1;
     *seconds = cli_now() - t0;
     return rc;
 }
 
 /* Random-augmentation baselines: accuracy with one random view per image, and of the mean of
- * 1..K random views. out_acc[r] = accuracy after r + 1 random views. */
+ * 1..K random views. out_acc[r] = accuracy after r + 1 random views. Each MPI rank runs its
+ * chunks, drawing (and skipping) the views of the others' images so that every image gets the
+ * view it gets in one process; the counts are summed over the ranks. */
 static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, int K, uint64_t seed, double *out_acc) {
-    int64_t n = tta_dataset_count(ds);
+    int64_t n = tta_dataset_count(ds), b, e;
+    dist_range(n, CHUNK, &b, &e);
     const int *labels = tta_dataset_labels(ds);
     double *sum = calloc((size_t)n * k_classes, sizeof(double));
     float *p = malloc(sizeof(float) * CHUNK * (size_t)k_classes);
@@ -117,9 +127,16 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
     cli_progress pg;
     cli_progress_start(&pg, "random augmentation", K, "draws per image");
     for (int r = 0; r < K && !rc; r++) {
-        int correct = 0;
+        int64_t correct = 0;
         for (int64_t s = 0; s < n && !rc; s += CHUNK) {
             int cnt = (int)(n - s < CHUNK ? n - s : CHUNK);
+            if (s < b || s >= e) { /* another rank's chunk: its views drawn all the same */
+                for (int i = 0; i < cnt; i++) {
+                    tta_view v;
+                    tta_random_view(&state, 3, 10.0, &v);
+                }
+                continue;
+            }
             for (int i = 0; i < cnt && !rc; i++) {
                 tta_policy one;
                 tta_view v;
@@ -146,6 +163,7 @@ static int run_random(tta_classifier *c, const tta_dataset *ds, int k_classes, i
                 correct += best == labels[s + i];
             }
         }
+        if (dist_any_failed(rc, "eval") || dist_allreduce_sum_i64(&correct, 1)) rc = 1;
         out_acc[r] = (double)correct / (double)n;
         cli_progress_update(&pg, r + 1);
     }
@@ -271,7 +289,7 @@ int tta_cmd_eval(int argc, char **argv) {
     if (!n_pols) policy_args[n_pols++] = "seed";
     tta_merge merge;
     if (tta_merge_parse(merge_name, &merge)) return cli_fail();
-    if (report && cli_report_check(report)) return 1; /* before the long run */
+    if (report && !dist_rank() && cli_report_check(report)) return 1; /* before the long run; rank 0 writes it */
 
     int rc = 1;
     tta_model *models[MAX_MODELS] = {0};
@@ -358,6 +376,14 @@ int tta_cmd_eval(int argc, char **argv) {
             if (run_table(cls[j], &uni, cal_ds, cal_table + (size_t)j * nc * V * k, k, what, &s)) goto done;
         }
     }
+    if (random_k > 0) {
+        random_acc = calloc((size_t)random_k, sizeof(double));
+        if (!random_acc || run_random(cls[0], ds, k, random_k, seed, random_acc)) goto done;
+    }
+    if (dist_leave()) { /* the model has run: rank 0 reports */
+        rc = 0;
+        goto done;
+    }
 
     /* The table holds one block of n x V x k per model; a row merges its views over the
      * models it covers. The baseline is the identity view of the first model. */
@@ -412,10 +438,6 @@ int tta_cmd_eval(int argc, char **argv) {
                 }
             }
         }
-    }
-    if (random_k > 0) {
-        random_acc = calloc((size_t)random_k, sizeof(double));
-        if (!random_acc || run_random(cls[0], ds, k, random_k, seed, random_acc)) goto done;
     }
 
     /* ---- report */

@@ -12,7 +12,8 @@
  * whose estimated gain is supported, else the identity; --honest-repeats 0: the best within the
  * whole budget) as a policy file for `tta eval` and `tta predict`, and optionally every figure
  * as JSON, and an HTML report (--report) with the same figures as plots. Progress goes to
- * stderr. */
+ * stderr. Under mpirun the ranks share the model's work (search_cli.c) and rank 0 alone
+ * searches and reports. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/dist.h"
 #include "cli/report_cli.h"
 #include "cli/search_cli.h"
 #include "core/file_key.h"
@@ -273,7 +275,7 @@ int tta_cmd_search(int argc, char **argv) {
         fprintf(stderr, "tta: search: %s\n", tta_last_error());
         return 2;
     }
-    if (report && cli_report_check(report)) return 1; /* before the long run */
+    if (report && !dist_rank() && cli_report_check(report)) return 1; /* before the long run; rank 0 writes it */
 
     int rc = 1;
     tta_policy pool = {0};
@@ -336,8 +338,8 @@ int tta_cmd_search(int argc, char **argv) {
             goto done;
         }
 
-    /* the prediction cache */
-    if (cache_path) {
+    /* the prediction cache (rank 0's alone under mpirun) */
+    if (cache_path && !dist_rank()) {
         uint64_t msize, mhash;
         int stale = 0;
         if (tta_file_key(model_path, &msize, &mhash)) {
@@ -356,6 +358,10 @@ int tta_cmd_search(int argc, char **argv) {
     if (search_fill_split(&val, "validation", cls, &pool, k, cache, model_path) ||
         search_fill_split(&test, "test", cls, &pool, k, cache, model_path))
         goto done;
+    if (dist_leave()) { /* the model has run: rank 0 searches and reports */
+        rc = 0;
+        goto done;
+    }
 
     /* the search, on validation only */
     tta_search_options so = {.budget = budget, .objective = obj, .beam_width = beam, .prune = prune};

@@ -5,6 +5,7 @@
  *   eval:    mIoU, Dice, pixel accuracy and boundary mIoU per policy against one pass, the gain
  *            with a paired-bootstrap interval, and how well each uncertainty map finds the
  *            pixels the prediction gets wrong (AUROC, AUPR) beside the single-pass entropy. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli/commands.h"
+#include "cli/dist.h"
 #include "cli/report_cli.h"
 #include "cli/segment_cli.h"
 #include "cli/task_report_cli.h"
@@ -357,14 +359,15 @@ static int cmd_eval(int argc, char **argv) {
         if (seg_cli_policy_merge(arg, sc.merge, &rows[p + 1].merge)) goto done;
         if (merge_set) rows[p + 1].merge = sc.merge;
     }
-    /* validate the output location before the long run */
-    if (report && cli_report_check(report)) goto done;
-    if (json) {
+    /* validate the output locations before the long run (rank 0 alone writes them under mpirun) */
+    if (report && !dist_rank() && cli_report_check(report)) goto done;
+    if (json && !dist_rank()) {
         if (!(jf = cli_output_open(json, &jtmp))) goto done;
     }
     if (save_dir) {
         struct stat st;
-        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0) {
+        /* EEXIST: another MPI rank made it first */
+        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0 && errno != EEXIST) {
             fprintf(stderr, "tta: %s: cannot create the folder\n", save_dir);
             goto done;
         }
@@ -387,6 +390,10 @@ static int cmd_eval(int argc, char **argv) {
             cli_fail();
             goto done;
         }
+    }
+    if (dist_leave()) { /* the model has run: rank 0 reports */
+        rc = 0;
+        goto done;
     }
     printf("%d images, %d classes, %s merge; boundary: within %d px of a class edge\n\n", tta_mask_set_count(data),
            classes, tta_merge_name(sc.merge), sc.boundary);

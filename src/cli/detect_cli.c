@@ -1,4 +1,5 @@
-/* detect_cli.c - see detect_cli.h. */
+/* detect_cli.c - see detect_cli.h. Under mpirun each rank runs the views on its chunks of
+ * images and the detections are gathered into every rank (dist_tasks.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,8 @@
 #include <time.h>
 
 #include "cli/detect_cli.h"
+#include "cli/dist.h"
+#include "cli/dist_tasks.h"
 #include "cli/progress.h"
 #include "core/alloc.h"
 #include "core/file_key.h"
@@ -227,19 +230,22 @@ int det_cli_run_table(tta_detector *det, const tta_policy *pol, const tta_coco *
     memset(imgs, 0, sizeof imgs);
     double t0 = cli_now();
     int rc = 0;
-    char label[128];
-    snprintf(label, sizeof label, "%s, %d views", what, pol->n_views);
+    int64_t b, e; /* this rank's images */
+    dist_range(data->n_images, CHUNK, &b, &e);
+    char label[160];
+    snprintf(label, sizeof label, "%s, %d views%s", what, pol->n_views, dist_size() > 1 ? " (rank 0's share)" : "");
     cli_progress pg;
-    cli_progress_start(&pg, label, data->n_images, "images");
-    for (int s = 0; s < data->n_images && !rc; s += CHUNK) {
-        int cnt = data->n_images - s < CHUNK ? data->n_images - s : CHUNK;
+    cli_progress_start(&pg, label, e - b, "images");
+    for (int s = (int)b; s < e && !rc; s += CHUNK) {
+        int cnt = e - s < CHUNK ? (int)e - s : CHUNK;
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_coco_read_image(data, s + i, &imgs[i])) rc = cli_fail();
         if (!rc && tta_detect_views(det, pol, imgs, cnt, t->boxes + s)) rc = cli_fail();
-        if (!rc) cli_progress_update(&pg, s + cnt);
+        if (!rc) cli_progress_update(&pg, s + cnt - b);
     }
     cli_progress_end(&pg);
     for (int i = 0; i < CHUNK; i++) tta_image_destroy(&imgs[i]);
+    if (dist_any_failed(rc, "detect") || dist_gather_boxes(t->boxes, data->n_images, CHUNK)) rc = 1;
     if (seconds) *seconds = cli_now() - t0;
     return rc;
 }

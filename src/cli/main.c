@@ -1,10 +1,13 @@
-/* main.c - the `tta` command: dispatches to one function per subcommand (commands.h). */
+/* main.c - the `tta` command: dispatches to one function per subcommand (commands.h). Under
+ * mpirun (dist.h) the commands that split their images across ranks run on every rank; the
+ * others refuse, rather than each rank doing the whole job and writing the same files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/dist.h"
 #include "cli/progress.h"
 #include "tta/runtime.h"
 
@@ -52,8 +55,16 @@ static void prefer_short_spin(char **argv) {
     execv("/proc/self/exe", argv); /* returns only on failure: then run as we are */
 }
 
-int main(int argc, char **argv) {
-    prefer_short_spin(argv);
+/* The commands that split their images across MPI ranks. (Not frontier, though it shares search's
+ * tables: its cost column is each model's time measured here, which ranks sharing the cores
+ * would skew.) */
+static int runs_distributed(int argc, char **argv) {
+    const char *c = argv[1], *sub = argc > 2 ? argv[2] : "";
+    if (!strcmp(c, "eval") || !strcmp(c, "search")) return 1;
+    return (!strcmp(c, "detect") || !strcmp(c, "segment")) && !strcmp(sub, "eval");
+}
+
+static int run(int argc, char **argv) {
     /* --quiet, wherever it is, silences progress (cli/progress.h) and is not passed on */
     int kept = 1;
     for (int i = 1; i < argc; i++) {
@@ -62,6 +73,7 @@ int main(int argc, char **argv) {
     }
     argc = kept;
     argv[argc] = NULL;
+    if (dist_rank() != 0) cli_quiet = true; /* under mpirun rank 0 alone shows progress */
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -78,9 +90,23 @@ int main(int argc, char **argv) {
         printf("%s\n", tta_runtime_isa());
         return 0;
     }
+    if (dist_size() > 1 && !runs_distributed(argc, argv)) {
+        if (dist_rank() == 0)
+            fprintf(stderr,
+                    "tta: %s: not split across MPI ranks (eval, search, detect eval and segment eval are): "
+                    "run it without mpirun\n",
+                    argv[1]);
+        return 2;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "tta: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+int main(int argc, char **argv) {
+    prefer_short_spin(argv); /* before MPI starts: it re-executes the process */
+    if (dist_init(&argc, &argv)) return 1;
+    return dist_finish(run(argc, argv));
 }

@@ -1,10 +1,13 @@
 /* search_cli.c - what `tta search` and `tta frontier` share: every view of a pool run over a data
- * split through the prediction cache (search_cli.h). */
+ * split through the prediction cache (search_cli.h). Under mpirun rank 0 alone reads and writes
+ * the cache and sends what it found to the others; each rank runs the missing views on its
+ * chunks of images and every rank receives the whole table (dist.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli_util.h"
+#include "cli/dist.h"
 #include "cli/progress.h"
 #include "cli/search_cli.h"
 #include "core/file_key.h"
@@ -15,29 +18,48 @@ static uint64_t labels_hash(const int *labels, int n) { return tta_hash64(labels
 
 int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta_policy *pool, int k,
                       tta_pred_cache *cache, const char *model_path) {
-    int V = pool->n_views, n = s->n;
+    int V = pool->n_views, n = s->n, quiet = dist_rank() != 0;
     uint64_t lh = labels_hash(s->labels, n);
     size_t block = (size_t)n * k;
     s->probs = malloc(sizeof(float) * block * V);
-    int *missing = malloc(sizeof(int) * (size_t)V);
+    int *missing = malloc(sizeof(int) * (size_t)V * 2), *cached = missing ? missing + V : NULL;
     tta_policy run = {0};
     float *out = NULL;
     tta_image *imgs = calloc(CHUNK, sizeof(tta_image));
     int rc = 0, n_missing = 0;
+    int64_t b, e; /* this rank's images */
+    dist_range(n, CHUNK, &b, &e);
     if (!s->probs || !missing || !imgs) {
         fprintf(stderr, "tta: out of memory for %d views x %d images\n", V, n);
         rc = 1;
+    }
+    if (dist_any_failed(rc, "search")) {
+        rc = 1;
         goto done;
     }
+    if (quiet) cache = NULL; /* rank 0's alone */
     for (int v = 0; v < V; v++) {
         char text[512];
         tta_view_format(&pool->views[v], text, sizeof text);
         const float *c = cache ? tta_pred_cache_find(cache, s->spec, text, n, k, lh) : NULL;
         if (c) memcpy(s->probs + v * block, c, sizeof(float) * block);
-        else missing[n_missing++] = v;
+        cached[v] = c != NULL;
     }
-    fprintf(stderr, "%s %s: %d images, %d views: %d from the cache, %d to run\n", name, s->spec, n, V, V - n_missing,
-            n_missing);
+    if (dist_bcast(cached, sizeof(int) * V)) {
+        rc = 1;
+        goto done;
+    }
+    for (int v = 0; v < V; v++) {
+        if (!cached[v])
+            missing[n_missing++] = v;
+        else if (dist_bcast(s->probs + v * block, sizeof(float) * block)) {
+            rc = 1;
+            goto done;
+        }
+    }
+    if (!quiet)
+        fprintf(stderr, "%s %s: %d images, %d views: %d from the cache, %d to run\n", name, s->spec, n, V,
+                V - n_missing, n_missing);
     if (n_missing) {
         /* the views to run, the identity first (every policy has it) */
         if (tta_policy_init(&run)) {
@@ -54,14 +76,13 @@ int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta
         if (!out) {
             fprintf(stderr, "tta: out of memory\n");
             rc = 1;
-            goto done;
         }
         char label[600];
-        snprintf(label, sizeof label, "%s, %d views", s->spec, R);
+        snprintf(label, sizeof label, "%s, %d views%s", s->spec, R, dist_size() > 1 ? " (rank 0's share)" : "");
         cli_progress pg;
-        cli_progress_start(&pg, label, n, "images");
-        for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
-            int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
+        cli_progress_start(&pg, label, e - b, "images");
+        for (int s0 = (int)b; s0 < e && !rc; s0 += CHUNK) {
+            int cnt = e - s0 < CHUNK ? (int)e - s0 : CHUNK;
             for (int i = 0; i < cnt && !rc; i++)
                 if (tta_dataset_get(s->ds, s0 + i, &imgs[i], NULL)) rc = cli_fail();
             if (!rc && tta_classify_views(cls, &run, imgs, cnt, out, NULL)) {
@@ -75,9 +96,15 @@ int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta
                     memcpy(s->probs + v * block + (size_t)(s0 + i) * k, out + ((size_t)i * R + r) * k,
                            sizeof(float) * k);
             }
-            if (!rc) cli_progress_update(&pg, s0 + cnt);
+            if (!rc) cli_progress_update(&pg, s0 + cnt - b);
         }
         cli_progress_end(&pg);
+        if (dist_any_failed(rc, "search")) {
+            rc = 1;
+            goto done;
+        }
+        for (int j = 0; j < n_missing && !rc; j++)
+            rc = dist_allgather_rows(s->probs + missing[j] * block, sizeof(float) * k, n, CHUNK);
         for (int j = 0; j < n_missing && !rc && cache; j++) {
             char text[512];
             tta_view_format(&pool->views[missing[j]], text, sizeof text);

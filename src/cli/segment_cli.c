@@ -1,4 +1,6 @@
-/* segment_cli.c - see segment_cli.h. */
+/* segment_cli.c - see segment_cli.h. Under mpirun seg_cli_run runs each rank's chunks of images
+ * and combines the counts of all ranks into every rank (dist_tasks.h). */
+#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -6,13 +8,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli/dist.h"
+#include "cli/dist_tasks.h"
 #include "cli/progress.h"
 #include "cli/segment_cli.h"
 #include "core/file_key.h"
 #include "segment/segment_internal.h"
 #include "tta/tensor_io.h"
 
-#define CHUNK 32
+#define CHUNK 32 /* also each MPI rank's unit of work (dist.h) */
 #define QUALITY_BINS 65536
 
 void seg_cli_init(seg_cli *c) {
@@ -306,19 +310,21 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
     seg_score *scores = NULL;
     int n_thr = 0;
     double t0 = cli_now();
-    char label[128];
-    snprintf(label, sizeof label, "%s, %d views", what, pol->n_views);
-    cli_progress pg;
-    cli_progress_start(&pg, label, n, "images");
-    if (save_dir) {
+    if (save_dir) { /* (under mpirun every rank makes it, and writes the files of its own images) */
         struct stat st;
-        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0) {
+        if (stat(save_dir, &st) != 0 && mkdir(save_dir, 0755) != 0 && errno != EEXIST) {
             fprintf(stderr, "tta: %s: cannot create the folder\n", save_dir);
             return 1;
         }
     }
-    for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
-        int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
+    int64_t b, e; /* this rank's images */
+    dist_range(n, CHUNK, &b, &e);
+    char label[160];
+    snprintf(label, sizeof label, "%s, %d views%s", what, pol->n_views, dist_size() > 1 ? " (rank 0's share)" : "");
+    cli_progress pg;
+    cli_progress_start(&pg, label, e - b, "images");
+    for (int s0 = (int)b; s0 < e && !rc; s0 += CHUNK) {
+        int cnt = e - s0 < CHUNK ? (int)e - s0 : CHUNK;
         for (int i = 0; i < cnt && !rc; i++)
             if (tta_mask_set_read(data, s0 + i, &imgs[i], &masks[i])) rc = cli_fail();
         /* runs of one size through the segmenter */
@@ -370,10 +376,11 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
             }
         }
         rc = fail;
-        if (!rc) cli_progress_update(&pg, s0 + cnt);
+        if (!rc) cli_progress_update(&pg, s0 + cnt - b);
     }
     cli_progress_end(&pg);
     for (int j = 0; scores && !rc && j < n_thr; j++) seg_score_sum(&out->total, out->q, &scores[j]);
+    if (dist_any_failed(rc, "segment") || dist_combine_seg_run(out, n, CHUNK, ignore, boundary)) rc = 1;
     out->seconds = cli_now() - t0;
     for (int i = 0; i < CHUNK; i++) {
         tta_image_destroy(&imgs[i]);
