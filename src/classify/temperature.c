@@ -13,39 +13,41 @@
 #define BETA_MIN (1.0 / 20)
 #define BETA_MAX 20.0
 
-static double nll_at_t(const float *probs, const int *labels, int n, int k, double t) {
-    double total = 0;
+/* The mean NLL of softmax(beta * log p) straight from the probabilities, without a buffer of
+ * logs (beta = 1 / T). */
+static double nll_at(const float *probs, const int *labels, int n, int k, double beta) {
+    double f = 0;
     for (int i = 0; i < n; i++) {
         const float *p = probs + (size_t)i * k;
-        double mx = -INFINITY, sum = 0;
+        double mx = -DBL_MAX, s = 0;
         for (int c = 0; c < k; c++) {
-            double l = log(p[c] > 1e-30 ? p[c] : 1e-30) / t;
-            if (l > mx) mx = l;
+            double z = beta * log(p[c] > LOG_FLOOR ? p[c] : LOG_FLOOR);
+            if (z > mx) mx = z;
         }
-        for (int c = 0; c < k; c++) sum += exp(log(p[c] > 1e-30 ? p[c] : 1e-30) / t - mx);
-        total -= log(p[labels[i]] > 1e-30 ? p[labels[i]] : 1e-30) / t - mx - log(sum);
+        for (int c = 0; c < k; c++) s += exp(beta * log(p[c] > LOG_FLOOR ? p[c] : LOG_FLOOR) - mx);
+        f += mx + log(s) - beta * log(p[labels[i]] > LOG_FLOOR ? p[labels[i]] : LOG_FLOOR);
     }
-    return n ? total / n : 0;
+    return n ? f / n : 0;
 }
 
 double tta_fit_temperature_golden(const float *probs, const int *labels, int n, int k) {
     double lo = log(1.0 / 20), hi = log(20.0);
     const double g = (sqrt(5.0) - 1) / 2;
     double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
-    double fa = nll_at_t(probs, labels, n, k, exp(a)), fb = nll_at_t(probs, labels, n, k, exp(b));
+    double fa = nll_at(probs, labels, n, k, exp(-a)), fb = nll_at(probs, labels, n, k, exp(-b));
     for (int it = 0; it < 60; it++) {
         if (fa < fb) {
             hi = b;
             b = a;
             fb = fa;
             a = hi - g * (hi - lo);
-            fa = nll_at_t(probs, labels, n, k, exp(a));
+            fa = nll_at(probs, labels, n, k, exp(-a));
         } else {
             lo = a;
             a = b;
             fa = fb;
             b = lo + g * (hi - lo);
-            fb = nll_at_t(probs, labels, n, k, exp(b));
+            fb = nll_at(probs, labels, n, k, exp(-b));
         }
     }
     return exp((lo + hi) / 2);
@@ -84,21 +86,6 @@ static double nll_beta(const logs *L, double beta, double *g, double *h) {
     return f / L->n;
 }
 
-/* f(beta) straight from the probabilities, without a buffer of logs. */
-static double nll_at(const float *probs, const int *labels, int n, int k, double beta) {
-    double f = 0;
-    for (int i = 0; i < n; i++) {
-        const float *p = probs + (size_t)i * k;
-        double mx = -DBL_MAX, s = 0;
-        for (int c = 0; c < k; c++) {
-            double z = beta * log(p[c] > LOG_FLOOR ? p[c] : LOG_FLOOR);
-            if (z > mx) mx = z;
-        }
-        for (int c = 0; c < k; c++) s += exp(beta * log(p[c] > LOG_FLOOR ? p[c] : LOG_FLOOR) - mx);
-        f += mx + log(s) - beta * log(p[labels[i]] > LOG_FLOOR ? p[labels[i]] : LOG_FLOOR);
-    }
-    return f / n;
-}
 
 double tta_fit_temperature_from(const float *probs, const int *labels, int n, int k, double t0, double *nll) {
     if (n <= 0 || k <= 0) {

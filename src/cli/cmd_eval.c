@@ -91,10 +91,8 @@ static int run_table(tta_classifier *c, const tta_policy *uni, const tta_dataset
     memset(imgs, 0, sizeof imgs);
     double t0 = cli_now();
     int rc = 0;
-    char label[160];
-    snprintf(label, sizeof label, "%s, %d views%s", what, uni->n_views, dist_size() > 1 ? " (rank 0's share)" : "");
     cli_progress pg;
-    cli_progress_start(&pg, label, e - b, "images");
+    cli_progress_start_views(&pg, what, uni->n_views, e - b);
     for (int64_t s = b; s < e && !rc; s += CHUNK) {
         int cnt = (int)(e - s < CHUNK ? e - s : CHUNK);
         for (int i = 0; i < cnt && !rc; i++)

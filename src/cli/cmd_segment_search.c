@@ -181,10 +181,8 @@ static int build_cache(tta_segmenter *s, const tta_policy *pool, const tta_mask_
     tta_image imgs[CHUNK];
     memset(imgs, 0, sizeof imgs);
     int rc = 0;
-    char label[64];
-    snprintf(label, sizeof label, "validation, %d views", pool->n_views);
     cli_progress pg;
-    cli_progress_start(&pg, label, n, "images");
+    cli_progress_start_views(&pg, "validation", pool->n_views, n);
     for (int s0 = 0; s0 < n && !rc; s0 += CHUNK) {
         int cnt = n - s0 < CHUNK ? n - s0 : CHUNK;
         for (int i = 0; i < cnt && !rc; i++) {

@@ -232,10 +232,8 @@ int det_cli_run_table(tta_detector *det, const tta_policy *pol, const tta_coco *
     int rc = 0;
     int64_t b, e; /* this rank's images */
     dist_range(data->n_images, CHUNK, &b, &e);
-    char label[160];
-    snprintf(label, sizeof label, "%s, %d views%s", what, pol->n_views, dist_size() > 1 ? " (rank 0's share)" : "");
     cli_progress pg;
-    cli_progress_start(&pg, label, e - b, "images");
+    cli_progress_start_views(&pg, what, pol->n_views, e - b);
     for (int s = (int)b; s < e && !rc; s += CHUNK) {
         int cnt = e - s < CHUNK ? (int)e - s : CHUNK;
         for (int i = 0; i < cnt && !rc; i++)

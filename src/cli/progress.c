@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/cli_util.h"
+#include "cli/dist.h"
 #include "cli/progress.h"
 
 bool cli_quiet = false;
@@ -17,6 +18,12 @@ void cli_progress_start(cli_progress *p, const char *label, long long total, con
     p->total = total > 0 ? total : 0;
     p->t0 = p->last = cli_now();
     p->tty = isatty(fileno(stderr));
+}
+
+void cli_progress_start_views(cli_progress *p, const char *what, int n_views, long long total) {
+    char label[sizeof p->label];
+    snprintf(label, sizeof label, "%s, %d views%s", what, n_views, dist_size() > 1 ? " (rank 0's share)" : "");
+    cli_progress_start(p, label, total, "images");
 }
 
 /* "12 s", "3 min 5 s", "1 h 2 min" */

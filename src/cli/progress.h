@@ -24,6 +24,9 @@ typedef struct cli_progress {
 
 /* Starts a progress line for `total` items of `unit` (a static string). */
 void cli_progress_start(cli_progress *p, const char *label, long long total, const char *unit);
+/* The same for `total` images run through `n_views` views: the label "WHAT, N views", and
+ * " (rank 0's share)" when the images are split across MPI ranks. */
+void cli_progress_start_views(cli_progress *p, const char *what, int n_views, long long total);
 /* `done` of the total are finished: redraws when it is time (a tenth of a second on a terminal,
  * five seconds otherwise) and always when done reaches the total. */
 void cli_progress_update(cli_progress *p, long long done);

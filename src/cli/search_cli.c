@@ -77,10 +77,8 @@ int search_fill_split(split *s, const char *name, tta_classifier *cls, const tta
             fprintf(stderr, "tta: out of memory\n");
             rc = 1;
         }
-        char label[600];
-        snprintf(label, sizeof label, "%s, %d views%s", s->spec, R, dist_size() > 1 ? " (rank 0's share)" : "");
         cli_progress pg;
-        cli_progress_start(&pg, label, e - b, "images");
+        cli_progress_start_views(&pg, s->spec, R, e - b);
         for (int s0 = (int)b; s0 < e && !rc; s0 += CHUNK) {
             int cnt = e - s0 < CHUNK ? (int)e - s0 : CHUNK;
             for (int i = 0; i < cnt && !rc; i++)

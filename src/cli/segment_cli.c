@@ -319,10 +319,8 @@ int seg_cli_run(tta_segmenter *s, const tta_policy *pol, tta_merge merge, const 
     }
     int64_t b, e; /* this rank's images */
     dist_range(n, CHUNK, &b, &e);
-    char label[160];
-    snprintf(label, sizeof label, "%s, %d views%s", what, pol->n_views, dist_size() > 1 ? " (rank 0's share)" : "");
     cli_progress pg;
-    cli_progress_start(&pg, label, e - b, "images");
+    cli_progress_start_views(&pg, what, pol->n_views, e - b);
     for (int s0 = (int)b; s0 < e && !rc; s0 += CHUNK) {
         int cnt = e - s0 < CHUNK ? (int)e - s0 : CHUNK;
         for (int i = 0; i < cnt && !rc; i++)

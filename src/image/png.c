@@ -149,18 +149,25 @@ static int encode(FILE *f, png_mem *mem, const tta_image *src, png_ctx *ctx) {
     return 0;
 }
 
+/* What a PNG is encoded from: img itself when uint8, else its uint8 copy in *u8 (destroy it
+ * after). 1 to 4 channels; the message names `path` when there is one. */
+static tta_status png_source(const tta_image *img, const char *path, tta_image *u8, const tta_image **src) {
+    *src = img;
+    if (img->channels < 1 || img->channels > 4)
+        return tta_errorf(TTA_ERR_INVALID_ARG, "%s%sPNG needs 1 to 4 channels, the image has %d", path ? path : "",
+                          path ? ": " : "", img->channels);
+    if (img->dtype == TTA_DTYPE_UINT8) return TTA_OK;
+    TTA_TRY(tta_image_convert(u8, img, TTA_DTYPE_UINT8));
+    *src = u8;
+    return TTA_OK;
+}
+
 tta_status tta_image_write_png(const tta_image *img, const char *path) {
     if (!img || !img->data || !path)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_image_write_png: NULL argument");
-    if (img->channels < 1 || img->channels > 4)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "%s: PNG needs 1 to 4 channels, the image has %d", path,
-                          img->channels);
     tta_image u8 = {0};
-    const tta_image *src = img;
-    if (img->dtype != TTA_DTYPE_UINT8) {
-        TTA_TRY(tta_image_convert(&u8, img, TTA_DTYPE_UINT8));
-        src = &u8;
-    }
+    const tta_image *src;
+    TTA_TRY(png_source(img, path, &u8, &src));
     tta_file_out out;
     tta_status st = tta_file_out_open(&out, path, "wb");
     if (st) {
@@ -180,14 +187,9 @@ tta_status tta_image_encode_png(const tta_image *img, void **data, size_t *size)
         return tta_errorf(TTA_ERR_INVALID_ARG, "tta_image_encode_png: NULL argument");
     *data = NULL;
     *size = 0;
-    if (img->channels < 1 || img->channels > 4)
-        return tta_errorf(TTA_ERR_INVALID_ARG, "PNG needs 1 to 4 channels, the image has %d", img->channels);
     tta_image u8 = {0};
-    const tta_image *src = img;
-    if (img->dtype != TTA_DTYPE_UINT8) {
-        TTA_TRY(tta_image_convert(&u8, img, TTA_DTYPE_UINT8));
-        src = &u8;
-    }
+    const tta_image *src;
+    TTA_TRY(png_source(img, NULL, &u8, &src));
     png_ctx ctx = {0};
     png_mem mem = {0};
     int rc = encode(NULL, &mem, src, &ctx);
