@@ -21,8 +21,15 @@ void cli_progress_start(cli_progress *p, const char *label, long long total, con
 }
 
 void cli_progress_start_views(cli_progress *p, const char *what, int n_views, long long total) {
-    char label[sizeof p->label];
-    snprintf(label, sizeof label, "%s, %d views%s", what, n_views, dist_size() > 1 ? " (rank 0's share)" : "");
+    char label[sizeof p->label], tail[64];
+    snprintf(tail, sizeof tail, ", %d views%s", n_views, dist_size() > 1 ? " (rank 0's share)" : "");
+    /* a long WHAT (a model's path in a deep folder) loses its middle, never the tail */
+    int room = (int)(sizeof label - 1 - strlen(tail)), len = (int)strlen(what);
+    if (len <= room) snprintf(label, sizeof label, "%s%s", what, tail);
+    else {
+        int head = (room - 3) / 2, end = room - 3 - head;
+        snprintf(label, sizeof label, "%.*s...%s%s", head, what, what + len - end, tail);
+    }
     cli_progress_start(p, label, total, "images");
 }
 

@@ -15,7 +15,7 @@
 extern bool cli_quiet;
 
 typedef struct cli_progress {
-    char label[96];
+    char label[128];
     const char *unit; /* "images" */
     long long total;
     double t0, last; /* start, last drawn (cli_now) */
@@ -25,7 +25,8 @@ typedef struct cli_progress {
 /* Starts a progress line for `total` items of `unit` (a static string). */
 void cli_progress_start(cli_progress *p, const char *label, long long total, const char *unit);
 /* The same for `total` images run through `n_views` views: the label "WHAT, N views", and
- * " (rank 0's share)" when the images are split across MPI ranks. */
+ * " (rank 0's share)" when the images are split across MPI ranks. A WHAT too long for the label
+ * keeps its start and end around "...". */
 void cli_progress_start_views(cli_progress *p, const char *what, int n_views, long long total);
 /* `done` of the total are finished: redraws when it is time (a tenth of a second on a terminal,
  * five seconds otherwise) and always when done reaches the total. */
